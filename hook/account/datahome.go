@@ -1,0 +1,155 @@
+package account
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Prepare makes the account's data home usable: it creates it 0700 and
+// links every entry of the user's real data home into it but opencode/, so
+// that exporting it as XDG_DATA_HOME moves OpenCode alone while direnv, mise,
+// nvim and the rest keep finding their data.
+func Prepare(dirs Dirs, a *Account) error {
+	if err := os.MkdirAll(a.DataHome, 0o700); err != nil {
+		return fmt.Errorf("account %s: creating data home: %w", a.Name, err)
+	}
+	if err := os.Chmod(a.DataHome, 0o700); err != nil {
+		return fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	return SyncLinks(dirs.Data, a.DataHome)
+}
+
+// SyncLinks brings the links in shadow up to date with real: a link for each
+// entry of real (but opencode/ and whatever holds shadow itself), and no
+// link left that points into real at something gone. It never touches an
+// entry of shadow that is not such a link.
+func SyncLinks(real, shadow string) error {
+	entries, err := os.ReadDir(real)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", real, err)
+	}
+	want := map[string]bool{}
+	for _, e := range entries {
+		name := e.Name()
+		target := filepath.Join(real, name)
+		if name == "opencode" || within(shadow, target) {
+			continue
+		}
+		want[name] = true
+		link := filepath.Join(shadow, name)
+		if cur, err := os.Readlink(link); err == nil && cur == target {
+			continue
+		}
+		if _, err := os.Lstat(link); err == nil {
+			continue // the account's own file or a link the user made: leave it
+		}
+		if err := os.Symlink(target, link); err != nil {
+			return fmt.Errorf("linking %s: %w", link, err)
+		}
+	}
+	have, err := os.ReadDir(shadow)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", shadow, err)
+	}
+	for _, e := range have {
+		if e.Type()&fs.ModeSymlink == 0 || want[e.Name()] {
+			continue
+		}
+		link := filepath.Join(shadow, e.Name())
+		if cur, err := os.Readlink(link); err == nil && filepath.Dir(cur) == real {
+			os.Remove(link)
+		}
+	}
+	return nil
+}
+
+func within(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+// PasswordFile is where the account's server password is kept (mode 0600).
+func PasswordFile(dirs Dirs, name string) string {
+	return filepath.Join(dirs.RuntimeDir(name), "password")
+}
+
+// Password returns the account's server password, creating a random one on
+// first use.
+func Password(dirs Dirs, name string) (string, error) {
+	path := PasswordFile(dirs, name)
+	data, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(data))) >= 16 {
+		return strings.TrimSpace(string(data)), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("account %s: reading password: %w", name, err)
+	}
+	if err := EnsurePrivateDir(filepath.Dir(path)); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("account %s: making a password: %w", name, err)
+	}
+	pw := base64.RawURLEncoding.EncodeToString(buf)
+	if err := WriteFileAtomic(path, []byte(pw+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// ReadPassword returns the account's password without creating one ("" when
+// there is none yet).
+func ReadPassword(dirs Dirs, name string) string {
+	data, err := os.ReadFile(PasswordFile(dirs, name))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// Found is an account directory found by Scan.
+type Found struct {
+	Name     string
+	DataHome string
+}
+
+// Scan finds accounts in the seed's layout: dir itself when dir/opencode
+// exists (named after dir), else every dir/NAME with NAME/opencode.
+func Scan(dir string) ([]Found, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if isDir(filepath.Join(abs, "opencode")) {
+		return []Found{{Name: filepath.Base(abs), DataHome: abs}}, nil
+	}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	var found []Found
+	for _, e := range entries {
+		p := filepath.Join(abs, e.Name())
+		if e.IsDir() && isDir(filepath.Join(p, "opencode")) {
+			found = append(found, Found{Name: e.Name(), DataHome: p})
+		}
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("import: no account in %s (looked for %s/opencode and %s/*/opencode)", abs, abs, abs)
+	}
+	return found, nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}

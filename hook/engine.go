@@ -1,0 +1,304 @@
+// Package hook is the per-prompt engine: an environment and a directory in,
+// the changes to make to the shell's environment out, as plain data that the
+// shells package spells for one shell. It never prints shell code itself and
+// is tested without any shell.
+package hook
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/projectfile"
+)
+
+// Change is one variable to set or unset.
+type Change struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+	Unset bool   `json:"unset,omitempty"`
+}
+
+// Output is the result of one run of the engine.
+type Output struct {
+	Changes  []Change `json:"changes"`
+	Watch    []Watch  `json:"watch"`
+	Messages []string `json:"-"`       // one line each, for stderr
+	Account  string   `json:"account"` // the account bound now, "" for none
+	Entered  string   `json:"-"`       // the account just entered, if any
+	Left     string   `json:"-"`       // the account just left, if any
+}
+
+func (o *Output) say(format string, args ...any) {
+	o.Messages = append(o.Messages, "oca: "+fmt.Sprintf(format, args...))
+}
+
+// Input is what the engine works from.
+type Input struct {
+	Env Env    // the shell's exported environment
+	PWD string // the shell's working directory (logical, as $PWD)
+
+	// OnEnter, when set, runs after an account is entered (for the server
+	// supervisor); its error becomes a message, never a failure.
+	OnEnter func(dirs account.Dirs, a *account.Account, f *projectfile.File) error
+}
+
+// Export computes what the shell must change for in.PWD.
+func Export(in Input) (*Output, error) {
+	out := &Output{}
+	var st *State
+	if raw := in.Env[StateVar]; raw != "" {
+		s, err := DecodeState(raw)
+		if err != nil {
+			out.say("ignoring a %s it cannot read (%v): leaving your variables as they are", StateVar, err)
+		} else {
+			st = s
+		}
+	}
+	orig := Original(in.Env, st)
+	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
+	if err != nil {
+		return nil, err
+	}
+	stamps := stamper{dir: dirs.StampDir()}
+
+	path, searched := projectfile.Find(in.PWD)
+	for _, d := range searched {
+		out.Watch = append(out.Watch, Watch{Path: filepath.Join(d, projectfile.Name), Stamp: Absent})
+	}
+	if path == "" {
+		apply(in.Env, st, nil, out)
+		return out, nil
+	}
+	if err := account.EnsurePrivateDir(dirs.State); err != nil {
+		return nil, err
+	}
+	w, err := stamps.watch(path)
+	if err != nil {
+		return nil, err
+	}
+	out.Watch = append(out.Watch, w)
+	aw, err := stamps.watch(dirs.AccountsFile())
+	if err != nil {
+		return nil, err
+	}
+	out.Watch = append(out.Watch, aw)
+
+	b, keep := bind(dirs, path, st, out)
+	if keep {
+		// Something is broken: the message says what; the environment stays
+		// exactly as it is until the file is mended.
+		out.Account = ""
+		if st != nil {
+			out.Account = st.Account
+		}
+		return out, nil
+	}
+	if b == nil {
+		apply(in.Env, st, nil, out)
+		return out, nil
+	}
+	entering := st == nil || st.Account != b.account.Name || !st.ours(in.Env, "XDG_DATA_HOME")
+	if entering {
+		if err := account.Prepare(dirs, b.account); err != nil {
+			out.say("%v", err)
+		}
+	}
+	if b.pw, err = account.Password(dirs, b.account.Name); err != nil {
+		out.say("%v", err)
+	}
+	apply(in.Env, st, b, out)
+	if entering {
+		out.Entered = b.account.Name
+		if in.OnEnter != nil {
+			if err := in.OnEnter(dirs, b.account, b.file); err != nil {
+				out.say("%v", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// binding is a project file that applies, and its account.
+type binding struct {
+	account *account.Account
+	file    *projectfile.File
+	path    string
+	sig     string
+	allow   string // the allow record that trusts it, "" when trusted by path
+	pw      string
+}
+
+func (b *binding) values() []Change {
+	a := b.account
+	vals := []Change{
+		{Name: "XDG_DATA_HOME", Value: a.DataHome},
+		{Name: "OPENCODE_ACCOUNT", Value: a.Name},
+		{Name: "OPENCODE_PORT", Value: strconv.Itoa(a.Port)},
+		{Name: "OPENCODE_SERVER_URL", Value: a.URL()},
+	}
+	if b.pw != "" {
+		vals = append(vals, Change{Name: "OPENCODE_SERVER_PASSWORD", Value: b.pw})
+	}
+	return vals
+}
+
+// bind decides whether the project file at path applies. keep is true when
+// something is broken and the shell must stay as it is.
+func bind(dirs account.Dirs, path string, st *State, out *Output) (b *binding, keep bool) {
+	reg, err := account.Load(dirs)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	sig := signature(fi)
+	real, err := projectfile.RealPath(path)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	trust := projectfile.Trust{Dir: dirs.TrustDir()}
+	deny := trust.DenyRecord(real)
+	out.Watch = append(out.Watch, presence(deny))
+
+	// Already checked, and the file has not changed since: no read, no hash.
+	if st != nil && st.File == path && st.Sig == sig {
+		a, err := reg.Get(st.Account)
+		if err == nil && !exists(deny) {
+			if st.Allow != "" && exists(st.Allow) {
+				out.Watch = append(out.Watch, presence(st.Allow))
+				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig, allow: st.Allow}, false
+			}
+			if st.Allow == "" && underTrusted(real, a) {
+				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig}, false
+			}
+		}
+	}
+
+	data, err := projectfile.Read(path)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	f, err := projectfile.Parse(path, data)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	a, err := reg.Get(f.Account)
+	if err != nil {
+		var nf *account.NotFoundError
+		if errors.As(err, &nf) {
+			out.say("%s names account %q, which you do not have; create it with: oca account add %s", path, f.Account, f.Account)
+			return nil, false
+		}
+		out.say("%v", err)
+		return nil, true
+	}
+	allow := trust.AllowRecord(real, data)
+	switch trust.Check(real, data, a.TrustedPaths) {
+	case projectfile.Denied:
+		out.say("%s is denied; to use account %s here, run: oca allow %s", path, a.Name, filepath.Dir(path))
+		return nil, false
+	case projectfile.Untrusted:
+		out.Watch = append(out.Watch, presence(allow))
+		out.say("%s wants account %s; if you trust it, run: oca allow %s", path, a.Name, filepath.Dir(path))
+		return nil, false
+	case projectfile.Allowed:
+		out.Watch = append(out.Watch, presence(allow))
+	case projectfile.Trusted:
+		allow = ""
+	}
+	return &binding{account: a, file: f, path: path, sig: sig, allow: allow}, false
+}
+
+func underTrusted(real string, a *account.Account) bool {
+	for _, tp := range a.TrustedPaths {
+		if rtp, err := projectfile.RealPath(tp); err == nil && within(real, rtp) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply computes the changes that take the shell from its state st to the
+// binding b (nil: no account), and the new __OCA_STATE.
+func apply(env Env, st *State, b *binding, out *Output) {
+	want := map[string]string{}
+	var next *State
+	if b != nil {
+		out.Account = b.account.Name
+		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, Sig: b.sig, Allow: b.allow,
+			Prev: map[string]*string{}, Applied: map[string]string{}}
+		for _, c := range b.values() {
+			want[c.Name] = c.Value
+		}
+	}
+	if st != nil && (b == nil || st.Account != b.account.Name) {
+		out.Left = st.Account
+	}
+	for _, name := range Managed() {
+		cur, set := env[name]
+		ours := st != nil && st.ours(env, name)
+		if v, ok := want[name]; ok {
+			switch {
+			case ours:
+				next.Prev[name] = st.Prev[name]
+			case set:
+				next.Prev[name] = &cur
+			default:
+				next.Prev[name] = nil
+			}
+			next.Applied[name] = fingerprint(v)
+			if !set || cur != v {
+				out.Changes = append(out.Changes, Change{Name: name, Value: v})
+			}
+			continue
+		}
+		if !ours {
+			continue
+		}
+		if p := st.Prev[name]; p != nil {
+			if *p != cur {
+				out.Changes = append(out.Changes, Change{Name: name, Value: *p})
+			}
+		} else {
+			out.Changes = append(out.Changes, Change{Name: name, Unset: true})
+		}
+	}
+	cur, set := env[StateVar]
+	switch {
+	case next != nil:
+		if enc := EncodeState(next); enc != cur {
+			out.Changes = append(out.Changes, Change{Name: StateVar, Value: enc})
+		}
+	case set:
+		out.Changes = append(out.Changes, Change{Name: StateVar, Unset: true})
+	}
+}
+
+// Environ is env as it was before oca changed it, with the account's own
+// env table and its variables on top: the environment of `oca exec` and of
+// the commands that run OpenCode for an account.
+func Environ(env Env, a *account.Account, password string) Env {
+	var st *State
+	if raw := env[StateVar]; raw != "" {
+		st, _ = DecodeState(raw)
+	}
+	out := Original(env, st)
+	for k, v := range a.Env {
+		out[k] = v
+	}
+	for _, c := range (&binding{account: a, pw: password}).values() {
+		out[c.Name] = c.Value
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package hook
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// StateVar is the exported variable in which oca records, in the shell's own
+// environment, what it changed and what was there before. It travels to
+// subshells, tmux panes and editor terminals, so that each of them can put
+// itself right for its own directory.
+const StateVar = "__OCA_STATE"
+
+// Managed are the variables oca sets inside a bound project, in the order it
+// sets them.
+func Managed() []string {
+	return []string{"XDG_DATA_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD"}
+}
+
+const (
+	stateVersion = 1
+	maxStateLen  = 16 << 10
+)
+
+// State is what __OCA_STATE holds. Applied values are kept as short hashes
+// only, so the record never carries the server password.
+type State struct {
+	V       int                `json:"v"`
+	Account string             `json:"account"`
+	File    string             `json:"file"`          // the project file that chose the account
+	Sig     string             `json:"sig,omitempty"` // stat signature of File when it was last verified
+	Allow   string             `json:"allow,omitempty"`
+	Prev    map[string]*string `json:"prev"` // the value before oca, nil where unset
+	Applied map[string]string  `json:"applied"`
+}
+
+// EncodeState renders s for the environment.
+func EncodeState(s *State) string {
+	data, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // State holds only strings and maps of strings
+	}
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+// DecodeState parses __OCA_STATE. Anything it does not recognise, corrupt
+// or from another version, is an error: the caller then treats the shell as
+// unmanaged rather than act on a record it cannot trust.
+func DecodeState(v string) (*State, error) {
+	if len(v) > maxStateLen {
+		return nil, errors.New("too long")
+	}
+	data, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("not oca's encoding: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("not oca's record: %w", err)
+	}
+	if s.V != stateVersion {
+		return nil, fmt.Errorf("version %d, want %d", s.V, stateVersion)
+	}
+	for k := range s.Applied {
+		if !slices.Contains(Managed(), k) {
+			return nil, fmt.Errorf("names %q, which oca does not manage", k)
+		}
+	}
+	for k := range s.Prev {
+		if _, ok := s.Applied[k]; !ok {
+			return nil, fmt.Errorf("keeps a previous value of %q but applied none", k)
+		}
+	}
+	return &s, nil
+}
+
+// fingerprint is how an applied value is remembered.
+func fingerprint(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:12])
+}
+
+// ours reports whether the variable still holds the value oca gave it.
+func (s *State) ours(env Env, name string) bool {
+	want, ok := s.Applied[name]
+	if !ok {
+		return false
+	}
+	v, set := env[name]
+	return set && fingerprint(v) == want
+}
+
+// Env is an environment as a map.
+type Env map[string]string
+
+// EnvFrom parses KEY=VALUE entries; later entries win.
+func EnvFrom(environ []string) Env {
+	env := make(Env, len(environ))
+	for _, kv := range environ {
+		for i := 0; i < len(kv); i++ {
+			if kv[i] == '=' {
+				env[kv[:i]] = kv[i+1:]
+				break
+			}
+		}
+	}
+	return env
+}
+
+// Original returns env as it was before oca changed it: every variable that
+// still holds oca's value gets back its previous one. Variables the user
+// changed since are theirs and stay.
+func Original(env Env, s *State) Env {
+	out := make(Env, len(env))
+	for k, v := range env {
+		out[k] = v
+	}
+	delete(out, StateVar)
+	if s == nil {
+		return out
+	}
+	for name := range s.Applied {
+		if !s.ours(env, name) {
+			continue
+		}
+		if p := s.Prev[name]; p != nil {
+			out[name] = *p
+		} else {
+			delete(out, name)
+		}
+	}
+	return out
+}

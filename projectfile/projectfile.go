@@ -1,0 +1,147 @@
+// Package projectfile reads .opencode-account.toml: it finds the nearest one
+// upward from a directory, parses it strictly, and decides whether the user
+// trusts it (see trust.go).
+//
+// A project file only names an account; what the account is lives in the
+// user's own accounts file, so a cloned repository cannot point credentials
+// at a path of its choosing.
+package projectfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Name is the file name searched for.
+const Name = ".opencode-account.toml"
+
+// MaxSize bounds how much of a project file is read: a project file is a
+// couple of lines, and a huge one is an error, not a reason to use memory.
+const MaxSize = 64 << 10
+
+var accountName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// ValidAccountName reports whether name is an account name oca accepts.
+func ValidAccountName(name string) bool { return accountName.MatchString(name) }
+
+// CheckAccountName returns an error that says what an account name may be.
+func CheckAccountName(name string) error {
+	if ValidAccountName(name) {
+		return nil
+	}
+	return fmt.Errorf("bad account name %q: use 1-64 of a-z 0-9 _ . - starting with a letter or digit", name)
+}
+
+// File is a parsed project file.
+type File struct {
+	Path      string // absolute path of the file
+	Account   string
+	Autostart bool
+}
+
+type fileTOML struct {
+	Account   *string `toml:"account"`
+	Autostart *bool   `toml:"autostart"`
+}
+
+// Find returns the path of the nearest project file at or above dir, and the
+// directories searched that hold none (nearest first). It returns "" when
+// there is none up to the root. dir must be absolute; it is not resolved, so
+// the search follows the path the user sees.
+func Find(dir string) (path string, searched []string) {
+	dir = filepath.Clean(dir)
+	for {
+		p := filepath.Join(dir, Name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, searched
+		}
+		searched = append(searched, dir)
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", searched
+		}
+		dir = parent
+	}
+}
+
+// Read reads a project file, refusing one larger than MaxSize.
+func Read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if n > MaxSize {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
+	}
+	return buf.Bytes(), nil
+}
+
+// Load reads and parses the project file at path.
+func Load(path string) (*File, error) {
+	data, err := Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse parses the content of the project file at path. Every error is an
+// *Error naming the file and, where there is one, the line and key.
+func Parse(path string, data []byte) (*File, error) {
+	var raw fileTOML
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		return nil, DecodeError(path, data, err)
+	}
+	if err := Unknown(path, data, md, nil); err != nil {
+		return nil, err
+	}
+	f := &File{Path: path, Autostart: true}
+	if raw.Account == nil {
+		return nil, &Error{Path: path, Key: "account", Msg: "required key is missing (account = \"NAME\")"}
+	}
+	if err := CheckAccountName(*raw.Account); err != nil {
+		return nil, &Error{Path: path, Line: KeyLine(data, "account"), Key: "account", Msg: err.Error()}
+	}
+	f.Account = *raw.Account
+	if raw.Autostart != nil {
+		f.Autostart = *raw.Autostart
+	}
+	return f, nil
+}
+
+// Error is a problem in a TOML file, located as precisely as known.
+type Error struct {
+	Path string
+	Line int    // 0 when unknown
+	Key  string // dotted key, "" when none
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.Path
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.Path, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: key %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// Missing reports whether err means the file does not exist.
+func Missing(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,0 +1,85 @@
+package projectfile
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// typeErr matches the errors BurntSushi/toml returns for a value of the
+// wrong type; they carry the position in their text only.
+var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// DecodeError turns an error from toml.Decode of the file at path into an
+// *Error with the line and key it names.
+func DecodeError(path string, data []byte, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return &Error{Path: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+	}
+	if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		msg := strings.TrimPrefix(m[3], "incompatible types: ")
+		return &Error{Path: path, Line: line, Key: m[2], Msg: "wrong type: " + msg}
+	}
+	return &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+}
+
+// Unknown returns an *Error for the first key of the document that decoding
+// left undecoded, or nil. known lists keys (dotted) whose sub-keys are
+// free-form and so never unknown.
+func Unknown(path string, data []byte, md toml.MetaData, known []string) error {
+outer:
+	for _, k := range md.Undecoded() {
+		for _, prefix := range known {
+			if strings.HasPrefix(k.String()+".", prefix+".") {
+				continue outer
+			}
+		}
+		return &Error{Path: path, Line: KeyLine(data, k...), Key: k.String(), Msg: "unknown key"}
+	}
+	return nil
+}
+
+// KeyLine returns the line on which key (one string per level) is defined in
+// the TOML document data, or 0 when it cannot tell.
+func KeyLine(data []byte, key ...string) int {
+	if len(key) == 0 {
+		return 0
+	}
+	var level map[string]toml.Primitive
+	md, err := toml.Decode(string(data), &level)
+	if err != nil {
+		return 0
+	}
+	for i, k := range key {
+		p, ok := level[k]
+		if !ok {
+			return 0
+		}
+		if i == len(key)-1 {
+			var pe toml.ParseError
+			if errors.As(md.PrimitiveDecode(p, lineProbe{}), &pe) {
+				return pe.Position.Line
+			}
+			return 0
+		}
+		var next map[string]toml.Primitive
+		if md.PrimitiveDecode(p, &next) != nil {
+			return 0
+		}
+		level = next
+	}
+	return 0
+}
+
+// lineProbe fails on purpose, so that the decoder reports where its value is.
+type lineProbe struct{}
+
+func (lineProbe) UnmarshalTOML(any) error { return errProbe }
+
+var errProbe = fmt.Errorf("probe")

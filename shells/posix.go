@@ -1,0 +1,69 @@
+package shells
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+//go:embed oca.bash
+var bashHook string
+
+//go:embed oca.zsh
+var zshHook string
+
+type bash struct{}
+
+func (bash) Name() string                     { return "bash" }
+func (bash) Hook(self string) (string, error) { return fill(bashHook, self, syntax.LangBash) }
+func (bash) Spell(e Export) (string, error)   { return spellPOSIX(e, syntax.LangBash) }
+
+type zsh struct{}
+
+func (zsh) Name() string                     { return "zsh" }
+func (zsh) Hook(self string) (string, error) { return fill(zshHook, self, syntax.LangZsh) }
+func (zsh) Spell(e Export) (string, error)   { return spellPOSIX(e, syntax.LangZsh) }
+
+// fill puts the quoted path of the oca binary into a hook script.
+func fill(script, self string, lang syntax.LangVariant) (string, error) {
+	q, err := syntax.Quote(self, lang)
+	if err != nil {
+		return "", fmt.Errorf("quoting %q: %w", self, err)
+	}
+	return strings.ReplaceAll(script, "@OCA@", q), nil
+}
+
+// spellPOSIX renders e for bash or zsh, whose export, unset, quoting and
+// array assignment agree.
+func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
+	var b strings.Builder
+	for _, v := range e.Vars {
+		if !validName(v.Name) {
+			return "", fmt.Errorf("bad variable name %q", v.Name)
+		}
+		if v.Unset {
+			fmt.Fprintf(&b, "unset %s\n", v.Name)
+			continue
+		}
+		q, err := syntax.Quote(v.Value, lang)
+		if err != nil {
+			return "", fmt.Errorf("quoting %s: %w", v.Name, err)
+		}
+		fmt.Fprintf(&b, "export %s=%s\n", v.Name, q)
+	}
+	b.WriteString("__oca_watch=(")
+	for i, w := range e.Watch {
+		q, err := syntax.Quote(w, lang)
+		if err != nil {
+			return "", fmt.Errorf("quoting %q: %w", w, err)
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(q)
+	}
+	b.WriteString(")\n")
+	return b.String(), nil
+}

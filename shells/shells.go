@@ -1,0 +1,67 @@
+// Package shells knows bash, zsh and fish: the hook script each one sources
+// (a real .bash/.zsh/.fish file, embedded) and how each spells setting,
+// unsetting and quoting a variable. It imports nothing of oca's: the engine
+// hands it plain changes, so adding a shell never touches the engine.
+package shells
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Var is one variable to set or, with Unset, to remove.
+type Var struct {
+	Name  string
+	Value string
+	Unset bool
+}
+
+// Export is what the shell must do after one run of `oca export`.
+type Export struct {
+	Vars  []Var    // exported variables, in order
+	Watch []string // path, stamp, path, stamp, ...: kept in the shell's own __oca_watch
+}
+
+// Shell is one shell's dialect.
+type Shell interface {
+	Name() string
+	// Hook returns the script that `oca hook SHELL` prints, calling the
+	// oca binary at self.
+	Hook(self string) (string, error)
+	// Spell renders e as code for the shell to evaluate.
+	Spell(e Export) (string, error)
+}
+
+// Get returns the shell called name.
+func Get(name string) (Shell, error) {
+	switch name {
+	case "bash":
+		return bash{}, nil
+	case "zsh":
+		return zsh{}, nil
+	case "fish":
+		return fish{}, nil
+	}
+	return nil, fmt.Errorf("unknown shell %q (want one of: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Names lists the shells oca supports.
+func Names() []string {
+	n := []string{"bash", "zsh", "fish"}
+	sort.Strings(n)
+	return n
+}
+
+// validName reports whether name can be a variable name in every shell.
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, c := range name {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
