@@ -18,7 +18,9 @@ import (
 //	Stamp ""   the path must not exist
 //	Stamp "."  the path must exist
 //	otherwise  the path must have the stamp file's modification time, to the
-//	           nanosecond: changed when [[ Path -nt Stamp || Path -ot Stamp ]]
+//	           nanosecond: changed when either is missing, or when
+//	           [[ Path -nt Stamp || Path -ot Stamp ]] (zsh's -nt and -ot are
+//	           false where a file is missing, so the shells test -e first)
 type Watch struct {
 	Path  string `json:"path"`
 	Stamp string `json:"stamp"`

@@ -170,7 +170,7 @@ func (w *world) start(shell, dir string, opt shelltest.Options) *shelltest.Shell
 }
 
 // volatile are variables the shell itself changes from one command to the next.
-var volatile = map[string]bool{"PWD": true, "OLDPWD": true, "_": true, "SHLVL": true, "__OCA_STATE": true}
+var volatile = map[string]bool{"PWD": true, "OLDPWD": true, "_": true, "SHLVL": true, "ZDOTDIR": true, "__OCA_STATE": true}
 
 // expectEnv checks that got is base with want on top, to the byte.
 func expectEnv(t *testing.T, step string, got, base, want map[string]string) {
