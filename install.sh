@@ -1,0 +1,67 @@
+#!/bin/sh
+# install.sh: build oca with this machine's Go, install it, and say (or, with
+# --rc, add) the line that hooks it into your shell.
+#
+#   ./install.sh [--rc] [--prefix DIR] [--shell bash|zsh|fish]
+#
+# It installs to $PREFIX/bin (default ~/.local/bin). Running it again
+# replaces the binary and never adds the rc line twice.
+set -eu
+
+prefix=${PREFIX:-$HOME/.local}
+add_rc=false
+shell=$(basename "${SHELL:-bash}")
+
+usage() {
+	sed -n '2,9s/^# \{0,1\}//p' "$0"
+	exit "${1:-0}"
+}
+die() {
+	printf 'install.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rc) add_rc=true ;;
+	--prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
+	--prefix=*) prefix=${1#*=} ;;
+	--shell) [ $# -ge 2 ] || die "--shell needs bash, zsh or fish"; shell=$2; shift ;;
+	--shell=*) shell=${1#*=} ;;
+	-h | --help) usage 0 ;;
+	*) printf 'install.sh: unknown argument %s\n' "$1" >&2; usage 2 ;;
+	esac
+	shift
+done
+
+cd "$(dirname "$0")"
+command -v go >/dev/null 2>&1 || die "Go is needed to build oca (https://go.dev/dl/, or your distribution's golang package)"
+
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+bindir=$prefix/bin
+mkdir -p "$bindir"
+go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$bindir/.oca.new" ./cmd/oca
+mv -f "$bindir/.oca.new" "$bindir/oca"
+echo "installed $bindir/oca ($version)"
+
+if ! command -v opencode >/dev/null 2>&1; then
+	echo "note: opencode is not on your PATH; oca needs it to run servers: npm install -g opencode-ai"
+fi
+
+case $shell in
+bash) rcfile=$HOME/.bashrc; line="eval \"\$('$bindir/oca' hook bash)\"" ;;
+zsh) rcfile=${ZDOTDIR:-$HOME}/.zshrc; line="eval \"\$('$bindir/oca' hook zsh)\"" ;;
+fish) rcfile=${XDG_CONFIG_HOME:-$HOME/.config}/fish/config.fish; line="'$bindir/oca' hook fish | source" ;;
+*) die "unknown shell $shell: use --shell bash, zsh or fish" ;;
+esac
+
+if [ -f "$rcfile" ] && grep -qF "$line" "$rcfile"; then
+	echo "$rcfile already has the oca hook"
+elif $add_rc; then
+	mkdir -p "$(dirname "$rcfile")"
+	printf '\n# oca: per-project OpenCode accounts\n%s\n' "$line" >>"$rcfile"
+	echo "added the oca hook to $rcfile; open a new shell to use it"
+else
+	echo "to finish, add this line to $rcfile (or run ./install.sh --rc):"
+	echo "  $line"
+fi
