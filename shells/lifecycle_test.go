@@ -176,4 +176,3 @@ func TestForeignState(t *testing.T) {
 		}
 	})
 }
-
