@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"oca": func() { main() },
+	})
+}
+
+// TestScripts runs the testscript files in testdata/script: each is a
+// user's session with the real binary, in a home of its own.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			env.Setenv("HOME", home)
+			env.Setenv("USER", "tester")
+			env.Setenv("OCA_QUIET", "")
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "opencode":
+				// Scripts that need the real OpenCode skip without it on a
+				// developer's machine, and fail in CI.
+				_, err := exec.LookPath("opencode")
+				if err != nil && os.Getenv("CI") == "true" {
+					return false, fmt.Errorf("opencode is not installed, and CI must run every test")
+				}
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
