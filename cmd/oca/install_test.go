@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInstallScript runs install.sh as a newcomer would, twice: it builds
+// and installs oca, and --rc adds the hook line once.
+func TestInstallScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds oca; skipped with -short")
+	}
+	script, err := filepath.Abs("../../install.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shell := range []struct{ name, rc, line string }{
+		{"bash", ".bashrc", `eval "$('PREFIX/bin/oca' hook bash)"`},
+		{"zsh", ".zshrc", `eval "$('PREFIX/bin/oca' hook zsh)"`},
+		{"fish", ".config/fish/config.fish", `'PREFIX/bin/oca' hook fish | source`},
+	} {
+		t.Run(shell.name, func(t *testing.T) {
+			home := t.TempDir()
+			prefix := filepath.Join(home, "opt")
+			run := func(args ...string) string {
+				t.Helper()
+				cmd := exec.Command("sh", append([]string{script}, args...)...)
+				cmd.Env = installEnv(t, home, shell.name)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("install.sh %v: %v\n%s", args, err, out)
+				}
+				return string(out)
+			}
+			out := run("--prefix", prefix)
+			if !strings.Contains(out, "installed "+prefix+"/bin/oca") || !strings.Contains(out, "add this line to") {
+				t.Errorf("without --rc: %s", out)
+			}
+			if _, err := os.Stat(filepath.Join(home, shell.rc)); err == nil {
+				t.Errorf("without --rc, %s was written", shell.rc)
+			}
+			run("--prefix", prefix, "--rc")
+			out = run("--prefix", prefix, "--rc")
+			if !strings.Contains(out, "already has the oca hook") {
+				t.Errorf("second --rc: %s", out)
+			}
+			rc, err := os.ReadFile(filepath.Join(home, shell.rc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.ReplaceAll(shell.line, "PREFIX", prefix)
+			if n := strings.Count(string(rc), line); n != 1 {
+				t.Errorf("%s has the hook line %d times, want 1:\n%s", shell.rc, n, rc)
+			}
+			v, err := exec.Command(filepath.Join(prefix, "bin/oca"), "version").Output()
+			if err != nil || !strings.HasPrefix(string(v), "oca ") {
+				t.Errorf("installed oca version: %q, %v", v, err)
+			}
+		})
+	}
+}
+
+// installEnv is this process's environment with a new home, keeping Go's
+// own settings, which live under the real home.
+func installEnv(t *testing.T, home, shell string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "HOME", "SHELL", "ZDOTDIR", "XDG_CONFIG_HOME", "PREFIX":
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "HOME="+home, "SHELL=/bin/"+shell)
+	for _, name := range []string{"GOENV", "GOCACHE", "GOMODCACHE", "GOPATH"} {
+		env = append(env, name+"="+goEnv(t, name))
+	}
+	return env
+}
+
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
