@@ -41,9 +41,15 @@ type Input struct {
 	Env Env    // the shell's exported environment
 	PWD string // the shell's working directory (logical, as $PWD)
 
-	// OnEnter, when set, runs after an account is entered (for the server
-	// supervisor); its error becomes a message, never a failure.
-	OnEnter func(dirs account.Dirs, a *account.Account, f *projectfile.File) error
+	// PID is the shell's process id (0: not a shell, as for `oca exec`).
+	PID int
+
+	// OnEnter, when set, runs when the shell PID enters account a, or is a
+	// new shell (a subshell, a tmux pane) that inherited it; OnLeave when
+	// it leaves one. They are how servers learn who uses them. Their errors
+	// become messages, never failures.
+	OnEnter func(dirs account.Dirs, a *account.Account, f *projectfile.File, pid int) error
+	OnLeave func(dirs account.Dirs, name string, pid int) error
 }
 
 // Export computes what the shell must change for in.PWD.
@@ -71,6 +77,7 @@ func Export(in Input) (*Output, error) {
 	}
 	if path == "" {
 		apply(in.Env, st, nil, out)
+		leave(in, dirs, out)
 		return out, nil
 	}
 	if err := account.EnsurePrivateDir(dirs.State); err != nil {
@@ -99,6 +106,7 @@ func Export(in Input) (*Output, error) {
 	}
 	if b == nil {
 		apply(in.Env, st, nil, out)
+		leave(in, dirs, out)
 		return out, nil
 	}
 	entering := st == nil || st.Account != b.account.Name || !st.ours(in.Env, "XDG_DATA_HOME")
@@ -110,16 +118,28 @@ func Export(in Input) (*Output, error) {
 	if b.pw, err = account.Password(dirs, b.account.Name); err != nil {
 		out.say("%v", err)
 	}
+	b.pid = in.PID
 	apply(in.Env, st, b, out)
+	leave(in, dirs, out)
 	if entering {
 		out.Entered = b.account.Name
-		if in.OnEnter != nil {
-			if err := in.OnEnter(dirs, b.account, b.file); err != nil {
-				out.say("%v", err)
-			}
+	}
+	if (entering || st.PID != in.PID) && in.OnEnter != nil {
+		if err := in.OnEnter(dirs, b.account, b.file, in.PID); err != nil {
+			out.say("%v", err)
 		}
 	}
 	return out, nil
+}
+
+// leave tells OnLeave about the account the shell just left.
+func leave(in Input, dirs account.Dirs, out *Output) {
+	if out.Left == "" || in.OnLeave == nil {
+		return
+	}
+	if err := in.OnLeave(dirs, out.Left, in.PID); err != nil {
+		out.say("%v", err)
+	}
 }
 
 // binding is a project file that applies, and its account.
@@ -130,6 +150,7 @@ type binding struct {
 	sig     string
 	allow   string // the allow record that trusts it, "" when trusted by path
 	pw      string
+	pid     int
 }
 
 func (b *binding) values() []Change {
@@ -236,7 +257,7 @@ func apply(env Env, st *State, b *binding, out *Output) {
 	var next *State
 	if b != nil {
 		out.Account = b.account.Name
-		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, Sig: b.sig, Allow: b.allow,
+		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, Sig: b.sig, Allow: b.allow, PID: b.pid,
 			Prev: map[string]*string{}, Applied: map[string]string{}}
 		for _, c := range b.values() {
 			want[c.Name] = c.Value

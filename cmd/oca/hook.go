@@ -39,7 +39,6 @@ func (a *app) cmdExport(args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: oca export bash|zsh|fish|json")
 	}
-	_ = pid
 	var sh shells.Shell
 	if pos[0] != "json" {
 		if sh, err = shells.Get(pos[0]); err != nil {
@@ -47,7 +46,7 @@ func (a *app) cmdExport(args []string) error {
 		}
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid})
 	if err != nil {
 		return err
 	}
