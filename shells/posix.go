@@ -14,6 +14,12 @@ var bashHook string
 //go:embed oca.zsh
 var zshHook string
 
+//go:embed complete.bash
+var bashCompletion string
+
+//go:embed complete.zsh
+var zshCompletion string
+
 type bash struct{}
 
 func (bash) Name() string                     { return "bash" }
@@ -26,7 +32,7 @@ func (zsh) Name() string                     { return "zsh" }
 func (zsh) Hook(self string) (string, error) { return fill(zshHook, self, syntax.LangZsh) }
 func (zsh) Spell(e Export) (string, error)   { return spellPOSIX(e, syntax.LangZsh) }
 
-// fill puts the quoted path of the oca binary into a hook script.
+// fill puts the quoted path of the oca binary into a script.
 func fill(script, self string, lang syntax.LangVariant) (string, error) {
 	q, err := syntax.Quote(self, lang)
 	if err != nil {
@@ -67,3 +73,8 @@ func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 	b.WriteString(")\n")
 	return b.String(), nil
 }
+
+func (bash) Completion(self string) (string, error) {
+	return fill(bashCompletion, self, syntax.LangBash)
+}
+func (zsh) Completion(self string) (string, error) { return fill(zshCompletion, self, syntax.LangZsh) }

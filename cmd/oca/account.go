@@ -114,6 +114,8 @@ func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account,
 func (a *app) accountList(args []string) error {
 	fs := newFlags("account list")
 	asJSON := fs.Bool("json", false, "print JSON")
+	quiet := fs.Bool("quiet", false, "print the names alone, one a line")
+	fs.BoolVar(quiet, "q", false, "short for --quiet")
 	if _, _, err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -122,6 +124,12 @@ func (a *app) accountList(args []string) error {
 		return err
 	}
 	dirs := reg.Dirs()
+	if *quiet {
+		for _, n := range reg.Names() {
+			fmt.Fprintln(a.stdout, n)
+		}
+		return nil
+	}
 	if *asJSON {
 		list := []accountJSON{}
 		for _, n := range reg.Names() {

@@ -61,6 +61,7 @@ func commands() []command {
 		{"deny", "deny [PATH]                   block the project file at PATH (default: the nearest)", (*app).cmdDeny},
 		{"account", "account add|list|show|remove|import   manage accounts", (*app).cmdAccount},
 		{"exec", "exec [ACCOUNT] -- CMD...      run CMD with the account's environment", (*app).cmdExec},
+		{"completion", "completion bash|zsh|fish      print the shell's completion script", (*app).cmdCompletion},
 		{"version", "version                       print oca's version", (*app).cmdVersion},
 	}
 }
@@ -83,6 +84,9 @@ func (a *app) run(args []string) int {
 	if name == "-h" || name == "--help" || name == "help" {
 		a.usage(a.stdout)
 		return 0
+	}
+	if name == "__complete" {
+		return a.fail(a.cmdComplete(args[1:]))
 	}
 	for _, c := range commands() {
 		if c.name == name {
