@@ -41,6 +41,7 @@ func completionSpec() spec {
 		"version":    {},
 		"help":       {},
 		"completion": {args: []string{argShell}},
+		"doctor":     {flags: []string{"--json", "--fix"}},
 		"account": {subs: map[string]spec{
 			"add":    {flags: []string{"--port", "--data-home"}},
 			"list":   {flags: []string{"--json", "--quiet"}},

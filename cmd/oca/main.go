@@ -61,6 +61,7 @@ func commands() []command {
 		{"deny", "deny [PATH]                   block the project file at PATH (default: the nearest)", (*app).cmdDeny},
 		{"account", "account add|list|show|remove|import   manage accounts", (*app).cmdAccount},
 		{"exec", "exec [ACCOUNT] -- CMD...      run CMD with the account's environment", (*app).cmdExec},
+		{"doctor", "doctor [--json] [--fix]       what is wrong with this setup, and how to mend it", (*app).cmdDoctor},
 		{"completion", "completion bash|zsh|fish      print the shell's completion script", (*app).cmdCompletion},
 		{"version", "version                       print oca's version", (*app).cmdVersion},
 	}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/oca-sh/oca/hook"
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/doctor"
+)
+
+// testedOpencode is the OpenCode release line oca is tested with.
+const testedOpencode = "1.18."
+
+func (a *app) cmdDoctor(args []string) error {
+	fs := newFlags("doctor")
+	asJSON := fs.Bool("json", false, "print JSON")
+	fix := fs.Bool("fix", false, "mend what is safe to mend (permissions, links, stale files) and say what changed")
+	if _, _, err := a.parse(fs, args); err != nil {
+		return err
+	}
+	env := hook.EnvFrom(a.env)
+	findings := doctor.Run(doctor.Input{
+		Env:      env,
+		PWD:      a.wd,
+		Shell:    filepath.Base(env["SHELL"]),
+		Self:     a.self,
+		Fix:      *fix,
+		Opencode: opencodeVersion,
+		Tested:   testedOpencode,
+		Extra:    a.doctorExtra(),
+	})
+	if *asJSON {
+		if err := a.writeJSON(findings); err != nil {
+			return err
+		}
+	} else {
+		st := a.style()
+		for _, f := range findings {
+			mark := map[doctor.Severity]string{doctor.OK: st.green("ok"), doctor.Warn: st.yellow("warning"), doctor.Error: st.red("error")}[f.Severity]
+			fmt.Fprintf(a.stdout, "%-7s  %s: %s\n", mark, f.Check, f.What)
+			if f.Fixed != "" {
+				fmt.Fprintf(a.stdout, "         fixed: %s\n", f.Fixed)
+				continue
+			}
+			if f.Severity != doctor.OK {
+				if f.Why != "" {
+					fmt.Fprintf(a.stdout, "         why: %s\n", f.Why)
+				}
+				if f.Fix != "" {
+					fmt.Fprintf(a.stdout, "         fix: %s\n", f.Fix)
+				}
+			}
+		}
+	}
+	if doctor.Failed(findings) {
+		return exitError(1)
+	}
+	return nil
+}
+
+// opencodeVersion runs `opencode --version`.
+func opencodeVersion(path string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// doctorExtra are the checks of servers, added by the server wiring.
+func (a *app) doctorExtra() []func(account.Dirs, *account.Registry) []doctor.Finding { return nil }

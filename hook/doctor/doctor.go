@@ -1,0 +1,336 @@
+// Package doctor finds what is wrong with a user's oca setup and, where it is
+// safe, mends it. Every finding says what is wrong, why it matters, and the
+// command that mends it.
+package doctor
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/oca-sh/oca/hook"
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/projectfile"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Severity orders findings.
+type Severity string
+
+const (
+	OK    Severity = "ok"
+	Warn  Severity = "warning"
+	Error Severity = "error"
+)
+
+// Finding is one result of a check.
+type Finding struct {
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
+	What     string   `json:"what"`
+	Why      string   `json:"why,omitempty"`
+	Fix      string   `json:"fix,omitempty"`   // the command that mends it
+	Fixed    string   `json:"fixed,omitempty"` // what --fix changed
+	mend     func() error
+}
+
+// Input is what the checks look at.
+type Input struct {
+	Env      hook.Env // the environment doctor runs in
+	PWD      string
+	Shell    string // bash, zsh or fish: the user's shell, from $SHELL
+	Self     string // the oca binary
+	Fix      bool   // mend what is safe to mend
+	Opencode func(path string) (version string, err error)
+	// Tested is the OpenCode version line (e.g. "1.18.") oca is tested with.
+	Tested string
+	// Extra checks (servers) that the caller adds.
+	Extra []func(account.Dirs, *account.Registry) []Finding
+}
+
+// Run runs every check.
+func Run(in Input) []Finding {
+	var st *hook.State
+	if raw := in.Env[hook.StateVar]; raw != "" {
+		st, _ = hook.DecodeState(raw)
+	}
+	orig := hook.Original(in.Env, st)
+	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
+	if err != nil {
+		return []Finding{{Check: "home", Severity: Error, What: err.Error(), Why: "oca keeps its files under your home directory", Fix: "export HOME=/path/to/your/home"}}
+	}
+	var out []Finding
+	out = append(out, checkDirs(dirs)...)
+	reg, err := account.Load(dirs)
+	if err != nil {
+		out = append(out, Finding{Check: "accounts", Severity: Error, What: err.Error(),
+			Why: "no account works until the accounts file parses", Fix: "edit " + dirs.AccountsFile()})
+		return finish(out, in.Fix)
+	}
+	out = append(out, checkHook(in, dirs, reg)...)
+	out = append(out, checkOpencode(in, reg)...)
+	out = append(out, checkEnvKeys(orig)...)
+	for _, name := range reg.Names() {
+		out = append(out, checkAccount(dirs, reg.Accounts[name])...)
+	}
+	for _, extra := range in.Extra {
+		out = append(out, extra(dirs, reg)...)
+	}
+	return finish(out, in.Fix)
+}
+
+// finish applies the safe fixes when asked, and orders the findings.
+func finish(out []Finding, fix bool) []Finding {
+	for i := range out {
+		f := &out[i]
+		if !fix || f.mend == nil || f.Severity == OK {
+			continue
+		}
+		if err := f.mend(); err != nil {
+			f.What += fmt.Sprintf(" (--fix failed: %v)", err)
+			continue
+		}
+		f.Fixed = f.Fix
+		f.Severity = OK
+	}
+	rank := map[Severity]int{Error: 0, Warn: 1, OK: 2}
+	sort.SliceStable(out, func(i, j int) bool { return rank[out[i].Severity] < rank[out[j].Severity] })
+	return out
+}
+
+// Failed reports whether any finding is a warning or an error.
+func Failed(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Severity != OK {
+			return true
+		}
+	}
+	return false
+}
+
+func checkDirs(dirs account.Dirs) []Finding {
+	var out []Finding
+	for _, d := range []string{dirs.Config, dirs.State} {
+		fi, err := os.Stat(d)
+		if err != nil {
+			continue // created on first use
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			d := d
+			out = append(out, Finding{Check: "permissions", Severity: Error,
+				What: fmt.Sprintf("%s has mode %04o", d, fi.Mode().Perm()),
+				Why:  "it holds trust records, account settings and server passwords: others must not read or change it",
+				Fix:  "chmod 700 " + shellQuote(d), mend: func() error { return os.Chmod(d, 0o700) }})
+		}
+	}
+	return out
+}
+
+func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
+	var out []Finding
+	rc, line := rcFile(in.Shell, dirs.Home, in.Env)
+	if rc != "" {
+		data, _ := os.ReadFile(rc)
+		if !strings.Contains(string(data), "hook "+in.Shell) {
+			out = append(out, Finding{Check: "hook", Severity: Error,
+				What: fmt.Sprintf("%s does not load oca's hook", rc),
+				Why:  "without it, entering a project changes nothing",
+				Fix:  fmt.Sprintf("echo %s >> %s", shellQuote(line), shellQuote(rc))})
+		}
+	}
+	// In a bound project a shell with the hook has oca's record.
+	if path, _ := projectfile.Find(in.PWD); path != "" {
+		if _, ok := in.Env[hook.StateVar]; !ok {
+			out = append(out, Finding{Check: "hook", Severity: Warn,
+				What: fmt.Sprintf("this shell has no account although %s names one", path),
+				Why:  "the hook is not active in this shell, or the file is not allowed",
+				Fix:  "oca allow " + shellQuote(filepath.Dir(path)) + "; exec $SHELL   # reload the shell once the rc line is in"})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, Finding{Check: "hook", Severity: OK, What: "the hook is installed"})
+	}
+	return out
+}
+
+// rcFile is the shell's rc file and the line that loads the hook there.
+func rcFile(shell, home string, env hook.Env) (string, string) {
+	switch shell {
+	case "bash":
+		return filepath.Join(home, ".bashrc"), `eval "$(oca hook bash)"`
+	case "zsh":
+		dir := home
+		if z := env["ZDOTDIR"]; z != "" {
+			dir = z
+		}
+		return filepath.Join(dir, ".zshrc"), `eval "$(oca hook zsh)"`
+	case "fish":
+		cfg := filepath.Join(home, ".config")
+		if x := env["XDG_CONFIG_HOME"]; filepath.IsAbs(x) {
+			cfg = x
+		}
+		return filepath.Join(cfg, "fish", "config.fish"), "oca hook fish | source"
+	}
+	return "", ""
+}
+
+func checkOpencode(in Input, reg *account.Registry) []Finding {
+	path := reg.Opencode
+	if path == "" {
+		p, err := exec.LookPath("opencode")
+		if err != nil {
+			return []Finding{{Check: "opencode", Severity: Error, What: "opencode is not on PATH",
+				Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}
+		}
+		path = p
+	}
+	if in.Opencode == nil {
+		return nil
+	}
+	v, err := in.Opencode(path)
+	if err != nil {
+		return []Finding{{Check: "opencode", Severity: Error, What: fmt.Sprintf("%s does not run: %v", path, err),
+			Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}
+	}
+	if in.Tested != "" && !strings.HasPrefix(v, in.Tested) {
+		return []Finding{{Check: "opencode", Severity: Warn,
+			What: fmt.Sprintf("opencode %s is a version oca has not been tested with (tested: %sx)", v, in.Tested),
+			Why:  "its server's behaviour (health, auth, ports) may differ",
+			Fix:  "npm install -g opencode-ai@" + strings.TrimSuffix(in.Tested, ".")}}
+	}
+	return []Finding{{Check: "opencode", Severity: OK, What: fmt.Sprintf("opencode %s at %s", v, path)}}
+}
+
+// ProviderKeys are variables OpenCode reads credentials from.
+func ProviderKeys() []string {
+	return []string{
+		"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY",
+		"GOOGLE_API_KEY", "OPENROUTER_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY", "XAI_API_KEY",
+		"DEEPSEEK_API_KEY", "TOGETHER_AI_API_KEY", "FIREWORKS_API_KEY", "CEREBRAS_API_KEY",
+		"AZURE_API_KEY", "AZURE_OPENAI_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_BEARER_TOKEN_BEDROCK", "GITHUB_TOKEN", "HF_TOKEN", "OPENCODE_API_KEY",
+	}
+}
+
+func checkEnvKeys(env hook.Env) []Finding {
+	var found []string
+	for _, k := range ProviderKeys() {
+		if env[k] != "" {
+			found = append(found, k)
+		}
+	}
+	if len(found) == 0 {
+		return []Finding{{Check: "environment", Severity: OK, What: "no provider keys in the environment"}}
+	}
+	return []Finding{{Check: "environment", Severity: Warn,
+		What: "provider keys in this shell's environment: " + strings.Join(found, ", "),
+		Why:  "every OpenCode started from this shell (oca exec, opencode run) sees them, whatever its account; oca's servers do not",
+		Fix:  "unset " + strings.Join(found, " ") + "   # and keep them in an account's env table or auth.json instead"}}
+}
+
+func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
+	var out []Finding
+	check := "account " + a.Name
+	fi, err := os.Stat(a.DataHome)
+	if err != nil {
+		out = append(out, Finding{Check: check, Severity: Warn, What: fmt.Sprintf("data home %s is missing", a.DataHome),
+			Why: "it is created when the account is first used; if it held credentials, they are gone",
+			Fix: "oca account show " + a.Name, mend: func() error { return account.Prepare(dirs, a) }})
+		return out
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		out = append(out, Finding{Check: check, Severity: Error,
+			What: fmt.Sprintf("data home %s has mode %04o", a.DataHome, fi.Mode().Perm()),
+			Why:  "it holds the account's credentials and sessions",
+			Fix:  "chmod 700 " + shellQuote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
+	}
+	auth := filepath.Join(a.DataHome, "opencode", "auth.json")
+	if fi, err := os.Stat(auth); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		out = append(out, Finding{Check: check, Severity: Error,
+			What: fmt.Sprintf("%s has mode %04o", auth, fi.Mode().Perm()),
+			Why:  "it holds the account's provider keys in plain text",
+			Fix:  "chmod 600 " + shellQuote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
+	}
+	if missing, wrong := badLinks(dirs.Data, a.DataHome); len(missing)+len(wrong) > 0 {
+		var what []string
+		if len(missing) > 0 {
+			what = append(what, "lacks links to "+strings.Join(missing, ", "))
+		}
+		for _, w := range wrong {
+			what = append(what, fmt.Sprintf("links %s to %s, not %s", w, w.target, filepath.Join(dirs.Data, w.name)))
+		}
+		out = append(out, Finding{Check: check, Severity: Warn,
+			What: "data home " + strings.Join(what, "; "),
+			Why:  "inside the project, other tools that use XDG_DATA_HOME (direnv, mise, nvim) would not find their data",
+			Fix:  "oca doctor --fix", mend: func() error {
+				for _, w := range wrong {
+					if err := os.Remove(filepath.Join(a.DataHome, w.name)); err != nil {
+						return err
+					}
+				}
+				return account.SyncLinks(dirs.Data, a.DataHome)
+			}})
+	}
+	if pw := account.PasswordFile(dirs, a.Name); true {
+		fi, err := os.Stat(pw)
+		switch {
+		case err != nil:
+			out = append(out, Finding{Check: check, Severity: Warn, What: "the account has no server password yet",
+				Why: "without one, any local process can read the account's keys from its server",
+				Fix: "oca doctor --fix", mend: func() error { _, err := account.Password(dirs, a.Name); return err }})
+		case fi.Mode().Perm()&0o077 != 0:
+			out = append(out, Finding{Check: check, Severity: Error,
+				What: fmt.Sprintf("%s has mode %04o", pw, fi.Mode().Perm()),
+				Why:  "it is the password of the account's server",
+				Fix:  "chmod 600 " + shellQuote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, Finding{Check: check, Severity: OK, What: fmt.Sprintf("port %d, data home %s", a.Port, dirs.Abbrev(a.DataHome))})
+	}
+	return out
+}
+
+type wrongLink struct{ name, target string }
+
+func (w wrongLink) String() string { return w.name }
+
+// badLinks lists the entries of the real data home that the account's data
+// home neither links nor holds, and its links that point elsewhere.
+func badLinks(real, shadow string) (missing []string, wrong []wrongLink) {
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		return nil, nil
+	}
+	for _, e := range entries {
+		name := e.Name()
+		target := filepath.Join(real, name)
+		if name == "opencode" || shadow == target || strings.HasPrefix(shadow, target+"/") {
+			continue
+		}
+		link := filepath.Join(shadow, name)
+		fi, err := os.Lstat(link)
+		if err != nil {
+			missing = append(missing, name)
+			continue
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if cur, err := os.Readlink(link); err == nil && cur != target {
+				wrong = append(wrong, wrongLink{name, cur})
+			}
+		}
+	}
+	return missing, wrong
+}
+
+func shellQuote(s string) string {
+	q, err := syntax.Quote(s, syntax.LangPOSIX)
+	if err != nil {
+		return fmt.Sprintf("%q", s)
+	}
+	return q
+}
