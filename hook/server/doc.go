@@ -1,0 +1,85 @@
+// Package server runs and supervises one `opencode serve` per oca account,
+// as DESIGN.md ("Servers") lays out. cmd/oca wires it: `oca serve ACCOUNT`
+// calls Serve, the shell hook calls AddLease/DropLease and Ensure, `oca
+// server stop|wait` and `oca status` call Stop, WaitReady, Health and
+// ReadStatus.
+//
+// # API
+//
+//	type Config struct{ Account, Port, DataHome, Password, IdleTimeout, Opencode, StateDir, Env, tuning… }
+//	func BuildEnv(base []string, cfg Config, extra map[string]string) []string
+//	func Serve(ctx context.Context, cfg Config, logw io.Writer) error      // ErrAlreadyRunning when the lock is held
+//	func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
+//	func AddLease(stateDir string, pid int) error
+//	func DropLease(stateDir string, pid int) error
+//	func ReadStatus(stateDir string) (Status, error)
+//	func Stop(stateDir string, timeout time.Duration) error
+//	func WaitReady(ctx context.Context, cfg Config) error
+//	func Health(ctx context.Context, port int, password string) (bool, error)
+//	func ProcessRSS(pid int) (int64, error)
+//
+// # State directory
+//
+// Each account has a directory of oca's own (mode 0700), cfg.StateDir:
+//
+//	lock         flock held by the supervisor for its lifetime; holds its pid
+//	status.json  the supervisor's Status, rewritten atomically at every phase change
+//	serve.log    the detached supervisor's output (Ensure appends to it)
+//	leases/PID   one per shell inside a project of the account: "PID STARTTIME"
+//	tmp/         OpenCode's TMPDIR
+//
+// # The supervisor (Serve)
+//
+// One per account, guaranteed by the lock: a second Serve returns
+// ErrAlreadyRunning at once. It runs `opencode serve --hostname 127.0.0.1
+// --port PORT` in its own process group, in StateDir, with the environment
+// built by BuildEnv (never the starting shell's), and knows it is ready when
+// GET /global/health, sent with basic auth (user "opencode", the account's
+// password) within 200 ms, answers {"healthy":true}; the stdout line
+// "opencode server listening on …" triggers an immediate probe. Phases:
+// starting, ready, restarting, failing, stopping, stopped.
+//
+// When OpenCode dies it is restarted after a backoff (BackoffMin doubling
+// up to BackoffMax; a run healthy for StableAfter resets it). MaxCrashes
+// quick crashes within CrashWindow, or an OpenCode not healthy within
+// ReadyTimeout that many times, end in phase "failing" with the reason and
+// OpenCode's last output lines, and Serve returns an error. A port held by
+// a process that is not the account's OpenCode fails at once with a
+// *PortInUseError naming the port and, found through /proc/net/tcp{,6} and
+// /proc/*/fd, the holder's pid and command.
+//
+// Stopping (ctx done, idleness) sends SIGTERM to the process group, again
+// after StopGrace, then SIGKILL after StopGrace more, and returns when no
+// process of the group is left; then phase "stopped" and the lock is
+// released.
+//
+// A supervisor killed hard (kill -9, OOM) leaves its OpenCode running and
+// holding the port, but no longer the lock (OpenCode never inherits it).
+// status.json records OpenCode's pid, start time and process group; the
+// next supervisor finds that group and stops it with the same escalation
+// before starting its own. It is stopped rather than adopted: a process
+// that is not our child cannot be waited for, its output pipe is gone, and
+// a restart costs about two seconds. Stop does the same when no supervisor
+// is left. Until then ReadStatus reports the status as stale, with Orphan
+// set.
+//
+// Idle shutdown: with IdleTimeout > 0 the supervisor stops once there has
+// been no live lease and no established client connection to the port
+// (/proc/net/tcp{,6}) for IdleTimeout. Leases are watched with fsnotify and
+// polled every PollInterval; a lease whose process is gone (pid dead, or
+// reused: the start time differs) is removed.
+//
+// Credentials: DataHome/opencode is watched; when auth.json changes (after
+// 200 ms of quiet, and only if its content differs from what the server has
+// read) the supervisor sends POST /instance/dispose, so the running server
+// reads the new credentials without a restart. Neither the password nor
+// any key is ever logged: OpenCode's output is redacted (the password,
+// secret-looking values of the account's env table, sk-… keys, bearer
+// tokens) before it reaches the log or status.json.
+//
+// # The hook's side
+//
+// Ensure costs one lock probe when the supervisor runs. When the lock is
+// free it starts `ocaBin args…` detached (own session, stdin /dev/null,
+// output appended to serve.log) and returns without waiting.
+package server

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// basicAuthUser is the user name OpenCode's server expects with
+// OPENCODE_SERVER_PASSWORD: OPENCODE_SERVER_USERNAME, default "opencode".
+// BuildEnv never passes OPENCODE_SERVER_USERNAME on, so it is always this.
+const basicAuthUser = "opencode"
+
+// probeTimeout bounds one health probe: early connections to OpenCode can be
+// accepted and never answered.
+const probeTimeout = 200 * time.Millisecond
+
+// serverURL is the base URL of the server on port.
+func serverURL(port int) string {
+	return "http://127.0.0.1:" + strconv.Itoa(port)
+}
+
+// request does one request to the server on port with basic auth and no
+// keep-alive (an idle kept-alive connection would count as a client and
+// keep the server from its idle shutdown).
+func request(ctx context.Context, method string, port int, path, password string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, serverURL(port)+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if password != "" {
+		req.SetBasicAuth(basicAuthUser, password)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	return client.Do(req)
+}
+
+// Health asks the server on 127.0.0.1:port whether it is ready: GET
+// /global/health with basic auth, at most 200 ms. It is true only when the
+// answer is 200 with a JSON body holding "healthy": true (OpenCode answers
+// unknown paths with its web page, so a status code alone proves nothing).
+// When false, the error says why.
+func Health(ctx context.Context, port int, password string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	resp, err := request(ctx, http.MethodGet, port, "/global/health", password)
+	if err != nil {
+		return false, fmt.Errorf("health of port %d: %w", port, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("health of port %d: status %d", port, resp.StatusCode)
+	}
+	var body struct {
+		Healthy bool `json:"healthy"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil {
+		return false, fmt.Errorf("health of port %d: not a health answer: %w", port, err)
+	}
+	if !body.Healthy {
+		return false, fmt.Errorf("health of port %d: not healthy", port)
+	}
+	return true, nil
+}
+
+// WaitReady polls the account's server every 100 ms until it is healthy or
+// ctx is done. It returns early with the reason when the account's
+// supervisor gives up (phase "failing" written after WaitReady began).
+func WaitReady(ctx context.Context, cfg Config) error {
+	begin := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		ok, err := Health(ctx, cfg.Port, cfg.Password)
+		if ok {
+			return nil
+		}
+		last = err
+		if cfg.StateDir != "" {
+			if st, err := readStatusFile(cfg.StateDir); err == nil && st.Phase == PhaseFailing && st.UpdatedAt.After(begin) {
+				return fmt.Errorf("server of %s failed: %s", cfg.Account, st.LastError)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for server of %s on port %d: %w (last: %v)", cfg.Account, cfg.Port, context.Cause(ctx), last)
+		case <-tick.C:
+		}
+	}
+}
+
+// dispose makes the running server drop its instance state, so it reads
+// auth.json anew: POST /instance/dispose.
+func dispose(ctx context.Context, port int, password string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := request(ctx, http.MethodPost, port, "/instance/dispose", password)
+	if err != nil {
+		return fmt.Errorf("dispose instance on port %d: %w", port, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("dispose instance on port %d: status %d", port, resp.StatusCode)
+	}
+	return nil
+}

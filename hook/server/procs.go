@@ -1,0 +1,146 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// procStat holds the fields of /proc/PID/stat that oca needs.
+type procStat struct {
+	state byte   // field 3: R, S, D, Z, ...
+	pgid  int    // field 5
+	start uint64 // field 22: start time in clock ticks since boot
+}
+
+// readProcStat parses /proc/PID/stat. The command name (field 2) may hold
+// spaces and parentheses, so fields are counted after its last ')'.
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat: no command", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state), so field n is f[n-3].
+	if len(f) < 20 {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	pgid, err := strconv.Atoi(f[2])
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat pgid: %w", pid, err)
+	}
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat start time: %w", pid, err)
+	}
+	return procStat{state: f[0][0], pgid: pgid, start: start}, nil
+}
+
+// procStart returns the start time of pid (field 22 of /proc/PID/stat), or
+// 0 when it cannot be read.
+func procStart(pid int) uint64 {
+	st, err := readProcStat(pid)
+	if err != nil {
+		return 0
+	}
+	return st.start
+}
+
+// alive reports whether pid is a running (not zombie) process whose start
+// time is start. start 0 matches any start time.
+func alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, err := readProcStat(pid)
+	if err != nil || st.state == 'Z' || st.state == 'X' {
+		return false
+	}
+	return start == 0 || st.start == start
+}
+
+// groupAlive reports whether any process is left in process group pgid.
+func groupAlive(pgid int) bool {
+	if pgid <= 0 {
+		return false
+	}
+	err := unix.Kill(-pgid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// groupMembers lists the live (non-zombie) processes of process group pgid.
+func groupMembers(pgid int) []int {
+	var pids []int
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := readProcStat(pid)
+		if err == nil && st.pgid == pgid && st.state != 'Z' && st.state != 'X' {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// signalGroup sends sig to process group pgid; a group already gone is not
+// an error.
+func signalGroup(pgid int, sig syscall.Signal) error {
+	if pgid <= 0 {
+		return fmt.Errorf("signal process group %d: bad pgid", pgid)
+	}
+	if err := unix.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal process group %d with %v: %w", pgid, sig, err)
+	}
+	return nil
+}
+
+// procCmdline returns the command line of pid with spaces between the
+// arguments, or "" when it cannot be read.
+func procCmdline(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+}
+
+// ProcessRSS returns the resident set size of pid in bytes, read from
+// VmRSS in /proc/PID/status. `oca status` uses it for the memory column.
+func ProcessRSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("read rss of %d: %w", pid, err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 1 {
+			break
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse rss of %d: %w", pid, err)
+		}
+		return kb * 1024, nil
+	}
+	return 0, fmt.Errorf("read rss of %d: no VmRSS line", pid)
+}

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Phases of a supervisor, as written in status.json.
+const (
+	PhaseStarting   = "starting"   // OpenCode launched, not yet healthy
+	PhaseReady      = "ready"      // /global/health answered healthy:true
+	PhaseRestarting = "restarting" // OpenCode died; waiting out the backoff
+	PhaseFailing    = "failing"    // gave up after a crash loop or a taken port; the supervisor exits
+	PhaseStopping   = "stopping"   // stopping OpenCode's process group
+	PhaseStopped    = "stopped"    // no server (also: no status file, or its supervisor is gone)
+)
+
+const statusName = "status.json"
+
+// Status is the supervisor's state, written to StateDir/status.json
+// (atomically, mode 0600) at every phase change and read by ReadStatus.
+type Status struct {
+	Account string `json:"account"`
+	Phase   string `json:"phase"`
+	Port    int    `json:"port"`
+	URL     string `json:"url"`
+
+	SupervisorPID   int    `json:"supervisor_pid,omitempty"`
+	SupervisorStart uint64 `json:"supervisor_start,omitempty"` // /proc/PID/stat field 22, guards against pid reuse
+
+	OpencodePID   int    `json:"opencode_pid,omitempty"`
+	OpencodePGID  int    `json:"opencode_pgid,omitempty"` // its process group: what a new supervisor kills when it finds an orphan
+	OpencodeStart uint64 `json:"opencode_start,omitempty"`
+
+	StartedAt         time.Time `json:"started_at,omitzero"`          // the supervisor started
+	OpencodeStartedAt time.Time `json:"opencode_started_at,omitzero"` // the current OpenCode process started
+	ReadyAt           time.Time `json:"ready_at,omitzero"`            // the current OpenCode process became healthy
+	UpdatedAt         time.Time `json:"updated_at,omitzero"`
+
+	Restarts   int      `json:"restarts"`
+	LastError  string   `json:"last_error,omitempty"`
+	LastOutput []string `json:"last_output,omitempty"` // OpenCode's last lines, secrets redacted
+
+	// Stale is set by ReadStatus, never written: the file names a
+	// supervisor that is gone.
+	Stale bool `json:"stale,omitempty"`
+	// Orphan is set by ReadStatus when the status is stale but the
+	// OpenCode it names still runs (its supervisor was killed); the next
+	// supervisor stops it before starting its own.
+	Orphan bool `json:"orphan,omitempty"`
+}
+
+// writeStatus writes st to StateDir/status.json through a temporary file and
+// a rename, so readers never see half a file.
+func writeStatus(stateDir string, st Status) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(stateDir, statusName), append(b, '\n'))
+}
+
+// writeFileAtomic writes data to path with mode 0600 via a temporary file in
+// the same directory and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// readStatusFile reads status.json as written, without judging it.
+func readStatusFile(stateDir string) (Status, error) {
+	b, err := os.ReadFile(filepath.Join(stateDir, statusName))
+	if err != nil {
+		return Status{}, err
+	}
+	var st Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		return Status{}, fmt.Errorf("parse %s: %w", filepath.Join(stateDir, statusName), err)
+	}
+	return st, nil
+}
+
+// ReadStatus returns the account's status. With no status file the phase is
+// "stopped". When the supervisor named in the file is gone (its pid dead or
+// reused) the status is stale: Stale is true and a phase other than
+// "stopped" or "failing" reads as "stopped" ("failing" is kept, with its
+// reason, because a supervisor that gave up has exited on purpose). Orphan
+// tells that a stale status's OpenCode still runs.
+func ReadStatus(stateDir string) (Status, error) {
+	st, err := readStatusFile(stateDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{Phase: PhaseStopped}, nil
+	}
+	if err != nil {
+		return Status{}, err
+	}
+	if st.Phase != PhaseStopped && st.Phase != PhaseFailing && !alive(st.SupervisorPID, st.SupervisorStart) {
+		st.Stale = true
+		st.Phase = PhaseStopped
+		st.Orphan = alive(st.OpencodePID, st.OpencodeStart)
+	}
+	return st, nil
+}

@@ -1,0 +1,334 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// lockWait is how long Serve retries a busy lock: probes by Ensure and Stop
+// hold it for microseconds, a running supervisor for its lifetime.
+const lockWait = 300 * time.Millisecond
+
+// supervisor is the state of one Serve call. Only Serve's goroutine touches
+// it, except out (fed by the output readers) and log (safe for concurrent use).
+type supervisor struct {
+	cfg     Config
+	env     []string
+	log     *log.Logger
+	red     redactor
+	out     outputRing
+	st      Status
+	idle    *idleTracker
+	creds   *credsWatch
+	watcher *fsnotify.Watcher
+
+	backoff time.Duration
+	crashes []time.Time // quick crashes in a row, for crash-loop detection
+}
+
+// Serve runs the account's supervisor in the foreground until ctx is done,
+// the server has been idle for cfg.IdleTimeout, or OpenCode crash-loops.
+// See the package documentation for what it does. It returns
+// ErrAlreadyRunning at once when another supervisor holds the account's
+// lock, nil after a stop on ctx or idleness, and an error after giving up
+// (phase "failing"). logw receives the supervisor's log (nil: discarded).
+func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if logw == nil {
+		logw = io.Discard
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("serve %s: %w", cfg.Account, err)
+	}
+	lock, err := acquireLock(cfg.StateDir, lockWait)
+	if err != nil {
+		if errors.Is(err, ErrAlreadyRunning) {
+			return err
+		}
+		return fmt.Errorf("serve %s: %w", cfg.Account, err)
+	}
+	defer lock.Close() // releases the lock, last of all
+
+	for _, dir := range []string{
+		filepath.Join(cfg.StateDir, leasesName),
+		filepath.Join(cfg.StateDir, "tmp"),
+		filepath.Join(cfg.DataHome, "opencode"),
+	} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("serve %s: %w", cfg.Account, err)
+		}
+	}
+	env := cfg.Env
+	if env == nil {
+		env = BuildEnv(os.Environ(), cfg, nil)
+	}
+	env = overlayEnv(env, cfg)
+
+	s := &supervisor{
+		cfg: cfg,
+		env: env,
+		log: log.New(logw, "oca serve "+cfg.Account+": ", log.LstdFlags|log.Lmsgprefix),
+		red: newRedactor(cfg.Password, env),
+		st: Status{
+			Account:         cfg.Account,
+			Port:            cfg.Port,
+			URL:             serverURL(cfg.Port),
+			SupervisorPID:   os.Getpid(),
+			SupervisorStart: procStart(os.Getpid()),
+			StartedAt:       time.Now(),
+		},
+		backoff: cfg.BackoffMin,
+	}
+	prev, err := readStatusFile(cfg.StateDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Printf("ignoring unreadable status: %v", err)
+	}
+	s.setPhase(PhaseStarting, "")
+	s.recoverOrphan(prev)
+
+	s.idle = newIdleTracker(cfg, s.log.Printf)
+	defer s.idle.stop()
+	s.creds = newCredsWatch(cfg.DataHome)
+	if s.watcher, err = fsnotify.NewWatcher(); err != nil {
+		return s.fail(fmt.Errorf("watch files: %w", err))
+	}
+	defer s.watcher.Close()
+	for _, dir := range []string{filepath.Join(cfg.StateDir, leasesName), filepath.Join(cfg.DataHome, "opencode")} {
+		if err := s.watcher.Add(dir); err != nil {
+			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
+		}
+	}
+	return s.loop(ctx)
+}
+
+// setPhase records a phase change in status.json.
+func (s *supervisor) setPhase(phase, lastErr string) {
+	if phase != s.st.Phase {
+		s.log.Printf("phase %s", phase)
+	}
+	s.st.Phase = phase
+	if lastErr != "" {
+		s.st.LastError = lastErr
+		s.st.LastOutput = s.out.last()
+	}
+	s.st.UpdatedAt = time.Now()
+	if err := writeStatus(s.cfg.StateDir, s.st); err != nil {
+		s.log.Printf("%v", err)
+	}
+}
+
+// fail records phase failing with err and returns err.
+func (s *supervisor) fail(err error) error {
+	s.log.Printf("giving up: %v", err)
+	s.st.OpencodePID, s.st.OpencodePGID, s.st.OpencodeStart = 0, 0, 0
+	s.setPhase(PhaseFailing, err.Error())
+	return fmt.Errorf("serve %s: %w", s.cfg.Account, err)
+}
+
+// recoverOrphan stops an OpenCode left running by a supervisor that was
+// killed (kill -9, OOM): status.json names its process group, and the
+// group is ours when its leader is the recorded process (same pid and start
+// time) or the group has lost its leader (a reused pid would lead its group).
+// It is stopped rather than adopted: it cannot be waited for, its output
+// pipe is gone, and a restart costs about a second.
+func (s *supervisor) recoverOrphan(prev Status) {
+	pgid := prev.OpencodePGID
+	if pgid <= 0 || len(groupMembers(pgid)) == 0 {
+		return
+	}
+	if !alive(prev.OpencodePID, prev.OpencodeStart) && alive(pgid, 0) {
+		return // the pgid now leads somebody else's group
+	}
+	s.log.Printf("found opencode (pid %d) left by supervisor pid %d: stopping its process group", prev.OpencodePID, prev.SupervisorPID)
+	stopGroup(pgid, s.cfg.StopGrace, func() bool { return len(groupMembers(pgid)) == 0 }, s.log.Printf)
+}
+
+// checkPort fails with a PortInUseError when something listens on the port.
+func (s *supervisor) checkPort() error {
+	busy, err := portListening(s.cfg.Port)
+	if err != nil {
+		s.log.Printf("cannot check port %d: %v", s.cfg.Port, err)
+		return nil
+	}
+	if !busy {
+		return nil
+	}
+	h := findPortHolder(s.cfg.Port)
+	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: h.cmd}
+}
+
+// event is what interrupts the supervisor's wait.
+type event int
+
+const (
+	evExited   event = iota // OpenCode exited
+	evNotReady              // OpenCode not healthy within ReadyTimeout
+	evTimer                 // the backoff is over
+	evStop                  // ctx done
+	evIdle                  // unused for IdleTimeout
+)
+
+// loop starts OpenCode, and restarts it when it dies, until a stop.
+func (s *supervisor) loop(ctx context.Context) error {
+	for {
+		if ctx.Err() != nil {
+			return s.shutdown(nil, "stop requested")
+		}
+		s.creds.launched()
+		r, err := s.launch()
+		var pie *PortInUseError
+		if errors.As(err, &pie) {
+			return s.fail(err)
+		}
+		var reason string
+		if err != nil {
+			reason = err.Error()
+		} else {
+			s.st.OpencodePID, s.st.OpencodePGID, s.st.OpencodeStart = r.pid, r.pgid, r.start
+			s.st.OpencodeStartedAt, s.st.ReadyAt = r.startedAt, time.Time{}
+			s.setPhase(PhaseStarting, "")
+			s.log.Printf("started opencode (pid %d) on %s", r.pid, s.st.URL)
+			switch ev := s.await(ctx, r, nil); ev {
+			case evStop:
+				return s.shutdown(r, "stop requested")
+			case evIdle:
+				return s.shutdown(r, fmt.Sprintf("no shell and no client for %s", s.cfg.IdleTimeout))
+			case evNotReady:
+				state := s.stop(r, fmt.Sprintf("not healthy after %s", s.cfg.ReadyTimeout))
+				reason = fmt.Sprintf("not healthy after %s (then %s)", s.cfg.ReadyTimeout, state)
+			case evExited:
+				reason = s.finish(r)
+			}
+			if err := s.checkPort(); err != nil {
+				return s.fail(err)
+			}
+		}
+		if r != nil && r.isReady && time.Since(r.readyAt) >= s.cfg.StableAfter {
+			s.crashes, s.backoff = nil, s.cfg.BackoffMin
+		}
+		now := time.Now()
+		s.crashes = append(s.crashes, now)
+		for len(s.crashes) > 0 && now.Sub(s.crashes[0]) > s.cfg.CrashWindow {
+			s.crashes = s.crashes[1:]
+		}
+		detail := reason
+		if lines := s.out.last(); len(lines) > 0 {
+			detail += "; last output: " + strings.Join(lines[max(0, len(lines)-3):], " | ")
+		}
+		s.st.OpencodePID, s.st.OpencodePGID, s.st.OpencodeStart = 0, 0, 0
+		if len(s.crashes) >= s.cfg.MaxCrashes {
+			return s.fail(fmt.Errorf("opencode crashed %d times within %s, last: %s", len(s.crashes), s.cfg.CrashWindow, detail))
+		}
+		delay := s.backoff
+		s.backoff = min(2*s.backoff, s.cfg.BackoffMax)
+		s.st.Restarts++
+		s.log.Printf("opencode died (%s); restart %d in %s", detail, s.st.Restarts, delay)
+		s.setPhase(PhaseRestarting, "opencode "+reason)
+		timer := time.NewTimer(delay)
+		ev := s.await(ctx, nil, timer.C)
+		timer.Stop()
+		switch ev {
+		case evStop:
+			return s.shutdown(nil, "stop requested")
+		case evIdle:
+			return s.shutdown(nil, fmt.Sprintf("no shell and no client for %s", s.cfg.IdleTimeout))
+		}
+	}
+}
+
+// await serves file events, polls and credential reloads until something
+// for the main loop happens: r exits or is not ready in time, the timer
+// fires, ctx is done, or the server is idle. r and timer may be nil.
+func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) event {
+	poll := time.NewTicker(s.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		var exited, ready <-chan struct{}
+		var notReady <-chan time.Time
+		if r != nil {
+			exited = r.exited
+			if !r.isReady {
+				ready, notReady = r.ready, r.readyTimer.C
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return evStop
+		case <-exited:
+			return evExited
+		case <-notReady:
+			return evNotReady
+		case <-timer:
+			return evTimer
+		case <-ready:
+			r.isReady, r.readyAt = true, time.Now()
+			r.readyTimer.Stop()
+			s.st.ReadyAt = r.readyAt
+			s.log.Printf("opencode (pid %d) ready after %s", r.pid, r.readyAt.Sub(r.startedAt).Round(time.Millisecond))
+			s.setPhase(PhaseReady, "")
+			if s.creds.readyNow() {
+				go reload(s.cfg.Port, s.cfg.Password, s.log.Printf)
+			}
+		case <-s.idle.C():
+			if s.idle.check() {
+				return evIdle
+			}
+		case <-poll.C:
+			if s.idle.check() {
+				return evIdle
+			}
+		case ev, ok := <-s.watcher.Events:
+			if !ok {
+				s.watcher.Events = nil
+				continue
+			}
+			switch filepath.Dir(ev.Name) {
+			case filepath.Join(s.cfg.StateDir, leasesName):
+				if s.idle.check() {
+					return evIdle
+				}
+			case filepath.Join(s.cfg.DataHome, "opencode"):
+				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) {
+					s.creds.changed()
+				}
+			}
+		case err, ok := <-s.watcher.Errors:
+			if !ok {
+				s.watcher.Errors = nil
+				continue
+			}
+			s.log.Printf("watching files: %v", err)
+		case <-s.creds.debounce.C:
+			if s.creds.settled(r != nil && r.isReady) {
+				go reload(s.cfg.Port, s.cfg.Password, s.log.Printf)
+			}
+		}
+	}
+}
+
+// shutdown stops OpenCode (when running) with escalation and records phase
+// stopped.
+func (s *supervisor) shutdown(r *run, why string) error {
+	s.log.Printf("stopping: %s", why)
+	s.setPhase(PhaseStopping, "")
+	if r != nil {
+		s.stop(r, why)
+	}
+	s.st.OpencodePID, s.st.OpencodePGID, s.st.OpencodeStart = 0, 0, 0
+	s.setPhase(PhaseStopped, "")
+	s.log.Printf("stopped")
+	return nil
+}

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRedact(t *testing.T) {
+	r := newRedactor("hunter2-password", []string{"MY_TOKEN=tok-123456789", "LANG=C.UTF-8", "ANTHROPIC_API_KEY=abcdefgh"})
+	in := "pw hunter2-password tok tok-123456789 key sk-ant-api03-AbC_d-123 bearer Bearer abc.def.ghi-jkl key2 abcdefgh lang C.UTF-8"
+	out := r.redact(in)
+	for _, secret := range []string{"hunter2", "tok-123456789", "sk-ant-api03", "abc.def.ghi", "abcdefgh"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q survived redaction: %q", secret, out)
+		}
+	}
+	if !strings.Contains(out, "C.UTF-8") {
+		t.Errorf("redaction removed a harmless value: %q", out)
+	}
+}
+
+func TestReadLinesCutsAndRedacts(t *testing.T) {
+	long := strings.Repeat("x", 5000) + " sk-ant-fake-zzzzzz"
+	var got []string
+	readLines(strings.NewReader("a pw\n"+long+"\nlast"), newRedactor("pw", nil), func(s string) { got = append(got, s) })
+	if len(got) != 3 || got[0] != "a [REDACTED]" || got[2] != "last" {
+		t.Fatalf("lines = %q", got)
+	}
+	if len(got[1]) > maxLineLength+len("…") {
+		t.Errorf("long line kept %d bytes", len(got[1]))
+	}
+}
+
+func TestOutputRing(t *testing.T) {
+	var o outputRing
+	for i := range 50 {
+		o.add(strings.Repeat("l", i))
+	}
+	last := o.last()
+	if len(last) != outputLines || last[len(last)-1] != strings.Repeat("l", 49) {
+		t.Errorf("ring kept %d lines, last %q", len(last), last[len(last)-1])
+	}
+}
+
+func TestLeases(t *testing.T) {
+	dir := t.TempDir()
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Process.Kill()
+	for range 2 { // idempotent
+		if err := AddLease(dir, sleeper.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := AddLease(dir, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, leasesName, "1")); err == nil {
+		t.Fatalf("unexpected lease %v", fi.Name())
+	}
+	// A lease of a reused pid: right pid, wrong start time.
+	if err := os.WriteFile(filepath.Join(dir, leasesName, "1"), []byte("1 12345\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := liveLeases(dir); err != nil || n != 2 {
+		t.Fatalf("liveLeases = %d, %v; want 2", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, leasesName, "1")); !os.IsNotExist(err) {
+		t.Errorf("lease of a reused pid not removed: %v", err)
+	}
+	sleeper.Process.Kill()
+	sleeper.Wait()
+	if n, _ := liveLeases(dir); n != 1 {
+		t.Errorf("after the holder died: %d leases, want 1", n)
+	}
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Errorf("second DropLease: %v", err)
+	}
+	if n, _ := liveLeases(dir); n != 0 {
+		t.Errorf("after DropLease: %d leases", n)
+	}
+	fi, err := os.Stat(filepath.Join(dir, leasesName))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("leases dir mode: %v %v", fi.Mode(), err)
+	}
+}
+
+func TestPortsFromProc(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	if busy, err := portListening(port); err != nil || !busy {
+		t.Fatalf("portListening = %v, %v", busy, err)
+	}
+	h := findPortHolder(port)
+	if h.pid != os.Getpid() {
+		t.Errorf("holder = %+v, want pid %d", h, os.Getpid())
+	}
+	if n, _ := establishedClients(port); n != 0 {
+		t.Errorf("%d clients before any connection", n)
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := establishedClients(port); n != 1 {
+		t.Errorf("%d clients, want 1", n)
+	}
+	c.Close()
+	s.Close()
+	msg := (&PortInUseError{Port: port, PID: h.pid, Cmd: h.cmd}).Error()
+	if !strings.Contains(msg, "port "+itoa(port)) || !strings.Contains(msg, "pid "+itoa(os.Getpid())) {
+		t.Errorf("error %q does not name port and pid", msg)
+	}
+}
+
+func TestStatusFiles(t *testing.T) {
+	dir := t.TempDir()
+	st, err := ReadStatus(dir)
+	if err != nil || st.Phase != PhaseStopped || st.Stale {
+		t.Fatalf("no file: %+v, %v", st, err)
+	}
+	now := time.Now()
+	if err := writeStatus(dir, Status{Account: "a", Phase: PhaseReady, SupervisorPID: os.Getpid(), SupervisorStart: procStart(os.Getpid()), StartedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = ReadStatus(dir)
+	if err != nil || st.Phase != PhaseReady || st.Stale || !st.StartedAt.Equal(now) {
+		t.Fatalf("live: %+v, %v", st, err)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, statusName))
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("status mode %v", fi.Mode())
+	}
+	// Same pid, another start time: a reused pid.
+	if err := writeStatus(dir, Status{Phase: PhaseReady, SupervisorPID: os.Getpid(), SupervisorStart: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = ReadStatus(dir); st.Phase != PhaseStopped || !st.Stale {
+		t.Errorf("reused pid: %+v", st)
+	}
+	if err := writeStatus(dir, Status{Phase: PhaseFailing, LastError: "boom", SupervisorPID: 1 << 22}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = ReadStatus(dir); st.Phase != PhaseFailing || st.LastError != "boom" {
+		t.Errorf("failing: %+v", st)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+func TestProcessRSS(t *testing.T) {
+	rss, err := ProcessRSS(os.Getpid())
+	if err != nil || rss < 1<<20 {
+		t.Errorf("ProcessRSS = %d, %v", rss, err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
