@@ -46,7 +46,7 @@ func (a *app) cmdExport(args []string) error {
 		}
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid, OnEnter: a.onEnter, OnLeave: a.onLeave})
 	if err != nil {
 		return err
 	}
