@@ -284,3 +284,32 @@ func TestTrustStoreUnwritable(t *testing.T) {
 	}
 	fx.check(t, real, c, nil, Untrusted)
 }
+
+func TestTrustedPathsRefuseLooseAncestors(t *testing.T) {
+	fx := newTrustFixture(t)
+	work := filepath.Join(fx.home, "work")
+	tps := []string{work}
+	shared, cs := fx.project(t, "work/shared", "account = \"work\"\n")
+
+	// A project deeper down in a directory others may write to: they can
+	// replace the project directory, and the file with it.
+	deep, cd := fx.project(t, "work/drop/proj", "account = \"work\"\n")
+	fx.check(t, deep, cd, tps, Trusted)
+	if err := os.Chmod(filepath.Join(work, "drop"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	fx.check(t, deep, cd, tps, Untrusted)
+
+	// The trusted directory itself loose.
+	if err := os.Chmod(filepath.Join(work, "drop"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(work, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	fx.check(t, deep, cd, tps, Untrusted)
+	fx.check(t, shared, cs, tps, Untrusted)
+	if err := os.Chmod(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
