@@ -43,16 +43,16 @@ func TestDirsFrom(t *testing.T) {
 func TestDirsPaths(t *testing.T) {
 	d := Dirs{Home: "/h", Config: "/h/.config/oca", State: "/h/.local/state/oca", Data: "/h/.local/share"}
 	for got, want := range map[string]string{
-		d.AccountsFile():         "/h/.config/oca/accounts.toml",
-		d.TrustDir():             "/h/.local/state/oca/trust",
-		d.StampDir():             "/h/.local/state/oca/stamps",
-		d.RuntimeDir("work"):     "/h/.local/state/oca/accounts/work",
-		d.DefaultDataHome("w"):   "/h/.local/share/oca/accounts/w",
-		PasswordFile(d, "work"):  "/h/.local/state/oca/accounts/work/password",
-		d.Abbrev("/h"):           "~",
-		d.Abbrev("/h/x/y"):       "~/x/y",
-		d.Abbrev("/hx"):          "/hx",
-		d.Abbrev("/elsewhere"):   "/elsewhere",
+		d.AccountsFile():        "/h/.config/oca/accounts.toml",
+		d.TrustDir():            "/h/.local/state/oca/trust",
+		d.StampDir():            "/h/.local/state/oca/stamps",
+		d.RuntimeDir("work"):    "/h/.local/state/oca/accounts/work",
+		d.DefaultDataHome("w"):  "/h/.local/share/oca/accounts/w",
+		PasswordFile(d, "work"): "/h/.local/state/oca/accounts/work/password",
+		d.Abbrev("/h"):          "~",
+		d.Abbrev("/h/x/y"):      "~/x/y",
+		d.Abbrev("/hx"):         "/hx",
+		d.Abbrev("/elsewhere"):  "/elsewhere",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
