@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -298,5 +299,34 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if err := WriteFileAtomic(filepath.Join(dir, "no", "f"), nil, 0o600); err == nil {
 		t.Fatal("no error writing into a missing directory")
+	}
+}
+func TestPasswordConcurrent(t *testing.T) {
+	// Many shells entering a project at once must all export the password
+	// that ends up in the file, the one the server reads.
+	for round := range 20 {
+		d := testDirs(t)
+		const n = 8
+		got := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				pw, err := Password(d, "work")
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = pw
+			})
+		}
+		wg.Wait()
+		file := ReadPassword(d, "work")
+		for i, pw := range got {
+			if pw != file {
+				t.Fatalf("round %d: caller %d got %q, the file holds %q", round, i, pw, file)
+			}
+		}
+		if es, _ := os.ReadDir(filepath.Dir(PasswordFile(d, "work"))); len(es) != 1 {
+			t.Fatalf("round %d: the runtime dir holds %v, want the password alone", round, es)
+		}
 	}
 }
