@@ -678,3 +678,19 @@ func TestOnEnter(t *testing.T) {
 		t.Fatalf("OnEnter on staying: %v %v", calls, err)
 	}
 }
+func TestTrustedPathLoosenedWhileInside(t *testing.T) {
+	w := newWorld(t)
+	dir := w.mkdir("trusted/proj")
+	w.write("trusted/proj/"+projectfile.Name, "account = \"work\"\n")
+	env, _ := w.cd(w.base, dir)
+	w.wantBound(env, "work")
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	env, out := w.cd(env, dir)
+	if out.Left != "work" {
+		t.Fatalf("a project in a directory others may write to stays trusted: %+v", out)
+	}
+	wantEnv(t, env, w.base)
+}
+
