@@ -693,4 +693,3 @@ func TestTrustedPathLoosenedWhileInside(t *testing.T) {
 	}
 	wantEnv(t, env, w.base)
 }
-
