@@ -24,7 +24,7 @@ if status is-interactive
                 case .
                     test -e $p; or return 0
                 case '*'
-                    test $p -nt $s -o $p -ot $s; and return 0
+                    test ! -e $p -o ! -e $s -o $p -nt $s -o $p -ot $s; and return 0
             end
         end
         return 1

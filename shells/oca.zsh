@@ -18,7 +18,7 @@ __oca_stale() {
     case $s in
       ('') [[ -e $p ]] && return 0 ;;
       (.) [[ -e $p ]] || return 0 ;;
-      (*) [[ $p -nt $s || $p -ot $s ]] && return 0 ;;
+      (*) [[ ! -e $p || ! -e $s || $p -nt $s || $p -ot $s ]] && return 0 ;;
     esac
   done
   return 1
