@@ -656,28 +656,6 @@ func TestExportNeedsHome(t *testing.T) {
 	}
 }
 
-func TestOnEnter(t *testing.T) {
-	w := newWorld(t)
-	proj := w.project("proj", "work")
-	var calls []string
-	in := Input{Env: w.base, PWD: proj, OnEnter: func(d account.Dirs, a *account.Account, f *projectfile.File) error {
-		calls = append(calls, a.Name+":"+f.Path)
-		return os.ErrPermission
-	}}
-	out, err := Export(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(calls) != 1 || calls[0] != "work:"+filepath.Join(proj, projectfile.Name) {
-		t.Fatalf("OnEnter calls %v", calls)
-	}
-	wantMessage(t, out, "permission denied")
-	// Staying does not enter again.
-	in.Env = applyChanges(w.base, out)
-	if _, err := Export(in); err != nil || len(calls) != 1 {
-		t.Fatalf("OnEnter on staying: %v %v", calls, err)
-	}
-}
 func TestTrustedPathLoosenedWhileInside(t *testing.T) {
 	w := newWorld(t)
 	dir := w.mkdir("trusted/proj")
