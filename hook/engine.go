@@ -242,12 +242,7 @@ func bind(dirs account.Dirs, path string, st *State, out *Output) (b *binding, k
 }
 
 func underTrusted(real string, a *account.Account) bool {
-	for _, tp := range a.TrustedPaths {
-		if rtp, err := projectfile.RealPath(tp); err == nil && within(real, rtp) {
-			return true
-		}
-	}
-	return false
+	return projectfile.TrustedBy(real, a.TrustedPaths)
 }
 
 // apply computes the changes that take the shell from its state st to the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -103,8 +102,4 @@ func presence(p string) Watch {
 		return Watch{Path: p, Stamp: Present}
 	}
 	return Watch{Path: p, Stamp: Absent}
-}
-
-func within(path, dir string) bool {
-	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
 }

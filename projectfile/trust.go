@@ -74,12 +74,23 @@ func (t Trust) Check(realPath string, content []byte, trustedPaths []string) Ver
 	if exists(t.AllowRecord(realPath, content)) {
 		return Allowed
 	}
-	for _, tp := range trustedPaths {
-		if rtp, err := RealPath(tp); err == nil && within(realPath, rtp) && !othersMayWrite(realPath) {
-			return Trusted
-		}
+	if TrustedBy(realPath, trustedPaths) {
+		return Trusted
 	}
 	return Untrusted
+}
+
+// TrustedBy reports whether the file at realPath is trusted for where it is:
+// below one of trustedPaths, with neither the file nor any directory from
+// its own up to the trusted one writable by others. It does not look at
+// allow or deny records.
+func TrustedBy(realPath string, trustedPaths []string) bool {
+	for _, tp := range trustedPaths {
+		if rtp, err := RealPath(tp); err == nil && within(realPath, rtp) && !othersMayWrite(realPath, rtp) {
+			return true
+		}
+	}
+	return false
 }
 
 // Allow records realPath with content as allowed, lifting any deny.
@@ -142,15 +153,19 @@ func within(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
-// othersMayWrite reports whether the file or its directory may be written by
-// users other than its owner (group or world writable), as in /tmp: such a
-// file is never trusted merely for where it is.
-func othersMayWrite(path string) bool {
-	for _, p := range []string{path, filepath.Dir(path)} {
+// othersMayWrite reports whether the file at path, or any directory from
+// its own up to root, may be written by users other than its owner (group or
+// world writable), as in /tmp: such a file is never trusted merely for where
+// it is. A directory higher up counts as much as the file's own, since who
+// may write it may rename the project directory and put another in its place.
+func othersMayWrite(path, root string) bool {
+	for p := path; ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
 		if err != nil || fi.Mode().Perm()&0o022 != 0 {
 			return true
 		}
+		if p == root || p == filepath.Dir(p) {
+			return false
+		}
 	}
-	return false
 }

@@ -82,11 +82,14 @@ func PasswordFile(dirs Dirs, name string) string {
 }
 
 // Password returns the account's server password, creating a random one on
-// first use.
+// first use. Callers racing to create it (shells entering projects of one
+// account at once) all get the one that ends up in the file: a new password
+// is linked into place, which fails when another got there first, never
+// renamed over it.
 func Password(dirs Dirs, name string) (string, error) {
 	path := PasswordFile(dirs, name)
 	data, err := os.ReadFile(path)
-	if err == nil && len(strings.TrimSpace(string(data))) >= 16 {
+	if err == nil && validPassword(data) {
 		return strings.TrimSpace(string(data)), nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -100,11 +103,26 @@ func Password(dirs Dirs, name string) (string, error) {
 		return "", fmt.Errorf("account %s: making a password: %w", name, err)
 	}
 	pw := base64.RawURLEncoding.EncodeToString(buf)
-	if err := WriteFileAtomic(path, []byte(pw+"\n"), 0o600); err != nil {
+	tmp := filepath.Join(filepath.Dir(path), ".password.tmp-"+base64.RawURLEncoding.EncodeToString(buf[:6]))
+	if err := WriteFileAtomic(tmp, []byte(pw+"\n"), 0o600); err != nil {
 		return "", err
+	}
+	defer os.Remove(tmp)
+	err = os.Link(tmp, path)
+	if errors.Is(err, fs.ErrExist) {
+		if data, rerr := os.ReadFile(path); rerr == nil && validPassword(data) {
+			return strings.TrimSpace(string(data)), nil
+		}
+		// What is there holds no usable password: replace it.
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("account %s: saving password: %w", name, err)
 	}
 	return pw, nil
 }
+
+func validPassword(data []byte) bool { return len(strings.TrimSpace(string(data))) >= 16 }
 
 // ReadPassword returns the account's password without creating one ("" when
 // there is none yet).

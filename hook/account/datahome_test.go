@@ -1,0 +1,332 @@
+package account
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func mkdir(t *testing.T, p string) {
+	t.Helper()
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func touch(t *testing.T, p, content string) {
+	t.Helper()
+	mkdir(t, filepath.Dir(p))
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readlink(t *testing.T, p string) string {
+	t.Helper()
+	s, err := os.Readlink(p)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+func TestSyncLinks(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "share")
+	shadow := filepath.Join(real, "oca", "accounts", "work")
+	mkdir(t, shadow)
+	mkdir(t, filepath.Join(real, "direnv", "allow"))
+	mkdir(t, filepath.Join(real, "nvim"))
+	mkdir(t, filepath.Join(real, "opencode"))
+	touch(t, filepath.Join(real, "recently-used.xbel"), "x")
+	if err := os.Symlink("/nowhere", filepath.Join(real, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	// The account's own entries, and a link the user made.
+	mkdir(t, filepath.Join(shadow, "opencode"))
+	touch(t, filepath.Join(shadow, "nvim"), "the account's own nvim file")
+	if err := os.Symlink("/elsewhere", filepath.Join(shadow, "mise")); err != nil {
+		t.Fatal(err)
+	}
+	mkdir(t, filepath.Join(real, "mise"))
+
+	if err := SyncLinks(real, shadow); err != nil {
+		t.Fatal(err)
+	}
+	entries := func() []string {
+		es, _ := os.ReadDir(shadow)
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	if got, want := entries(), []string{"dangling", "direnv", "mise", "nvim", "opencode", "recently-used.xbel"}; !slices.Equal(got, want) {
+		t.Fatalf("shadow holds %v, want %v", got, want)
+	}
+	for _, name := range []string{"direnv", "recently-used.xbel", "dangling"} {
+		if got := readlink(t, filepath.Join(shadow, name)); got != filepath.Join(real, name) {
+			t.Errorf("%s -> %q", name, got)
+		}
+	}
+	// opencode/ stays the account's own; "oca" (which holds the shadow) is
+	// not linked; entries that are not links are untouched; the user's link
+	// is kept.
+	if fi, err := os.Lstat(filepath.Join(shadow, "opencode")); err != nil || !fi.IsDir() {
+		t.Errorf("opencode: %v %v", fi, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(shadow, "nvim")); string(data) != "the account's own nvim file" {
+		t.Errorf("nvim file changed: %q", data)
+	}
+	if got := readlink(t, filepath.Join(shadow, "mise")); got != "/elsewhere" {
+		t.Errorf("user's link changed to %q", got)
+	}
+	// Reached through a link, direnv's data is the real one.
+	touch(t, filepath.Join(shadow, "direnv", "allow", "h"), "")
+	if _, err := os.Stat(filepath.Join(real, "direnv", "allow", "h")); err != nil {
+		t.Error("write through the link did not reach the real data home")
+	}
+
+	// Idempotent.
+	if err := SyncLinks(real, shadow); err != nil {
+		t.Fatal(err)
+	}
+	// An entry gone from the real data home loses its link; a new one gains
+	// one; a link to elsewhere and the account's files stay.
+	if err := os.RemoveAll(filepath.Join(real, "direnv")); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(real, "dangling"))
+	mkdir(t, filepath.Join(real, "zoxide"))
+	os.RemoveAll(filepath.Join(real, "mise"))
+	if err := SyncLinks(real, shadow); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := entries(), []string{"mise", "nvim", "opencode", "recently-used.xbel", "zoxide"}; !slices.Equal(got, want) {
+		t.Fatalf("after changes shadow holds %v, want %v", got, want)
+	}
+	if got := readlink(t, filepath.Join(shadow, "zoxide")); got != filepath.Join(real, "zoxide") {
+		t.Errorf("zoxide -> %q", got)
+	}
+
+	// A real data home that does not exist: nothing to do.
+	if err := SyncLinks(filepath.Join(root, "none"), shadow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSyncLinksShadowOutsideReal(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "share")
+	shadow := filepath.Join(root, ".opencode_accounts", "work")
+	mkdir(t, filepath.Join(real, "oca"))
+	mkdir(t, filepath.Join(real, "direnv"))
+	mkdir(t, shadow)
+	if err := SyncLinks(real, shadow); err != nil {
+		t.Fatal(err)
+	}
+	// Outside the real data home, its oca/ is linked like any other entry.
+	for _, n := range []string{"oca", "direnv"} {
+		if got := readlink(t, filepath.Join(shadow, n)); got != filepath.Join(real, n) {
+			t.Errorf("%s -> %q", n, got)
+		}
+	}
+}
+
+func TestPrepare(t *testing.T) {
+	d := testDirs(t)
+	mkdir(t, filepath.Join(d.Data, "direnv"))
+	a := &Account{Name: "work", DataHome: d.DefaultDataHome("work")}
+	if err := Prepare(d, a); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(a.DataHome)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data home: %v %v", fi, err)
+	}
+	if got := readlink(t, filepath.Join(a.DataHome, "direnv")); got != filepath.Join(d.Data, "direnv") {
+		t.Fatalf("direnv -> %q", got)
+	}
+	// A loose existing data home is closed.
+	if err := os.Chmod(a.DataHome, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Prepare(d, a); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(a.DataHome); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data home mode %v", fi.Mode())
+	}
+}
+
+func TestPassword(t *testing.T) {
+	d := testDirs(t)
+	if got := ReadPassword(d, "work"); got != "" {
+		t.Fatalf("ReadPassword before any: %q", got)
+	}
+	pw, err := Password(d, "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pw) < 16 || strings.ContainsAny(pw, " \n\t'\"$\\") {
+		t.Fatalf("password %q", pw)
+	}
+	fi, err := os.Stat(PasswordFile(d, "work"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("password file: %v %v", fi, err)
+	}
+	di, err := os.Stat(filepath.Dir(PasswordFile(d, "work")))
+	if err != nil || di.Mode().Perm() != 0o700 {
+		t.Fatalf("password dir: %v %v", di, err)
+	}
+	for range 3 {
+		if again, err := Password(d, "work"); err != nil || again != pw {
+			t.Fatalf("second Password = %q, %v; want %q", again, err, pw)
+		}
+	}
+	if got := ReadPassword(d, "work"); got != pw {
+		t.Fatalf("ReadPassword = %q", got)
+	}
+	if other, _ := Password(d, "play"); other == pw {
+		t.Fatal("two accounts share a password")
+	}
+	// A truncated file gets a new password.
+	if err := os.WriteFile(PasswordFile(d, "work"), []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := Password(d, "work"); err != nil || again == "short" || len(again) < 16 {
+		t.Fatalf("Password over a short file = %q, %v", again, err)
+	}
+}
+
+func TestScan(t *testing.T) {
+	root := t.TempDir()
+	seed := filepath.Join(root, ".opencode_accounts")
+	mkdir(t, filepath.Join(seed, "work", "opencode"))
+	mkdir(t, filepath.Join(seed, "play", "opencode"))
+	mkdir(t, filepath.Join(seed, "empty"))
+	touch(t, filepath.Join(seed, "notes.txt"), "")
+	touch(t, filepath.Join(seed, "fileonly", "opencode"), "not a dir")
+
+	found, err := Scan(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Found{{Name: "play", DataHome: filepath.Join(seed, "play")}, {Name: "work", DataHome: filepath.Join(seed, "work")}}
+	if !slices.Equal(found, want) {
+		t.Fatalf("Scan = %+v, want %+v", found, want)
+	}
+	// One account directory itself.
+	found, err = Scan(filepath.Join(seed, "work"))
+	if err != nil || !slices.Equal(found, want[1:]) {
+		t.Fatalf("Scan(work) = %+v, %v", found, err)
+	}
+	// Relative to the working directory.
+	t.Chdir(seed)
+	found, err = Scan("play")
+	if err != nil || !slices.Equal(found, want[:1]) {
+		t.Fatalf("Scan(relative) = %+v, %v", found, err)
+	}
+	// Nothing there.
+	if _, err := Scan(filepath.Join(seed, "empty")); err == nil || !strings.Contains(err.Error(), "no account in") {
+		t.Fatalf("Scan(empty) = %v", err)
+	}
+	if _, err := Scan(filepath.Join(root, "missing")); err == nil {
+		t.Fatal("Scan(missing): no error")
+	}
+}
+
+func TestEnsurePrivateDir(t *testing.T) {
+	root := t.TempDir()
+	d := filepath.Join(root, "a", "b")
+	if err := EnsurePrivateDir(d); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{d, filepath.Dir(d)} {
+		if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s mode %v", p, fi.Mode())
+		}
+	}
+	if err := EnsurePrivateDir(d); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o777, 0o770, 0o702} {
+		os.Chmod(d, mode)
+		if err := EnsurePrivateDir(d); err == nil || !strings.Contains(err.Error(), "chmod 700") {
+			t.Errorf("mode %o: %v", mode, err)
+		}
+	}
+	os.Chmod(d, 0o755) // readable by others is fine
+	if err := EnsurePrivateDir(d); err != nil {
+		t.Errorf("mode 0755: %v", err)
+	}
+	touch(t, filepath.Join(root, "file"), "")
+	if err := EnsurePrivateDir(filepath.Join(root, "file")); err == nil {
+		t.Error("a file as a directory: no error")
+	}
+	if os.Getuid() == 0 {
+		other := filepath.Join(root, "other")
+		mkdir(t, other)
+		os.Chmod(other, 0o700)
+		if err := os.Chown(other, 12345, 12345); err != nil {
+			t.Fatal(err)
+		}
+		if err := EnsurePrivateDir(other); err == nil || !strings.Contains(err.Error(), "uid 12345") {
+			t.Errorf("a directory of another user: %v", err)
+		}
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := WriteFileAtomic(p, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(p, []byte("two"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(p)
+	fi, _ := os.Stat(p)
+	if string(data) != "two" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("%q %v", data, fi.Mode())
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Fatalf("left behind: %v", es)
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "no", "f"), nil, 0o600); err == nil {
+		t.Fatal("no error writing into a missing directory")
+	}
+}
+func TestPasswordConcurrent(t *testing.T) {
+	// Many shells entering a project at once must all export the password
+	// that ends up in the file, the one the server reads.
+	for round := range 20 {
+		d := testDirs(t)
+		const n = 8
+		got := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				pw, err := Password(d, "work")
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = pw
+			})
+		}
+		wg.Wait()
+		file := ReadPassword(d, "work")
+		for i, pw := range got {
+			if pw != file {
+				t.Fatalf("round %d: caller %d got %q, the file holds %q", round, i, pw, file)
+			}
+		}
+		if es, _ := os.ReadDir(filepath.Dir(PasswordFile(d, "work"))); len(es) != 1 {
+			t.Fatalf("round %d: the runtime dir holds %v, want the password alone", round, es)
+		}
+	}
+}
