@@ -194,7 +194,7 @@ func bind(dirs account.Dirs, path string, st *State, out *Output) (b *binding, k
 	if st != nil && st.File == path && st.Sig == sig {
 		a, err := reg.Get(st.Account)
 		if err == nil && !exists(deny) {
-			if st.Allow != "" && exists(st.Allow) {
+			if st.Allow != "" && filepath.Dir(st.Allow) == filepath.Dir(trust.AllowRecord(real, nil)) && exists(st.Allow) {
 				out.Watch = append(out.Watch, presence(st.Allow))
 				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig, allow: st.Allow}, false
 			}

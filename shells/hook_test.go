@@ -77,6 +77,8 @@ func newWorld(t *testing.T) *world {
 		"TERM=dumb",
 		"LANG=C.UTF-8",
 		"USER=tester",
+		// These tests are about the environment; servers have their own.
+		"OCA_AUTOSTART=0",
 	}
 	for _, d := range []string{"work/sub", "play/inner", "plain", ".local/share/direnv"} {
 		w.mkdir(d)

@@ -13,8 +13,9 @@ typeset -g __oca_bin=@OCA@
 __oca_stale() {
   emulate -L zsh
   [[ ${__oca_pwd-} == "$PWD" ]] || return 0
-  local p s
-  for p s in "${__oca_watch[@]}"; do
+  local i p s
+  for (( i = 1; i < ${#__oca_watch}; i += 2 )); do
+    p=${__oca_watch[i]} s=${__oca_watch[i+1]}
     case $s in
       ('') [[ -e $p ]] && return 0 ;;
       (.) [[ -e $p ]] || return 0 ;;

@@ -72,7 +72,7 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 			return err
 		}
 	}
-	if !f.Autostart {
+	if !f.Autostart || hook.EnvFrom(a.env)["OCA_AUTOSTART"] == "0" {
 		return nil
 	}
 	_, err := server.Ensure(server.Config{Account: acc.Name, StateDir: stateDir}, a.self, "serve", acc.Name)
