@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/BurntSushi/toml"
 )
@@ -27,10 +26,24 @@ const Name = ".opencode-account.toml"
 // couple of lines, and a huge one is an error, not a reason to use memory.
 const MaxSize = 64 << 10
 
-var accountName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-
-// ValidAccountName reports whether name is an account name oca accepts.
-func ValidAccountName(name string) bool { return accountName.MatchString(name) }
+// ValidAccountName reports whether name is an account name oca accepts:
+// ^[a-z0-9][a-z0-9_.-]{0,63}$. It is spelled out rather than a package-level
+// regexp because compiling that one (the {0,63} unrolls) cost 0.3 ms at
+// every start of the binary, that is at every run of the hook.
+func ValidAccountName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case i > 0 && (c == '_' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // CheckAccountName returns an error that says what an account name may be.
 func CheckAccountName(name string) error {

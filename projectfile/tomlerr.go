@@ -6,13 +6,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
 
 // typeErr matches the errors BurntSushi/toml returns for a value of the
 // wrong type; they carry the position in their text only.
-var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+// Compiled on first use: errors are rare, and the binary starts at every
+// run of the hook.
+var typeErr = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+})
 
 // DecodeError turns an error from toml.Decode of the file at path into an
 // *Error with the line and key it names.
@@ -21,7 +26,7 @@ func DecodeError(path string, data []byte, err error) error {
 	if errors.As(err, &pe) {
 		return &Error{Path: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 	}
-	if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+	if m := typeErr().FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		msg := strings.TrimPrefix(m[3], "incompatible types: ")
 		return &Error{Path: path, Line: line, Key: m[2], Msg: "wrong type: " + msg}

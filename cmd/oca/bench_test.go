@@ -1,0 +1,436 @@
+package main
+
+// Benchmarks of what the shell hook costs, against direnv's cost for the same
+// job measured in the same run. Every iteration is one exec of a binary with
+// the environment and working directory a shell would give it, as the hook
+// does it. See docs/benchmarks.md; run with
+//
+//	go test -run '^$' -bench . -benchtime 200x ./cmd/oca/
+//
+// Each of Enter, Stay and Leave has three sub-benchmarks: oca and direnv
+// alone (plain ns/op, for benchstat), and vs-direnv, which alternates the two
+// within one loop and reports oca-ns/op, direnv-ns/op and their ratio
+// x-direnv (the figure the issue sets a target for: at most 0.5 on enter and
+// leave). Startup is the floor under them: both binaries' `version`.
+// PromptUnchanged is the prompt where oca starts no process at all.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	benchBuild    sync.Once
+	benchBin      string
+	benchBuildErr error
+)
+
+// benchOca builds the oca binary once per test process. Under `go test` it
+// goes into the test binary's own work directory, which go test removes at
+// the end; otherwise into a directory of its own under $TMPDIR.
+func benchOca(b *testing.B) string {
+	b.Helper()
+	benchBuild.Do(func() {
+		dir := ""
+		if exe, err := os.Executable(); err == nil && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+			dir = filepath.Join(filepath.Dir(exe), "oca-bench")
+			benchBuildErr = os.MkdirAll(dir, 0o700)
+		} else {
+			dir, benchBuildErr = os.MkdirTemp("", "oca-bench-")
+		}
+		if benchBuildErr != nil {
+			return
+		}
+		bin := filepath.Join(dir, "oca")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/oca-sh/oca/cmd/oca").CombinedOutput()
+		if err != nil {
+			benchBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		benchBin = bin
+	})
+	if benchBuildErr != nil {
+		b.Fatal(benchBuildErr)
+	}
+	return benchBin
+}
+
+// benchDirenv finds direnv: a benchmark that needs it skips without it,
+// except under CI=true, where it fails.
+func benchDirenv(b *testing.B) string {
+	b.Helper()
+	p, err := exec.LookPath("direnv")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			b.Fatalf("direnv is needed under CI=true: %v", err)
+		}
+		b.Skipf("direnv not found: %v", err)
+	}
+	return p
+}
+
+// benchWorld is an isolated home with one oca account, a project bound to it
+// with `oca init`, and an equivalent direnv project.
+type benchWorld struct {
+	oca, direnv string
+	home        string
+	ocaProj     string   // has .opencode-account.toml
+	direnvProj  string   // has .envrc exporting the same five variables
+	outside     []string // the environment outside any project
+	ocaIn       []string // outside, after entering ocaProj (no PWD)
+	direnvIn    []string // outside, after entering direnvProj (no PWD)
+}
+
+func newBenchWorld(b *testing.B) *benchWorld {
+	b.Helper()
+	w := &benchWorld{oca: benchOca(b), direnv: benchDirenv(b)}
+	home, err := filepath.EvalSymlinks(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.home = home
+	w.outside = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
+		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+	}
+	for _, d := range []string{".config", ".local/state", ".local/share"} {
+		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w.ocaProj = filepath.Join(home, "oca-project")
+	w.direnvProj = filepath.Join(home, "direnv-project")
+	for _, d := range []string{w.ocaProj, w.direnvProj} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	w.setup(b, home, w.oca, "account", "add", "work")
+	w.setup(b, w.ocaProj, w.oca, "init", "work")
+	var acc struct {
+		Port         int    `json:"port"`
+		URL          string `json:"url"`
+		DataHome     string `json:"data_home"`
+		PasswordFile string `json:"password_file"`
+	}
+	if err := json.Unmarshal([]byte(w.setup(b, home, w.oca, "account", "show", "work", "--json")), &acc); err != nil {
+		b.Fatalf("oca account show --json: %v", err)
+	}
+	w.ocaIn = w.entered(b, w.ocaProj, `eval "$("$0" export bash --pid "$$")"`)
+	if got := envGet(w.ocaIn, "XDG_DATA_HOME"); got != acc.DataHome {
+		b.Fatalf("after entering with oca, XDG_DATA_HOME=%q, want %q", got, acc.DataHome)
+	}
+	pw, err := os.ReadFile(acc.PasswordFile)
+	if err != nil {
+		b.Fatalf("the first enter made no password: %v", err)
+	}
+
+	envrc := fmt.Sprintf("export XDG_DATA_HOME=%s\nexport OPENCODE_ACCOUNT=work\nexport OPENCODE_PORT=%d\nexport OPENCODE_SERVER_URL=%s\nexport OPENCODE_SERVER_PASSWORD=%s\n",
+		acc.DataHome, acc.Port, acc.URL, strings.TrimSpace(string(pw)))
+	if err := os.WriteFile(filepath.Join(w.direnvProj, ".envrc"), []byte(envrc), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	w.setup(b, w.direnvProj, w.direnv, "allow")
+	w.direnvIn = w.entered(b, w.direnvProj, `eval "$("$0" export bash)"`)
+	for _, name := range []string{"XDG_DATA_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD"} {
+		if o, d := envGet(w.ocaIn, name), envGet(w.direnvIn, name); o != d || o == "" {
+			b.Fatalf("%s: oca sets %q, direnv %q: the two projects are not equivalent", name, o, d)
+		}
+	}
+	return w
+}
+
+// setup runs one command of the setup and returns its output.
+func (w *benchWorld) setup(b *testing.B, dir, bin string, args ...string) string {
+	b.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(slices.Clip(w.outside), "PWD="+dir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %s: %v\n%s%s", filepath.Base(bin), strings.Join(args, " "), err, stdout.Bytes(), stderr.Bytes())
+	}
+	return stdout.String()
+}
+
+// entered runs script (with $0 the tool's binary) in bash, from the outside
+// environment in dir, and returns the environment it leaves.
+func (w *benchWorld) entered(b *testing.B, dir, script string) []string {
+	b.Helper()
+	bin := w.oca
+	if dir == w.direnvProj {
+		bin = w.direnv
+	}
+	out := w.setup(b, dir, "bash", "-c", script+` && env -0`, bin)
+	var env []string
+	for kv := range strings.SplitSeq(strings.TrimSuffix(out, "\x00"), "\x00") {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "_", "SHLVL", "PWD", "OLDPWD":
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func envGet(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// hookRun is one run of `TOOL export bash` as a prompt would make it, with
+// a check of its output so that a failure is never timed as a success.
+type hookRun struct {
+	name           string
+	bin            string
+	args           []string
+	dir            string
+	env            []string
+	check          func(out string) error
+	stdout, stderr bytes.Buffer
+}
+
+func (w *benchWorld) ocaRun(dir string, env []string, check func(string) error) *hookRun {
+	return &hookRun{name: "oca", bin: w.oca, args: []string{"export", "bash", "--pid", strconv.Itoa(os.Getpid())},
+		dir: dir, env: append(slices.Clip(env), "PWD="+dir), check: check}
+}
+
+func (w *benchWorld) direnvRun(dir string, env []string, check func(string) error) *hookRun {
+	return &hookRun{name: "direnv", bin: w.direnv, args: []string{"export", "bash"},
+		dir: dir, env: append(slices.Clip(env), "PWD="+dir), check: check}
+}
+
+func (r *hookRun) run() error {
+	r.stdout.Reset()
+	r.stderr.Reset()
+	cmd := exec.Command(r.bin, r.args...)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = r.dir, r.env, &r.stdout, &r.stderr
+	err := cmd.Run()
+	if err == nil {
+		err = r.check(r.stdout.String())
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s in %s: %v\nstdout: %s\nstderr: %s", r.name, strings.Join(r.args, " "), r.dir, err, r.stdout.Bytes(), r.stderr.Bytes())
+	}
+	return nil
+}
+
+func contains(subs ...string) func(string) error {
+	return func(out string) error {
+		for _, s := range subs {
+			if !strings.Contains(out, s) {
+				return fmt.Errorf("output lacks %q", s)
+			}
+		}
+		return nil
+	}
+}
+
+// benchPair runs the oca, direnv and vs-direnv sub-benchmarks.
+func benchPair(b *testing.B, oca, direnv *hookRun) {
+	for _, r := range []*hookRun{oca, direnv} {
+		if err := r.run(); err != nil { // once untimed: fail before timing anything
+			b.Fatal(err)
+		}
+	}
+	for _, r := range []*hookRun{oca, direnv} {
+		b.Run(r.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := r.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("vs-direnv", func(b *testing.B) {
+		var tOca, tDirenv time.Duration
+		for i := 0; b.Loop(); i++ {
+			pair := [2]*hookRun{direnv, oca}
+			if i%2 == 1 {
+				pair = [2]*hookRun{oca, direnv}
+			}
+			for _, r := range pair {
+				t0 := time.Now()
+				if err := r.run(); err != nil {
+					b.Fatal(err)
+				}
+				if d := time.Since(t0); r == oca {
+					tOca += d
+				} else {
+					tDirenv += d
+				}
+			}
+		}
+		n := float64(b.N)
+		b.ReportMetric(float64(tOca.Nanoseconds())/n, "oca-ns/op")
+		b.ReportMetric(float64(tDirenv.Nanoseconds())/n, "direnv-ns/op")
+		b.ReportMetric(float64(tOca)/float64(tDirenv), "x-direnv")
+	})
+}
+
+// BenchmarkEnter: a shell outside any project cds into one.
+func BenchmarkEnter(b *testing.B) {
+	w := newBenchWorld(b)
+	benchPair(b,
+		w.ocaRun(w.ocaProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export __OCA_STATE=")),
+		w.direnvRun(w.direnvProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export DIRENV_DIFF=")))
+}
+
+// BenchmarkStay: the binary runs inside the project it entered and finds
+// nothing to change (for oca: when a watched file's stamp says so; direnv
+// runs at every prompt).
+func BenchmarkStay(b *testing.B) {
+	w := newBenchWorld(b)
+	benchPair(b,
+		w.ocaRun(w.ocaProj, w.ocaIn, func(out string) error {
+			if strings.Contains(out, "export ") || strings.Contains(out, "unset ") || !strings.Contains(out, "__oca_watch=(") {
+				return errors.New("want the watch list alone")
+			}
+			return nil
+		}),
+		w.direnvRun(w.direnvProj, w.direnvIn, func(out string) error {
+			if strings.TrimSpace(out) != "" {
+				return errors.New("want no output")
+			}
+			return nil
+		}))
+}
+
+// BenchmarkLeave: a shell inside the project cds to $HOME.
+func BenchmarkLeave(b *testing.B) {
+	w := newBenchWorld(b)
+	benchPair(b,
+		w.ocaRun(w.home, w.ocaIn, contains("unset OPENCODE_ACCOUNT", "unset __OCA_STATE", "export XDG_DATA_HOME=")),
+		w.direnvRun(w.home, w.direnvIn, contains("unset OPENCODE_ACCOUNT", "unset DIRENV_DIFF", "export XDG_DATA_HOME=")))
+}
+
+// BenchmarkStartup is the floor under the three above: `oca version` and
+// `direnv version`, which start the process and do nothing. Where Stay and
+// Leave cost about what Startup costs, the work is not what to make faster.
+func BenchmarkStartup(b *testing.B) {
+	w := newBenchWorld(b)
+	version := func(r *hookRun) *hookRun { r.args = []string{"version"}; return r }
+	benchPair(b,
+		version(w.ocaRun(w.home, w.outside, contains("oca "))),
+		version(w.direnvRun(w.home, w.outside, contains("2."))))
+}
+
+// promptScript times, inside one bash, n calls of the shell-side check that
+// runs at every prompt, after one real run of oca. It swaps the binary's path
+// for one that does not exist first: if any prompt of the loop decided to run
+// oca, __oca_gone would tell.
+const promptScript = `
+eval "$("$0" hook bash)" || exit 10
+n=$1
+__oca_run 2>/dev/null
+[[ ${OPENCODE_ACCOUNT-} == work ]] || { echo "not entered" >&2; exit 11; }
+__oca_bin=/nonexistent/oca
+if __oca_stale; then echo "stale right after __oca_run" >&2; exit 12; fi
+for ((k = 0; k < 100; k++)); do __oca_stale && exit 13; done # warm up
+t0=$EPOCHREALTIME
+for ((k = 0; k < n; k++)); do __oca_stale && exit 13; done
+t1=$EPOCHREALTIME
+for ((k = 0; k < n; k++)); do __oca_hook; done
+t2=$EPOCHREALTIME
+for ((k = 0; k < n; k++)); do false && exit 13; done
+t3=$EPOCHREALTIME
+[[ -z ${__oca_gone-} ]] || { echo "a prompt ran oca" >&2; exit 14; }
+echo "$t0 $t1 $t2 $t3"
+`
+
+// direnvPromptScript times n prompts of direnv's own hook, which runs
+// `direnv export bash` at every one.
+const direnvPromptScript = `
+eval "$("$0" hook bash)" || exit 10
+n=$1
+_direnv_hook 2>/dev/null
+[[ ${OPENCODE_ACCOUNT-} == work ]] || { echo "not entered" >&2; exit 11; }
+t0=$EPOCHREALTIME
+for ((k = 0; k < n; k++)); do _direnv_hook; done
+t1=$EPOCHREALTIME
+[[ ${OPENCODE_ACCOUNT-} == work ]] || { echo "left" >&2; exit 11; }
+echo "$t0 $t1"
+`
+
+// BenchmarkPromptUnchanged: a prompt in the directory the shell already
+// entered, where the hook's shell code alone decides that nothing changed.
+// Reports ns/op for one __oca_hook (the whole per-prompt cost), stale-ns/op
+// for __oca_stale alone, loop-ns/op for an empty loop's iteration (the
+// baseline), direnv-ns/op for one prompt of direnv's hook (an exec of
+// direnv at every prompt, at most 200 of them timed) and x-direnv.
+func BenchmarkPromptUnchanged(b *testing.B) {
+	w := newBenchWorld(b)
+	b.Run("bash", func(b *testing.B) {
+		ocaT := w.bashTimes(b, w.oca, w.ocaProj, promptScript, b.N)
+		// direnv's prompts cost milliseconds each: time at most 200 of
+		// them, and keep them out of the timer that picks b.N.
+		b.StopTimer()
+		nd := min(b.N, 200)
+		dT := w.bashTimes(b, w.direnv, w.direnvProj, direnvPromptScript, nd)
+		b.StartTimer()
+		n := float64(b.N)
+		stale := (ocaT[1] - ocaT[0]) / n
+		hook := (ocaT[2] - ocaT[1]) / n
+		loop := (ocaT[3] - ocaT[2]) / n
+		direnv := (dT[1] - dT[0]) / float64(nd)
+		b.ReportMetric(hook, "ns/op")
+		b.ReportMetric(stale, "stale-ns/op")
+		b.ReportMetric(loop, "loop-ns/op")
+		b.ReportMetric(direnv, "direnv-ns/op")
+		b.ReportMetric(hook/direnv, "x-direnv")
+	})
+}
+
+// bashTimes runs script in bash from the outside environment in dir, with
+// $0 = bin and $1 = n, and returns the $EPOCHREALTIME stamps it prints, in ns.
+func (w *benchWorld) bashTimes(b *testing.B, bin, dir, script string, n int) []float64 {
+	b.Helper()
+	cmd := exec.Command("bash", "-c", script, bin, strconv.Itoa(n))
+	cmd.Dir = dir
+	cmd.Env = append(slices.Clip(w.outside), "PWD="+dir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s prompt loop: %v\n%s%s", filepath.Base(bin), err, stdout.Bytes(), stderr.Bytes())
+	}
+	if stderr.Len() > 0 {
+		b.Fatalf("%s prompt loop said something, so it did more than check:\n%s", filepath.Base(bin), stderr.Bytes())
+	}
+	var ts []float64
+	sc := bufio.NewScanner(&stdout)
+	sc.Split(bufio.ScanWords)
+	for sc.Scan() {
+		// $EPOCHREALTIME is seconds with six decimals: read it as integer
+		// microseconds, which a float64 holds exactly.
+		us, err := strconv.ParseInt(strings.Replace(sc.Text(), ".", "", 1), 10, 64)
+		if err != nil || !strings.Contains(sc.Text(), ".") {
+			b.Fatalf("%s prompt loop: bad time %q", filepath.Base(bin), sc.Text())
+		}
+		ts = append(ts, float64(us)*1e3)
+	}
+	if len(ts) < 2 {
+		b.Fatalf("%s prompt loop printed %q", filepath.Base(bin), stdout.String())
+	}
+	return ts
+}
