@@ -22,9 +22,24 @@ type Change struct {
 	Unset bool   `json:"unset,omitempty"`
 }
 
+// Undo is how the shell itself takes one variable back when it leaves the
+// project, without running oca: if the variable still holds Applied, it gets
+// Prev back (or is unset when Set is false); otherwise the user changed it,
+// and it stays.
+type Undo struct {
+	Name    string `json:"name"`
+	Applied string `json:"applied"`
+	Set     bool   `json:"set"`
+	Prev    string `json:"prev,omitempty"`
+}
+
 // Output is the result of one run of the engine.
 type Output struct {
-	Changes  []Change `json:"changes"`
+	Changes []Change `json:"changes"`
+	// File is the nearest project file, "" for none: the shell runs oca
+	// again when its own search upward from $PWD finds another.
+	File     string   `json:"file"`
+	Undo     []Undo   `json:"undo"`
 	Watch    []Watch  `json:"watch"`
 	Messages []string `json:"-"`       // one line each, for stderr
 	Account  string   `json:"account"` // the account bound now, "" for none
@@ -71,10 +86,8 @@ func Export(in Input) (*Output, error) {
 	}
 	stamps := stamper{dir: dirs.StampDir()}
 
-	path, searched := projectfile.Find(in.PWD)
-	for _, d := range searched {
-		out.Watch = append(out.Watch, Watch{Path: filepath.Join(d, projectfile.Name), Stamp: Absent})
-	}
+	path, _ := projectfile.Find(in.PWD)
+	out.File = path
 	if path == "" {
 		apply(in.Env, st, nil, out)
 		leave(in, dirs, out)
@@ -101,6 +114,7 @@ func Export(in Input) (*Output, error) {
 		out.Account = ""
 		if st != nil {
 			out.Account = st.Account
+			out.Undo = undoFrom(st, in.Env)
 		}
 		return out, nil
 	}
@@ -124,12 +138,28 @@ func Export(in Input) (*Output, error) {
 	if entering {
 		out.Entered = b.account.Name
 	}
-	if (entering || st.PID != in.PID) && in.OnEnter != nil {
+	if (entering || st.PID != in.PID || st.File != b.path) && in.OnEnter != nil {
 		if err := in.OnEnter(dirs, b.account, b.file, in.PID); err != nil {
 			out.say("%v", err)
 		}
 	}
 	return out, nil
+}
+
+// undoFrom is the undo list of the variables that still hold oca's values.
+func undoFrom(st *State, env Env) []Undo {
+	var undo []Undo
+	for _, name := range Managed() {
+		if !st.ours(env, name) {
+			continue
+		}
+		u := Undo{Name: name, Applied: env[name], Set: st.Prev[name] != nil}
+		if u.Set {
+			u.Prev = *st.Prev[name]
+		}
+		undo = append(undo, u)
+	}
+	return undo
 }
 
 // leave tells OnLeave about the account the shell just left.
@@ -274,6 +304,11 @@ func apply(env Env, st *State, b *binding, out *Output) {
 				next.Prev[name] = nil
 			}
 			next.Applied[name] = fingerprint(v)
+			u := Undo{Name: name, Applied: v, Set: next.Prev[name] != nil}
+			if u.Set {
+				u.Prev = *next.Prev[name]
+			}
+			out.Undo = append(out.Undo, u)
 			if !set || cur != v {
 				out.Changes = append(out.Changes, Change{Name: name, Value: v})
 			}

@@ -36,12 +36,18 @@ func (fish) Spell(e Export) (string, error) {
 		}
 		fmt.Fprintf(&b, "set -gx %s %s\n", v.Name, quoteFish(v.Value))
 	}
-	b.WriteString("set -g __oca_watch")
-	for _, w := range e.Watch {
-		b.WriteByte(' ')
-		b.WriteString(quoteFish(w))
+	b.WriteString("set -g __oca_file " + quoteFish(e.File) + "\n")
+	for _, arr := range []struct {
+		name  string
+		words []string
+	}{{"__oca_undo", e.Undo}, {"__oca_watch", e.Watch}} {
+		b.WriteString("set -g " + arr.name)
+		for _, w := range arr.words {
+			b.WriteByte(' ')
+			b.WriteString(quoteFish(w))
+		}
+		b.WriteByte('\n')
 	}
-	b.WriteByte('\n')
 	return b.String(), nil
 }
 

@@ -1,10 +1,10 @@
 package shells_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,15 +135,17 @@ func (w *world) password(name string) string {
 
 // vars are the variables oca sets for account name.
 func (w *world) vars(name string) map[string]string {
-	port := map[string]string{"work": "10001", "play": "10002"}[name]
-	if port == "" {
-		var acc struct{ Port int }
-		_ = acc
-		out := w.oca("", "account", "show", name)
-		port = regexp.MustCompile(`port:\s+(\d+)`).FindStringSubmatch(out)[1]
+	w.t.Helper()
+	var acc struct {
+		Port     int    `json:"port"`
+		DataHome string `json:"data_home"`
 	}
+	if err := json.Unmarshal([]byte(w.oca("", "account", "show", name, "--json")), &acc); err != nil {
+		w.t.Fatal(err)
+	}
+	port := strconv.Itoa(acc.Port)
 	return map[string]string{
-		"XDG_DATA_HOME":            w.path(".local/share/oca/accounts/" + name),
+		"XDG_DATA_HOME":            acc.DataHome,
 		"OPENCODE_ACCOUNT":         name,
 		"OPENCODE_PORT":            port,
 		"OPENCODE_SERVER_URL":      "http://127.0.0.1:" + port,

@@ -144,11 +144,28 @@ func TestPromptStartsNoProcess(t *testing.T) {
 		if got := runs() - before; got != 0 {
 			t.Errorf("%d prompts in an unchanged directory ran oca %d times, want 0", 2*prompts, got)
 		}
+		// Within a project, and out of it, the shell needs no oca either: it
+		// finds the nearest project file itself and undoes oca's variables
+		// itself.
 		s.Run("cd sub")
 		s.Run("cd ..")
-		if got := runs() - before; got != 2 {
-			t.Errorf("two directory changes ran oca %d times, want 2", got)
+		if got := runs() - before; got != 0 {
+			t.Errorf("moving within a project ran oca %d times, want 0", got)
 		}
+		s.Run("cd ../plain")
+		s.Run("cd /")
+		s.Run("cd ~/plain")
+		if got := runs() - before; got != 0 {
+			t.Errorf("leaving a project and moving outside ran oca %d times, want 0", got)
+		}
+		if got := s.Env()["OPENCODE_ACCOUNT"]; got != "" {
+			t.Errorf("after leaving: OPENCODE_ACCOUNT=%q", got)
+		}
+		s.Run("cd ../play")
+		if got := runs() - before; got != 1 {
+			t.Errorf("entering another project ran oca %d times, want 1", got)
+		}
+		s.Run("cd ../work")
 		if got := s.Env()["OPENCODE_ACCOUNT"]; got != "work" {
 			t.Errorf("after %d prompts: OPENCODE_ACCOUNT=%q, want work", 2*prompts, got)
 		}
@@ -174,5 +191,30 @@ func TestForeignState(t *testing.T) {
 				t.Errorf("%.20q: after a visit XDG_DATA_HOME is %q", bad, got["XDG_DATA_HOME"])
 			}
 		}
+	})
+}
+
+// TestUserChangeSurvivesLeaving: a variable the user sets inside a project
+// is theirs; leaving (done by the shell itself) leaves it alone and puts the
+// others back.
+func TestUserChangeSurvivesLeaving(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		env := append(append([]string{}, w.env...), "OPENCODE_PORT=before")
+		s := w.start(shell, "", shelltest.Options{Env: env})
+		base := s.Env()
+		s.Run("cd work")
+		set := "export XDG_DATA_HOME=/mine"
+		if shell == "fish" {
+			set = "set -gx XDG_DATA_HOME /mine"
+		}
+		s.Run(set)
+		s.Run("cd ..")
+		mine := map[string]string{}
+		for k, v := range base {
+			mine[k] = v
+		}
+		mine["XDG_DATA_HOME"] = "/mine"
+		expectEnv(t, "left after a change of mine", s.Env(), mine, nil)
 	})
 }

@@ -1,17 +1,33 @@
 # oca: per-project OpenCode accounts, for bash.
 # Installed by adding this line to ~/.bashrc:  eval "$(oca hook bash)"
 #
-# At every prompt __oca_hook decides, with builtins alone, whether anything
-# can have changed: the directory, or one of the files `oca export` told it to
-# watch. Only then does it run oca, and it evaluates oca's output only when
-# oca succeeded. It returns the exit status it found, so $? and PIPESTATUS
-# reach whatever runs after it unchanged.
+# At every prompt __oca_hook works out with builtins alone whether anything
+# changed: it looks for the nearest .opencode-account.toml from $PWD upward
+# and compares it with the one oca last evaluated, then checks the files oca
+# asked it to watch. Leaving a project it undoes oca's variables itself.
+# Only when a project file is new or changed does it run oca, and it applies
+# oca's output only when oca succeeded. It returns the exit status it found,
+# so $? reaches whatever runs after it unchanged.
 
 __oca_bin=@OCA@
 
-# __oca_stale: true when oca must run again.
+# __oca_nearest sets __oca_near to the nearest project file, or to "".
+__oca_nearest() {
+  local d=$PWD
+  while :; do
+    if [[ -f ${d%/}/.opencode-account.toml ]]; then
+      __oca_near=${d%/}/.opencode-account.toml
+      return
+    fi
+    [[ $d == / || -z $d ]] && break
+    d=${d%/*}
+    [[ -n $d ]] || d=/
+  done
+  __oca_near=
+}
+
+# __oca_stale: true when a watched file changed.
 __oca_stale() {
-  [[ ${__oca_pwd-} == "$PWD" ]] || return 0
   local i p s
   for ((i = 0; i + 1 < ${#__oca_watch[@]}; i += 2)); do
     p=${__oca_watch[i]} s=${__oca_watch[i + 1]}
@@ -24,8 +40,24 @@ __oca_stale() {
   return 1
 }
 
+# __oca_leave puts back what oca changed, where it still holds oca's value.
+__oca_leave() {
+  local i n
+  for ((i = 0; i + 3 < ${#__oca_undo[@]}; i += 4)); do
+    n=${__oca_undo[i]}
+    [[ -n ${!n+set} && ${!n} == "${__oca_undo[i + 1]}" ]] || continue
+    if [[ ${__oca_undo[i + 2]} == 1 ]]; then
+      export "$n=${__oca_undo[i + 3]}"
+    else
+      unset "$n"
+    fi
+  done
+  if ((${#__oca_undo[@]})); then unset __OCA_STATE; fi
+  __oca_undo=() __oca_watch=() __oca_file=
+}
+
 __oca_run() {
-  __oca_pwd=$PWD
+  __oca_file=$__oca_near
   if [[ ! -x $__oca_bin ]]; then
     if [[ -z ${__oca_gone-} ]]; then
       __oca_gone=1
@@ -44,7 +76,22 @@ __oca_run() {
 
 __oca_hook() {
   local __oca_status=$?
-  if __oca_stale; then
+  __oca_nearest
+  if [[ -z ${__oca_file+set} ]]; then
+    # This shell's first prompt: ask oca only where there is something to
+    # do (a project here, or oca's record inherited from another shell).
+    if [[ -n $__oca_near || -n ${__OCA_STATE-} ]]; then
+      __oca_run
+    else
+      __oca_file=
+    fi
+  elif [[ $__oca_near != "$__oca_file" ]]; then
+    if [[ -z $__oca_near ]]; then
+      __oca_leave
+    else
+      __oca_run
+    fi
+  elif __oca_stale; then
     __oca_run
   fi
   return "$__oca_status"

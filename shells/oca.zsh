@@ -1,18 +1,34 @@
 # oca: per-project OpenCode accounts, for zsh.
 # Installed by adding this line to ~/.zshrc:  eval "$(oca hook zsh)"
 #
-# At every prompt __oca_hook decides, with builtins alone, whether anything
-# can have changed: the directory, or one of the files `oca export` told it to
-# watch. Only then does it run oca, and it evaluates oca's output only when
-# oca succeeded. It returns the exit status it found, so $? reaches whatever
-# runs after it unchanged.
+# At every prompt __oca_hook works out with builtins alone whether anything
+# changed: it looks for the nearest .opencode-account.toml from $PWD upward
+# and compares it with the one oca last evaluated, then checks the files oca
+# asked it to watch. Leaving a project it undoes oca's variables itself.
+# Only when a project file is new or changed does it run oca, and it applies
+# oca's output only when oca succeeded. $? is kept.
 
 typeset -g __oca_bin=@OCA@
 
-# __oca_stale: true when oca must run again.
+# __oca_nearest sets __oca_near to the nearest project file, or to "".
+__oca_nearest() {
+  emulate -L zsh
+  local d=$PWD
+  while :; do
+    if [[ -f ${d%/}/.opencode-account.toml ]]; then
+      typeset -g __oca_near=${d%/}/.opencode-account.toml
+      return
+    fi
+    [[ $d == / || -z $d ]] && break
+    d=${d%/*}
+    [[ -n $d ]] || d=/
+  done
+  typeset -g __oca_near=
+}
+
+# __oca_stale: true when a watched file changed.
 __oca_stale() {
   emulate -L zsh
-  [[ ${__oca_pwd-} == "$PWD" ]] || return 0
   local i p s
   for (( i = 1; i < ${#__oca_watch}; i += 2 )); do
     p=${__oca_watch[i]} s=${__oca_watch[i+1]}
@@ -25,8 +41,26 @@ __oca_stale() {
   return 1
 }
 
+# __oca_leave puts back what oca changed, where it still holds oca's value.
+__oca_leave() {
+  emulate -L zsh
+  local i n
+  for (( i = 1; i + 3 <= ${#__oca_undo}; i += 4 )); do
+    n=${__oca_undo[i]}
+    [[ -n ${(P)n+set} && ${(P)n} == "${__oca_undo[i+1]}" ]] || continue
+    if [[ ${__oca_undo[i+2]} == 1 ]]; then
+      export "$n=${__oca_undo[i+3]}"
+    else
+      unset "$n"
+    fi
+  done
+  (( ${#__oca_undo} )) && unset __OCA_STATE
+  typeset -ga __oca_undo=() __oca_watch=()
+  typeset -g __oca_file=
+}
+
 __oca_run() {
-  typeset -g __oca_pwd=$PWD
+  typeset -g __oca_file=$__oca_near
   if [[ ! -x $__oca_bin ]]; then
     if [[ -z ${__oca_gone-} ]]; then
       typeset -g __oca_gone=1
@@ -45,7 +79,22 @@ __oca_run() {
 
 __oca_hook() {
   local __oca_status=$?
-  if __oca_stale; then
+  __oca_nearest
+  if [[ -z ${__oca_file+set} ]]; then
+    # This shell's first prompt: ask oca only where there is something to
+    # do (a project here, or oca's record inherited from another shell).
+    if [[ -n $__oca_near || -n ${__OCA_STATE-} ]]; then
+      __oca_run
+    else
+      typeset -g __oca_file=
+    fi
+  elif [[ $__oca_near != "$__oca_file" ]]; then
+    if [[ -z $__oca_near ]]; then
+      __oca_leave
+    else
+      __oca_run
+    fi
+  elif __oca_stale; then
     __oca_run
   fi
   return $__oca_status

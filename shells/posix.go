@@ -59,18 +59,28 @@ func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 		}
 		fmt.Fprintf(&b, "export %s=%s\n", v.Name, q)
 	}
-	b.WriteString("__oca_watch=(")
-	for i, w := range e.Watch {
-		q, err := syntax.Quote(w, lang)
-		if err != nil {
-			return "", fmt.Errorf("quoting %q: %w", w, err)
-		}
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(q)
+	q, err := syntax.Quote(e.File, lang)
+	if err != nil {
+		return "", fmt.Errorf("quoting %q: %w", e.File, err)
 	}
-	b.WriteString(")\n")
+	b.WriteString("__oca_file=" + q + "\n")
+	for _, arr := range []struct {
+		name  string
+		words []string
+	}{{"__oca_undo", e.Undo}, {"__oca_watch", e.Watch}} {
+		b.WriteString(arr.name + "=(")
+		for i, w := range arr.words {
+			q, err := syntax.Quote(w, lang)
+			if err != nil {
+				return "", fmt.Errorf("quoting a word of %s: %w", arr.name, err)
+			}
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(q)
+		}
+		b.WriteString(")\n")
+	}
 	return b.String(), nil
 }
 

@@ -17,10 +17,19 @@ type Var struct {
 	Unset bool
 }
 
-// Export is what the shell must do after one run of `oca export`.
+// Export is what the shell must do after one run of `oca export`. Besides
+// the exported variables, it sets three variables of the shell's own (not
+// exported, so a new shell starts without them and asks oca once):
+//
+//	__oca_file   the project file oca evaluated ("" for none)
+//	__oca_undo   name, applied value, "1" or "0" (was set), previous value, ...:
+//	             how the shell leaves the project by itself
+//	__oca_watch  path, stamp, ...: files whose change makes it ask oca again
 type Export struct {
-	Vars  []Var    // exported variables, in order
-	Watch []string // path, stamp, path, stamp, ...: kept in the shell's own __oca_watch
+	Vars  []Var // exported variables, in order
+	File  string
+	Undo  []string
+	Watch []string
 }
 
 // Shell is one shell's dialect.

@@ -65,6 +65,14 @@ func (a *app) cmdExport(args []string) error {
 	for _, c := range out.Changes {
 		e.Vars = append(e.Vars, shells.Var{Name: c.Name, Value: c.Value, Unset: c.Unset})
 	}
+	e.File = out.File
+	for _, u := range out.Undo {
+		set := "0"
+		if u.Set {
+			set = "1"
+		}
+		e.Undo = append(e.Undo, u.Name, u.Applied, set, u.Prev)
+	}
 	for _, w := range out.Watch {
 		e.Watch = append(e.Watch, w.Path, w.Stamp)
 	}

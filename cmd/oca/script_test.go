@@ -30,6 +30,8 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", home)
 			env.Setenv("USER", "tester")
 			env.Setenv("OCA_QUIET", "")
+			// Scripts that want a server say so; no other starts one.
+			env.Setenv("OCA_AUTOSTART", "0")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {

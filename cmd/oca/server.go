@@ -68,7 +68,11 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		return err
 	}
 	if pid > 0 {
-		if err := server.AddLease(stateDir, pid); err != nil {
+		root, err := projectfile.RealPath(filepath.Dir(f.Path))
+		if err != nil {
+			return err
+		}
+		if err := server.AddLease(stateDir, pid, root); err != nil {
 			return err
 		}
 	}

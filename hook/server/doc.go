@@ -10,7 +10,7 @@
 //	func BuildEnv(base []string, cfg Config, extra map[string]string) []string
 //	func Serve(ctx context.Context, cfg Config, logw io.Writer) error      // ErrAlreadyRunning when the lock is held
 //	func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
-//	func AddLease(stateDir string, pid int) error
+//	func AddLease(stateDir string, pid int, root string) error
 //	func DropLease(stateDir string, pid int) error
 //	func ReadStatus(stateDir string) (Status, error)
 //	func Stop(stateDir string, timeout time.Duration) error

@@ -12,16 +12,22 @@ import (
 
 const leasesName = "leases"
 
-// AddLease records that the shell pid uses the account: the file
-// StateDir/leases/PID holding "PID STARTTIME" (STARTTIME from /proc/PID/stat
-// field 22, so a reused pid is not taken for the shell). Idempotent; one
-// small file write. The supervisor removes leases whose process is gone.
-func AddLease(stateDir string, pid int) error {
+// AddLease records that the shell pid uses the account while its working
+// directory is within root (a project's directory, symlinks resolved; ""
+// for anywhere): the file StateDir/leases/PID holding "PID STARTTIME ROOT"
+// (STARTTIME from /proc/PID/stat field 22, so a reused pid is not taken for
+// the shell). Idempotent; one small file write. The supervisor removes
+// leases whose process is gone or has left root: a shell leaves a project
+// without running oca, so the lease is how the supervisor sees it go.
+func AddLease(stateDir string, pid int, root string) error {
 	if pid <= 0 {
 		return fmt.Errorf("add lease: bad pid %d", pid)
 	}
+	if strings.ContainsAny(root, "\n") {
+		return fmt.Errorf("add lease: bad root %q", root)
+	}
 	dir := filepath.Join(stateDir, leasesName)
-	data := []byte(strconv.Itoa(pid) + " " + strconv.FormatUint(procStart(pid), 10) + "\n")
+	data := []byte(strconv.Itoa(pid) + " " + strconv.FormatUint(procStart(pid), 10) + " " + root + "\n")
 	path := filepath.Join(dir, strconv.Itoa(pid))
 	err := writeFileAtomic(path, data)
 	if err != nil {
@@ -77,16 +83,28 @@ func liveLeases(stateDir string) (int, error) {
 	return n, nil
 }
 
-// leaseAlive reports whether the lease file at path names a live process.
+// leaseAlive reports whether the lease file at path names a live process
+// whose working directory is still within the lease's root.
 func leaseAlive(path string, pid int) bool {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return false
 	}
-	f := strings.Fields(string(b))
+	f := strings.SplitN(strings.TrimSuffix(string(b), "\n"), " ", 3)
 	var start uint64
 	if len(f) >= 2 {
 		start, _ = strconv.ParseUint(f[1], 10, 64)
 	}
-	return alive(pid, start)
+	if !alive(pid, start) {
+		return false
+	}
+	if len(f) < 3 || f[2] == "" {
+		return true
+	}
+	cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	if err != nil {
+		return true // cannot tell: keep it while the process lives
+	}
+	root := f[2]
+	return cwd == root || root == "/" || strings.HasPrefix(cwd, root+"/")
 }

@@ -246,7 +246,7 @@ func TestServeIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shell.Process.Kill()
-	if err := AddLease(cfg.StateDir, shell.Process.Pid); err != nil {
+	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
@@ -269,7 +269,7 @@ func TestServeIdle(t *testing.T) {
 		t.Fatalf("stopped with a client connected: %+v", st)
 	}
 	// A lease whose shell died does not count.
-	if err := AddLease(cfg.StateDir, shell.Process.Pid); err != nil {
+	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
 		t.Fatal(err)
 	}
 	shell.Process.Kill()

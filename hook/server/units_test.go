@@ -56,11 +56,11 @@ func TestLeases(t *testing.T) {
 	}
 	defer sleeper.Process.Kill()
 	for range 2 { // idempotent
-		if err := AddLease(dir, sleeper.Process.Pid); err != nil {
+		if err := AddLease(dir, sleeper.Process.Pid, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := AddLease(dir, os.Getpid()); err != nil {
+	if err := AddLease(dir, os.Getpid(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, leasesName, "1")); err == nil {
