@@ -54,7 +54,10 @@ func benchOca(b *testing.B) string {
 			return
 		}
 		bin := filepath.Join(dir, "oca")
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/oca-sh/oca/cmd/oca").CombinedOutput()
+		// Built as install.sh builds it, so the figures are the user's.
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/oca-sh/oca/cmd/oca")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			benchBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return
@@ -107,6 +110,10 @@ func newBenchWorld(b *testing.B) *benchWorld {
 		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		// No server: these measure the hook against direnv's, and the
+		// server's own cost on entering (a lock probe when it runs) has
+		// its benchmark in hook/server.
+		"OCA_AUTOSTART=0",
 	}
 	for _, d := range []string{".config", ".local/state", ".local/share"} {
 		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
@@ -132,7 +139,9 @@ func newBenchWorld(b *testing.B) *benchWorld {
 	if err := json.Unmarshal([]byte(w.setup(b, home, w.oca, "account", "show", "work", "--json")), &acc); err != nil {
 		b.Fatalf("oca account show --json: %v", err)
 	}
-	w.ocaIn = w.entered(b, w.ocaProj, `eval "$("$0" export bash --pid "$$")"`)
+	// The same --pid as ocaRun's: the runs after entering come from the
+	// shell that entered.
+	w.ocaIn = w.entered(b, w.ocaProj, `eval "$("$0" export bash --pid `+strconv.Itoa(os.Getpid())+`)"`)
 	if got := envGet(w.ocaIn, "XDG_DATA_HOME"); got != acc.DataHome {
 		b.Fatalf("after entering with oca, XDG_DATA_HOME=%q, want %q", got, acc.DataHome)
 	}
@@ -305,7 +314,7 @@ func BenchmarkStay(b *testing.B) {
 	benchPair(b,
 		w.ocaRun(w.ocaProj, w.ocaIn, func(out string) error {
 			if strings.Contains(out, "export ") || strings.Contains(out, "unset ") || !strings.Contains(out, "__oca_watch=(") {
-				return errors.New("want the watch list alone")
+				return errors.New("want the shell's own bookkeeping alone, no variable changed")
 			}
 			return nil
 		}),
@@ -343,7 +352,7 @@ func BenchmarkStartup(b *testing.B) {
 const promptScript = `
 eval "$("$0" hook bash)" || exit 10
 n=$1
-__oca_run 2>/dev/null
+__oca_hook 2>/dev/null
 [[ ${OPENCODE_ACCOUNT-} == work ]] || { echo "not entered" >&2; exit 11; }
 __oca_bin=/nonexistent/oca
 if __oca_stale; then echo "stale right after __oca_run" >&2; exit 12; fi
@@ -357,6 +366,35 @@ for ((k = 0; k < n; k++)); do false && exit 13; done
 t3=$EPOCHREALTIME
 [[ -z ${__oca_gone-} ]] || { echo "a prompt ran oca" >&2; exit 14; }
 echo "$t0 $t1 $t2 $t3"
+`
+
+// leaveScript times, inside one bash, n prompts that leave the project: the
+// shell finds no project file upward and undoes oca's variables itself, with
+// no process. Each iteration re-enters by assigning the saved variables (no
+// oca either: its binary is swapped for one that does not exist) and cds out
+// and back; a second loop does the same without the hook, the baseline.
+const leaveScript = `
+eval "$("$0" hook bash)" || exit 10
+n=$1 inside=$PWD outside=$2
+__oca_hook 2>/dev/null
+[[ ${OPENCODE_ACCOUNT-} == work ]] || { echo "not entered" >&2; exit 11; }
+__oca_bin=/nonexistent/oca
+v1=$XDG_DATA_HOME v2=$OPENCODE_ACCOUNT v3=$OPENCODE_PORT v4=$OPENCODE_SERVER_URL v5=$OPENCODE_SERVER_PASSWORD v6=$__OCA_STATE
+f=$__oca_file u=("${__oca_undo[@]}") w=("${__oca_watch[@]}")
+reenter() {
+  export XDG_DATA_HOME=$v1 OPENCODE_ACCOUNT=$v2 OPENCODE_PORT=$v3 OPENCODE_SERVER_URL=$v4 OPENCODE_SERVER_PASSWORD=$v5 __OCA_STATE=$v6
+  __oca_file=$f __oca_undo=("${u[@]}") __oca_watch=("${w[@]}")
+}
+cd "$outside" && __oca_hook
+[[ -z ${OPENCODE_ACCOUNT-} && -z ${__OCA_STATE-} && $XDG_DATA_HOME != "$v1" ]] || { echo "did not leave" >&2; exit 12; }
+cd "$inside"
+t0=$EPOCHREALTIME
+for ((k = 0; k < n; k++)); do reenter; cd "$outside"; __oca_hook; cd "$inside"; done
+t1=$EPOCHREALTIME
+for ((k = 0; k < n; k++)); do reenter; cd "$outside"; cd "$inside"; done
+t2=$EPOCHREALTIME
+[[ -z ${__oca_gone-} ]] || { echo "a prompt ran oca" >&2; exit 14; }
+echo "$t0 $t1 $t2"
 `
 
 // direnvPromptScript times n prompts of direnv's own hook, which runs
@@ -402,11 +440,39 @@ func BenchmarkPromptUnchanged(b *testing.B) {
 	})
 }
 
+// BenchmarkLeaveInShell: a shell inside the project cds to $HOME, and its
+// prompt leaves the project without starting a process. Reports ns/op for
+// the hook's leave (the loop with the hook less the loop without it),
+// direnv-ns/op for direnv's leave (one exec of `direnv export bash`, at most
+// 200 timed) and x-direnv.
+func BenchmarkLeaveInShell(b *testing.B) {
+	w := newBenchWorld(b)
+	dl := w.direnvRun(w.home, w.direnvIn, contains("unset OPENCODE_ACCOUNT", "unset DIRENV_DIFF"))
+	b.Run("bash", func(b *testing.B) {
+		ocaT := w.bashTimes(b, w.oca, w.ocaProj, leaveScript, b.N, w.home)
+		b.StopTimer()
+		nd := min(b.N, 200)
+		t0 := time.Now()
+		for range nd {
+			if err := dl.run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		direnv := float64(time.Since(t0).Nanoseconds()) / float64(nd)
+		b.StartTimer()
+		n := float64(b.N)
+		leave := ((ocaT[1] - ocaT[0]) - (ocaT[2] - ocaT[1])) / n
+		b.ReportMetric(leave, "ns/op")
+		b.ReportMetric(direnv, "direnv-ns/op")
+		b.ReportMetric(leave/direnv, "x-direnv")
+	})
+}
+
 // bashTimes runs script in bash from the outside environment in dir, with
 // $0 = bin and $1 = n, and returns the $EPOCHREALTIME stamps it prints, in ns.
-func (w *benchWorld) bashTimes(b *testing.B, bin, dir, script string, n int) []float64 {
+func (w *benchWorld) bashTimes(b *testing.B, bin, dir, script string, n int, more ...string) []float64 {
 	b.Helper()
-	cmd := exec.Command("bash", "-c", script, bin, strconv.Itoa(n))
+	cmd := exec.Command("bash", append([]string{"-c", script, bin, strconv.Itoa(n)}, more...)...)
 	cmd.Dir = dir
 	cmd.Env = append(slices.Clip(w.outside), "PWD="+dir)
 	var stdout, stderr bytes.Buffer
