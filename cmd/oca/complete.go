@@ -42,6 +42,23 @@ func completionSpec() spec {
 		"help":       {},
 		"completion": {args: []string{argShell}},
 		"doctor":     {flags: []string{"--json", "--fix"}},
+		"login":      {args: []string{argAccount}},
+		"logout":     {args: []string{argAccount}},
+		"status":     {args: []string{argAccount}, more: true, flags: []string{"--json"}},
+		"serve":      {args: []string{argAccount}},
+		"attach":     {args: []string{argAccount}, flags: []string{"--timeout"}},
+		"server": {subs: map[string]spec{
+			"start":   {args: []string{argAccount}},
+			"stop":    {args: []string{argAccount}, flags: []string{"--timeout"}},
+			"restart": {args: []string{argAccount}, flags: []string{"--timeout"}},
+			"wait":    {args: []string{argAccount}, flags: []string{"--timeout"}},
+			"logs":    {args: []string{argAccount}, flags: []string{"-f", "-n"}},
+		}},
+		"systemd": {subs: map[string]spec{
+			"install":   {args: []string{argAccount}},
+			"uninstall": {args: []string{argAccount}},
+			"print":     {},
+		}},
 		"account": {subs: map[string]spec{
 			"add":    {flags: []string{"--port", "--data-home"}},
 			"list":   {flags: []string{"--json", "--quiet"}},

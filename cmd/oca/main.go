@@ -67,6 +67,7 @@ func commands() []command {
 		{"server", "server start|stop|restart|wait|logs [ACCOUNT]   control an account's server", (*app).cmdServer},
 		{"serve", "serve ACCOUNT                 the server's supervisor, in the foreground", (*app).cmdServe},
 		{"attach", "attach [ACCOUNT]              wait for the server, then open OpenCode on it here", (*app).cmdAttach},
+		{"systemd", "systemd install|uninstall|print [ACCOUNT]   run the account's server as a systemd user unit", (*app).cmdSystemd},
 		{"doctor", "doctor [--json] [--fix]       what is wrong with this setup, and how to mend it", (*app).cmdDoctor},
 		{"completion", "completion bash|zsh|fish      print the shell's completion script", (*app).cmdCompletion},
 		{"version", "version                       print oca's version", (*app).cmdVersion},

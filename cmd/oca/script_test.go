@@ -35,17 +35,17 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			switch cond {
-			case "opencode":
-				// Scripts that need the real OpenCode skip without it on a
-				// developer's machine, and fail in CI.
-				_, err := exec.LookPath("opencode")
-				if err != nil && os.Getenv("CI") == "true" {
-					return false, fmt.Errorf("opencode is not installed, and CI must run every test")
-				}
-				return err == nil, nil
+			// Scripts that need a tool skip without it on a developer's
+			// machine, and fail in CI.
+			tool := map[string]string{"opencode": "opencode", "systemd": "systemd-analyze"}[cond]
+			if tool == "" {
+				return false, fmt.Errorf("unknown condition %q", cond)
 			}
-			return false, fmt.Errorf("unknown condition %q", cond)
+			_, err := exec.LookPath(tool)
+			if err != nil && os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("%s is not installed, and CI must run every test", tool)
+			}
+			return err == nil, nil
 		},
 	})
 }

@@ -79,7 +79,17 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 	if !f.Autostart || hook.EnvFrom(a.env)["OCA_AUTOSTART"] == "0" {
 		return nil
 	}
-	_, err := server.Ensure(server.Config{Account: acc.Name, StateDir: stateDir}, a.self, "serve", acc.Name)
+	cfg := server.Config{Account: acc.Name, StateDir: stateDir}
+	if acc.Systemd {
+		// systemd owns the supervisor: ask it, without waiting.
+		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
+		if err != nil {
+			return fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
+		}
+		_, err = server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name))
+		return err
+	}
+	_, err := server.Ensure(cfg, a.self, "serve", acc.Name)
 	return err
 }
 

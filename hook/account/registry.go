@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -33,6 +34,7 @@ type Account struct {
 	IdleTimeout  time.Duration     // 0: never stop for idleness
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
+	Systemd      bool              // its server runs as the systemd user unit oca@NAME
 
 	raw accountTOML // as written, so that a save keeps "~/" and durations as the user wrote them
 }
@@ -59,6 +61,7 @@ type accountTOML struct {
 	IdleTimeout  string            `toml:"idle_timeout,omitempty"`
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
+	Systemd      bool              `toml:"systemd,omitempty"`
 }
 
 // Load reads the accounts file. A missing file is an empty registry.
@@ -111,7 +114,7 @@ func (r *Registry) parse(data []byte) error {
 		if err := projectfile.CheckAccountName(name); err != nil {
 			return bad(err.Error(), "accounts", name)
 		}
-		a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, raw: raw}
+		a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, raw: raw}
 		if raw.Port < MinPort || raw.Port > MaxPort {
 			return bad(fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort), "accounts", name, "port")
 		}
@@ -205,21 +208,51 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no account %q (create it with: oca account add %s)", e.Name, e.Name)
 }
 
-// encode renders the registry as TOML.
+// encode renders the registry as TOML, one [accounts.NAME] table each, as a
+// person would write it.
 func (r *Registry) encode() ([]byte, error) {
-	f := fileTOML{Accounts: map[string]accountTOML{}}
-	if r.Opencode != "" {
-		f.Opencode = r.dirs.Abbrev(r.Opencode)
-	}
-	for name, a := range r.Accounts {
-		f.Accounts[name] = a.raw
-	}
 	var buf bytes.Buffer
-	buf.WriteString("# OpenCode accounts for oca. Edit freely; `oca account` rewrites this file.\n\n")
-	if err := toml.NewEncoder(&buf).Encode(f); err != nil {
-		return nil, fmt.Errorf("encoding accounts: %w", err)
+	buf.WriteString("# OpenCode accounts for oca. Edit freely; `oca account` rewrites this file.\n")
+	enc := func(v any) error {
+		e := toml.NewEncoder(&buf)
+		e.Indent = ""
+		if err := e.Encode(v); err != nil {
+			return fmt.Errorf("encoding accounts: %w", err)
+		}
+		return nil
+	}
+	if r.Opencode != "" {
+		buf.WriteString("\n")
+		if err := enc(map[string]string{"opencode": r.dirs.Abbrev(r.Opencode)}); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range r.Names() {
+		raw := r.Accounts[name].raw
+		env := raw.Env
+		raw.Env = nil
+		key := tableKey(name)
+		fmt.Fprintf(&buf, "\n[accounts.%s]\n", key)
+		if err := enc(raw); err != nil {
+			return nil, err
+		}
+		if len(env) > 0 {
+			fmt.Fprintf(&buf, "\n[accounts.%s.env]\n", key)
+			if err := enc(env); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return buf.Bytes(), nil
+}
+
+// tableKey writes an account name as a TOML key: bare where it may be,
+// quoted where it has a dot.
+func tableKey(name string) string {
+	if strings.Contains(name, ".") {
+		return `"` + name + `"`
+	}
+	return name
 }
 
 // Update runs change on the registry under an exclusive lock and saves the
@@ -341,6 +374,16 @@ func (r *Registry) SetTrustedPaths(name string, paths []string) error {
 			a.raw.TrustedPaths = append(a.raw.TrustedPaths, r.dirs.Abbrev(abs))
 		}
 	}
+	return nil
+}
+
+// SetSystemd marks whether the account's server runs under systemd.
+func (r *Registry) SetSystemd(name string, on bool) error {
+	a, err := r.Get(name)
+	if err != nil {
+		return err
+	}
+	a.Systemd, a.raw.Systemd = on, on
 	return nil
 }
 
