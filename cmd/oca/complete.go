@@ -42,6 +42,7 @@ func completionSpec() spec {
 		"help":       {},
 		"completion": {args: []string{argShell}},
 		"doctor":     {flags: []string{"--json", "--fix"}},
+		"compose":    {args: []string{argAccount}, more: true, flags: []string{"--image"}},
 		"login":      {args: []string{argAccount}},
 		"logout":     {args: []string{argAccount}},
 		"status":     {args: []string{argAccount}, more: true, flags: []string{"--json"}},

@@ -68,6 +68,7 @@ func commands() []command {
 		{"serve", "serve ACCOUNT                 the server's supervisor, in the foreground", (*app).cmdServe},
 		{"attach", "attach [ACCOUNT]              wait for the server, then open OpenCode on it here", (*app).cmdAttach},
 		{"systemd", "systemd install|uninstall|print [ACCOUNT]   run the account's server as a systemd user unit", (*app).cmdSystemd},
+		{"compose", "compose [ACCOUNT...] [--image IMAGE]   print a Docker Compose file: one server per account", (*app).cmdCompose},
 		{"doctor", "doctor [--json] [--fix]       what is wrong with this setup, and how to mend it", (*app).cmdDoctor},
 		{"completion", "completion bash|zsh|fish      print the shell's completion script", (*app).cmdCompletion},
 		{"version", "version                       print oca's version", (*app).cmdVersion},

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/oca-sh/oca/hook/account"
+)
+
+// composeImage is OpenCode's official container image.
+const composeImage = "ghcr.io/anomalyco/opencode"
+
+// containerPort is where OpenCode listens inside its container.
+const containerPort = 4096
+
+func (a *app) cmdCompose(args []string) error {
+	fs := newFlags("compose")
+	image := fs.String("image", "", "the OpenCode `IMAGE` (default: "+composeImage+":VERSION of the opencode installed here)")
+	pos, _, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	names := pos
+	if len(names) == 0 {
+		names = reg.Names()
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("no accounts yet; add one with: oca account add NAME")
+	}
+	var accs []*account.Account
+	for _, n := range names {
+		acc, err := reg.Get(n)
+		if err != nil {
+			return err
+		}
+		if _, err := account.Password(reg.Dirs(), acc.Name); err != nil {
+			return err
+		}
+		accs = append(accs, acc)
+	}
+	img := *image
+	if img == "" {
+		img = composeImage + ":latest"
+		if oc, err := a.opencodePath(reg); err == nil {
+			if v, err := opencodeVersion(oc); err == nil && v != "" {
+				img = composeImage + ":" + v
+			}
+		}
+	}
+	_, err = fmt.Fprint(a.stdout, composeFile(reg.Dirs(), accs, img))
+	return err
+}
+
+// composeFile renders a Compose file that runs one `opencode serve` per
+// account: its data home's opencode/ mounted as the container's, its port
+// published on 127.0.0.1 only, its password read from a secret file. Every
+// scalar is written as a JSON string, which YAML reads as the same string.
+func composeFile(dirs account.Dirs, accs []*account.Account, image string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	var b strings.Builder
+	b.WriteString("# Written by `oca compose`: one OpenCode server per account, in containers.\n")
+	b.WriteString("# Save it as compose.yaml and run: docker compose up -d\n")
+	b.WriteString("# Each server listens on 127.0.0.1 only and asks for the account's password.\n")
+	b.WriteString("version: \"3.8\"\nservices:\n")
+	user := fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
+	for _, acc := range accs {
+		secret := "oca-" + acc.Name + "-password"
+		fmt.Fprintf(&b, "  %s:\n", q("opencode-"+acc.Name))
+		fmt.Fprintf(&b, "    image: %s\n", q(image))
+		fmt.Fprintf(&b, "    user: %s\n", q(user))
+		cmd := fmt.Sprintf("OPENCODE_SERVER_PASSWORD=\"$$(cat /run/secrets/%s)\" exec opencode serve --hostname 0.0.0.0 --port %d", secret, containerPort)
+		fmt.Fprintf(&b, "    entrypoint: [%s, %s, %s]\n", q("/bin/sh"), q("-c"), q(cmd))
+		b.WriteString("    environment:\n")
+		fmt.Fprintf(&b, "      XDG_DATA_HOME: %s\n", q("/data"))
+		fmt.Fprintf(&b, "      HOME: %s\n", q("/tmp"))
+		for _, k := range sortedKeys(acc.Env) {
+			fmt.Fprintf(&b, "      %s: %s\n", q(k), q(acc.Env[k]))
+		}
+		b.WriteString("    volumes:\n")
+		fmt.Fprintf(&b, "      - %s\n", q(acc.DataHome+"/opencode:/data/opencode"))
+		b.WriteString("    ports:\n")
+		fmt.Fprintf(&b, "      - %s\n", q(fmt.Sprintf("127.0.0.1:%d:%d", acc.Port, containerPort)))
+		b.WriteString("    secrets:\n")
+		fmt.Fprintf(&b, "      - %s\n", q(secret))
+		fmt.Fprintf(&b, "    restart: %s\n", q("unless-stopped"))
+	}
+	b.WriteString("secrets:\n")
+	for _, acc := range accs {
+		fmt.Fprintf(&b, "  %s:\n", q("oca-"+acc.Name+"-password"))
+		fmt.Fprintf(&b, "    file: %s\n", q(account.PasswordFile(dirs, acc.Name)))
+	}
+	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/oca-sh/oca/hook/account"
+	"gopkg.in/yaml.v3"
+)
+
+// TestComposeFile parses the compose file as YAML and checks what matters
+// for each account, then has Compose itself validate it: `docker compose
+// config` where the plugin is installed, else Debian's docker-compose (CI
+// installs it; a developer's machine without either skips that part).
+func TestComposeFile(t *testing.T) {
+	home := t.TempDir()
+	dirs := account.Dirs{Home: home, Config: home + "/.config/oca", State: home + "/.local/state/oca", Data: home + "/.local/share"}
+	accs := []*account.Account{
+		{Name: "work", Port: 10001, DataHome: home + "/data/work", Env: map[string]string{"ANTHROPIC_BASE_URL": "https://proxy.example/$x"}},
+		{Name: "my.client", Port: 10002, DataHome: home + "/data/with space"},
+	}
+	for _, a := range accs {
+		if _, err := account.Password(dirs, a.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := composeFile(dirs, accs, "ghcr.io/anomalyco/opencode:1.18.33")
+	var doc struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Entrypoint  []string          `yaml:"entrypoint"`
+			Environment map[string]string `yaml:"environment"`
+			Volumes     []string          `yaml:"volumes"`
+			Ports       []string          `yaml:"ports"`
+			Secrets     []string          `yaml:"secrets"`
+		} `yaml:"services"`
+		Secrets map[string]struct {
+			File string `yaml:"file"`
+		} `yaml:"secrets"`
+	}
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("not YAML: %v\n%s", err, text)
+	}
+	for _, a := range accs {
+		svc, ok := doc.Services["opencode-"+a.Name]
+		if !ok {
+			t.Fatalf("no service for %s:\n%s", a.Name, text)
+		}
+		if want := "127.0.0.1:" + itoa(a.Port) + ":4096"; len(svc.Ports) != 1 || svc.Ports[0] != want {
+			t.Errorf("%s: ports %v, want [%s] (loopback only)", a.Name, svc.Ports, want)
+		}
+		if want := a.DataHome + "/opencode:/data/opencode"; len(svc.Volumes) != 1 || svc.Volumes[0] != want {
+			t.Errorf("%s: volumes %v, want [%s]", a.Name, svc.Volumes, want)
+		}
+		if svc.Environment["XDG_DATA_HOME"] != "/data" {
+			t.Errorf("%s: environment %v", a.Name, svc.Environment)
+		}
+		secret := "oca-" + a.Name + "-password"
+		if len(svc.Secrets) != 1 || svc.Secrets[0] != secret || doc.Secrets[secret].File != account.PasswordFile(dirs, a.Name) {
+			t.Errorf("%s: password secret: %v, %v", a.Name, svc.Secrets, doc.Secrets)
+		}
+		if len(svc.Entrypoint) != 3 || !strings.Contains(svc.Entrypoint[2], "/run/secrets/"+secret) || !strings.Contains(svc.Entrypoint[2], "--hostname 0.0.0.0 --port 4096") {
+			t.Errorf("%s: entrypoint %q", a.Name, svc.Entrypoint)
+		}
+		if strings.Contains(text, account.ReadPassword(dirs, a.Name)) {
+			t.Errorf("the compose file holds %s's password itself", a.Name)
+		}
+	}
+	if v := doc.Services["opencode-work"].Environment["ANTHROPIC_BASE_URL"]; v != "https://proxy.example/$x" {
+		t.Errorf("account env: %q", v)
+	}
+
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var cmd *exec.Cmd
+	if exec.Command("docker", "compose", "version").Run() == nil {
+		cmd = exec.Command("docker", "compose", "-f", file, "config", "-q")
+	} else if _, err := exec.LookPath("docker-compose"); err == nil {
+		cmd = exec.Command("docker-compose", "-f", file, "config", "-q")
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("neither docker compose nor docker-compose is installed, and CI must run every test")
+	} else {
+		t.Skip("neither docker compose nor docker-compose is installed: parsed as YAML only")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s\n%s", cmd.Args, err, out, text)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
