@@ -71,14 +71,15 @@ func (a *app) accountAdd(args []string) error {
 	fs := newFlags("account add")
 	port := fs.Int("port", 0, "the server's `PORT` (default: the first free one from 10001)")
 	home := fs.String("data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
+	idle := fs.String("idle-timeout", "", "stop the server after this long unused, e.g. 30m (default 1h; 0: never)")
 	pos, _, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("usage: oca account add NAME [--port N] [--data-home DIR]")
+		return usagef("usage: oca account add NAME [--port N] [--data-home DIR] [--idle-timeout D]")
 	}
-	acc, err := a.addAccount(pos[0], account.AddOptions{Port: *port, DataHome: *home})
+	acc, err := a.addAccount(pos[0], account.AddOptions{Port: *port, DataHome: *home, IdleTimeout: *idle})
 	if err != nil {
 		return err
 	}

@@ -224,6 +224,13 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 				}
 				return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, timeout, st.Phase, acc.Name)
 			}
+			// Healthy; let the supervisor see it too, so that `oca status`
+			// right after agrees.
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if st, err := server.ReadStatus(cfg.StateDir); err != nil || st.Phase != server.PhaseStarting {
+					break
+				}
+			}
 			fmt.Fprintf(a.stdout, "the server of %s is ready on %s\n", acc.Name, acc.URL())
 			return nil
 		case <-tick.C:

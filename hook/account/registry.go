@@ -282,8 +282,9 @@ func Update(dirs Dirs, change func(*Registry) error) error {
 
 // AddOptions are the choices of `oca account add`.
 type AddOptions struct {
-	Port     int    // 0: allocate
-	DataHome string // "": the default
+	Port        int    // 0: allocate
+	DataHome    string // "": the default
+	IdleTimeout string // "": the default (1h); "0": never
 }
 
 // Add creates an account in the registry (not on disk: see Prepare).
@@ -327,6 +328,13 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
 	a := &Account{Name: name, Port: raw.Port, DataHome: home, IdleTimeout: DefaultIdle, raw: raw}
+	if opt.IdleTimeout != "" {
+		d, err := parseIdle(opt.IdleTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("idle timeout: %w", err)
+		}
+		a.IdleTimeout, a.raw.IdleTimeout = d, opt.IdleTimeout
+	}
 	r.Accounts[name] = a
 	return a, nil
 }
