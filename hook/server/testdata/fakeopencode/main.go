@@ -14,6 +14,9 @@
 // FAKE_RECORD=FILE: append "dispose" for each POST /instance/dispose.
 // FAKE_PRINT_SECRET=1: print the password and an sk- key, to test redaction.
 // FAKE_CHILD=1: start a child in the same process group (sleeps forever).
+//
+// Any other command than serve prints itself, the account and whether a
+// password was set, and exits 0; --version prints 1.18.0-fake.
 package main
 
 import (
@@ -39,9 +42,20 @@ func main() {
 		time.Sleep(time.Hour)
 		return
 	}
-	if len(os.Args) < 2 || os.Args[1] != "serve" {
+	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: fakeopencode serve --hostname H --port P")
 		os.Exit(2)
+	}
+	if os.Args[1] != "serve" {
+		// Any other command (--version, auth login, attach, run) says what
+		// it was asked and for which account, for the README's tests.
+		if os.Args[1] == "--version" {
+			fmt.Println("1.18.0-fake")
+			return
+		}
+		fmt.Printf("fake opencode %s (account %s, password set: %t)\n", strings.Join(os.Args[1:], " "),
+			os.Getenv("OPENCODE_ACCOUNT"), os.Getenv("OPENCODE_SERVER_PASSWORD") != "")
+		return
 	}
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	host := fs.String("hostname", "127.0.0.1", "")
