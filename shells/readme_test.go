@@ -143,7 +143,7 @@ func TestReadmeTour(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"cd ~/src/client-app":                            {"oca: account work"},
+		"cd ~/src/client-app":                           {"oca: account work"},
 		`echo "$OPENCODE_ACCOUNT $OPENCODE_SERVER_URL"`: {"work http://127.0.0.1:"},
 		"oca login":       {"fake opencode auth login (account work, password set: true)"},
 		"oca status":      {"ACCOUNT", "personal", "work"},
