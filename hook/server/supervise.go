@@ -156,14 +156,22 @@ func (s *supervisor) recoverOrphan(prev Status) {
 	stopGroup(pgid, s.cfg.StopGrace, func() bool { return len(groupMembers(pgid)) == 0 }, s.log.Printf)
 }
 
-// checkPort fails with a PortInUseError when something listens on the port.
+// portSettle is how long a busy port is watched before it counts as
+// taken: a process that just exited may hold its socket for a moment.
+const portSettle = 2 * time.Second
+
+// checkPort fails with a PortInUseError when something listens on the port
+// and goes on doing so for portSettle.
 func (s *supervisor) checkPort() error {
-	busy, err := portListening(s.cfg.Port)
-	if err != nil {
-		s.log.Printf("cannot check port %d: %v", s.cfg.Port, err)
-		return nil
+	free := func() bool {
+		busy, err := portListening(s.cfg.Port)
+		if err != nil {
+			s.log.Printf("cannot check port %d: %v", s.cfg.Port, err)
+			return true // OpenCode will tell
+		}
+		return !busy
 	}
-	if !busy {
+	if free() || waitUntil(free, portSettle) {
 		return nil
 	}
 	h := findPortHolder(s.cfg.Port)
