@@ -130,7 +130,7 @@ func TestRealTwoAccounts(t *testing.T) {
 
 	t.Run("own keys only", func(t *testing.T) {
 		for _, c := range []struct {
-			cfg       Config
+			cfg        Config
 			own, other string
 		}{{a, "sk-ant-fake-A", "sk-ant-fake-B"}, {b, "sk-ant-fake-B", "sk-ant-fake-A"}} {
 			code, body := get(t, c.cfg, "/config/providers", c.cfg.Password)
