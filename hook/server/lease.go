@@ -10,29 +10,60 @@ import (
 	"strings"
 )
 
-const leasesName = "leases"
+const (
+	leasesName = "leases"
+	// leaseAnchor is the empty file every lease is a hard link of: on
+	// some disks allocating an inode costs a millisecond, a link a few
+	// microseconds, and the hook adds a lease on every entry into a project.
+	leaseAnchor = ".anchor"
+)
 
-// AddLease records that the shell pid uses the account: the file
-// StateDir/leases/PID holding "PID STARTTIME" (STARTTIME from /proc/PID/stat
-// field 22, so a reused pid is not taken for the shell). Idempotent; one
-// small file write. The supervisor removes leases whose process is gone.
+// leaseName is the lease file of pid: "PID-STARTTIME", STARTTIME from
+// /proc/PID/stat field 22, so a reused pid is not taken for the shell.
+func leaseName(pid int) string {
+	return strconv.Itoa(pid) + "-" + strconv.FormatUint(procStart(pid), 10)
+}
+
+// parseLease splits a lease file name; ok is false for other names.
+func parseLease(name string) (pid int, start uint64, ok bool) {
+	p, s, _ := strings.Cut(name, "-")
+	pid, err := strconv.Atoi(p)
+	if err != nil || pid <= 0 {
+		return 0, 0, false
+	}
+	if s != "" {
+		if start, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return 0, 0, false
+		}
+	}
+	return pid, start, true
+}
+
+// AddLease records that the shell pid uses the account:
+// StateDir/leases/PID-STARTTIME, an empty file (a hard link of
+// leases/.anchor, made on first use). Idempotent, and cheap: one link(2)
+// once the anchor exists. The supervisor removes leases whose process is
+// gone.
 func AddLease(stateDir string, pid int) error {
 	if pid <= 0 {
 		return fmt.Errorf("add lease: bad pid %d", pid)
 	}
 	dir := filepath.Join(stateDir, leasesName)
-	data := []byte(strconv.Itoa(pid) + " " + strconv.FormatUint(procStart(pid), 10) + "\n")
-	path := filepath.Join(dir, strconv.Itoa(pid))
-	err := writeFileAtomic(path, data)
-	if err != nil {
-		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
-			if merr := os.MkdirAll(dir, 0o700); merr != nil {
-				return fmt.Errorf("add lease: %w", merr)
-			}
-			err = writeFileAtomic(path, data)
+	anchor := filepath.Join(dir, leaseAnchor)
+	path := filepath.Join(dir, leaseName(pid))
+	err := os.Link(anchor, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("add lease: %w", err)
 		}
+		f, ferr := os.OpenFile(anchor, os.O_WRONLY|os.O_CREATE, 0o600)
+		if ferr != nil {
+			return fmt.Errorf("add lease: %w", ferr)
+		}
+		f.Close()
+		err = os.Link(anchor, path)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("add lease: %w", err)
 	}
 	return nil
@@ -41,9 +72,28 @@ func AddLease(stateDir string, pid int) error {
 // DropLease removes the lease of the shell pid. A missing lease is not an
 // error.
 func DropLease(stateDir string, pid int) error {
-	err := os.Remove(filepath.Join(stateDir, leasesName, strconv.Itoa(pid)))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	dir := filepath.Join(stateDir, leasesName)
+	err := os.Remove(filepath.Join(dir, leaseName(pid)))
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		if err != nil {
+			return fmt.Errorf("drop lease: %w", err)
+		}
+		return nil
+	}
+	// The start time could not be read the same way: remove by pid.
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return fmt.Errorf("drop lease: %w", err)
+	}
+	for _, e := range ents {
+		if p, _, ok := parseLease(e.Name()); ok && p == pid {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("drop lease: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -61,32 +111,17 @@ func liveLeases(stateDir string) (int, error) {
 	}
 	n := 0
 	for _, e := range ents {
-		name := e.Name()
-		pid, err := strconv.Atoi(name)
-		if err != nil {
-			continue // a temporary file of AddLease, or a stranger
+		pid, start, ok := parseLease(e.Name())
+		if !ok {
+			continue // the anchor, or a stranger
 		}
-		if leaseAlive(filepath.Join(dir, name), pid) {
+		if alive(pid, start) {
 			n++
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return n, fmt.Errorf("remove dead lease: %w", err)
 		}
 	}
 	return n, nil
-}
-
-// leaseAlive reports whether the lease file at path names a live process.
-func leaseAlive(path string, pid int) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(b))
-	var start uint64
-	if len(f) >= 2 {
-		start, _ = strconv.ParseUint(f[1], 10, 64)
-	}
-	return alive(pid, start)
 }

@@ -305,8 +305,10 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			}
 			switch filepath.Dir(ev.Name) {
 			case filepath.Join(s.cfg.StateDir, leasesName):
-				if s.idle.check() {
-					return evIdle
+				// A new lease is a use. A lease dropped changes nothing
+				// until the idle deadline, when check() looks again.
+				if ev.Has(fsnotify.Create) {
+					s.idle.used()
 				}
 			case filepath.Join(s.cfg.DataHome, "opencode"):
 				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) {

@@ -63,17 +63,15 @@ func TestLeases(t *testing.T) {
 	if err := AddLease(dir, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, leasesName, "1")); err == nil {
-		t.Fatalf("unexpected lease %v", fi.Name())
-	}
 	// A lease of a reused pid: right pid, wrong start time.
-	if err := os.WriteFile(filepath.Join(dir, leasesName, "1"), []byte("1 12345\n"), 0o600); err != nil {
+	reused := filepath.Join(dir, leasesName, itoa(os.Getppid())+"-12345")
+	if err := os.WriteFile(reused, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := liveLeases(dir); err != nil || n != 2 {
 		t.Fatalf("liveLeases = %d, %v; want 2", n, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, leasesName, "1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(reused); !os.IsNotExist(err) {
 		t.Errorf("lease of a reused pid not removed: %v", err)
 	}
 	sleeper.Process.Kill()
@@ -90,9 +88,21 @@ func TestLeases(t *testing.T) {
 	if n, _ := liveLeases(dir); n != 0 {
 		t.Errorf("after DropLease: %d leases", n)
 	}
+	// A lease named by pid alone is dropped by pid too.
+	plain := filepath.Join(dir, leasesName, itoa(os.Getpid()))
+	os.WriteFile(plain, nil, 0o600)
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(plain); !os.IsNotExist(err) {
+		t.Errorf("plain lease not dropped: %v", err)
+	}
 	fi, err := os.Stat(filepath.Join(dir, leasesName))
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("leases dir mode: %v %v", fi.Mode(), err)
+	}
+	if err := DropLease(t.TempDir(), 1); err != nil {
+		t.Errorf("DropLease without a leases dir: %v", err)
 	}
 }
 
