@@ -26,7 +26,7 @@ func BenchmarkEnsureRunning(b *testing.B) {
 			b.Fatalf("Ensure = %v, %v", started, err)
 		}
 	}
-	reportRSS(b, st.SupervisorPID, "supervisor-RSS-MB")
+	b.ReportMetric(rss(b, st.SupervisorPID), "supervisor-RSS-MB")
 }
 
 // BenchmarkEnterLeaveProject is the hook's whole server work on entering
@@ -107,8 +107,7 @@ func BenchmarkColdStart(b *testing.B) {
 
 	// Warm up: the first start of a data home creates its database.
 	_, st := viaEnsure()
-	reportRSS(b, st.SupervisorPID, "supervisor-RSS-MB")
-	reportRSS(b, st.OpencodePID, "opencode-RSS-MB")
+	supRSS, ocRSS := rss(b, st.SupervisorPID), rss(b, st.OpencodePID)
 	stopEnsured()
 	byHand()
 
@@ -131,14 +130,16 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(float64(ensured.Milliseconds())/float64(i), "ensure-ms")
 	b.ReportMetric(float64(manual.Milliseconds())/float64(i), "manual-ms")
 	b.ReportMetric(float64(ensured)/float64(manual), "ensure/manual")
+	b.ReportMetric(supRSS, "supervisor-RSS-MB")
+	b.ReportMetric(ocRSS, "opencode-RSS-MB")
 }
 
-func reportRSS(b *testing.B, pid int, unit string) {
+// rss is the resident memory of pid in MiB.
+func rss(b *testing.B, pid int) float64 {
 	b.Helper()
-	rss, err := ProcessRSS(pid)
+	n, err := ProcessRSS(pid)
 	if err != nil {
 		b.Errorf("rss of %d: %v", pid, err)
-		return
 	}
-	b.ReportMetric(float64(rss)/(1<<20), unit)
+	return float64(n) / (1 << 20)
 }

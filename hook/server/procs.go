@@ -155,3 +155,19 @@ func ProcessRSS(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("read rss of %d: no VmRSS line", pid)
 }
+
+// procEnvHas reports whether the environment of pid holds every one of
+// vars ("K=V").
+func procEnvHas(pid int, vars ...string) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	env := append([]byte{0}, b...)
+	for _, kv := range vars {
+		if !bytes.Contains(env, append(append([]byte{0}, kv...), 0)) {
+			return false
+		}
+	}
+	return true
+}

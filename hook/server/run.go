@@ -35,7 +35,6 @@ type run struct {
 	isReady    bool
 	readyAt    time.Time
 	cancel     context.CancelFunc // stops the health prober
-	killReason string             // why the supervisor killed it, if it did
 	reaped     bool
 	exitState  string
 }
@@ -197,7 +196,6 @@ func (s *supervisor) finish(r *run) string {
 // process of the group is left and the leader is reaped.
 func (s *supervisor) stop(r *run, why string) string {
 	if !r.gone() {
-		r.killReason = why
 		s.log.Printf("stopping opencode (pid %d): %s", r.pid, why)
 		stopGroup(r.pgid, s.cfg.StopGrace, r.gone, s.log.Printf)
 	}

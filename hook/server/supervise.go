@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,7 +82,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	s := &supervisor{
 		cfg: cfg,
 		env: env,
-		log: log.New(logw, "oca serve "+cfg.Account+": ", log.LstdFlags|log.Lmsgprefix),
+		log: log.New(logw, "oca serve "+cfg.Account+": ", log.LstdFlags|log.Lmicroseconds|log.Lmsgprefix),
 		red: newRedactor(cfg.Password, env),
 		st: Status{
 			Account:         cfg.Account,
@@ -160,22 +162,44 @@ func (s *supervisor) recoverOrphan(prev Status) {
 // taken: a process that just exited may hold its socket for a moment.
 const portSettle = 2 * time.Second
 
-// checkPort fails with a PortInUseError when something listens on the port
-// and goes on doing so for portSettle.
+// checkPort fails with a PortInUseError when the port cannot be bound on
+// 127.0.0.1 for portSettle. Binding is the test OpenCode will meet, and
+// costs microseconds where reading /proc/net/tcp can cost milliseconds;
+// /proc is read only to name the holder.
 func (s *supervisor) checkPort() error {
 	free := func() bool {
-		busy, err := portListening(s.cfg.Port)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.Port)))
 		if err != nil {
-			s.log.Printf("cannot check port %d: %v", s.cfg.Port, err)
-			return true // OpenCode will tell
+			return false
 		}
-		return !busy
+		ln.Close()
+		return true
 	}
-	if free() || waitUntil(free, portSettle) {
+	if free() {
+		return nil
+	}
+	if h := findPortHolder(s.cfg.Port); s.ours(h) {
+		// An OpenCode of this account whose supervisor died before
+		// status.json named it.
+		s.log.Printf("port %d is held by this account's opencode (pid %d) of an earlier supervisor: stopping it", s.cfg.Port, h.pid)
+		stopGroup(h.pgid, s.cfg.StopGrace, func() bool { return len(groupMembers(h.pgid)) == 0 }, s.log.Printf)
+	}
+	if waitUntil(free, portSettle) {
 		return nil
 	}
 	h := findPortHolder(s.cfg.Port)
 	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: h.cmd}
+}
+
+// ours reports whether h is an OpenCode started by a supervisor of this
+// account: it leads its own process group and its environment has the
+// account's data home and the TMPDIR only a supervisor gives (a server
+// started by hand in a shell of the project would have the first, never the
+// second).
+func (s *supervisor) ours(h portHolder) bool {
+	tmp := "TMPDIR=" + filepath.Join(s.cfg.StateDir, "tmp")
+	return h.pid > 0 && h.pgid == h.pid && h.pid != os.Getpid() &&
+		procEnvHas(h.pid, "XDG_DATA_HOME="+s.cfg.DataHome, tmp)
 }
 
 // event is what interrupts the supervisor's wait.
