@@ -101,9 +101,12 @@ func (s *supervisor) launch() (*run, error) {
 			}
 		}
 	}
+	// The keys OpenCode was started with are redacted too, whatever their
+	// shape.
+	red := s.red.with(authSecrets(authPath(s.cfg.DataHome)))
 	r.output.Add(2)
-	go func() { defer r.output.Done(); defer outR.Close(); readLines(outR, s.red, onLine("stdout")) }()
-	go func() { defer r.output.Done(); defer errR.Close(); readLines(errR, s.red, onLine("stderr")) }()
+	go func() { defer r.output.Done(); defer outR.Close(); readLines(outR, red, onLine("stdout")) }()
+	go func() { defer r.output.Done(); defer errR.Close(); readLines(errR, red, onLine("stderr")) }()
 	go func() {
 		// Wait without reaping: while the exited leader stays a zombie its
 		// pid, which is also the group id, cannot be reused, so the group

@@ -188,7 +188,7 @@ func (s *supervisor) checkPort() error {
 		return nil
 	}
 	h := findPortHolder(s.cfg.Port)
-	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: h.cmd}
+	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: s.red.redact(h.cmd)}
 }
 
 // ours reports whether h is an OpenCode started by a supervisor of this

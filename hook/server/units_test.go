@@ -25,6 +25,22 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+func TestAuthSecretsRedacted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(path, []byte(`{"google":{"type":"api","key":"AIzaFakeGoogleKey"},`+
+		`"anthropic":{"type":"oauth","refresh":"rt-fake-refresh","access":"at-fake-access","expires":1}}`), 0o600)
+	r := newRedactor("pw", nil).with(authSecrets(path))
+	out := r.redact("k AIzaFakeGoogleKey r rt-fake-refresh a at-fake-access type api oauth")
+	for _, secret := range []string{"AIza", "rt-fake", "at-fake"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q survived: %q", secret, out)
+		}
+	}
+	if !strings.Contains(out, "api oauth") {
+		t.Errorf("types redacted: %q", out)
+	}
+}
+
 func TestReadLinesCutsAndRedacts(t *testing.T) {
 	long := strings.Repeat("x", 5000) + " sk-ant-fake-zzzzzz"
 	var got []string
