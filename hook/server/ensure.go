@@ -70,11 +70,9 @@ func Stop(stateDir string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	held := func() bool { h, _ := lockHeld(stateDir); return h }
 	if held() {
-		pid := 0
-		if alive(st.SupervisorPID, st.SupervisorStart) {
+		pid := lockHolder(stateDir)
+		if pid <= 0 && alive(st.SupervisorPID, st.SupervisorStart) {
 			pid = st.SupervisorPID
-		} else {
-			pid = lockPID(stateDir)
 		}
 		if pid <= 0 || pid == os.Getpid() {
 			return fmt.Errorf("stop server: lock of %s is held but its supervisor is unknown", stateDir)

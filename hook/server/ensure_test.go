@@ -98,6 +98,8 @@ func TestEnsureConcurrentStartsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "one supervisor left", func() bool { return len(supervisors(cfg)) == 1 })
+	// WaitReady may see the server healthy before the supervisor does.
+	waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
 	if servers := procsWithArgs(bins.fake, "--port "+itoa(cfg.Port)); len(servers) != 1 {
 		t.Errorf("%d servers on port %d", len(servers), cfg.Port)
 	}

@@ -203,3 +203,30 @@ func TestProcessRSS(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestLockHolder(t *testing.T) {
+	dir := t.TempDir()
+	if held, err := lockHeld(dir); held || err != nil {
+		t.Fatalf("fresh lock held = %v, %v", held, err)
+	}
+	if pid := lockHolder(dir); pid != 0 {
+		t.Errorf("holder of a free lock: %d", pid)
+	}
+	f, err := acquireLock(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := lockHeld(dir); !held {
+		t.Errorf("lock not held")
+	}
+	if pid := lockHolder(dir); pid != os.Getpid() {
+		t.Errorf("holder %d, want %d", pid, os.Getpid())
+	}
+	if _, err := acquireLock(dir, 50*time.Millisecond); err != ErrAlreadyRunning {
+		t.Errorf("second acquire: %v", err)
+	}
+	f.Close()
+	if held, _ := lockHeld(dir); held {
+		t.Errorf("lock held after release")
+	}
+}
