@@ -91,4 +91,24 @@
 // Ensure costs one lock probe when the supervisor runs. When the lock is
 // free it starts `ocaBin args…` detached (own session, stdin /dev/null,
 // output appended to serve.log) and returns without waiting.
+//
+// # Wiring it (cmd/oca)
+//
+//   - `oca serve ACCOUNT`: ctx from signal.NotifyContext(SIGTERM, SIGINT);
+//     Serve(ctx, cfg, os.Stderr). On ErrAlreadyRunning exit 0 quietly when
+//     Health is true (or the status phase is starting), else say so.
+//     testdata/ocaserve/main.go is a minimal version.
+//   - the hook, entering a project of ACCOUNT: AddLease(stateDir,
+//     shellPID) with the shell's pid (the hook process's parent), then, if
+//     autostart, Ensure(cfg, ocaPath, "serve", ACCOUNT); leaving it:
+//     DropLease(stateDir, shellPID). A shell that exits without leaving is
+//     cleaned up by the supervisor.
+//   - `oca server stop`: Stop(stateDir, 10*time.Second); `restart`: Stop,
+//     then Ensure; `wait`: WaitReady; `status`: ReadStatus, plus
+//     ProcessRSS(st.OpencodePID) for memory.
+//   - StateDir: one per account, e.g. $XDG_STATE_HOME/oca/servers/ACCOUNT,
+//     taken from the environment before oca's own changes, never under a
+//     data home oca exports. Leases and the lock are cheapest on a tmpfs
+//     ($XDG_RUNTIME_DIR), where creating a file costs microseconds.
+//   - cfg.Env: BuildEnv(os.Environ(), cfg, account.Env).
 package server

@@ -163,3 +163,28 @@ func TestStopAfterSupervisorKilled(t *testing.T) {
 	}
 	noProcessLeft(t, cfg)
 }
+
+func TestEnsureRotatesLog(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "rotate")
+	cfg := a.cfg
+	args := serveArgs(t, cfg, map[string]string{"FAKE_MODE": "ok"})
+	stopAtEnd(t, cfg)
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Repeat("old line\n", maxLog/9+1)
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, logName), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
+		t.Fatalf("Ensure = %v, %v", ok, err)
+	}
+	waitPhase(t, cfg.StateDir, PhaseReady, 20*time.Second)
+	if got := readFile(t, filepath.Join(cfg.StateDir, logName+".1")); got != old {
+		t.Errorf("serve.log.1 has %d bytes, want the old %d", len(got), len(old))
+	}
+	if got := readFile(t, filepath.Join(cfg.StateDir, logName)); strings.Contains(got, "old line") || !strings.Contains(got, "phase ready") {
+		t.Errorf("serve.log:\n%s", got)
+	}
+}
