@@ -98,6 +98,12 @@ func TestServeCrashLoopGivesUp(t *testing.T) {
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "crash", "FAKE_PRINT_SECRET": "1"})
 	cfg.MaxCrashes = 4
 	s := startServe(t, cfg)
+	// WaitReady gives up with the supervisor, long before its deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := WaitReady(ctx, cfg); err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "crashed 4 times") {
+		t.Errorf("WaitReady = %v", err)
+	}
 	err := s.wait(t, 30*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "crashed 4 times") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("Serve = %v", err)
