@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"time"
@@ -85,4 +86,27 @@ func reload(port int, password string, logf func(string, ...any)) {
 		return
 	}
 	logf("credentials changed on disk: the server reloaded them (POST /instance/dispose)")
+}
+
+// authSecrets returns the secret values of auth.json (every string field
+// of a provider's entry but its type), for the redactor. A missing or
+// unreadable file has none.
+func authSecrets(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var providers map[string]map[string]any
+	if json.Unmarshal(b, &providers) != nil {
+		return nil
+	}
+	var out []string
+	for _, entry := range providers {
+		for field, v := range entry {
+			if s, ok := v.(string); ok && field != "type" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -25,13 +25,16 @@
 //	lock         flock held by the supervisor for its lifetime; holds its pid
 //	status.json  the supervisor's Status, rewritten atomically at every phase change
 //	serve.log    the detached supervisor's output (Ensure appends to it)
-//	leases/PID   one per shell inside a project of the account: "PID STARTTIME"
+//	leases/      one empty file PID-STARTTIME per shell inside a project of the
+//	             account (a hard link of leases/.anchor: links are cheap, inodes not)
 //	tmp/         OpenCode's TMPDIR
 //
 // # The supervisor (Serve)
 //
 // One per account, guaranteed by the lock: a second Serve returns
-// ErrAlreadyRunning at once. It runs `opencode serve --hostname 127.0.0.1
+// ErrAlreadyRunning at once (after retrying for 300 ms, as probes hold the
+// lock for microseconds); `oca serve` then exits 0 quietly when Health says
+// the first one's server is healthy. It runs `opencode serve --hostname 127.0.0.1
 // --port PORT` in its own process group, in StateDir, with the environment
 // built by BuildEnv (never the starting shell's), and knows it is ready when
 // GET /global/health, sent with basic auth (user "opencode", the account's
@@ -43,8 +46,9 @@
 // up to BackoffMax; a run healthy for StableAfter resets it). MaxCrashes
 // quick crashes within CrashWindow, or an OpenCode not healthy within
 // ReadyTimeout that many times, end in phase "failing" with the reason and
-// OpenCode's last output lines, and Serve returns an error. A port held by
-// a process that is not the account's OpenCode fails at once with a
+// OpenCode's last output lines, and Serve returns an error. Before each
+// start the port is bound once on 127.0.0.1 as a test; a port still held
+// after 2 s by a process that is not the account's OpenCode fails with a
 // *PortInUseError naming the port and, found through /proc/net/tcp{,6} and
 // /proc/*/fd, the holder's pid and command.
 //
@@ -57,17 +61,22 @@
 // holding the port, but no longer the lock (OpenCode never inherits it).
 // status.json records OpenCode's pid, start time and process group; the
 // next supervisor finds that group and stops it with the same escalation
-// before starting its own. It is stopped rather than adopted: a process
-// that is not our child cannot be waited for, its output pipe is gone, and
-// a restart costs about two seconds. Stop does the same when no supervisor
-// is left. Until then ReadStatus reports the status as stale, with Orphan
-// set.
+// before starting its own. Should the supervisor have died before writing
+// that, the port's holder is recognised by its environment: an OpenCode
+// leading its own group with the account's XDG_DATA_HOME and the TMPDIR
+// only a supervisor sets (an OpenCode started by hand is named in the
+// error, never killed). The orphan is stopped rather than adopted: a
+// process that is not our child cannot be waited for, its output pipe is
+// gone, and a restart costs a couple of seconds. Stop does the same when
+// no supervisor is left. Until then ReadStatus reports the status as
+// stale, with Orphan set.
 //
 // Idle shutdown: with IdleTimeout > 0 the supervisor stops once there has
 // been no live lease and no established client connection to the port
 // (/proc/net/tcp{,6}) for IdleTimeout. Leases are watched with fsnotify and
-// polled every PollInterval; a lease whose process is gone (pid dead, or
-// reused: the start time differs) is removed.
+// polled every PollInterval; a new lease counts as a use at once, and a
+// lease whose process is gone (pid dead, or reused: the start time
+// differs) is removed.
 //
 // Credentials: DataHome/opencode is watched; when auth.json changes (after
 // 200 ms of quiet, and only if its content differs from what the server has
@@ -82,4 +91,24 @@
 // Ensure costs one lock probe when the supervisor runs. When the lock is
 // free it starts `ocaBin args…` detached (own session, stdin /dev/null,
 // output appended to serve.log) and returns without waiting.
+//
+// # Wiring it (cmd/oca)
+//
+//   - `oca serve ACCOUNT`: ctx from signal.NotifyContext(SIGTERM, SIGINT);
+//     Serve(ctx, cfg, os.Stderr). On ErrAlreadyRunning exit 0 quietly when
+//     Health is true (or the status phase is starting), else say so.
+//     testdata/ocaserve/main.go is a minimal version.
+//   - the hook, entering a project of ACCOUNT: AddLease(stateDir,
+//     shellPID) with the shell's pid (the hook process's parent), then, if
+//     autostart, Ensure(cfg, ocaPath, "serve", ACCOUNT); leaving it:
+//     DropLease(stateDir, shellPID). A shell that exits without leaving is
+//     cleaned up by the supervisor.
+//   - `oca server stop`: Stop(stateDir, 10*time.Second); `restart`: Stop,
+//     then Ensure; `wait`: WaitReady; `status`: ReadStatus, plus
+//     ProcessRSS(st.OpencodePID) for memory.
+//   - StateDir: one per account, e.g. $XDG_STATE_HOME/oca/servers/ACCOUNT,
+//     taken from the environment before oca's own changes, never under a
+//     data home oca exports. Leases and the lock are cheapest on a tmpfs
+//     ($XDG_RUNTIME_DIR), where creating a file costs microseconds.
+//   - cfg.Env: BuildEnv(os.Environ(), cfg, account.Env).
 package server

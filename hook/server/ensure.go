@@ -10,13 +10,19 @@ import (
 	"time"
 )
 
-const logName = "serve.log"
+const (
+	logName = "serve.log"
+	// maxLog is the size past which Ensure moves serve.log to serve.log.1
+	// before starting a supervisor.
+	maxLog = 1 << 20
+)
 
 // Ensure makes sure the account's supervisor runs, without ever waiting for
 // OpenCode. When the lock is held it costs one lock probe (open, flock,
 // close) and returns false. When it is free it starts ocaBin with args
 // (normally "serve", ACCOUNT) fully detached: its own session, stdin
-// /dev/null, stdout and stderr appended to StateDir/serve.log (0600), the
+// /dev/null, stdout and stderr appended to StateDir/serve.log (0600; moved
+// to serve.log.1 first when over 1 MiB), the
 // caller's environment (the supervisor builds OpenCode's own), working
 // directory "/" so no project directory stays pinned. It returns true
 // without waiting. Concurrent calls may each start a supervisor: all but one
@@ -35,7 +41,11 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 	if held {
 		return false, nil
 	}
-	logf, err := os.OpenFile(filepath.Join(cfg.StateDir, logName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logPath := filepath.Join(cfg.StateDir, logName)
+	if fi, err := os.Stat(logPath); err == nil && fi.Size() > maxLog {
+		_ = os.Rename(logPath, logPath+".1")
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return false, fmt.Errorf("ensure server of %s: %w", cfg.Account, err)
 	}
@@ -70,11 +80,9 @@ func Stop(stateDir string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	held := func() bool { h, _ := lockHeld(stateDir); return h }
 	if held() {
-		pid := 0
-		if alive(st.SupervisorPID, st.SupervisorStart) {
+		pid := lockHolder(stateDir)
+		if pid <= 0 && alive(st.SupervisorPID, st.SupervisorStart) {
 			pid = st.SupervisorPID
-		} else {
-			pid = lockPID(stateDir)
 		}
 		if pid <= 0 || pid == os.Getpid() {
 			return fmt.Errorf("stop server: lock of %s is held but its supervisor is unknown", stateDir)

@@ -58,6 +58,14 @@ func (t *idleTracker) check() bool {
 	return false
 }
 
+// used records a use now (a lease was just added), without looking.
+func (t *idleTracker) used() {
+	t.lastUsed = time.Now()
+	if t.timer != nil {
+		t.timer.Reset(t.timeout)
+	}
+}
+
 func (t *idleTracker) stop() {
 	if t.timer != nil {
 		t.timer.Stop()

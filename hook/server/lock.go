@@ -90,12 +90,26 @@ func acquireLock(stateDir string, wait time.Duration) (*os.File, error) {
 	return f, nil
 }
 
-// lockPID returns the pid written in the lock file by its last holder, or 0.
-func lockPID(stateDir string) int {
-	b, err := os.ReadFile(filepath.Join(stateDir, lockName))
+// lockHolder returns the pid holding the lock, as /proc/locks tells, or 0.
+// (The pid in the lock file is only a hint for people: it may name a
+// process long gone, and its pid may be reused.)
+func lockHolder(stateDir string) int {
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(stateDir, lockName), &st); err != nil {
+		return 0
+	}
+	id := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	b, err := os.ReadFile("/proc/locks")
 	if err != nil {
 		return 0
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return pid
+	// 3: FLOCK  ADVISORY  WRITE 6866 fe:00:9991036 0 EOF
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[1] == "FLOCK" && f[5] == id {
+			pid, _ := strconv.Atoi(f[4])
+			return pid
+		}
+	}
+	return 0
 }

@@ -45,6 +45,18 @@ func newRedactor(password string, env []string) redactor {
 	return r
 }
 
+// with returns a redactor that also removes more secrets.
+func (r redactor) with(more []string) redactor {
+	secrets := slices.Clone(r.secrets)
+	for _, m := range more {
+		if len(m) >= 6 && !slices.Contains(secrets, m) {
+			secrets = append(secrets, m)
+		}
+	}
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	return redactor{secrets: secrets}
+}
+
 func (r redactor) redact(s string) string {
 	for _, sec := range r.secrets {
 		s = strings.ReplaceAll(s, sec, redacted)

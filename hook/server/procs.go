@@ -56,17 +56,27 @@ func procStart(pid int) uint64 {
 	return st.start
 }
 
-// alive reports whether pid is a running (not zombie) process whose start
-// time is start. start 0 matches any start time.
+// alive reports whether pid is a live process whose start time is start
+// (start 0 matches any start time). A zombie counts as dead, unless it is a
+// main thread whose other threads are still exiting: until the last one
+// has, the process keeps its files (a lock, a listening socket).
 func alive(pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
 	}
 	st, err := readProcStat(pid)
-	if err != nil || st.state == 'Z' || st.state == 'X' {
+	if err != nil || (zombie(st) && !exitingThreads(pid)) {
 		return false
 	}
 	return start == 0 || st.start == start
+}
+
+func zombie(st procStat) bool { return st.state == 'Z' || st.state == 'X' }
+
+// exitingThreads reports whether pid, a zombie, still has other threads.
+func exitingThreads(pid int) bool {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	return err == nil && len(tasks) > 1
 }
 
 // groupAlive reports whether any process is left in process group pgid.
@@ -78,7 +88,8 @@ func groupAlive(pgid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// groupMembers lists the live (non-zombie) processes of process group pgid.
+// groupMembers lists the live processes of process group pgid (zombies
+// count only while their other threads exit, as in alive).
 func groupMembers(pgid int) []int {
 	var pids []int
 	ents, err := os.ReadDir("/proc")
@@ -91,7 +102,7 @@ func groupMembers(pgid int) []int {
 			continue
 		}
 		st, err := readProcStat(pid)
-		if err == nil && st.pgid == pgid && st.state != 'Z' && st.state != 'X' {
+		if err == nil && st.pgid == pgid && (!zombie(st) || exitingThreads(pid)) {
 			pids = append(pids, pid)
 		}
 	}
@@ -143,4 +154,20 @@ func ProcessRSS(pid int) (int64, error) {
 		return kb * 1024, nil
 	}
 	return 0, fmt.Errorf("read rss of %d: no VmRSS line", pid)
+}
+
+// procEnvHas reports whether the environment of pid holds every one of
+// vars ("K=V").
+func procEnvHas(pid int, vars ...string) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	env := append([]byte{0}, b...)
+	for _, kv := range vars {
+		if !bytes.Contains(env, append(append([]byte{0}, kv...), 0)) {
+			return false
+		}
+	}
+	return true
 }

@@ -35,7 +35,6 @@ type run struct {
 	isReady    bool
 	readyAt    time.Time
 	cancel     context.CancelFunc // stops the health prober
-	killReason string             // why the supervisor killed it, if it did
 	reaped     bool
 	exitState  string
 }
@@ -102,9 +101,12 @@ func (s *supervisor) launch() (*run, error) {
 			}
 		}
 	}
+	// The keys OpenCode was started with are redacted too, whatever their
+	// shape.
+	red := s.red.with(authSecrets(authPath(s.cfg.DataHome)))
 	r.output.Add(2)
-	go func() { defer r.output.Done(); defer outR.Close(); readLines(outR, s.red, onLine("stdout")) }()
-	go func() { defer r.output.Done(); defer errR.Close(); readLines(errR, s.red, onLine("stderr")) }()
+	go func() { defer r.output.Done(); defer outR.Close(); readLines(outR, red, onLine("stdout")) }()
+	go func() { defer r.output.Done(); defer errR.Close(); readLines(errR, red, onLine("stderr")) }()
 	go func() {
 		// Wait without reaping: while the exited leader stays a zombie its
 		// pid, which is also the group id, cannot be reused, so the group
@@ -197,7 +199,6 @@ func (s *supervisor) finish(r *run) string {
 // process of the group is left and the leader is reaped.
 func (s *supervisor) stop(r *run, why string) string {
 	if !r.gone() {
-		r.killReason = why
 		s.log.Printf("stopping opencode (pid %d): %s", r.pid, why)
 		stopGroup(r.pgid, s.cfg.StopGrace, r.gone, s.log.Printf)
 	}

@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,7 +82,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	s := &supervisor{
 		cfg: cfg,
 		env: env,
-		log: log.New(logw, "oca serve "+cfg.Account+": ", log.LstdFlags|log.Lmsgprefix),
+		log: log.New(logw, "oca serve "+cfg.Account+": ", log.LstdFlags|log.Lmicroseconds|log.Lmsgprefix),
 		red: newRedactor(cfg.Password, env),
 		st: Status{
 			Account:         cfg.Account,
@@ -156,18 +158,48 @@ func (s *supervisor) recoverOrphan(prev Status) {
 	stopGroup(pgid, s.cfg.StopGrace, func() bool { return len(groupMembers(pgid)) == 0 }, s.log.Printf)
 }
 
-// checkPort fails with a PortInUseError when something listens on the port.
+// portSettle is how long a busy port is watched before it counts as
+// taken: a process that just exited may hold its socket for a moment.
+const portSettle = 2 * time.Second
+
+// checkPort fails with a PortInUseError when the port cannot be bound on
+// 127.0.0.1 for portSettle. Binding is the test OpenCode will meet, and
+// costs microseconds where reading /proc/net/tcp can cost milliseconds;
+// /proc is read only to name the holder.
 func (s *supervisor) checkPort() error {
-	busy, err := portListening(s.cfg.Port)
-	if err != nil {
-		s.log.Printf("cannot check port %d: %v", s.cfg.Port, err)
+	free := func() bool {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.Port)))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+		return true
+	}
+	if free() {
 		return nil
 	}
-	if !busy {
+	if h := findPortHolder(s.cfg.Port); s.ours(h) {
+		// An OpenCode of this account whose supervisor died before
+		// status.json named it.
+		s.log.Printf("port %d is held by this account's opencode (pid %d) of an earlier supervisor: stopping it", s.cfg.Port, h.pid)
+		stopGroup(h.pgid, s.cfg.StopGrace, func() bool { return len(groupMembers(h.pgid)) == 0 }, s.log.Printf)
+	}
+	if waitUntil(free, portSettle) {
 		return nil
 	}
 	h := findPortHolder(s.cfg.Port)
-	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: h.cmd}
+	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: s.red.redact(h.cmd)}
+}
+
+// ours reports whether h is an OpenCode started by a supervisor of this
+// account: it leads its own process group and its environment has the
+// account's data home and the TMPDIR only a supervisor gives (a server
+// started by hand in a shell of the project would have the first, never the
+// second).
+func (s *supervisor) ours(h portHolder) bool {
+	tmp := "TMPDIR=" + filepath.Join(s.cfg.StateDir, "tmp")
+	return h.pid > 0 && h.pgid == h.pid && h.pid != os.Getpid() &&
+		procEnvHas(h.pid, "XDG_DATA_HOME="+s.cfg.DataHome, tmp)
 }
 
 // event is what interrupts the supervisor's wait.
@@ -297,8 +329,10 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			}
 			switch filepath.Dir(ev.Name) {
 			case filepath.Join(s.cfg.StateDir, leasesName):
-				if s.idle.check() {
-					return evIdle
+				// A new lease is a use. A lease dropped changes nothing
+				// until the idle deadline, when check() looks again.
+				if ev.Has(fsnotify.Create) {
+					s.idle.used()
 				}
 			case filepath.Join(s.cfg.DataHome, "opencode"):
 				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) {

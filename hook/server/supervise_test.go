@@ -98,6 +98,12 @@ func TestServeCrashLoopGivesUp(t *testing.T) {
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "crash", "FAKE_PRINT_SECRET": "1"})
 	cfg.MaxCrashes = 4
 	s := startServe(t, cfg)
+	// WaitReady gives up with the supervisor, long before its deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := WaitReady(ctx, cfg); err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "crashed 4 times") {
+		t.Errorf("WaitReady = %v", err)
+	}
 	err := s.wait(t, 30*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "crashed 4 times") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("Serve = %v", err)
@@ -281,8 +287,8 @@ func TestServeIdle(t *testing.T) {
 	if !strings.Contains(s.log.String(), "no shell and no client") {
 		t.Errorf("idle stop not logged:\n%s", s.log.String())
 	}
-	if _, err := os.Stat(filepath.Join(cfg.StateDir, leasesName, itoa(shell.Process.Pid))); !os.IsNotExist(err) {
-		t.Errorf("dead lease not removed: %v", err)
+	if n, _ := os.ReadDir(filepath.Join(cfg.StateDir, leasesName)); len(n) != 1 { // the anchor
+		t.Errorf("dead lease not removed: %v", n)
 	}
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped {
 		t.Errorf("status %+v", st)
@@ -340,38 +346,74 @@ func TestServeReloadsCredentials(t *testing.T) {
 
 func TestServeStopsOrphan(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, "orphan")
-	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_CHILD": "1"})
 	// An OpenCode left by a supervisor killed with -9: in its own group,
-	// on the port, recorded in status.json with a supervisor that is gone.
-	orphan := exec.Command(bins.fake, "serve", "--hostname", "127.0.0.1", "--port", itoa(cfg.Port))
-	orphan.Env = cfg.Env
-	orphan.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := orphan.Start(); err != nil {
+	// on the port, recorded in status.json with a supervisor that is gone,
+	// or not recorded at all (killed before it wrote the status).
+	for _, recorded := range []bool{true, false} {
+		t.Run(map[bool]string{true: "recorded", false: "unrecorded"}[recorded], func(t *testing.T) {
+			t.Parallel()
+			a := newAccount(t, "orphan")
+			cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_CHILD": "1"})
+			orphan := exec.Command(bins.fake, "serve", "--hostname", "127.0.0.1", "--port", itoa(cfg.Port))
+			orphan.Env = overlayEnv(cfg.Env, cfg)
+			orphan.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := orphan.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go orphan.Wait()
+			t.Cleanup(func() { syscall.Kill(-orphan.Process.Pid, syscall.SIGKILL) })
+			eventually(t, 5*time.Second, "orphan healthy", func() bool { ok, _ := Health(context.Background(), cfg.Port, cfg.Password); return ok })
+			pid := orphan.Process.Pid
+			if recorded {
+				if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				dead := exec.Command("true")
+				dead.Run()
+				if err := writeStatus(cfg.StateDir, Status{Account: cfg.Account, Phase: PhaseReady, Port: cfg.Port,
+					SupervisorPID: dead.Process.Pid, OpencodePID: pid, OpencodePGID: pid, OpencodeStart: procStart(pid)}); err != nil {
+					t.Fatal(err)
+				}
+				if st, _ := ReadStatus(cfg.StateDir); !st.Stale || !st.Orphan {
+					t.Errorf("orphan not reported: %+v", st)
+				}
+			}
+			s := startServe(t, cfg)
+			st := waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+			if st.OpencodePID == pid || alive(pid, 0) || len(groupMembers(pid)) != 0 {
+				t.Errorf("orphan group %d still there (status %+v)", pid, st)
+			}
+			if procs := accountProcs(cfg.DataHome); len(procs) != 2 { // the new fake and its child
+				t.Errorf("account processes %v", procs)
+			}
+			if !recorded && !strings.Contains(s.log.String(), "of an earlier supervisor: stopping it") {
+				t.Errorf("log:\n%s", s.log.String())
+			}
+		})
+	}
+}
+
+func TestServeSparesStrangerOnPort(t *testing.T) {
+	t.Parallel()
+	// An opencode started by hand in a shell of the project: same data
+	// home, not the supervisor's TMPDIR. It is named, not killed.
+	a := newAccount(t, "stranger")
+	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
+	byHand := exec.Command(bins.fake, "serve", "--hostname", "127.0.0.1", "--port", itoa(cfg.Port))
+	byHand.Env = append(os.Environ(), "XDG_DATA_HOME="+cfg.DataHome, "FAKE_MODE=ok")
+	byHand.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := byHand.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go orphan.Wait()
-	eventually(t, 5*time.Second, "orphan healthy", func() bool { ok, _ := Health(context.Background(), cfg.Port, cfg.Password); return ok })
-	pid := orphan.Process.Pid
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		t.Fatal(err)
+	defer func() { byHand.Process.Kill(); byHand.Wait() }()
+	eventually(t, 5*time.Second, "listening", func() bool { busy, _ := portListening(cfg.Port); return busy })
+	err := startServe(t, cfg).wait(t, 10*time.Second)
+	var pie *PortInUseError
+	if !errors.As(err, &pie) || pie.PID != byHand.Process.Pid || !strings.Contains(pie.Cmd, "serve") {
+		t.Fatalf("Serve = %v", err)
 	}
-	dead := exec.Command("true")
-	dead.Run()
-	if err := writeStatus(cfg.StateDir, Status{Account: cfg.Account, Phase: PhaseReady, Port: cfg.Port,
-		SupervisorPID: dead.Process.Pid, OpencodePID: pid, OpencodePGID: pid, OpencodeStart: procStart(pid)}); err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := ReadStatus(cfg.StateDir); !st.Stale || !st.Orphan {
-		t.Errorf("orphan not reported: %+v", st)
-	}
-	startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
-	if st.OpencodePID == pid || alive(pid, 0) || len(groupMembers(pid)) != 0 {
-		t.Errorf("orphan group %d still there (status %+v)", pid, st)
-	}
-	if procs := accountProcs(cfg.DataHome); len(procs) != 2 { // the new fake and its child
-		t.Errorf("account processes %v", procs)
+	if !alive(byHand.Process.Pid, 0) {
+		t.Errorf("the stranger was killed")
 	}
 }
 

@@ -25,6 +25,22 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+func TestAuthSecretsRedacted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(path, []byte(`{"google":{"type":"api","key":"AIzaFakeGoogleKey"},`+
+		`"anthropic":{"type":"oauth","refresh":"rt-fake-refresh","access":"at-fake-access","expires":1}}`), 0o600)
+	r := newRedactor("pw", nil).with(authSecrets(path))
+	out := r.redact("k AIzaFakeGoogleKey r rt-fake-refresh a at-fake-access type api oauth")
+	for _, secret := range []string{"AIza", "rt-fake", "at-fake"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q survived: %q", secret, out)
+		}
+	}
+	if !strings.Contains(out, "api oauth") {
+		t.Errorf("types redacted: %q", out)
+	}
+}
+
 func TestReadLinesCutsAndRedacts(t *testing.T) {
 	long := strings.Repeat("x", 5000) + " sk-ant-fake-zzzzzz"
 	var got []string
@@ -63,17 +79,15 @@ func TestLeases(t *testing.T) {
 	if err := AddLease(dir, os.Getpid(), ""); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, leasesName, "1")); err == nil {
-		t.Fatalf("unexpected lease %v", fi.Name())
-	}
 	// A lease of a reused pid: right pid, wrong start time.
-	if err := os.WriteFile(filepath.Join(dir, leasesName, "1"), []byte("1 12345\n"), 0o600); err != nil {
+	reused := filepath.Join(dir, leasesName, itoa(os.Getppid())+"-12345")
+	if err := os.WriteFile(reused, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := liveLeases(dir); err != nil || n != 2 {
 		t.Fatalf("liveLeases = %d, %v; want 2", n, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, leasesName, "1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(reused); !os.IsNotExist(err) {
 		t.Errorf("lease of a reused pid not removed: %v", err)
 	}
 	sleeper.Process.Kill()
@@ -90,9 +104,21 @@ func TestLeases(t *testing.T) {
 	if n, _ := liveLeases(dir); n != 0 {
 		t.Errorf("after DropLease: %d leases", n)
 	}
+	// A lease named by pid alone is dropped by pid too.
+	plain := filepath.Join(dir, leasesName, itoa(os.Getpid()))
+	os.WriteFile(plain, nil, 0o600)
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(plain); !os.IsNotExist(err) {
+		t.Errorf("plain lease not dropped: %v", err)
+	}
 	fi, err := os.Stat(filepath.Join(dir, leasesName))
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("leases dir mode: %v %v", fi.Mode(), err)
+	}
+	if err := DropLease(t.TempDir(), 1); err != nil {
+		t.Errorf("DropLease without a leases dir: %v", err)
 	}
 }
 
@@ -177,3 +203,82 @@ func TestProcessRSS(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestLockHolder(t *testing.T) {
+	dir := t.TempDir()
+	if held, err := lockHeld(dir); held || err != nil {
+		t.Fatalf("fresh lock held = %v, %v", held, err)
+	}
+	if pid := lockHolder(dir); pid != 0 {
+		t.Errorf("holder of a free lock: %d", pid)
+	}
+	f, err := acquireLock(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := lockHeld(dir); !held {
+		t.Errorf("lock not held")
+	}
+	if pid := lockHolder(dir); pid != os.Getpid() {
+		t.Errorf("holder %d, want %d", pid, os.Getpid())
+	}
+	if _, err := acquireLock(dir, 50*time.Millisecond); err != ErrAlreadyRunning {
+		t.Errorf("second acquire: %v", err)
+	}
+	f.Close()
+	if held, _ := lockHeld(dir); held {
+		t.Errorf("lock held after release")
+	}
+}
+
+// TestLeaseRoot: a lease with a root lasts while its process's working
+// directory is in the root; a shell that moves to another project of the
+// account relinks its lease to that project's root.
+func TestLeaseRoot(t *testing.T) {
+	dir := t.TempDir()
+	proj, other := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(proj, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shell := exec.Command("sleep", "60")
+	shell.Dir = filepath.Join(proj, "sub")
+	if err := shell.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { shell.Process.Kill(); shell.Wait() }()
+	pid := shell.Process.Pid
+	if err := AddLease(dir, pid, proj); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := liveLeases(dir); err != nil || n != 1 {
+		t.Fatalf("shell in the project: %d leases, %v; want 1", n, err)
+	}
+	if err := AddLease(dir, pid, other); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := liveLeases(dir); n != 0 {
+		t.Errorf("lease moved to a root the shell is not in: %d leases, want 0", n)
+	}
+	if err := AddLease(dir, pid, proj); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddLease(dir, pid, proj); err != nil { // idempotent
+		t.Fatal(err)
+	}
+	if n, _ := liveLeases(dir); n != 1 {
+		t.Errorf("back in the project: %d leases, want 1", n)
+	}
+	// A sibling whose name starts like the root is not inside it.
+	sibling := exec.Command("sleep", "60")
+	sibling.Dir = other
+	if err := sibling.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sibling.Process.Kill(); sibling.Wait() }()
+	if err := AddLease(dir, sibling.Process.Pid, proj); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := liveLeases(dir); n != 1 {
+		t.Errorf("a process outside the root keeps a lease: %d leases, want 1", n)
+	}
+}

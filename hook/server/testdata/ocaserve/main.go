@@ -1,5 +1,5 @@
 // Command ocaserve stands in for `oca serve ACCOUNT` in the tests: flags in,
-// server.Serve out. The password comes from $OCASERVE_PASSWORD (never argv).
+// server.Serve out. The password is read from -password-file (never argv).
 // -home isolates the base environment: HOME and the XDG directories point
 // below it. -env K=V (repeatable) is the account's env table.
 package main
@@ -44,9 +44,18 @@ func main() {
 	flag.DurationVar(&cfg.StopGrace, "stop-grace", 0, "")
 	flag.DurationVar(&cfg.BackoffMin, "backoff-min", 0, "")
 	flag.DurationVar(&cfg.PollInterval, "poll", 0, "")
+	flag.DurationVar(&cfg.ReadyTimeout, "ready-timeout", 0, "")
+	passwordFile := flag.String("password-file", "", "file holding the server password")
 	flag.Var(extra, "env", "K=V for the account's env table")
 	flag.Parse()
-	cfg.Password = os.Getenv("OCASERVE_PASSWORD")
+	if *passwordFile != "" {
+		b, err := os.ReadFile(*passwordFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		cfg.Password = strings.TrimSpace(string(b))
+	}
 
 	base := os.Environ()
 	if *home != "" {
