@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook"
-	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/doctor"
 )
 
@@ -32,7 +31,6 @@ func (a *app) cmdDoctor(args []string) error {
 		Fix:      *fix,
 		Opencode: opencodeVersion,
 		Tested:   testedOpencode,
-		Extra:    a.doctorExtra(),
 	})
 	if *asJSON {
 		if err := a.writeJSON(findings); err != nil {
@@ -73,6 +71,3 @@ func opencodeVersion(path string) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
-
-// doctorExtra are the checks of servers, added by the server wiring.
-func (a *app) doctorExtra() []func(account.Dirs, *account.Registry) []doctor.Finding { return nil }

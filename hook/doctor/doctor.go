@@ -48,8 +48,6 @@ type Input struct {
 	Opencode func(path string) (version string, err error)
 	// Tested is the OpenCode version line (e.g. "1.18.") oca is tested with.
 	Tested string
-	// Extra checks (servers) that the caller adds.
-	Extra []func(account.Dirs, *account.Registry) []Finding
 }
 
 // Run runs every check.
@@ -76,9 +74,7 @@ func Run(in Input) []Finding {
 	out = append(out, checkEnvKeys(orig)...)
 	for _, name := range reg.Names() {
 		out = append(out, checkAccount(dirs, reg.Accounts[name])...)
-	}
-	for _, extra := range in.Extra {
-		out = append(out, extra(dirs, reg)...)
+		out = append(out, checkServer(dirs, reg.Accounts[name])...)
 	}
 	return finish(out, in.Fix)
 }
@@ -238,8 +234,8 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 	fi, err := os.Stat(a.DataHome)
 	if err != nil {
 		out = append(out, Finding{Check: check, Severity: Warn, What: fmt.Sprintf("data home %s is missing", a.DataHome),
-			Why: "it is created when the account is first used; if it held credentials, they are gone",
-			Fix: "oca account show " + a.Name, mend: func() error { return account.Prepare(dirs, a) }})
+			Why: "it is made when the account is first used; if it held credentials, they are gone",
+			Fix: "oca doctor --fix   # makes it again, empty", mend: func() error { return account.Prepare(dirs, a) }})
 		return out
 	}
 	if fi.Mode().Perm()&0o077 != 0 {

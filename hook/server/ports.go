@@ -173,3 +173,13 @@ func (e *PortInUseError) Error() string {
 	h := portHolder{pid: e.PID, cmd: e.Cmd}
 	return fmt.Sprintf("port %d is already in use by %s", e.Port, h)
 }
+
+// PortHolder tells whether something listens on 127.0.0.1:port and, where
+// it can be seen, which process (pid 0 when it cannot): for `oca doctor`.
+func PortHolder(port int) (listening bool, pid int, cmd string) {
+	if busy, err := portListening(port); err != nil || !busy {
+		return false, 0, ""
+	}
+	h := findPortHolder(port)
+	return true, h.pid, h.cmd
+}

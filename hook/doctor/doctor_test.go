@@ -1,0 +1,149 @@
+package doctor
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/oca-sh/oca/hook"
+	"github.com/oca-sh/oca/hook/account"
+)
+
+// world is a home with one account whose port the test chooses.
+func world(t *testing.T, port int) (hook.Env, account.Dirs) {
+	t.Helper()
+	home := t.TempDir()
+	env := hook.Env{"HOME": home, "PATH": os.Getenv("PATH"), "SHELL": "/bin/bash"}
+	dirs, err := account.DirsFrom(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = account.Update(dirs, func(r *account.Registry) error {
+		_, err := r.Add("work", account.AddOptions{Port: port})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte(`eval "$(oca hook bash)"`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return env, dirs
+}
+
+func finding(fs []Finding, check, what string) *Finding {
+	for i := range fs {
+		if fs[i].Check == check && strings.Contains(fs[i].What, what) {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+func writeStatus(t *testing.T, dirs account.Dirs, st map[string]any) string {
+	t.Helper()
+	dir := dirs.RuntimeDir("work")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(st)
+	path := filepath.Join(dir, "status.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestPortHeldByAnother(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	env, _ := world(t, port)
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	f := finding(fs, "server work", "is held by pid")
+	if f == nil || f.Severity != Error || !strings.Contains(f.What, "pid "+itoa(os.Getpid())) {
+		t.Fatalf("port held by this test: %+v", fs)
+	}
+	if !Failed(fs) {
+		t.Error("Failed is false with an error finding")
+	}
+}
+
+func TestStaleStatusFixed(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	// A supervisor pid that is surely gone.
+	path := writeStatus(t, dirs, map[string]any{"account": "work", "phase": "ready", "port": 1, "supervisor_pid": 1 << 22})
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "server work", "stale status file"); f == nil || f.Severity != Warn {
+		t.Fatalf("stale status: %+v", fs)
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	if f := finding(fs, "server work", "stale status file"); f == nil || f.Fixed == "" {
+		t.Errorf("--fix did not mend it: %+v", f)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the stale status file is still there: %v", err)
+	}
+}
+
+func TestServerWithoutPassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"healthy":true,"version":"x"}`))
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	env, dirs := world(t, port)
+	// As if this process were the account's supervisor and its server.
+	writeStatus(t, dirs, map[string]any{"account": "work", "phase": "ready", "port": port,
+		"supervisor_pid": os.Getpid(), "opencode_pid": os.Getpid()})
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "server work", "answers without a password"); f == nil || f.Severity != Error || f.Fix != "oca server restart work" {
+		t.Fatalf("password-less server: %+v", fs)
+	}
+	if f := finding(fs, "server work", "is held by"); f != nil {
+		t.Errorf("the account's own server taken for a stranger: %+v", f)
+	}
+}
+
+func TestNothingWrong(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	if _, err := account.Password(dirs, "work"); err != nil {
+		t.Fatal(err)
+	}
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "account work", "is missing"); f == nil {
+		t.Fatalf("a data home never made: %+v", fs)
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	if fi, err := os.Stat(filepath.Join(env["HOME"], ".local/share/oca/accounts/work")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("--fix did not make the data home 0700: %v", err)
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if Failed(fs) {
+		t.Errorf("a healthy setup has findings: %+v", fs)
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
