@@ -500,3 +500,68 @@ func (w *benchWorld) bashTimes(b *testing.B, bin, dir, script string, n int, mor
 	}
 	return ts
 }
+
+// BenchmarkEnterServerUp: what entering a project costs more when the
+// account's server runs (the hook takes a lease and probes the lock) than
+// with no server involved (OCA_AUTOSTART=0), both by exec of `oca export`,
+// alternated in one loop. The server is the supervisor's fake OpenCode,
+// started once. Reports extra-ns/op, the difference per enter.
+func BenchmarkEnterServerUp(b *testing.B) {
+	w := newBenchWorld(b)
+	fakeDir := b.TempDir()
+	fake := filepath.Join(fakeDir, "opencode")
+	if out, err := exec.Command("go", "build", "-o", fake, "github.com/oca-sh/oca/hook/server/testdata/fakeopencode").CombinedOutput(); err != nil {
+		b.Fatalf("building the fake opencode: %v\n%s", err, out)
+	}
+	accounts := filepath.Join(w.home, ".config", "oca", "accounts.toml")
+	old, err := os.ReadFile(accounts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(accounts, append([]byte("opencode = \""+fake+"\"\n"), old...), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	w.setup(b, w.home, w.oca, "server", "start", "work")
+	b.Cleanup(func() {
+		stop := exec.Command(w.oca, "server", "stop", "work")
+		stop.Env = w.outside
+		stop.Run()
+	})
+	w.setup(b, w.home, w.oca, "server", "wait", "work", "--timeout", "30s")
+
+	var autostart []string
+	for _, kv := range w.outside {
+		if kv != "OCA_AUTOSTART=0" {
+			autostart = append(autostart, kv)
+		}
+	}
+	plain := w.ocaRun(w.ocaProj, w.outside, contains("export OPENCODE_PORT="))
+	up := w.ocaRun(w.ocaProj, autostart, contains("export OPENCODE_PORT="))
+	for _, r := range []*hookRun{plain, up} {
+		if err := r.run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var tPlain, tUp time.Duration
+	for i := 0; b.Loop(); i++ {
+		pair := [2]*hookRun{plain, up}
+		if i%2 == 1 {
+			pair = [2]*hookRun{up, plain}
+		}
+		for _, r := range pair {
+			t0 := time.Now()
+			if err := r.run(); err != nil {
+				b.Fatal(err)
+			}
+			if d := time.Since(t0); r == up {
+				tUp += d
+			} else {
+				tPlain += d
+			}
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tPlain.Nanoseconds())/n, "plain-ns/op")
+	b.ReportMetric(float64(tUp.Nanoseconds())/n, "server-up-ns/op")
+	b.ReportMetric(float64((tUp-tPlain).Nanoseconds())/n, "extra-ns/op")
+}
