@@ -21,6 +21,9 @@ import (
 // the user's PATH.
 func (a *app) opencodePath(reg *account.Registry) (string, error) {
 	if reg.Opencode != "" {
+		if fi, err := os.Stat(reg.Opencode); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("opencode = %q in %s is not an executable file", reg.Opencode, reg.Path)
+		}
 		return reg.Opencode, nil
 	}
 	env, _, _ := a.environ()
@@ -89,8 +92,19 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		_, err = server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name))
 		return err
 	}
-	_, err := server.Ensure(cfg, a.self, "serve", acc.Name)
-	return err
+	started, err := server.Ensure(cfg, a.self, "serve", acc.Name)
+	if err != nil || !started {
+		return err
+	}
+	// A new supervisor: say now, not only in its log, what will stop it.
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	if _, err := a.opencodePath(reg); err != nil {
+		return fmt.Errorf("account %s has no server: %w", acc.Name, err)
+	}
+	return nil
 }
 
 // onLeave is the hook's: a shell left a project of the account name.
