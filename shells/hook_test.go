@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/oca-sh/oca/shells/shelltest"
@@ -18,37 +17,12 @@ import (
 // the hook installed as a user installs it, and assert the environment a
 // command gets after each step.
 
-var build struct {
-	once sync.Once
-	bin  string
-	err  error
-	out  []byte
-}
-
-// ocaBinary builds oca once for the package's tests.
-func ocaBinary(t *testing.T) string {
-	t.Helper()
-	build.once.Do(func() {
-		dir, err := os.MkdirTemp("", "oca-bin-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.bin = filepath.Join(dir, "oca")
-		cmd := exec.Command("go", "build", "-o", build.bin, "github.com/oca-sh/oca/cmd/oca")
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("building oca: %v\n%s", build.err, build.out)
-	}
-	return build.bin
-}
+// ocaBinary is oca, built once for the package's tests.
+func ocaBinary(t *testing.T) string { return shelltest.Oca(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.bin != "" {
-		os.RemoveAll(filepath.Dir(build.bin))
-	}
+	shelltest.RemoveBuilds()
 	os.Exit(code)
 }
 

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/BurntSushi/toml"
@@ -74,31 +73,9 @@ func uncomment(line string) string {
 	return strings.TrimSpace(line)
 }
 
-var fake struct {
-	once sync.Once
-	bin  string
-	out  []byte
-	err  error
-}
-
-// fakeOpencode builds the fake OpenCode the supervisor's tests use: it
-// serves health like OpenCode, and prints any other command it is given.
-func fakeOpencode(t *testing.T) string {
-	t.Helper()
-	fake.once.Do(func() {
-		dir, err := os.MkdirTemp("", "oca-fake-")
-		if err != nil {
-			fake.err = err
-			return
-		}
-		fake.bin = filepath.Join(dir, "opencode")
-		fake.out, fake.err = exec.Command("go", "build", "-o", fake.bin, "github.com/oca-sh/oca/hook/server/testdata/fakeopencode").CombinedOutput()
-	})
-	if fake.err != nil {
-		t.Fatalf("building the fake opencode: %v\n%s", fake.err, fake.out)
-	}
-	return fake.bin
-}
+// fakeOpencode is the fake OpenCode: it serves health like OpenCode, and
+// prints any other command it is given.
+func fakeOpencode(t *testing.T) string { return shelltest.FakeOpencode(t) }
 
 // bareWorld is a new user's home: no accounts yet, and the fake OpenCode
 // named in accounts.toml so that servers start in a moment.

@@ -26,49 +26,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/oca-sh/oca/shells/shelltest"
 )
 
-var (
-	benchBuild    sync.Once
-	benchBin      string
-	benchBuildErr error
-)
-
-// benchOca builds the oca binary once per test process. Under `go test` it
-// goes into the test binary's own work directory, which go test removes at
-// the end; otherwise into a directory of its own under $TMPDIR.
-func benchOca(b *testing.B) string {
-	b.Helper()
-	benchBuild.Do(func() {
-		dir := ""
-		if exe, err := os.Executable(); err == nil && strings.Contains(exe, string(filepath.Separator)+"go-build") {
-			dir = filepath.Join(filepath.Dir(exe), "oca-bench")
-			benchBuildErr = os.MkdirAll(dir, 0o700)
-		} else {
-			dir, benchBuildErr = os.MkdirTemp("", "oca-bench-")
-		}
-		if benchBuildErr != nil {
-			return
-		}
-		bin := filepath.Join(dir, "oca")
-		// Built as install.sh builds it, so the figures are the user's.
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/oca-sh/oca/cmd/oca")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			benchBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		benchBin = bin
-	})
-	if benchBuildErr != nil {
-		b.Fatal(benchBuildErr)
-	}
-	return benchBin
-}
+// benchOca is oca built as install.sh builds it, once per test process.
+func benchOca(b *testing.B) string { return shelltest.Oca(b) }
 
 // benchDirenv finds direnv: a benchmark that needs it skips without it,
 // except under CI=true, where it fails.
@@ -273,29 +238,36 @@ func benchPair(b *testing.B, oca, direnv *hookRun) {
 		})
 	}
 	b.Run("vs-direnv", func(b *testing.B) {
-		var tOca, tDirenv time.Duration
-		for i := 0; b.Loop(); i++ {
-			pair := [2]*hookRun{direnv, oca}
-			if i%2 == 1 {
-				pair = [2]*hookRun{oca, direnv}
-			}
-			for _, r := range pair {
-				t0 := time.Now()
-				if err := r.run(); err != nil {
-					b.Fatal(err)
-				}
-				if d := time.Since(t0); r == oca {
-					tOca += d
-				} else {
-					tDirenv += d
-				}
-			}
-		}
+		tOca, tDirenv := alternate(b, oca, direnv)
 		n := float64(b.N)
 		b.ReportMetric(float64(tOca.Nanoseconds())/n, "oca-ns/op")
 		b.ReportMetric(float64(tDirenv.Nanoseconds())/n, "direnv-ns/op")
 		b.ReportMetric(float64(tOca)/float64(tDirenv), "x-direnv")
 	})
+}
+
+// alternate runs x and y once each per iteration, in turns first, so that a
+// change of the machine's load weighs on both alike, and returns the time
+// each took in all.
+func alternate(b *testing.B, x, y *hookRun) (tx, ty time.Duration) {
+	for i := 0; b.Loop(); i++ {
+		pair := [2]*hookRun{y, x}
+		if i%2 == 1 {
+			pair = [2]*hookRun{x, y}
+		}
+		for _, r := range pair {
+			t0 := time.Now()
+			if err := r.run(); err != nil {
+				b.Fatal(err)
+			}
+			if d := time.Since(t0); r == x {
+				tx += d
+			} else {
+				ty += d
+			}
+		}
+	}
+	return tx, ty
 }
 
 // BenchmarkEnter: a shell outside any project cds into one.
@@ -508,11 +480,7 @@ func (w *benchWorld) bashTimes(b *testing.B, bin, dir, script string, n int, mor
 // started once. Reports extra-ns/op, the difference per enter.
 func BenchmarkEnterServerUp(b *testing.B) {
 	w := newBenchWorld(b)
-	fakeDir := b.TempDir()
-	fake := filepath.Join(fakeDir, "opencode")
-	if out, err := exec.Command("go", "build", "-o", fake, "github.com/oca-sh/oca/hook/server/testdata/fakeopencode").CombinedOutput(); err != nil {
-		b.Fatalf("building the fake opencode: %v\n%s", err, out)
-	}
+	fake := shelltest.FakeOpencode(b)
 	accounts := filepath.Join(w.home, ".config", "oca", "accounts.toml")
 	old, err := os.ReadFile(accounts)
 	if err != nil {
@@ -542,24 +510,7 @@ func BenchmarkEnterServerUp(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var tPlain, tUp time.Duration
-	for i := 0; b.Loop(); i++ {
-		pair := [2]*hookRun{plain, up}
-		if i%2 == 1 {
-			pair = [2]*hookRun{up, plain}
-		}
-		for _, r := range pair {
-			t0 := time.Now()
-			if err := r.run(); err != nil {
-				b.Fatal(err)
-			}
-			if d := time.Since(t0); r == up {
-				tUp += d
-			} else {
-				tPlain += d
-			}
-		}
-	}
+	tPlain, tUp := alternate(b, plain, up)
 	n := float64(b.N)
 	b.ReportMetric(float64(tPlain.Nanoseconds())/n, "plain-ns/op")
 	b.ReportMetric(float64(tUp.Nanoseconds())/n, "server-up-ns/op")

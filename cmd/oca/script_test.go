@@ -7,13 +7,23 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oca-sh/oca/shells/shelltest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanup{m}, map[string]func(){
 		"oca": func() { main() },
 	})
+}
+
+// cleanup removes what the benchmarks built once the tests have run.
+type cleanup struct{ m *testing.M }
+
+func (c cleanup) Run() int {
+	code := c.m.Run()
+	shelltest.RemoveBuilds()
+	return code
 }
 
 // TestScripts runs the testscript files in testdata/script: each is a
