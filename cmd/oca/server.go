@@ -141,10 +141,17 @@ func (a *app) cmdServe(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	err = server.Serve(ctx, cfg, a.stderr)
-	if errors.Is(err, server.ErrAlreadyRunning) {
-		return nil // one supervisor an account: the other one serves
+	if !errors.Is(err, server.ErrAlreadyRunning) {
+		return err
 	}
-	return err
+	// One supervisor an account: another one runs. Quietly done when its
+	// server is (or is becoming) healthy; else say whose it is.
+	st, _ := server.ReadStatus(cfg.StateDir)
+	switch st.Phase {
+	case server.PhaseReady, server.PhaseStarting, server.PhaseRestarting:
+		return nil
+	}
+	return fmt.Errorf("the server of %s is run by supervisor pid %d already, in phase %s (see: oca status %s)", acc.Name, st.SupervisorPID, st.Phase, acc.Name)
 }
 
 func (a *app) cmdServer(args []string) error {
