@@ -29,6 +29,7 @@ func (c cleanup) Run() int {
 // TestScripts runs the testscript files in testdata/script: each is a
 // user's session with the real binary, in a home of its own.
 func TestScripts(t *testing.T) {
+	fake := shelltest.FakeOpencode(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -42,6 +43,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("OCA_QUIET", "")
 			// Scripts that want a server say so; no other starts one.
 			env.Setenv("OCA_AUTOSTART", "0")
+			// A fake OpenCode that serves health as OpenCode does, for
+			// scripts about servers that need no real one.
+			env.Setenv("FAKE_OPENCODE", fake)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
