@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -50,7 +51,7 @@ func CheckAccountName(name string) error {
 	if ValidAccountName(name) {
 		return nil
 	}
-	return fmt.Errorf("bad account name %q: use 1-64 of a-z 0-9 _ . - starting with a letter or digit", name)
+	return fmt.Errorf("bad account name %q: use 1-64 of a-z 0-9 _ . - starting with a letter or digit", cut(name))
 }
 
 // File is a parsed project file.
@@ -115,6 +116,9 @@ func Load(path string) (*File, error) {
 // Parse parses the content of the project file at path. Every error is an
 // *Error naming the file and, where there is one, the line and key.
 func Parse(path string, data []byte) (*File, error) {
+	if err := checkShape(path, data); err != nil {
+		return nil, err
+	}
 	var raw fileTOML
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
@@ -137,6 +141,52 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// maxStructure bounds the dots, brackets and braces outside strings and
+// comments (dotted keys, tables, arrays, inline tables) of a project file,
+// which needs none: account = "NAME" and autostart = true|false. The TOML
+// parser's time and memory grow much faster than the nesting: a 64 KiB file
+// of dotted keys or nested inline tables took minutes and gigabytes, at
+// the prompt of whoever entered the repository that carried it, before any
+// question of trust.
+const maxStructure = 32
+
+// checkShape refuses a file with more than maxStructure of them, before it
+// is parsed.
+func checkShape(path string, data []byte) error {
+	n, line := 0, 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			line++
+		case '#':
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			delim := data[i : i+1]
+			if i+2 < len(data) && data[i+1] == c && data[i+2] == c {
+				delim = data[i : i+3]
+			}
+			j := i + len(delim)
+			for j < len(data) && !bytes.HasPrefix(data[j:], delim) {
+				switch {
+				case c == '"' && data[j] == '\\':
+					j++
+				case data[j] == '\n':
+					line++
+				}
+				j++
+			}
+			i = j + len(delim) - 1
+		case '.', '[', '{':
+			if n++; n > maxStructure {
+				return &Error{Path: path, Line: line, Msg: "too many dotted keys, tables or arrays for a project file, which holds account = \"NAME\" and autostart = true|false"}
+			}
+		}
+	}
+	return nil
+}
+
 // Error is a problem in a TOML file, located as precisely as known.
 type Error struct {
 	Path string
@@ -151,9 +201,18 @@ func (e *Error) Error() string {
 		loc = fmt.Sprintf("%s:%d", e.Path, e.Line)
 	}
 	if e.Key != "" {
-		return fmt.Sprintf("%s: key %s: %s", loc, e.Key, e.Msg)
+		return fmt.Sprintf("%s: key %s: %s", loc, cut(e.Key), e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// cut shortens what a file said (a key, a name) for a message: a hostile
+// file must not fill the terminal.
+func cut(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:64], "") + "..."
 }
 
 // Missing reports whether err means the file does not exist.

@@ -6,8 +6,10 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/server"
 )
 
 func (a *app) cmdAccount(args []string) error {
@@ -195,6 +197,13 @@ func (a *app) accountRemove(args []string) error {
 	_, dirs, err := a.environ()
 	if err != nil {
 		return err
+	}
+	// Its server first: once the account and its runtime directory (lock,
+	// status) are gone, nothing could stop it.
+	if reg, err := account.Load(dirs); err == nil && reg.Accounts[pos[0]] != nil {
+		if err := server.Stop(dirs.RuntimeDir(pos[0]), 30*time.Second); err != nil {
+			return fmt.Errorf("not removing account %s: %w", pos[0], err)
+		}
 	}
 	var acc *account.Account
 	err = account.Update(dirs, func(r *account.Registry) error {

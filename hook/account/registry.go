@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -67,12 +69,12 @@ type accountTOML struct {
 // Load reads the accounts file. A missing file is an empty registry.
 func Load(dirs Dirs) (*Registry, error) {
 	r := &Registry{Path: dirs.AccountsFile(), Accounts: map[string]*Account{}, dirs: dirs}
-	data, err := os.ReadFile(r.Path)
+	data, err := readAccounts(r.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading accounts: %w", err)
+		return nil, err
 	}
 	if len(data) > maxAccountsSize {
 		return nil, &projectfile.Error{Path: r.Path, Msg: "file is larger than 1 MiB"}
@@ -81,6 +83,45 @@ func Load(dirs Dirs) (*Registry, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// readAccounts reads at most maxAccountsSize+1 bytes of the accounts file,
+// and only from a regular file: a FIFO or a link to a device would hang or
+// fill memory, at every prompt that runs oca.
+func readAccounts(path string) ([]byte, error) {
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; it changes
+	// nothing for a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading accounts: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading accounts: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		kind := "something else"
+		switch t := fi.Mode().Type(); {
+		case t&fs.ModeDir != 0:
+			kind = "a directory"
+		case t&fs.ModeNamedPipe != 0:
+			kind = "a FIFO"
+		case t&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+			kind = "a device"
+		case t&fs.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return nil, &projectfile.Error{Path: path, Msg: "not a regular file but " + kind}
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxAccountsSize+1)); err != nil {
+		return nil, fmt.Errorf("reading accounts: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 func (r *Registry) parse(data []byte) error {
