@@ -239,6 +239,9 @@ func (r *Registry) Get(name string) (*Account, error) {
 	if a, ok := r.Accounts[name]; ok {
 		return a, nil
 	}
+	if err := projectfile.CheckAccountName(name); err != nil {
+		return nil, err
+	}
 	return nil, &NotFoundError{Name: name}
 }
 
