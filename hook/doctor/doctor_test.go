@@ -127,7 +127,7 @@ func TestNothingWrong(t *testing.T) {
 	if f := finding(fs, "account work", "is missing"); f == nil {
 		t.Fatalf("a data home never made: %+v", fs)
 	}
-	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
 	if fi, err := os.Stat(filepath.Join(env["HOME"], ".local/share/oca/accounts/work")); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("--fix did not make the data home 0700: %v", err)
 	}

@@ -79,15 +79,6 @@ func exitingThreads(pid int) bool {
 	return err == nil && len(tasks) > 1
 }
 
-// groupAlive reports whether any process is left in process group pgid.
-func groupAlive(pgid int) bool {
-	if pgid <= 0 {
-		return false
-	}
-	err := unix.Kill(-pgid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 // groupMembers lists the live processes of process group pgid (zombies
 // count only while their other threads exit, as in alive).
 func groupMembers(pgid int) []int {
