@@ -263,24 +263,20 @@ func TestVerdictString(t *testing.T) {
 	}
 }
 
+// TestTrustStoreUnwritable: a store that refuses writes (its directory is a
+// regular file's child, which refuses root too) makes Allow and Deny fail,
+// and trusts nothing.
 func TestTrustStoreUnwritable(t *testing.T) {
-	if os.Getuid() == 0 {
-		t.Skip("root writes anywhere")
-	}
 	fx := newTrustFixture(t)
 	real, c := fx.project(t, "proj", "account = \"work\"\n")
-	if err := os.MkdirAll(fx.trust.Dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(fx.trust.Dir, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(fx.trust.Dir, 0o700) })
+	blocker := filepath.Join(fx.home, "not-a-dir")
+	write(t, blocker, "")
+	fx.trust = Trust{Dir: filepath.Join(blocker, "trust")}
 	if err := fx.trust.Allow(real, c); err == nil {
-		t.Fatal("Allow into a read-only store: no error")
+		t.Fatal("Allow into a store that refuses writes: no error")
 	}
 	if err := fx.trust.Deny(real, nil); err == nil {
-		t.Fatal("Deny into a read-only store: no error")
+		t.Fatal("Deny into a store that refuses writes: no error")
 	}
 	fx.check(t, real, c, nil, Untrusted)
 }

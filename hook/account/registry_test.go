@@ -301,26 +301,24 @@ func TestAddAllocatesPorts(t *testing.T) {
 
 const helperEnv = "OCA_TEST_ADD_ACCOUNT"
 
-// TestHelperAddProcess is not a test: the concurrency test runs the test
-// binary as several processes, each adding one account through it.
-func TestHelperAddProcess(t *testing.T) {
-	name := os.Getenv(helperEnv)
-	if name == "" {
-		t.Skip("helper process only")
+// TestMain doubles as the helper process of TestUpdateConcurrent: run with
+// helperEnv set, the test binary adds that one account and exits.
+func TestMain(m *testing.M) {
+	if name := os.Getenv(helperEnv); name != "" {
+		d, err := DirsFrom(os.Getenv)
+		if err == nil {
+			err = Update(d, func(r *Registry) error { _, err := r.Add(name, AddOptions{}); return err })
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	d, err := DirsFrom(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Update(d, func(r *Registry) error { _, err := r.Add(name, AddOptions{}); return err }); err != nil {
-		t.Fatal(err)
-	}
+	os.Exit(m.Run())
 }
 
 func TestUpdateConcurrent(t *testing.T) {
-	if os.Getenv(helperEnv) != "" {
-		t.Skip("in a helper process")
-	}
 	d := testDirs(t)
 	const n = 8
 	var wg sync.WaitGroup
@@ -331,7 +329,7 @@ func TestUpdateConcurrent(t *testing.T) {
 			errs <- Update(d, func(r *Registry) error { _, err := r.Add(name, AddOptions{}); return err })
 		})
 		wg.Go(func() {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperAddProcess$", "-test.count=1")
+			cmd := exec.Command(os.Args[0])
 			cmd.Env = append(os.Environ(), helperEnv+"="+fmt.Sprintf("p%d", i), "HOME="+d.Home,
 				"XDG_CONFIG_HOME=", "XDG_DATA_HOME=", "XDG_STATE_HOME=")
 			if out, err := cmd.CombinedOutput(); err != nil {
