@@ -39,8 +39,10 @@ func (a *app) cmdDoctor(args []string) error {
 	} else {
 		st := a.style()
 		for _, f := range findings {
-			mark := map[doctor.Severity]string{doctor.OK: st.green("ok"), doctor.Warn: st.yellow("warning"), doctor.Error: st.red("error")}[f.Severity]
-			fmt.Fprintf(a.stdout, "%-7s  %s: %s\n", mark, f.Check, f.What)
+			// Pad, then colour: escape codes have no width on a terminal.
+			word := fmt.Sprintf("%-7s", f.Severity)
+			mark := map[doctor.Severity]func(string) string{doctor.OK: st.green, doctor.Warn: st.yellow, doctor.Error: st.red}[f.Severity](word)
+			fmt.Fprintf(a.stdout, "%s  %s: %s\n", mark, f.Check, f.What)
 			if f.Fixed != "" {
 				fmt.Fprintf(a.stdout, "         fixed: %s\n", f.Fixed)
 				continue

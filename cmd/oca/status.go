@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -65,17 +67,10 @@ func (a *app) cmdStatus(args []string) error {
 		fmt.Fprintln(a.stderr, "no accounts yet; add one with: oca account add NAME")
 		return nil
 	}
-	st := a.style()
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tPHASE\tPID\tURL\tMEMORY\tUPTIME\tRESTARTS\tPROVIDERS")
 	for _, r := range rows {
-		phase := r.Phase
-		switch r.Phase {
-		case server.PhaseReady:
-			phase = st.green(phase)
-		case server.PhaseFailing:
-			phase = st.red(phase)
-		}
 		mem, pid := "-", "-"
 		if r.MemoryKB > 0 {
 			mem = fmt.Sprintf("%d MB", r.MemoryKB/1024)
@@ -87,9 +82,31 @@ func (a *app) cmdStatus(args []string) error {
 		if providers == "" {
 			providers = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Account, phase, pid, r.URL, mem, orDash(r.Uptime), r.Restarts, providers)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Account, r.Phase, pid, r.URL, mem, orDash(r.Uptime), r.Restarts, providers)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Colour the phases once the columns are laid out: escape codes have
+	// no width on a terminal, but tabwriter would count them.
+	st := a.style()
+	lines := strings.SplitAfter(table.String(), "\n")
+	col := strings.Index(lines[0], "PHASE")
+	for i, r := range rows {
+		line := lines[i+1]
+		if col < 0 || len(line) < col+len(r.Phase) || line[col:col+len(r.Phase)] != r.Phase {
+			continue
+		}
+		phase := r.Phase
+		switch r.Phase {
+		case server.PhaseReady:
+			phase = st.green(phase)
+		case server.PhaseFailing:
+			phase = st.red(phase)
+		}
+		lines[i+1] = line[:col] + phase + line[col+len(r.Phase):]
+	}
+	if _, err := io.WriteString(a.stdout, strings.Join(lines, "")); err != nil {
 		return err
 	}
 	for _, r := range rows {
