@@ -20,11 +20,21 @@ func EnsurePrivateDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("checking %s: %w", dir, err)
 	}
+	return private(dir, fi)
+}
+
+// private refuses a file or directory of oca's that another user owns or
+// that others may write to, saying how to mend it.
+func private(path string, fi os.FileInfo) error {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("%s belongs to uid %d, not to you (uid %d): refusing to keep oca's files there", dir, st.Uid, os.Getuid())
+		return fmt.Errorf("%s belongs to uid %d, not to you (uid %d): refusing to use it", path, st.Uid, os.Getuid())
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod 700 %s", dir, fi.Mode().Perm(), dir)
+		mode := "600"
+		if fi.IsDir() {
+			mode = "700"
+		}
+		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod %s %s", path, fi.Mode().Perm(), mode, path)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -116,6 +117,21 @@ func readAccounts(path string) ([]byte, error) {
 			kind = "a socket"
 		}
 		return nil, &projectfile.Error{Path: path, Msg: "not a regular file but " + kind}
+	}
+	// The file says where credentials live: one that someone else could
+	// have written is not to be followed.
+	for _, c := range []struct {
+		path string
+		fi   fs.FileInfo
+	}{{path, fi}, {filepath.Dir(path), nil}} {
+		if c.fi == nil {
+			if c.fi, err = os.Stat(c.path); err != nil {
+				return nil, fmt.Errorf("reading accounts: %w", err)
+			}
+		}
+		if err := private(c.path, c.fi); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxAccountsSize+1)); err != nil {

@@ -400,3 +400,37 @@ func TestUpdateKeepsBrokenFile(t *testing.T) {
 		t.Fatalf("broken file rewritten: %q", data)
 	}
 }
+
+// TestLoadRefusesAFileOthersMayWrite: the accounts file says where
+// credentials live, so one that others may write (or in a directory they
+// may write) is refused, with the chmod that mends it.
+func TestLoadRefusesAFileOthersMayWrite(t *testing.T) {
+	d := testDirs(t)
+	writeAccounts(t, d, "[accounts.work]\nport = 10001\n")
+	if _, err := Load(d); err != nil {
+		t.Fatalf("a private accounts file: %v", err)
+	}
+	for _, tc := range []struct {
+		path string
+		mode os.FileMode
+		fix  string
+	}{
+		{d.AccountsFile(), 0o666, "chmod 600 " + d.AccountsFile()},
+		{d.Config, 0o777, "chmod 700 " + d.Config},
+	} {
+		orig, err := os.Stat(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(tc.path, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Load(d)
+		if err == nil || !strings.Contains(err.Error(), "may be written by others") || !strings.Contains(err.Error(), tc.fix) {
+			t.Errorf("%s at %04o: %v", tc.path, tc.mode, err)
+		}
+		if err := os.Chmod(tc.path, orig.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
