@@ -340,11 +340,7 @@ func apply(env Env, st *State, b *binding, out *Output) {
 // env table and its variables on top: the environment of `oca exec` and of
 // the commands that run OpenCode for an account.
 func Environ(env Env, a *account.Account, password string) Env {
-	var st *State
-	if raw := env[StateVar]; raw != "" {
-		st, _ = DecodeState(raw)
-	}
-	out := Original(env, st)
+	out := Before(env)
 	for k, v := range a.Env {
 		out[k] = v
 	}

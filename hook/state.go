@@ -113,6 +113,17 @@ func EnvFrom(environ []string) Env {
 	return env
 }
 
+// Before is env as it was before oca changed it, by the record in env
+// itself; a record oca cannot read counts as none (Export is what reports
+// it).
+func Before(env Env) Env {
+	var st *State
+	if raw := env[StateVar]; raw != "" {
+		st, _ = DecodeState(raw)
+	}
+	return Original(env, st)
+}
+
 // Original returns env as it was before oca changed it: every variable that
 // still holds oca's value gets back its previous one. Variables the user
 // changed since are theirs and stay.

@@ -5,17 +5,12 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 )
 
-// environ returns the invocation's environment and the user's directories,
-// derived from the environment as it was before oca changed it.
+// environ returns the invocation's environment as it was before oca changed
+// it, and the user's directories, derived from that.
 func (a *app) environ() (hook.Env, account.Dirs, error) {
-	env := hook.EnvFrom(a.env)
-	var st *hook.State
-	if raw := env[hook.StateVar]; raw != "" {
-		st, _ = hook.DecodeState(raw)
-	}
-	orig := hook.Original(env, st)
+	orig := hook.Before(hook.EnvFrom(a.env))
 	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
-	return env, dirs, err
+	return orig, dirs, err
 }
 
 // registry loads the accounts file.

@@ -26,8 +26,8 @@ func (a *app) opencodePath(reg *account.Registry) (string, error) {
 		}
 		return reg.Opencode, nil
 	}
-	env, _, _ := a.environ()
-	p, err := lookPath("opencode", hook.Original(env, nil)["PATH"])
+	orig, _, _ := a.environ()
+	p, err := lookPath("opencode", orig["PATH"])
 	if err != nil {
 		return "", errors.New("opencode is not on PATH (install it with: npm install -g opencode-ai, or set opencode = \"/path\" in accounts.toml)")
 	}
@@ -55,12 +55,8 @@ func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (server.
 	if cfg.Opencode, err = a.opencodePath(reg); err != nil {
 		return cfg, err
 	}
-	env, _, _ := a.environ()
-	var st *hook.State
-	if raw := env[hook.StateVar]; raw != "" {
-		st, _ = hook.DecodeState(raw)
-	}
-	cfg.Env = server.BuildEnv(envList(hook.Original(env, st)), cfg, acc.Env)
+	orig, _, _ := a.environ()
+	cfg.Env = server.BuildEnv(envList(orig), cfg, acc.Env)
 	return cfg, nil
 }
 

@@ -52,11 +52,7 @@ type Input struct {
 
 // Run runs every check.
 func Run(in Input) []Finding {
-	var st *hook.State
-	if raw := in.Env[hook.StateVar]; raw != "" {
-		st, _ = hook.DecodeState(raw)
-	}
-	orig := hook.Original(in.Env, st)
+	orig := hook.Before(in.Env)
 	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
 	if err != nil {
 		return []Finding{{Check: "home", Severity: Error, What: err.Error(), Why: "oca keeps its files under your home directory", Fix: "export HOME=/path/to/your/home"}}
