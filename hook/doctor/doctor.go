@@ -267,19 +267,17 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 				return account.SyncLinks(dirs.Data, a.DataHome)
 			}})
 	}
-	if pw := account.PasswordFile(dirs, a.Name); true {
-		fi, err := os.Stat(pw)
-		switch {
-		case err != nil:
-			out = append(out, Finding{Check: check, Severity: Warn, What: "the account has no server password yet",
-				Why: "without one, any local process can read the account's keys from its server",
-				Fix: "oca doctor --fix", mend: func() error { _, err := account.Password(dirs, a.Name); return err }})
-		case fi.Mode().Perm()&0o077 != 0:
-			out = append(out, Finding{Check: check, Severity: Error,
-				What: fmt.Sprintf("%s has mode %04o", pw, fi.Mode().Perm()),
-				Why:  "it is the password of the account's server",
-				Fix:  "chmod 600 " + shellQuote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
-		}
+	pw := account.PasswordFile(dirs, a.Name)
+	switch fi, err := os.Stat(pw); {
+	case err != nil:
+		out = append(out, Finding{Check: check, Severity: Warn, What: "the account has no server password yet",
+			Why: "without one, any local process can read the account's keys from its server",
+			Fix: "oca doctor --fix", mend: func() error { _, err := account.Password(dirs, a.Name); return err }})
+	case fi.Mode().Perm()&0o077 != 0:
+		out = append(out, Finding{Check: check, Severity: Error,
+			What: fmt.Sprintf("%s has mode %04o", pw, fi.Mode().Perm()),
+			Why:  "it is the password of the account's server",
+			Fix:  "chmod 600 " + shellQuote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
 	}
 	if len(out) == 0 {
 		out = append(out, Finding{Check: check, Severity: OK, What: fmt.Sprintf("port %d, data home %s", a.Port, dirs.Abbrev(a.DataHome))})
