@@ -296,6 +296,43 @@ func TestServeIdle(t *testing.T) {
 	noProcessLeft(t, cfg)
 }
 
+// TestServeIdleFromLastUse: the idle timeout runs from when the last shell
+// left, not from the supervisor's last look before that. (With checks only
+// at the idle deadline, it used to stop up to a whole timeout early.)
+func TestServeIdleFromLastUse(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "idle-last")
+	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
+	cfg.IdleTimeout = 3 * time.Second
+	cfg.PollInterval = time.Minute // only the idle deadline looks
+	shell := exec.Command("sleep", "60")
+	if err := shell.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer shell.Process.Kill()
+	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, cfg)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	time.Sleep(4 * time.Second) // the shell stays a while, past one idle deadline
+	left := time.Now()
+	if err := DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	st := Status{Phase: PhaseReady}
+	eventually(t, loaded, "the server stopping once idle", func() bool {
+		st, _ = ReadStatus(cfg.StateDir)
+		return st.Phase != PhaseReady
+	})
+	if idle := time.Since(left); idle < cfg.IdleTimeout {
+		t.Errorf("stopped %s after the last shell left, want at least the idle timeout %s (phase %s)", idle.Round(time.Millisecond), cfg.IdleTimeout, st.Phase)
+	}
+	if err := s.wait(t, loaded); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestServeReloadsCredentials(t *testing.T) {
 	t.Parallel()
 	a := newAccount(t, "creds")
