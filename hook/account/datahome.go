@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // Prepare makes the account's data home usable: it creates it 0700 and
@@ -104,7 +106,7 @@ func Password(dirs Dirs, name string) (string, error) {
 	}
 	pw := base64.RawURLEncoding.EncodeToString(buf)
 	tmp := filepath.Join(filepath.Dir(path), ".password.tmp-"+base64.RawURLEncoding.EncodeToString(buf[:6]))
-	if err := WriteFileAtomic(tmp, []byte(pw+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(tmp, []byte(pw+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	defer os.Remove(tmp)
@@ -117,6 +119,9 @@ func Password(dirs Dirs, name string) (string, error) {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
+		return "", fmt.Errorf("account %s: saving password: %w", name, err)
+	}
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return "", fmt.Errorf("account %s: saving password: %w", name, err)
 	}
 	return pw, nil

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // Phases of a supervisor, as written in status.json.
@@ -65,29 +67,10 @@ func writeStatus(stateDir string, st Status) error {
 	return writeFileAtomic(filepath.Join(stateDir, statusName), append(b, '\n'))
 }
 
-// writeFileAtomic writes data to path with mode 0600 via a temporary file in
-// the same directory and a rename.
+// writeFileAtomic writes data to path with mode 0600 (atomicfile.Write:
+// temporary file, fsync, rename, fsync of the directory).
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // readStatusFile reads status.json as written, without judging it.
