@@ -83,3 +83,74 @@ func (d Dirs) Abbrev(p string) string {
 	}
 	return p
 }
+
+// realish is p with its links resolved as far as it exists: the real path
+// of its longest existing ancestor, with the rest appended.
+func realish(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p
+	}
+	return filepath.Join(realish(parent), filepath.Base(p))
+}
+
+// nesting tells how path a stands to path b, compared as written (cleaned)
+// and as they resolve where they exist: "is", "contains", "lies inside", or
+// "" for apart.
+func nesting(a, b string) string {
+	as, bs := []string{filepath.Clean(a)}, []string{filepath.Clean(b)}
+	if r := realish(a); r != as[0] {
+		as = append(as, r)
+	}
+	if r := realish(b); r != bs[0] {
+		bs = append(bs, r)
+	}
+	for _, x := range as {
+		for _, y := range bs {
+			switch {
+			case x == y:
+				return "is"
+			case within(y, x):
+				return "contains"
+			case within(x, y):
+				return "lies inside"
+			}
+		}
+	}
+	return ""
+}
+
+// homeConflict says why home cannot be an account's data home because of
+// where it lies among the user's own directories, or "". A data home must
+// not be or contain HOME; must not be, contain or lie inside oca's config
+// or state directory; and within the user's real data home it must lie
+// inside $XDG_DATA_HOME/oca/accounts, not among other programs' data.
+// Purging a data home deletes it: none of these may go with it.
+func (d Dirs) homeConflict(home string) string {
+	switch nesting(home, d.Home) {
+	case "is":
+		return "data home " + home + " is your home directory; an account needs a directory of its own"
+	case "contains":
+		return "data home " + home + " contains your home directory " + d.Home + "; an account needs a directory of its own"
+	}
+	for _, c := range []struct{ dir, what string }{{d.Config, "oca's config directory"}, {d.State, "oca's state directory"}} {
+		if rel := nesting(home, c.dir); rel != "" {
+			return fmt.Sprintf("data home %s %s %s %s; an account needs a directory of its own", home, rel, c.what, c.dir)
+		}
+	}
+	switch nesting(home, d.Data) {
+	case "is":
+		return "data home is your own XDG_DATA_HOME; an account needs a directory of its own"
+	case "contains":
+		return "data home " + home + " contains your own XDG_DATA_HOME " + d.Data + "; an account needs a directory of its own"
+	case "lies inside":
+		accounts := filepath.Join(d.Data, "oca", "accounts")
+		if nesting(home, accounts) != "lies inside" {
+			return fmt.Sprintf("data home %s lies inside your own XDG_DATA_HOME but not inside %s, among other programs' data; put it there or outside %s", home, accounts, d.Data)
+		}
+	}
+	return ""
+}
