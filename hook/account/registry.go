@@ -56,6 +56,7 @@ type Registry struct {
 
 	data   []byte                 // the file as read: edits keep what they need not change
 	loaded map[string]accountTOML // its accounts as read
+	undo   []func()               // what Create made, undone when the file cannot be saved
 }
 
 type fileTOML struct {
@@ -361,11 +362,21 @@ func Update(dirs Dirs, change func(*Registry) error) error {
 		return err
 	}
 	if err := change(r); err != nil {
+		r.rollback()
 		return err
 	}
+	if err := r.save(); err != nil {
+		r.rollback()
+		return err
+	}
+	return nil
+}
+
+func (r *Registry) save() error {
 	data, ok := r.edit(r.data, r.loaded)
 	if !ok {
 		// A layout the line editor cannot follow: write it anew.
+		var err error
 		if data, err = r.encode(); err != nil {
 			return err
 		}
