@@ -107,7 +107,7 @@ func SyncLinks(real, shadow string) error {
 }
 
 func within(path, dir string) bool {
-	return path == dir || strings.HasPrefix(path, dir+"/")
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // PasswordFile is where the account's server password is kept (mode 0600).

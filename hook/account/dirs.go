@@ -136,11 +136,6 @@ func (d Dirs) homeConflict(home string) string {
 	case "contains":
 		return "data home " + home + " contains your home directory " + d.Home + "; an account needs a directory of its own"
 	}
-	for _, c := range []struct{ dir, what string }{{d.Config, "oca's config directory"}, {d.State, "oca's state directory"}} {
-		if rel := nesting(home, c.dir); rel != "" {
-			return fmt.Sprintf("data home %s %s %s %s; an account needs a directory of its own", home, rel, c.what, c.dir)
-		}
-	}
 	switch nesting(home, d.Data) {
 	case "is":
 		return "data home is your own XDG_DATA_HOME; an account needs a directory of its own"
@@ -148,8 +143,17 @@ func (d Dirs) homeConflict(home string) string {
 		return "data home " + home + " contains your own XDG_DATA_HOME " + d.Data + "; an account needs a directory of its own"
 	case "lies inside":
 		accounts := filepath.Join(d.Data, "oca", "accounts")
-		if nesting(home, accounts) != "lies inside" {
+		switch rel := nesting(home, accounts); rel {
+		case "lies inside":
+		case "is", "contains":
+			return fmt.Sprintf("data home %s %s %s, where oca makes each account's data home; an account needs a directory of its own", home, rel, accounts)
+		default:
 			return fmt.Sprintf("data home %s lies inside your own XDG_DATA_HOME but not inside %s, among other programs' data; put it there or outside %s", home, accounts, d.Data)
+		}
+	}
+	for _, c := range []struct{ dir, what string }{{d.Config, "oca's config directory"}, {d.State, "oca's state directory"}} {
+		if rel := nesting(home, c.dir); rel != "" {
+			return fmt.Sprintf("data home %s %s %s %s; an account needs a directory of its own", home, rel, c.what, c.dir)
 		}
 	}
 	return ""

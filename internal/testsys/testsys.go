@@ -78,6 +78,7 @@ func Fill(t testing.TB, dir string) string {
 type User struct {
 	Name     string
 	UID, GID int
+	Home     string
 }
 
 // AddUser creates a local user with a unique name and removes it (with its
@@ -102,5 +103,5 @@ func AddUser(t testing.TB) User {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return User{Name: name, UID: uid, GID: gid}
+	return User{Name: name, UID: uid, GID: gid, Home: u.HomeDir}
 }
