@@ -67,14 +67,14 @@ func Purge(r *Registry, a *Account) ([]string, error) {
 	refuse := func(why string) ([]string, error) {
 		return nil, fmt.Errorf("not deleting %s: %s; delete by hand what is the account's", home, why)
 	}
-	if msg := r.dirs.homeConflict(home); msg != "" {
+	if msg := r.dirs.homeConflict(home, true); msg != "" {
 		return refuse(msg)
 	}
 	for _, name := range r.Names() {
 		if name == a.Name {
 			return refuse("account " + name + " is still in the accounts file")
 		}
-		if rel := nesting(home, r.Accounts[name].DataHome); rel != "" {
+		if rel := nesting(home, r.Accounts[name].DataHome, true); rel != "" {
 			return refuse(fmt.Sprintf("it %s account %s's data home %s", rel, name, r.Accounts[name].DataHome))
 		}
 	}

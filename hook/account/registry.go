@@ -171,14 +171,14 @@ func (r *Registry) parse(data []byte) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		a, ferr := r.account(name, f.Accounts[name])
+		a, ferr := r.account(name, f.Accounts[name], false)
 		if ferr != nil {
 			return bad(ferr)
 		}
 		r.Accounts[name] = a
 	}
 	for i, name := range names {
-		if ferr := r.checkAgainstOthers(name, names[:i]); ferr != nil {
+		if ferr := r.checkAgainstOthers(name, names[:i], false); ferr != nil {
 			return bad(ferr)
 		}
 	}
@@ -199,8 +199,9 @@ type fieldError struct {
 func (e *fieldError) Error() string { return e.msg }
 
 // account checks one account's table on its own, the one check of an
-// account whether it was read from the file or is being added.
-func (r *Registry) account(name string, raw accountTOML) (*Account, *fieldError) {
+// account whether it was read from the file or is being added (which also
+// resolves links: see homeConflict).
+func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account, *fieldError) {
 	key := func(k ...string) []string { return append([]string{"accounts", name}, k...) }
 	if err := projectfile.CheckAccountName(name); err != nil {
 		return nil, &fieldError{key(), err.Error()}
@@ -217,7 +218,7 @@ func (r *Registry) account(name string, raw accountTOML) (*Account, *fieldError)
 	if a.DataHome, err = r.dirs.Expand(home); err != nil {
 		return nil, &fieldError{key("data_home"), err.Error()}
 	}
-	if msg := r.dirs.homeConflict(a.DataHome); msg != "" {
+	if msg := r.dirs.homeConflict(a.DataHome, resolve); msg != "" {
 		return nil, &fieldError{key("data_home"), msg}
 	}
 	if raw.IdleTimeout != "" {
@@ -245,14 +246,14 @@ func (r *Registry) account(name string, raw accountTOML) (*Account, *fieldError)
 // checkAgainstOthers checks what an account may not share with another:
 // its port, and its data home, which may neither be another's nor contain
 // one nor lie inside one.
-func (r *Registry) checkAgainstOthers(name string, others []string) *fieldError {
+func (r *Registry) checkAgainstOthers(name string, others []string, resolve bool) *fieldError {
 	a := r.Accounts[name]
 	for _, other := range others {
 		o := r.Accounts[other]
 		if o.Port == a.Port {
 			return &fieldError{[]string{"accounts", name, "port"}, fmt.Sprintf("port %d is also account %s's", a.Port, other)}
 		}
-		switch rel := nesting(a.DataHome, o.DataHome); rel {
+		switch rel := nesting(a.DataHome, o.DataHome, resolve); rel {
 		case "":
 		case "is":
 			return &fieldError{[]string{"accounts", name, "data_home"}, fmt.Sprintf("data_home is also account %s's", other)}
@@ -422,13 +423,13 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		home = p
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
-	a, ferr := r.account(name, raw)
+	a, ferr := r.account(name, raw, true)
 	if ferr != nil {
 		return nil, ferr
 	}
 	others := r.Names()
 	r.Accounts[name] = a
-	if ferr := r.checkAgainstOthers(name, others); ferr != nil {
+	if ferr := r.checkAgainstOthers(name, others, true); ferr != nil {
 		delete(r.Accounts, name)
 		return nil, ferr
 	}
