@@ -90,7 +90,8 @@ func (a *app) accountAdd(args []string) error {
 	return nil
 }
 
-// addAccount adds an account to the registry and prepares it on disk.
+// addAccount makes an account on disk and then adds it to the registry:
+// when either fails, neither is left.
 func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account, error) {
 	_, dirs, err := a.environ()
 	if err != nil {
@@ -99,16 +100,10 @@ func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account,
 	var acc *account.Account
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
-		acc, err = r.Add(name, opt)
+		acc, err = r.Create(name, opt)
 		return err
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := account.Prepare(dirs, acc); err != nil {
-		return nil, err
-	}
-	if _, err := account.Password(dirs, acc.Name); err != nil {
 		return nil, err
 	}
 	return acc, nil
@@ -206,9 +201,11 @@ func (a *app) accountRemove(args []string) error {
 		}
 	}
 	var acc *account.Account
+	var rest *account.Registry
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
 		acc, err = r.Remove(pos[0])
+		rest = r
 		return err
 	})
 	if err != nil {
@@ -220,11 +217,12 @@ func (a *app) accountRemove(args []string) error {
 		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", strconv.Quote(acc.DataHome))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "removed account %s; deleting its data home %s\n", acc.Name, acc.DataHome)
-	if err := os.RemoveAll(acc.DataHome); err != nil {
-		return fmt.Errorf("deleting %s: %w", acc.DataHome, err)
+	fmt.Fprintf(a.stdout, "removed account %s\n", acc.Name)
+	deleted, err := account.Purge(rest, acc)
+	for _, d := range deleted {
+		fmt.Fprintf(a.stdout, "deleted %s\n", d)
 	}
-	return nil
+	return err
 }
 
 func (a *app) accountImport(args []string) error {
@@ -255,7 +253,7 @@ func (a *app) accountImport(args []string) error {
 				fmt.Fprintf(a.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
 				continue
 			}
-			acc, err := r.Add(f.Name, account.AddOptions{DataHome: f.DataHome})
+			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome})
 			if err != nil {
 				return fmt.Errorf("importing %s: %w", f.DataHome, err)
 			}
@@ -267,12 +265,6 @@ func (a *app) accountImport(args []string) error {
 		return err
 	}
 	for _, acc := range added {
-		if err := account.Prepare(dirs, acc); err != nil {
-			return err
-		}
-		if _, err := account.Password(dirs, acc.Name); err != nil {
-			return err
-		}
 		fmt.Fprintf(a.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
 	}
 	return nil

@@ -5,7 +5,6 @@ package doctor
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,25 +292,14 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 			Why:  "it holds the account's provider keys in plain text",
 			Fix:  "chmod 600 " + shellQuote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
 	}
-	if missing, wrong := badLinks(dirs.Data, a.DataHome); len(missing)+len(wrong) > 0 {
-		var what []string
-		if len(missing) > 0 {
-			what = append(what, "lacks links to "+strings.Join(missing, ", "))
-		}
-		for _, w := range wrong {
-			what = append(what, fmt.Sprintf("links %s to %s, not %s", w, w.target, filepath.Join(dirs.Data, w.name)))
-		}
+	if missing := missingLinks(dirs.Data, a.DataHome); len(missing) > 0 {
 		out = append(out, Finding{Check: check, Severity: Warn,
-			What: "data home " + strings.Join(what, "; "),
+			What: "data home lacks links to " + strings.Join(missing, ", "),
 			Why:  "inside the project, other tools that use XDG_DATA_HOME (direnv, mise, nvim) would not find their data",
-			Fix:  "oca doctor --fix", mend: func() error {
-				for _, w := range wrong {
-					if err := os.Remove(filepath.Join(a.DataHome, w.name)); err != nil {
-						return err
-					}
-				}
-				return account.SyncLinks(dirs.Data, a.DataHome)
-			}})
+			// SyncLinks adds what is missing and leaves every entry the
+			// data home has, a link the user made (nvim pointing
+			// elsewhere) included, as the hook does.
+			Fix: "oca doctor --fix", mend: func() error { return account.SyncLinks(dirs.Data, a.DataHome) }})
 	}
 	pw := account.PasswordFile(dirs, a.Name)
 	switch fi, err := os.Stat(pw); {
@@ -331,36 +319,26 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 	return out
 }
 
-type wrongLink struct{ name, target string }
-
-func (w wrongLink) String() string { return w.name }
-
-// badLinks lists the entries of the real data home that the account's data
-// home neither links nor holds, and its links that point elsewhere.
-func badLinks(real, shadow string) (missing []string, wrong []wrongLink) {
+// missingLinks lists the entries of the real data home that the account's
+// data home neither links nor holds. An entry it has under that name, a
+// link to elsewhere included, is the user's choice and not listed.
+func missingLinks(real, shadow string) []string {
 	entries, err := os.ReadDir(real)
 	if err != nil {
-		return nil, nil
+		return nil
 	}
+	var missing []string
 	for _, e := range entries {
 		name := e.Name()
 		target := filepath.Join(real, name)
 		if name == "opencode" || shadow == target || strings.HasPrefix(shadow, target+"/") {
 			continue
 		}
-		link := filepath.Join(shadow, name)
-		fi, err := os.Lstat(link)
-		if err != nil {
+		if _, err := os.Lstat(filepath.Join(shadow, name)); err != nil {
 			missing = append(missing, name)
-			continue
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			if cur, err := os.Readlink(link); err == nil && cur != target {
-				wrong = append(wrong, wrongLink{name, cur})
-			}
 		}
 	}
-	return missing, wrong
+	return missing
 }
 
 func shellQuote(s string) string {
