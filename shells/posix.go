@@ -41,23 +41,33 @@ func fill(script, self string, lang syntax.LangVariant) (string, error) {
 	return strings.ReplaceAll(script, "@OCA@", q), nil
 }
 
-// spellPOSIX renders e for bash or zsh, whose export, unset, quoting and
-// array assignment agree.
+// spellPOSIX renders e for bash or zsh, whose quoting and array assignment
+// agree. The code survives the user's aliases and functions named export,
+// unset, builtin or eval: a backslash skips an alias, and command skips a
+// function. bash's command runs builtins, and builtin makes sure no disk
+// command answers; zsh's command runs only disk commands unless the option
+// posix_builtins is on, so zsh's code sets it, for itself alone, in an
+// anonymous function (assignments in it are global, as outside).
 func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 	var b strings.Builder
+	run := `\command builtin `
+	if lang == syntax.LangZsh {
+		run = `\command `
+		b.WriteString("() {\n\\emulate -L zsh -o posix_builtins\n")
+	}
 	for _, v := range e.Vars {
 		if !validName(v.Name) {
 			return "", fmt.Errorf("bad variable name %q", v.Name)
 		}
 		if v.Unset {
-			fmt.Fprintf(&b, "unset %s\n", v.Name)
+			fmt.Fprintf(&b, "%sunset %s\n", run, v.Name)
 			continue
 		}
 		q, err := syntax.Quote(v.Value, lang)
 		if err != nil {
 			return "", fmt.Errorf("quoting %s: %w", v.Name, err)
 		}
-		fmt.Fprintf(&b, "export %s=%s\n", v.Name, q)
+		fmt.Fprintf(&b, "%sexport %s=%s\n", run, v.Name, q)
 	}
 	q, err := syntax.Quote(e.File, lang)
 	if err != nil {
@@ -80,6 +90,9 @@ func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 			b.WriteString(q)
 		}
 		b.WriteString(")\n")
+	}
+	if lang == syntax.LangZsh {
+		b.WriteString("}\n")
 	}
 	return b.String(), nil
 }
