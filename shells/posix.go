@@ -25,12 +25,25 @@ type bash struct{}
 func (bash) Name() string                     { return "bash" }
 func (bash) Hook(self string) (string, error) { return fill(bashHook, self, syntax.LangBash) }
 func (bash) Spell(e Export) (string, error)   { return spellPOSIX(e, syntax.LangBash) }
+func (bash) Quote(s string) string            { return quotePOSIX(s, syntax.LangBash) }
 
 type zsh struct{}
 
 func (zsh) Name() string                     { return "zsh" }
 func (zsh) Hook(self string) (string, error) { return fill(zshHook, self, syntax.LangZsh) }
 func (zsh) Spell(e Export) (string, error)   { return spellPOSIX(e, syntax.LangZsh) }
+func (zsh) Quote(s string) string            { return quotePOSIX(s, syntax.LangZsh) }
+
+// quotePOSIX quotes s as one word; syntax.Quote writes characters a terminal
+// acts on as $'\xHH' escapes. It refuses only a NUL, which no path or
+// argument holds: that is quoted with its NULs dropped.
+func quotePOSIX(s string, lang syntax.LangVariant) string {
+	q, err := syntax.Quote(s, lang)
+	if err != nil {
+		q, _ = syntax.Quote(strings.ReplaceAll(s, "\x00", ""), lang)
+	}
+	return q
+}
 
 // fill puts the quoted path of the oca binary into a script.
 func fill(script, self string, lang syntax.LangVariant) (string, error) {
