@@ -326,11 +326,11 @@ func TestStale(t *testing.T) {
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain /a b/'c' \\ é 日本": "plain /a b/'c' \\ é 日本",
-		"\x1b[31mred\x1b[0m":        `\x1b[31mred\x1b[0m`,
-		"a\nb\tc\rd\x7f":           `a\nb\tc\rd\x7f`,
-		"\xff\xfe":                  `\xff\xfe`,
-		"\u009b2J \u202e":           `\u009b2J \u202e`,
-		"\x1b]0;title\x07":          `\x1b]0;title\x07`,
+		"\x1b[31mred\x1b[0m":     `\x1b[31mred\x1b[0m`,
+		"a\nb\tc\rd\x7f":         `a\nb\tc\rd\x7f`,
+		"\xff\xfe":               `\xff\xfe`,
+		"\u009b2J \u202e":        `\u009b2J \u202e`,
+		"\x1b]0;title\x07":       `\x1b]0;title\x07`,
 	} {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
