@@ -133,7 +133,6 @@ func fromProcesses(file Status, holder int) Status {
 		Phase:           PhaseStarting,
 		SupervisorPID:   holder,
 		SupervisorStart: procStart(holder),
-		LastError:       fmt.Sprintf("status.json does not describe supervisor pid %d (it could not be written: a full disk?); phase read from its processes", holder),
 	}
 	for _, pid := range childrenOf(holder) {
 		ps, err := readProcStat(pid)
@@ -150,6 +149,11 @@ func fromProcesses(file Status, holder int) Status {
 			}
 		}
 		break
+	}
+	// A supervisor writes its status within milliseconds of taking the
+	// lock: a young one that has not yet is starting, and nothing is wrong.
+	if st.Phase == PhaseReady || procAge(holder) > 2*time.Second {
+		st.LastError = fmt.Sprintf("status.json does not describe supervisor pid %d (it could not be written: a full disk?); phase read from its processes", holder)
 	}
 	return st
 }
