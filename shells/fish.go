@@ -31,7 +31,7 @@ func (fish) Completion(self string) (string, error) {
 func (fish) Spell(e Export) (string, error) {
 	var b strings.Builder
 	for _, v := range e.Vars {
-		if !validName(v.Name) {
+		if !ValidName(v.Name) {
 			return "", fmt.Errorf("bad variable name %q", v.Name)
 		}
 		if v.Unset {

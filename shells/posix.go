@@ -45,6 +45,10 @@ func quotePOSIX(s string, lang syntax.LangVariant) string {
 	return q
 }
 
+// Quote quotes s as one word for bash and any POSIX shell: for the commands
+// oca suggests where it does not know the user's shell.
+func Quote(s string) string { return quotePOSIX(s, syntax.LangBash) }
+
 // fill puts the quoted path of the oca binary into a script.
 func fill(script, self string, lang syntax.LangVariant) (string, error) {
 	q, err := syntax.Quote(self, lang)
@@ -69,7 +73,7 @@ func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 		b.WriteString("() {\n\\emulate -L zsh -o posix_builtins\n")
 	}
 	for _, v := range e.Vars {
-		if !validName(v.Name) {
+		if !ValidName(v.Name) {
 			return "", fmt.Errorf("bad variable name %q", v.Name)
 		}
 		if v.Unset {

@@ -67,8 +67,8 @@ func Names() []string {
 	return n
 }
 
-// validName reports whether name can be a variable name in every shell.
-func validName(name string) bool {
+// ValidName reports whether name can be a variable name in every shell.
+func ValidName(name string) bool {
 	if name == "" {
 		return false
 	}

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/shells"
 )
 
 func (a *app) cmdAccount(args []string) error {
@@ -214,7 +214,7 @@ func (a *app) accountRemove(args []string) error {
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
 	if !*purge {
 		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s\n", acc.Name, acc.DataHome)
-		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", strconv.Quote(acc.DataHome))
+		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", shells.Quote(acc.DataHome))
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "removed account %s\n", acc.Name)

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/shells"
 )
 
 // EnsurePrivateDir creates dir (and its parents) with mode 0700 and refuses
@@ -35,7 +36,7 @@ func private(path string, fi os.FileInfo) error {
 		if fi.IsDir() {
 			mode = "700"
 		}
-		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod %s %s", path, fi.Mode().Perm(), mode, path)
+		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod %s %s", path, fi.Mode().Perm(), mode, shells.Quote(path))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/shells"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
 )
@@ -236,7 +237,7 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 		a.TrustedPaths = append(a.TrustedPaths, p)
 	}
 	for k := range raw.Env {
-		if !validEnvName(k) {
+		if !shells.ValidName(k) {
 			return nil, &fieldError{key("env"), fmt.Sprintf("%q is not a variable name", k)}
 		}
 	}
@@ -273,18 +274,6 @@ func parseIdle(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration like \"30m\" or \"1h\" (\"0\" = never)", s)
 	}
 	return d, nil
-}
-
-func validEnvName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i, c := range k {
-		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // Names lists the accounts in order.

@@ -14,7 +14,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/projectfile"
-	"mvdan.cc/sh/v3/syntax"
+	"github.com/oca-sh/oca/shells"
 )
 
 // Severity orders findings.
@@ -116,7 +116,7 @@ func checkDirs(dirs account.Dirs) []Finding {
 			out = append(out, Finding{Check: "permissions", Severity: Error,
 				What: fmt.Sprintf("%s has mode %04o", d, fi.Mode().Perm()),
 				Why:  "it holds trust records, account settings and server passwords: others must not read or change it",
-				Fix:  "chmod 700 " + shellQuote(d), mend: func() error { return os.Chmod(d, 0o700) }})
+				Fix:  "chmod 700 " + shells.Quote(d), mend: func() error { return os.Chmod(d, 0o700) }})
 		}
 	}
 	return out
@@ -131,7 +131,7 @@ func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
 			out = append(out, Finding{Check: "hook", Severity: Error,
 				What: fmt.Sprintf("%s does not load oca's hook", rc),
 				Why:  "without it, entering a project changes nothing",
-				Fix:  fmt.Sprintf("echo %s >> %s", shellQuote(line), shellQuote(rc))})
+				Fix:  fmt.Sprintf("echo %s >> %s", shells.Quote(line), shells.Quote(rc))})
 		}
 	}
 	// In a bound project a shell with the hook has oca's record.
@@ -140,7 +140,7 @@ func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
 			out = append(out, Finding{Check: "hook", Severity: Warn,
 				What: fmt.Sprintf("this shell has no account although %s names one", path),
 				Why:  "the hook is not active in this shell, or the file is not allowed",
-				Fix:  "oca allow " + shellQuote(filepath.Dir(path)) + "; exec $SHELL   # reload the shell once the rc line is in"})
+				Fix:  "oca allow " + shells.Quote(filepath.Dir(path)) + "; exec $SHELL   # reload the shell once the rc line is in"})
 		}
 	}
 	if len(out) == 0 {
@@ -156,9 +156,9 @@ func checkPath(in Input, orig hook.Env) []Finding {
 		return nil
 	}
 	dir := filepath.Dir(in.Self)
-	fix := fmt.Sprintf("export PATH=%s:$PATH   # and the same line in your shell's rc file (./install.sh --rc adds it)", shellQuote(dir))
+	fix := fmt.Sprintf("export PATH=%s:$PATH   # and the same line in your shell's rc file (./install.sh --rc adds it)", shells.Quote(dir))
 	if in.Shell == "fish" {
-		fix = fmt.Sprintf("fish_add_path %s", shellQuote(dir))
+		fix = fmt.Sprintf("fish_add_path %s", shells.Quote(dir))
 	}
 	found := lookPath("oca", orig["PATH"])
 	switch {
@@ -283,14 +283,14 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("data home %s has mode %04o", a.DataHome, fi.Mode().Perm()),
 			Why:  "it holds the account's credentials and sessions",
-			Fix:  "chmod 700 " + shellQuote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
+			Fix:  "chmod 700 " + shells.Quote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
 	}
 	auth := filepath.Join(a.DataHome, "opencode", "auth.json")
 	if fi, err := os.Stat(auth); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("%s has mode %04o", auth, fi.Mode().Perm()),
 			Why:  "it holds the account's provider keys in plain text",
-			Fix:  "chmod 600 " + shellQuote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
+			Fix:  "chmod 600 " + shells.Quote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
 	}
 	if missing := missingLinks(dirs.Data, a.DataHome); len(missing) > 0 {
 		out = append(out, Finding{Check: check, Severity: Warn,
@@ -311,7 +311,7 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("%s has mode %04o", pw, fi.Mode().Perm()),
 			Why:  "it is the password of the account's server",
-			Fix:  "chmod 600 " + shellQuote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
+			Fix:  "chmod 600 " + shells.Quote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
 	}
 	if len(out) == 0 {
 		out = append(out, Finding{Check: check, Severity: OK, What: fmt.Sprintf("port %d, data home %s", a.Port, dirs.Abbrev(a.DataHome))})
@@ -339,12 +339,4 @@ func missingLinks(real, shadow string) []string {
 		}
 	}
 	return missing
-}
-
-func shellQuote(s string) string {
-	q, err := syntax.Quote(s, syntax.LangPOSIX)
-	if err != nil {
-		return fmt.Sprintf("%q", s)
-	}
-	return q
 }
