@@ -107,6 +107,7 @@ func TestEditKeepsTheUsersFile(t *testing.T) {
 			"port = 10001                                    # unique, 1024-65535",
 			`data_home = "~/.local/share/oca/accounts/work"  # the account's XDG_DATA_HOME`,
 			`idle_timeout = "1h"                             # stop its server when unused this long; "0" = never`,
+			"attach = true                                   # `opencode` in its projects runs on its server (false: the plain OpenCode)",
 			`trusted_paths = ["~/src/work", "~/src/more"]                  # project files below these apply without ` + "`oca allow`",
 			"systemd = true                                 # true: its server runs as the user unit oca@work",
 			"",
