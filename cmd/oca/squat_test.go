@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,13 @@ func newOcaEnv(t *testing.T) *ocaEnv {
 	home := t.TempDir()
 	e := &ocaEnv{t: t, bin: shelltest.Oca(t), home: home}
 	e.env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "USER=tester", "OCA_QUIET=1"}
+	t.Cleanup(func() {
+		// A supervisor a failed test left behind stops its OpenCode.
+		for _, pid := range e.supervisors("") {
+			syscall.Kill(pid, syscall.SIGTERM)
+		}
+		waitFor(t, 15*time.Second, "the test's supervisors stopped", func() bool { return len(e.supervisors("")) == 0 })
+	})
 	return e
 }
 
@@ -78,7 +86,8 @@ func (e *ocaEnv) addAccount(name string) int {
 	return acc.Port
 }
 
-// supervisors lists the live `oca serve NAME` processes of this oca binary.
+// supervisors lists the live `oca serve NAME` processes of this oca binary
+// in this home (of any account with name "").
 func (e *ocaEnv) supervisors(name string) []int {
 	var pids []int
 	ents, _ := os.ReadDir("/proc")
@@ -88,7 +97,10 @@ func (e *ocaEnv) supervisors(name string) []int {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err == nil && bytes.Equal(b, []byte(e.bin+"\x00serve\x00"+name+"\x00")) {
+		if err == nil && (bytes.Equal(b, []byte(e.bin+"\x00serve\x00"+name+"\x00")) || name == "" && bytes.HasPrefix(b, []byte(e.bin+"\x00serve\x00"))) {
+			if env, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "environ")); err != nil || !bytes.Contains(env, []byte("HOME="+e.home+"\x00")) {
+				continue
+			}
 			if st, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat")); err == nil && !bytes.Contains(st[bytes.LastIndexByte(st, ')'):], []byte(") Z")) {
 				pids = append(pids, pid)
 			}
@@ -222,28 +234,48 @@ func TestSquatterOnAccountPort(t *testing.T) {
 	}
 }
 
-// TestRemoveRacesStart: `oca account remove` racing `oca server start` of
-// the same account, again and again, leaves no supervisor and no OpenCode
-// behind: remove holds the supervisor's lock while it removes, and a
-// supervisor that gets the lock after finds the account gone.
+// TestRemoveRacesStart: `oca account remove` racing the start of the same
+// account's supervisor (`oca server start`, which detaches `oca serve`, and
+// `oca serve` itself), again and again at varied delays, leaves no
+// supervisor and no OpenCode behind: remove holds the supervisor's lock
+// while it removes, and a supervisor that gets the lock after finds the
+// account gone.
 func TestRemoveRacesStart(t *testing.T) {
 	e := newOcaEnv(t)
 	var ports []int
-	for round := 0; round < 12; round++ {
+	for round := 0; round < 40; round++ {
 		port := e.addAccount("race")
 		ports = append(ports, port)
 		var wg sync.WaitGroup
-		wg.Go(func() { e.run("", "server", "start", "race") })
+		var serve *exec.Cmd
+		if round%2 == 0 {
+			wg.Go(func() { e.run("", "server", "start", "race") })
+		} else {
+			serve = exec.Command(e.bin, "serve", "race")
+			serve.Env, serve.Dir = e.env, e.home
+			if err := serve.Start(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() { serve.Wait() })
+		}
 		wg.Go(func() {
-			time.Sleep(time.Duration(round%4) * 15 * time.Millisecond)
+			time.Sleep(time.Duration(round%20) * time.Millisecond)
 			if stdout, errOut, err := e.run("", "account", "remove", "race"); err != nil {
 				t.Errorf("round %d: remove: %v\n%s%s", round, err, stdout, errOut)
 			}
 		})
-		wg.Wait()
-		// A supervisor started by `server start` may still be on its way:
-		// give it time to find the account gone.
-		time.Sleep(300 * time.Millisecond)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Errorf("round %d: a supervisor runs on after its account was removed (%v)", round, e.supervisors("race"))
+			for _, pid := range e.supervisors("race") {
+				syscall.Kill(pid, syscall.SIGTERM)
+			}
+			<-done
+			return
+		}
 		waitFor(t, 15*time.Second, "no supervisor of race left", func() bool { return len(e.supervisors("race")) == 0 })
 	}
 	for _, port := range ports {
