@@ -199,13 +199,11 @@ func TestStopIgnoresSquatter(t *testing.T) {
 	t.Parallel()
 	u := shelltest.NewOtherUser(t)
 	a := newAccount(t, "stop-squat")
-	if err := writeStatus(a.cfg.StateDir+"", Status{Account: a.cfg.Account, Phase: PhaseStopped, Port: a.cfg.Port}); err != nil {
-		if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := writeStatus(a.cfg.StateDir, Status{Account: a.cfg.Account, Phase: PhaseStopped, Port: a.cfg.Port}); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeStatus(a.cfg.StateDir, Status{Account: a.cfg.Account, Phase: PhaseStopped, Port: a.cfg.Port}); err != nil {
+		t.Fatal(err)
 	}
 	sq := startSquatter(t, u, a.cfg.Port)
 	begin := time.Now()
