@@ -202,6 +202,8 @@ func TestSquatterOnAccountPort(t *testing.T) {
 		}
 		if d := time.Since(begin); d > 10*time.Second {
 			t.Errorf("oca %s took %s to fail", strings.Join(args, " "), d)
+		} else {
+			t.Logf("oca %s failed after %s", strings.Join(args, " "), d.Round(time.Millisecond))
 		}
 		names("oca "+strings.Join(args, " "), errOut)
 		if strings.Contains(stdout, "is ready") || strings.Contains(stdout, "fake opencode attach") {
@@ -220,6 +222,8 @@ func TestSquatterOnAccountPort(t *testing.T) {
 	}
 	if d := time.Since(begin); d > 10*time.Second {
 		t.Errorf("account remove took %s", d)
+	} else {
+		t.Logf("account remove took %s", d.Round(time.Millisecond))
 	}
 	waitFor(t, 10*time.Second, "no supervisor left", func() bool { return len(e.supervisors("work")) == 0 })
 
