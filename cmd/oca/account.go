@@ -194,11 +194,14 @@ func (a *app) accountRemove(args []string) error {
 		return err
 	}
 	// Its server first: once the account and its runtime directory (lock,
-	// status) are gone, nothing could stop it.
+	// status) are gone, nothing could stop it. The supervisor's lock is
+	// held until the account is gone, so that none starts meanwhile.
 	if reg, err := account.Load(dirs); err == nil && reg.Accounts[pos[0]] != nil {
-		if err := server.Stop(dirs.RuntimeDir(pos[0]), 30*time.Second); err != nil {
+		unlock, err := server.StopAndLock(dirs.RuntimeDir(pos[0]), 30*time.Second)
+		if err != nil {
 			return fmt.Errorf("not removing account %s: %w", pos[0], err)
 		}
+		defer unlock()
 	}
 	var acc *account.Account
 	var rest *account.Registry

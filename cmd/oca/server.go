@@ -83,6 +83,9 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		return err
 	}
 	// A new supervisor: say now, not only in its log, what will stop it.
+	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(acc.Port), &pie) {
+		return fmt.Errorf("account %s has no server: %w (not the account's; its password is not sent there)", acc.Name, pie)
+	}
 	reg, err := a.registry()
 	if err != nil {
 		return err
@@ -122,6 +125,16 @@ func (a *app) cmdServe(args []string) error {
 	}
 	cfg, err := a.serverConfig(reg, acc)
 	if err != nil {
+		return err
+	}
+	// `oca account remove` holds the lock while it removes: once Serve
+	// has it, the account must still be there.
+	cfg.Registered = func() error {
+		reg, err := a.registry()
+		if err != nil {
+			return err
+		}
+		_, err = reg.Get(acc.Name)
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -223,6 +236,9 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 		case err := <-done:
 			if tty {
 				fmt.Fprint(a.stderr, "\r\x1b[K")
+			}
+			if pie := (*server.PortInUseError)(nil); errors.As(err, &pie) {
+				return fmt.Errorf("the server of %s is not ready: %w (not the account's; its password is not sent there)", acc.Name, pie)
 			}
 			if err != nil {
 				st, _ := server.ReadStatus(cfg.StateDir)

@@ -214,6 +214,10 @@ func (a *app) attach(reg *account.Registry, acc *account.Account, real string, a
 	if err := a.ready(reg, acc, timeout); err != nil {
 		return err
 	}
+	// OpenCode sends the password itself: to the user's own listener only.
+	if err := server.VerifyListener(acc.Port); err != nil {
+		return fmt.Errorf("not attaching to the server of %s: %w", acc.Name, err)
+	}
 	delete(env, "OPENCODE_SERVER_USERNAME")
 	return a.execReal(real, args, env)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,7 @@ type accountStatus struct {
 	LastError  string   `json:"last_error,omitempty"`
 	Providers  []string `json:"providers"`
 	Stale      bool     `json:"stale,omitempty"`
+	PortHolder string   `json:"port_holder,omitempty"` // another user's process on the port
 }
 
 func (a *app) cmdStatus(args []string) error {
@@ -115,6 +117,9 @@ func (a *app) cmdStatus(args []string) error {
 		if r.LastError != "" {
 			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
+		if r.PortHolder != "" {
+			fmt.Fprintf(a.stdout, "%s: %s, not the account's server\n", r.Account, r.PortHolder)
+		}
 	}
 	return nil
 }
@@ -135,6 +140,9 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		return r
 	}
 	r.Phase, r.Restarts, r.LastError, r.Stale = st.Phase, st.Restarts, st.LastError, st.Stale
+	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(acc.Port), &pie) {
+		r.PortHolder = pie.Error()
+	}
 	if st.Stale || st.Phase == server.PhaseStopped {
 		return r
 	}

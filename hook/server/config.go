@@ -18,6 +18,10 @@ type Config struct {
 	Opencode    string        // path to the opencode binary
 	StateDir    string        // per-account runtime dir owned by oca (0700): lock, status.json, serve.log, leases/, tmp/
 	Env         []string      // OpenCode's environment (see BuildEnv); nil: BuildEnv(os.Environ(), cfg, nil)
+	// Registered, when set, is asked once Serve holds the lock: an error
+	// (the account was removed meanwhile) ends Serve at once, before
+	// anything starts. `oca account remove` holds the lock while it removes.
+	Registered func() error
 
 	// Tuning. Zero means the default shown.
 	ReadyTimeout time.Duration // 60s: an OpenCode not healthy by then is killed and counted as a crash

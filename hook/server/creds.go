@@ -78,10 +78,10 @@ func (c *credsWatch) readyNow() bool {
 	return true
 }
 
-// reload tells the server on port to read its credentials again. It never
-// logs the content.
-func reload(port int, password string, logf func(string, ...any)) {
-	if err := dispose(context.Background(), port, password); err != nil {
+// reload tells the server on port to read its credentials again, over a
+// connection that passed check. It never logs the content.
+func reload(port int, password string, check listenerCheck, logf func(string, ...any)) {
+	if err := dispose(context.Background(), port, password, check); err != nil {
 		logf("credentials changed, but reloading them failed: %v", err)
 		return
 	}
