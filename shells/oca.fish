@@ -75,7 +75,7 @@ if status is-interactive
         set -q __oca_undo[1]; and set -e -g __OCA_STATE
         # PATH: only oca's shim entry comes off; what the user added stays.
         if test -n "$__oca_shim"
-            while set -l i (contains -i -- $__oca_shim $PATH)
+            while set -l i (builtin contains -i -- $__oca_shim $PATH)
                 set -e PATH[$i]
             end
         end

@@ -182,6 +182,9 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 			if err == nil {
 				return nil
 			}
+			if pie := (*server.PortInUseError)(nil); errors.As(err, &pie) {
+				return fmt.Errorf("the server of %s cannot run: %w (not the account's; its password is not sent there)", acc.Name, pie)
+			}
 			st, _ := server.ReadStatus(cfg.StateDir)
 			if st.LastError != "" {
 				return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
