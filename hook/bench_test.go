@@ -50,7 +50,7 @@ func BenchmarkExportInProcess(b *testing.B) {
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	if err := (projectfile.Trust{Dir: dirs.TrustDir()}).Allow(path, content); err != nil {
+	if err := (projectfile.Trust{Dir: dirs.TrustDir()}).Allow(path, path, content); err != nil {
 		b.Fatal(err)
 	}
 
