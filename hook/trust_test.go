@@ -1,6 +1,8 @@
 package hook
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
@@ -142,5 +144,26 @@ func TestRecalledFileKeepsAutostart(t *testing.T) {
 	}
 	if len(got) != 2 || !got[0] || !got[1] {
 		t.Fatalf("autostart seen by OnEnter: %v, want [true true]", got)
+	}
+}
+
+// TestLegacyAllowSaysWhyItAsks: a link to a file that an earlier oca
+// allowed (by its real path alone) asks again, and says why; the file found
+// where it is stays allowed.
+func TestLegacyAllowSaysWhyItAsks(t *testing.T) {
+	w := newWorld(t)
+	p := w.write("proj/"+projectfile.Name, "account = \"work\"\n")
+	sum := sha256.Sum256([]byte(p + "\n" + "account = \"work\"\n"))
+	w.write(filepath.Join(".local/state/oca/trust/allow", hex.EncodeToString(sum[:])), p+"\n")
+	link := filepath.Join(w.mkdir("clone"), projectfile.Name)
+	if err := os.Symlink(p, link); err != nil {
+		t.Fatal(err)
+	}
+	_, out := w.cd(w.base, filepath.Dir(link))
+	wantMessage(t, out, link+" leads to "+p+", which an earlier oca allowed wherever it was found; links are now allowed on their own: if you trust this one, run: oca allow "+filepath.Dir(link))
+	env, out := w.cd(w.base, filepath.Dir(p))
+	w.wantBound(env, "work")
+	if len(out.Messages) != 0 {
+		t.Fatalf("messages: %q", out.Messages)
 	}
 }
