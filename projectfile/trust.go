@@ -274,11 +274,10 @@ func (t Trust) recall(found string, trustedPaths func(string) ([]string, error))
 		return nil
 	}
 	return &Judgement{
-		File:    &File{Path: found, Account: m.Account, Autostart: m.Autostart},
-		Real:    real,
-		Verdict: v,
-		Allow:   allow,
-		// Recalled: no byte of the file was read.
+		File:     &File{Path: found, Account: m.Account, Autostart: m.Autostart},
+		Real:     real,
+		Verdict:  v,
+		Allow:    allow,
 		Recalled: true,
 	}
 }
