@@ -681,7 +681,8 @@ func TestJudgeRereadsRecentFiles(t *testing.T) {
 }
 
 // TestJudgeIgnoresBadRecords: a record of the last check that is not what
-// oca writes is not used.
+// oca writes is not used: the file is read and judged, and the record
+// written anew.
 func TestJudgeIgnoresBadRecords(t *testing.T) {
 	fx := newTrustFixture(t)
 	fx.trust.Now = later
@@ -694,21 +695,39 @@ func TestJudgeIgnoresBadRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m, ok := decodeMemo(good)
+	if !ok || m.Real != real || m.Account != "work" || !m.Autostart || filepath.Join(fx.trust.Dir, "allow", m.Allow) != fx.trust.AllowRecord(real, real, c) {
+		t.Fatalf("record %q: %+v, %v", good, m, ok)
+	}
+	field := func(i int, v string) string {
+		f := strings.Split(string(good), "\x00")
+		f[i] = v
+		return strings.Join(f, "\x00")
+	}
 	for _, bad := range []string{
-		"", "garbage", "{}",
-		strings.Replace(string(good), `"v":1`, `"v":2`, 1),
-		strings.Replace(string(good), `"account":"work"`, `"account":"../x"`, 1),
-		strings.Replace(string(good), `"allow":"`, `"allow":"../`, 1),
-		strings.Replace(string(good), `"real":"`, `"real":"/elsewhere`, 1),
+		"", "garbage", "\x00\x00\x00\x00\x00\x00",
+		strings.TrimSuffix(string(good), "\x00"),
+		string(good) + "extra\x00",
+		field(0, "oca-seen-2"),
+		field(1, ""),
+		field(2, "relative/path"),
+		field(2, "/elsewhere"+real),
+		field(3, "../x"),
+		field(4, "maybe"),
+		field(5, "../"+m.Allow[3:]),
+		field(5, m.Allow[:63]),
+		string(good) + strings.Repeat("x", maxMemo),
 	} {
 		write(t, fx.trust.memoPath(real), bad)
-		if err := os.Chmod(fx.trust.memoPath(real), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		if j := fx.judge(t, real); j.Verdict != Allowed || j.Recalled {
 			t.Fatalf("record %q: %+v", bad, j)
 		}
-		write(t, fx.trust.memoPath(real), bad)
+		if again, err := os.ReadFile(fx.trust.memoPath(real)); err != nil || string(again) != string(good) {
+			t.Fatalf("record %q not written anew: %q, %v", bad, again, err)
+		}
+	}
+	if j := fx.judge(t, real); !j.Recalled {
+		t.Fatalf("good record: %+v", j)
 	}
 }
 
