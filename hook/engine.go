@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -138,7 +137,7 @@ func Export(in Input) (*Output, error) {
 	}
 	out.Watch = append(out.Watch, aw)
 
-	b, keep := bind(dirs, path, st, out)
+	b, keep := bind(dirs, path, out)
 	if keep {
 		// Something is broken: the message says what; the environment stays
 		// exactly as it is until the file is mended.
@@ -217,8 +216,6 @@ type binding struct {
 	account *account.Account
 	file    *projectfile.File
 	path    string
-	sig     string
-	allow   string // the allow record that trusts it, "" when trusted by path
 	pw      string
 	pid     int
 	shim    string // the shim directory to put first on PATH, "" for none
@@ -239,81 +236,54 @@ func (b *binding) values() []Change {
 }
 
 // bind decides whether the project file at path applies. keep is true when
-// something is broken and the shell must stay as it is.
-func bind(dirs account.Dirs, path string, st *State, out *Output) (b *binding, keep bool) {
+// something is broken and the shell must stay as it is. The decision is
+// projectfile's Trust.Judge, fast path and all: nothing in the shell's
+// __OCA_STATE counts for it.
+func bind(dirs account.Dirs, path string, out *Output) (b *binding, keep bool) {
 	reg, err := account.Load(dirs)
 	if err != nil {
 		out.say("%v", err)
 		return nil, true
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
-	sig := signature(fi)
-	real, err := projectfile.RealPath(path)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
 	trust := projectfile.Trust{Dir: dirs.TrustDir()}
-	deny := trust.DenyRecord(real)
-	out.Watch = append(out.Watch, presence(deny))
-
-	// Already checked, and the file has not changed since: no read, no hash.
-	if st != nil && st.File == path && st.Sig == sig {
-		a, err := reg.Get(st.Account)
-		if err == nil && !exists(deny) {
-			if st.Allow != "" && filepath.Dir(st.Allow) == filepath.Dir(trust.AllowRecord(real, nil)) && exists(st.Allow) {
-				out.Watch = append(out.Watch, presence(st.Allow))
-				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig, allow: st.Allow}, false
-			}
-			if st.Allow == "" && underTrusted(real, a) {
-				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig}, false
-			}
+	out.Watch = append(out.Watch, presence(trust.DenyRecord(path)))
+	j, err := trust.Judge(path, func(name string) ([]string, error) {
+		a, err := reg.Get(name)
+		if err != nil {
+			return nil, err
 		}
-	}
-
-	data, err := projectfile.Read(path)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
-	f, err := projectfile.Parse(path, data)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
-	a, err := reg.Get(f.Account)
+		return a.TrustedPaths, nil
+	})
 	if err != nil {
 		var nf *account.NotFoundError
 		if errors.As(err, &nf) {
-			out.say("%s names account %q, which you do not have; create it with: oca account add %s", path, f.Account, f.Account)
+			out.say("%s names account %q, which you do not have; create it with: oca account add %s", path, nf.Name, nf.Name)
 			return nil, false
 		}
 		out.say("%v", err)
 		return nil, true
 	}
-	allow := trust.AllowRecord(real, data)
-	switch trust.Check(real, data, a.TrustedPaths) {
+	a, err := reg.Get(j.File.Account)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	switch j.Verdict {
 	case projectfile.Denied:
 		out.say("%s is denied; to use account %s here, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
 		return nil, false
 	case projectfile.Untrusted:
-		out.Watch = append(out.Watch, presence(allow))
+		out.Watch = append(out.Watch, presence(j.Allow))
+		if j.LinkAllowedBefore {
+			out.say("%s leads to %s, which an earlier oca allowed wherever it was found; links are now allowed on their own: if you trust this one, run: oca allow %s", path, j.Real, out.quoted(filepath.Dir(path)))
+			return nil, false
+		}
 		out.say("%s wants account %s; if you trust it, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
 		return nil, false
 	case projectfile.Allowed:
-		out.Watch = append(out.Watch, presence(allow))
-	case projectfile.Trusted:
-		allow = ""
+		out.Watch = append(out.Watch, presence(j.Allow))
 	}
-	return &binding{account: a, file: f, path: path, sig: sig, allow: allow}, false
-}
-
-func underTrusted(real string, a *account.Account) bool {
-	return projectfile.TrustedBy(real, a.TrustedPaths)
+	return &binding{account: a, file: j.File, path: path}, false
 }
 
 // apply computes the changes that take the shell from its state st to the
@@ -323,7 +293,7 @@ func apply(env Env, st *State, b *binding, out *Output) {
 	var next *State
 	if b != nil {
 		out.Account = b.account.Name
-		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, Sig: b.sig, Allow: b.allow, PID: b.pid,
+		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, PID: b.pid,
 			Prev: map[string]*string{}, Applied: map[string]string{}}
 		for _, c := range b.values() {
 			want[c.Name] = c.Value

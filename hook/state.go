@@ -42,8 +42,6 @@ type State struct {
 	V       int                `json:"v"`
 	Account string             `json:"account"`
 	File    string             `json:"file"`          // the project file that chose the account
-	Sig     string             `json:"sig,omitempty"` // stat signature of File when it was last verified
-	Allow   string             `json:"allow,omitempty"`
 	PID     int                `json:"pid,omitempty"` // the shell the record was made for
 	Prev    map[string]*string `json:"prev"`          // the value before oca, nil where unset
 	Applied map[string]string  `json:"applied"`
