@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/projectfile"
@@ -44,7 +45,10 @@ type Output struct {
 	Messages []string `json:"-"`       // one line each, for stderr
 	Account  string   `json:"account"` // the account bound now, "" for none
 	Entered  string   `json:"-"`       // the account just entered, if any
-	Left     string   `json:"-"`       // the account just left, if any
+	// Logins are lines about the entered account's logins (an expired OAuth
+	// login), said after the line that names the account.
+	Logins []string `json:"-"`
+	Left   string   `json:"-"` // the account just left, if any
 }
 
 func (o *Output) say(format string, args ...any) {
@@ -58,6 +62,9 @@ type Input struct {
 
 	// PID is the shell's process id (0: not a shell, as for `oca exec`).
 	PID int
+
+	// Now is the time logins are judged at (nil: the clock).
+	Now func() time.Time
 
 	// OnEnter, when set, runs when the shell PID enters account a, or is a
 	// new shell (a subshell, a tmux pane) that inherited it; OnLeave when
@@ -78,6 +85,10 @@ func Export(in Input) (*Output, error) {
 		} else {
 			st = s
 		}
+	}
+	now := in.Now
+	if now == nil {
+		now = time.Now
 	}
 	orig := Original(in.Env, st)
 	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
@@ -137,6 +148,11 @@ func Export(in Input) (*Output, error) {
 	leave(in, dirs, out)
 	if entering {
 		out.Entered = b.account.Name
+		// Entering is the one time the hook reads auth.json: a prompt that
+		// changes nothing never gets here.
+		for _, l := range account.ExpiredLogins(b.account, now()) {
+			out.Logins = append(out.Logins, "oca: "+l)
+		}
 	}
 	if (entering || st.PID != in.PID || st.File != b.path) && in.OnEnter != nil {
 		if err := in.OnEnter(dirs, b.account, b.file, in.PID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -66,6 +67,7 @@ func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	for k := range acc.Env {
 		j.EnvNames = append(j.EnvNames, k)
 	}
+	sort.Strings(j.EnvNames) // a map: its order differs from run to run
 	return j
 }
 

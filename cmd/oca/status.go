@@ -2,12 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,8 +26,10 @@ type accountStatus struct {
 	UptimeSec  int64    `json:"uptime_seconds,omitempty"`
 	Restarts   int      `json:"restarts"`
 	LastError  string   `json:"last_error,omitempty"`
-	Providers  []string `json:"providers"`
+	Providers  []any    `json:"providers"` // account.Login.JSON, in name order
 	Stale      bool     `json:"stale,omitempty"`
+	AuthError  string   `json:"auth_error,omitempty"` // why auth.json could not be read
+	logins     []string // the providers as the table shows them
 }
 
 func (a *app) cmdStatus(args []string) error {
@@ -78,7 +76,7 @@ func (a *app) cmdStatus(args []string) error {
 		if r.PID > 0 {
 			pid = fmt.Sprint(r.PID)
 		}
-		providers := strings.Join(r.Providers, ",")
+		providers := strings.Join(r.logins, ", ")
 		if providers == "" {
 			providers = "-"
 		}
@@ -113,6 +111,9 @@ func (a *app) cmdStatus(args []string) error {
 		if r.LastError != "" {
 			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, r.LastError)
 		}
+		if r.AuthError != "" {
+			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, r.AuthError)
+		}
 	}
 	return nil
 }
@@ -125,7 +126,16 @@ func orDash(s string) string {
 }
 
 func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
-	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: providers(acc.DataHome)}
+	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: []any{}}
+	now := time.Now()
+	logins, err := account.ReadLogins(acc.DataHome)
+	if err != nil {
+		r.AuthError = err.Error()
+	}
+	for _, l := range logins {
+		r.Providers = append(r.Providers, l.JSON(now))
+		r.logins = append(r.logins, l.Short(now))
+	}
 	st, err := server.ReadStatus(dirs.RuntimeDir(acc.Name))
 	if err != nil {
 		r.Phase = "unknown"
@@ -145,23 +155,4 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		r.Uptime, r.UptimeSec = up.String(), int64(up.Seconds())
 	}
 	return r
-}
-
-// providers lists the provider names in the account's auth.json: its keys,
-// never its values.
-func providers(dataHome string) []string {
-	data, err := os.ReadFile(filepath.Join(dataHome, "opencode", "auth.json"))
-	if err != nil {
-		return []string{}
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return []string{}
-	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

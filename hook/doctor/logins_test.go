@@ -1,0 +1,69 @@
+package doctor
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/hook/account"
+)
+
+func writeLogins(t *testing.T, dirs account.Dirs, content string) {
+	t.Helper()
+	dir := filepath.Join(dirs.DefaultDataHome("work"), "opencode")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "auth.json"), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExpiredLogin: an expired OAuth login is an error whose fix is `oca
+// login ACCOUNT`; one that expires within a day a warning; a key is fine.
+func TestExpiredLogin(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	ms := func(d time.Duration) int64 { return time.Now().Add(d).UnixMilli() }
+	writeLogins(t, dirs, fmt.Sprintf(`{"anthropic":{"type":"oauth","refresh":"RSECRET","access":"ASECRET","expires":%d},`+
+		`"copilot":{"type":"oauth","refresh":"r","access":"a","expires":%d},"openai":{"type":"api","key":"sk-KSECRET"}}`,
+		ms(-2*time.Hour-time.Minute), ms(5*time.Hour+time.Minute)))
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	f := finding(fs, "logins work", "anthropic login expired 2h ago")
+	if f == nil || f.Severity != Error || f.Fix != "oca login work" {
+		t.Fatalf("expired login: %+v", fs)
+	}
+	if f := finding(fs, "logins work", "copilot login expires in 5h"); f == nil || f.Severity != Warn || f.Fix != "oca login work" {
+		t.Errorf("login expiring within a day: %+v", fs)
+	}
+	if f := finding(fs, "logins work", "openai"); f != nil {
+		t.Errorf("a key is no finding: %+v", f)
+	}
+	for _, f := range fs {
+		if strings.Contains(fmt.Sprint(f), "SECRET") {
+			t.Errorf("a secret in %+v", f)
+		}
+	}
+
+	writeLogins(t, dirs, fmt.Sprintf(`{"anthropic":{"type":"oauth","refresh":"r","access":"a","expires":%d}}`, ms(96*time.Hour+time.Minute)))
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "logins work", "anthropic (oauth, expires in 4d)"); f == nil || f.Severity != OK {
+		t.Errorf("a login good for days: %+v", fs)
+	}
+}
+
+// TestUnreadableLogins: an auth.json that is a directory is an error that
+// names it.
+func TestUnreadableLogins(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	auth := filepath.Join(dirs.DefaultDataHome("work"), "opencode", "auth.json")
+	if err := os.MkdirAll(auth, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "logins work", auth+" is a directory"); f == nil || f.Severity != Error {
+		t.Errorf("auth.json a directory: %+v", fs)
+	}
+}
