@@ -119,6 +119,14 @@ func Export(in Input) (*Output, error) {
 	out.Watch = append(out.Watch, aw)
 
 	b, keep := bind(dirs, path, st, out)
+	if b != nil && !keep {
+		// A config dir that is a link, a file or unreadable: nothing of
+		// the account applies until it is mended.
+		if err := account.CheckConfigDir(b.account); err != nil {
+			out.say("%v", err)
+			keep = true
+		}
+	}
 	if keep {
 		// Something is broken: the message says what; the environment stays
 		// exactly as it is until the file is mended.
@@ -209,6 +217,9 @@ func (b *binding) values() []Change {
 	}
 	if b.pw != "" {
 		vals = append(vals, Change{Name: "OPENCODE_SERVER_PASSWORD", Value: b.pw})
+	}
+	if a.ConfigDir != "" {
+		vals = append(vals, Change{Name: "OPENCODE_CONFIG_DIR", Value: a.ConfigDir})
 	}
 	return vals
 }

@@ -19,7 +19,7 @@ const StateVar = "__OCA_STATE"
 // Managed are the variables oca sets inside a bound project, in the order it
 // sets them.
 func Managed() []string {
-	return []string{"XDG_DATA_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD"}
+	return []string{"XDG_DATA_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD", "OPENCODE_CONFIG_DIR"}
 }
 
 const (

@@ -99,3 +99,28 @@ func TestReadmeExpiredLogin(t *testing.T) {
 		t.Errorf("the README's expired-login session ran %d commands, want 3", ran)
 	}
 }
+
+// TestConfigDirRestoredOnLeaving: inside a project OPENCODE_CONFIG_DIR is
+// the account's config dir; leaving (the shell by itself) puts back the
+// user's own value byte for byte, in bash, zsh and fish.
+func TestConfigDirRestoredOnLeaving(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+nasty)
+		s := w.start(shell, "plain", shelltest.Options{Env: env})
+		base := s.Env()
+		if base["OPENCODE_CONFIG_DIR"] != nasty {
+			t.Fatalf("the shell did not start with the user's value: %q", base["OPENCODE_CONFIG_DIR"])
+		}
+		s.Run("cd ../work")
+		vars := w.vars("work")
+		if vars["OPENCODE_CONFIG_DIR"] != w.path(".config/oca/accounts/work") {
+			t.Fatalf("work's config dir: %q", vars["OPENCODE_CONFIG_DIR"])
+		}
+		expectEnv(t, "inside", s.Env(), base, vars)
+		s.Run("cd ../play")
+		expectEnv(t, "switched", s.Env(), base, w.vars("play"))
+		s.Run("cd ../plain")
+		expectEnv(t, "left", s.Env(), base, nil)
+	})
+}

@@ -34,6 +34,7 @@ type Account struct {
 	Name         string
 	Port         int
 	DataHome     string            // absolute
+	ConfigDir    string            // absolute: the account's OpenCode config layer (OPENCODE_CONFIG_DIR)
 	IdleTimeout  time.Duration     // 0: never stop for idleness
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
@@ -61,6 +62,7 @@ type fileTOML struct {
 type accountTOML struct {
 	Port         int               `toml:"port"`
 	DataHome     string            `toml:"data_home"`
+	ConfigDir    string            `toml:"config_dir,omitempty"`
 	IdleTimeout  string            `toml:"idle_timeout,omitempty"`
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
@@ -166,6 +168,7 @@ func (r *Registry) parse(data []byte) error {
 	sort.Strings(names)
 	ports := map[int]string{}
 	homes := map[string]string{}
+	configs := map[string]string{}
 	for _, name := range names {
 		raw := f.Accounts[name]
 		if err := projectfile.CheckAccountName(name); err != nil {
@@ -193,6 +196,17 @@ func (r *Registry) parse(data []byte) error {
 			return bad(fmt.Sprintf("data_home is also account %s's", other), "accounts", name, "data_home")
 		}
 		homes[a.DataHome] = name
+		cdir := raw.ConfigDir
+		if cdir == "" {
+			cdir = r.dirs.DefaultConfigDir(name)
+		}
+		if a.ConfigDir, err = r.dirs.Expand(cdir); err != nil {
+			return bad(err.Error(), "accounts", name, "config_dir")
+		}
+		if err := r.checkConfigDir(a.ConfigDir, name, configs); err != nil {
+			return bad(err.Error(), "accounts", name, "config_dir")
+		}
+		configs[a.ConfigDir] = name
 		if raw.IdleTimeout != "" {
 			d, err := parseIdle(raw.IdleTimeout)
 			if err != nil {
@@ -238,6 +252,20 @@ func validEnvName(k string) bool {
 		}
 	}
 	return true
+}
+
+// checkConfigDir refuses a config dir that another account has, or that is
+// oca's own directory or the global OpenCode config (which OpenCode reads
+// anyway: as a layer of one account it would be no layer at all).
+func (r *Registry) checkConfigDir(dir, name string, taken map[string]string) error {
+	if other, dup := taken[dir]; dup && other != name {
+		return fmt.Errorf("config_dir is also account %s's", other)
+	}
+	switch dir {
+	case r.dirs.Config, filepath.Dir(r.dirs.Config), filepath.Join(filepath.Dir(r.dirs.Config), "opencode"), r.dirs.Home:
+		return fmt.Errorf("config_dir %s is not a directory of the account's own", r.dirs.Abbrev(dir))
+	}
+	return nil
 }
 
 // Names lists the accounts in order.
@@ -345,6 +373,7 @@ type AddOptions struct {
 	Port        int    // 0: allocate
 	DataHome    string // "": the default
 	IdleTimeout string // "": the default (1h); "0": never
+	ConfigDir   string // "": the default, $XDG_CONFIG_HOME/oca/accounts/NAME
 }
 
 // Add creates an account in the registry (not on disk: see Prepare).
@@ -387,7 +416,26 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		}
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
-	a := &Account{Name: name, Port: raw.Port, DataHome: home, IdleTimeout: DefaultIdle, raw: raw}
+	cdir := r.dirs.DefaultConfigDir(name)
+	if opt.ConfigDir != "" {
+		p, err := r.dirs.Expand(opt.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		cdir = p
+	}
+	taken := map[string]string{}
+	for _, a := range r.Accounts {
+		taken[a.ConfigDir] = a.Name
+	}
+	if err := r.checkConfigDir(cdir, name, taken); err != nil {
+		return nil, err
+	}
+	if err := CheckConfigDir(&Account{Name: name, ConfigDir: cdir}); err != nil {
+		return nil, err
+	}
+	raw.ConfigDir = r.dirs.Abbrev(cdir)
+	a := &Account{Name: name, Port: raw.Port, DataHome: home, ConfigDir: cdir, IdleTimeout: DefaultIdle, raw: raw}
 	if opt.IdleTimeout != "" {
 		d, err := parseIdle(opt.IdleTimeout)
 		if err != nil {

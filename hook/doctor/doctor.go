@@ -70,6 +70,7 @@ func Run(in Input) []Finding {
 	out = append(out, checkPath(in, orig)...)
 	out = append(out, checkOpencode(in, reg)...)
 	out = append(out, checkEnvKeys(orig)...)
+	out = append(out, checkGlobalConfig(dirs)...)
 	for _, name := range reg.Names() {
 		out = append(out, checkAccount(dirs, reg.Accounts[name])...)
 		out = append(out, checkLogins(reg.Accounts[name], time.Now())...)

@@ -67,3 +67,31 @@ func TestUnreadableLogins(t *testing.T) {
 		t.Errorf("auth.json a directory: %+v", fs)
 	}
 }
+
+// TestGlobalConfigKey: a provider key in OpenCode's global config (json or
+// jsonc, with comments and trailing commas) is a warning that names the
+// file and the provider, never the key.
+func TestGlobalConfigKey(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "global config", "no provider key"); f == nil || f.Severity != OK {
+		t.Fatalf("no global config: %+v", fs)
+	}
+	dir := filepath.Join(env["HOME"], ".config", "opencode")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "opencode.jsonc"), []byte(`{
+  // my providers
+  "provider": {
+    "openai": {"options": {"apiKey": "sk-GLOBALSECRET", /* inline */ "baseURL": "https://x//y"},},
+    "local": {"options": {"apiKey": "{env:LOCAL_KEY}"}},
+  },
+}`), 0o600)
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	f := finding(fs, "global config", "~/.config/opencode/opencode.jsonc holds a key for openai (provider.openai.options.apiKey)")
+	if f == nil || f.Severity != Warn || !strings.Contains(f.Fix, dirs.Abbrev(dirs.DefaultConfigDir("ACCOUNT"))) {
+		t.Fatalf("a key in the global config: %+v", fs)
+	}
+	if strings.Contains(fmt.Sprint(fs), "GLOBALSECRET") || strings.Contains(f.What, "local") {
+		t.Errorf("finding: %+v", f)
+	}
+}

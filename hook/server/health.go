@@ -98,12 +98,14 @@ func WaitReady(ctx context.Context, cfg Config) error {
 	}
 }
 
-// dispose makes the running server drop its instance state, so it reads
-// auth.json anew: POST /instance/dispose.
+// dispose makes the running server drop the state of every instance (every
+// project directory a client used), so that each reads auth.json and the
+// config anew: POST /global/dispose. (POST /instance/dispose reaches only
+// the instance of the server's own directory.)
 func dispose(ctx context.Context, port int, password string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	resp, err := request(ctx, http.MethodPost, port, "/instance/dispose", password)
+	resp, err := request(ctx, http.MethodPost, port, "/global/dispose", password)
 	if err != nil {
 		return fmt.Errorf("dispose instance on port %d: %w", port, err)
 	}
