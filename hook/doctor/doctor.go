@@ -316,6 +316,15 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 				return account.SyncLinks(dirs.Data, a.DataHome)
 			}})
 	}
+	if err := account.CheckConfigDir(a); err != nil {
+		out = append(out, Finding{Check: check, Severity: Error, What: err.Error(),
+			Why: "nothing of the account applies (shells, server, exec, login) until it is a directory of its own",
+			Fix: fmt.Sprintf("rm %s && oca doctor --fix   # makes it anew, empty, 0700", shellQuote(a.ConfigDir))})
+	} else if _, err := os.Stat(a.ConfigDir); os.IsNotExist(err) && a.ConfigDir != "" {
+		out = append(out, Finding{Check: check, Severity: Warn, What: fmt.Sprintf("config dir %s is missing", a.ConfigDir),
+			Why: "it is made when the account is next used; OpenCode reads the account's own config from it",
+			Fix: "oca doctor --fix", mend: func() error { return account.EnsureConfigDir(a) }})
+	}
 	pw := account.PasswordFile(dirs, a.Name)
 	switch fi, err := os.Stat(pw); {
 	case err != nil:

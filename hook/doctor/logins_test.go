@@ -95,3 +95,31 @@ func TestGlobalConfigKey(t *testing.T) {
 		t.Errorf("finding: %+v", f)
 	}
 }
+
+// TestConfigDirFindings: a config dir that is a link is an error; a missing
+// one a warning that --fix mends.
+func TestConfigDirFindings(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	reg, err := account.Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := account.Prepare(dirs, reg.Accounts["work"]); err != nil {
+		t.Fatal(err)
+	}
+	cdir := dirs.DefaultConfigDir("work")
+	os.RemoveAll(cdir)
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	if f := finding(fs, "account work", "config dir "+cdir+" is missing"); f == nil || f.Fixed == "" {
+		t.Fatalf("missing config dir: %+v", fs)
+	}
+	if fi, err := os.Lstat(cdir); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("after --fix: %v %v", fi, err)
+	}
+	os.Remove(cdir)
+	os.Symlink(t.TempDir(), cdir)
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "account work", "is a symbolic link, not a directory"); f == nil || f.Severity != Error {
+		t.Errorf("config dir a link: %+v", fs)
+	}
+}
