@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,6 +74,7 @@ type credsWatch struct {
 	pending   bool     // changed while OpenCode was starting
 	logf      func(string, ...any)
 	kick      chan struct{} // to the reloader: reload when no session is busy
+	gen       atomic.Int64  // OpenCode processes started: a new one has read everything afresh
 	refreshed func(old, new []byte) bool
 }
 
@@ -145,8 +147,15 @@ func (c *credsWatch) confSum() ([32]byte, error) {
 	return [32]byte(h.Sum(nil)), nil
 }
 
-// launched records what a freshly started OpenCode reads.
+// launched records what a freshly started OpenCode reads; a reload still
+// waiting for busy sessions is no longer needed.
 func (c *credsWatch) launched() {
+	c.gen.Add(1)
+	c.record()
+}
+
+// record takes what is on disk now as what the server has read.
+func (c *credsWatch) record() {
 	b, _ := c.read()
 	c.lastSum, c.lastAuth = sha256.Sum256(b), b
 	c.lastConf, _ = c.confSum()
@@ -197,7 +206,7 @@ func (c *credsWatch) readyNow() bool {
 	if !c.pending {
 		return false
 	}
-	c.launched()
+	c.record()
 	return true
 }
 
@@ -249,9 +258,12 @@ func (c *credsWatch) reloader(ctx context.Context, port int, password string, wa
 			return
 		case <-c.kick:
 		}
-		start := time.Now()
+		start, gen := time.Now(), c.gen.Load()
 		waited := false
 		for {
+			if c.gen.Load() != gen {
+				break
+			}
 			// A server that cannot say counts as busy: a reload now could
 			// cut a reply.
 			busy, err := busySessions(ctx, port, password)
@@ -275,6 +287,10 @@ func (c *credsWatch) reloader(ctx context.Context, port int, password string, wa
 				return
 			case <-time.After(busyPoll):
 			}
+		}
+		if c.gen.Load() != gen {
+			c.logf("credentials or config changed; OpenCode restarted meanwhile and read them at its start: no reload needed")
+			continue
 		}
 		if err := dispose(ctx, port, password); err != nil {
 			c.logf("credentials or config changed, but reloading them failed: %v", err)

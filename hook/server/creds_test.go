@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -200,4 +201,29 @@ func TestBuildEnvConfigDir(t *testing.T) {
 	if n != 1 {
 		t.Errorf("overlayEnv: %d OPENCODE_CONFIG_DIR entries", n)
 	}
+}
+
+// TestServeReloadDroppedOnRestart: a reload waiting for a busy session is
+// dropped when OpenCode restarts meanwhile: the new process read the
+// credentials at its start.
+func TestServeReloadDroppedOnRestart(t *testing.T) {
+	t.Parallel()
+	busy := filepath.Join(t.TempDir(), "busy")
+	os.WriteFile(busy, nil, 0o600)
+	cfg, s, disposes := reloadAccount(t, map[string]string{"FAKE_BUSY": busy})
+	os.WriteFile(authPath(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
+	eventually(t, loaded, "the wait logged", func() bool { return strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish") })
+	st, err := ReadStatus(cfg.StateDir)
+	if err != nil || st.OpencodePID == 0 {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	if err := syscall.Kill(st.OpencodePID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, loaded, "the reload dropped", func() bool {
+		return strings.Contains(s.log.String(), "OpenCode restarted meanwhile and read them at its start: no reload needed")
+	})
+	os.Remove(busy)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	quiet(t, disposes, 0, "after the restart")
 }
