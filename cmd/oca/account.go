@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/shells"
 )
 
 func (a *app) cmdAccount(args []string) error {
@@ -94,7 +94,8 @@ func (a *app) accountAdd(args []string) error {
 	return nil
 }
 
-// addAccount adds an account to the registry and prepares it on disk.
+// addAccount makes an account on disk and then adds it to the registry:
+// when either fails, neither is left.
 func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account, error) {
 	_, dirs, err := a.environ()
 	if err != nil {
@@ -103,16 +104,10 @@ func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account,
 	var acc *account.Account
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
-		acc, err = r.Add(name, opt)
+		acc, err = r.Create(name, opt)
 		return err
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := account.Prepare(dirs, acc); err != nil {
-		return nil, err
-	}
-	if _, err := account.Password(dirs, acc.Name); err != nil {
 		return nil, err
 	}
 	return acc, nil
@@ -211,9 +206,11 @@ func (a *app) accountRemove(args []string) error {
 		}
 	}
 	var acc *account.Account
+	var rest *account.Registry
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
 		acc, err = r.Remove(pos[0])
+		rest = r
 		return err
 	})
 	if err != nil {
@@ -222,14 +219,15 @@ func (a *app) accountRemove(args []string) error {
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
 	if !*purge {
 		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s\n", acc.Name, acc.DataHome)
-		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", strconv.Quote(acc.DataHome))
+		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", shells.Quote(acc.DataHome))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "removed account %s; deleting its data home %s\n", acc.Name, acc.DataHome)
-	if err := os.RemoveAll(acc.DataHome); err != nil {
-		return fmt.Errorf("deleting %s: %w", acc.DataHome, err)
+	fmt.Fprintf(a.stdout, "removed account %s\n", acc.Name)
+	deleted, err := account.Purge(rest, acc)
+	for _, d := range deleted {
+		fmt.Fprintf(a.stdout, "deleted %s\n", d)
 	}
-	return nil
+	return err
 }
 
 func (a *app) accountImport(args []string) error {
@@ -260,7 +258,7 @@ func (a *app) accountImport(args []string) error {
 				fmt.Fprintf(a.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
 				continue
 			}
-			acc, err := r.Add(f.Name, account.AddOptions{DataHome: f.DataHome})
+			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome})
 			if err != nil {
 				return fmt.Errorf("importing %s: %w", f.DataHome, err)
 			}
@@ -272,12 +270,6 @@ func (a *app) accountImport(args []string) error {
 		return err
 	}
 	for _, acc := range added {
-		if err := account.Prepare(dirs, acc); err != nil {
-			return err
-		}
-		if _, err := account.Password(dirs, acc.Name); err != nil {
-			return err
-		}
 		fmt.Fprintf(a.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
 	}
 	return nil

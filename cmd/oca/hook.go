@@ -40,13 +40,15 @@ func (a *app) cmdExport(args []string) error {
 		return usagef("usage: oca export bash|zsh|fish|json")
 	}
 	var sh shells.Shell
+	var quote func(string) string
 	if pos[0] != "json" {
 		if sh, err = shells.Get(pos[0]); err != nil {
 			return usagef("%v", err)
 		}
+		quote = sh.Quote
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid, OnEnter: a.onEnter, OnLeave: a.onLeave})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid, OnEnter: a.onEnter, OnLeave: a.onLeave, Quote: quote})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/shells"
 )
 
 // accountStatus is one row of `oca status`: never a key or a password.
@@ -109,7 +110,7 @@ func (a *app) cmdStatus(args []string) error {
 	}
 	for _, r := range rows {
 		if r.LastError != "" {
-			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, r.LastError)
+			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
 		if r.AuthError != "" {
 			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, r.AuthError)

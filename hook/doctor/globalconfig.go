@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/shells"
 )
 
 // checkGlobalConfig: a provider key in OpenCode's global config
@@ -25,7 +26,7 @@ func checkGlobalConfig(dirs account.Dirs) []Finding {
 		}
 		if err != nil {
 			out = append(out, Finding{Check: "global config", Severity: Warn, What: err.Error(),
-				Why: "oca cannot tell whether it holds keys that every account shares", Fix: "ls -l " + shellQuote(path)})
+				Why: "oca cannot tell whether it holds keys that every account shares", Fix: "ls -l " + shells.Quote(path)})
 			continue
 		}
 		var cfg struct {
