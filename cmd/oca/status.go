@@ -77,7 +77,7 @@ func (a *app) cmdStatus(args []string) error {
 		if r.PID > 0 {
 			pid = fmt.Sprint(r.PID)
 		}
-		providers := strings.Join(r.logins, ", ")
+		providers := shells.Printable(strings.Join(r.logins, ", "))
 		if providers == "" {
 			providers = "-"
 		}
@@ -113,7 +113,7 @@ func (a *app) cmdStatus(args []string) error {
 			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
 		if r.AuthError != "" {
-			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, r.AuthError)
+			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, shells.Printable(r.AuthError))
 		}
 	}
 	return nil
