@@ -47,10 +47,20 @@ func newFakeProvider(t testing.TB, words int, delay time.Duration) *fakeProvider
 	return p
 }
 
+// setWords changes the length of the replies to come.
+func (p *fakeProvider) setWords(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Words = n
+}
+
 // reply is the text the provider streams for one request.
 func (p *fakeProvider) reply() string {
+	p.mu.Lock()
+	words := p.Words
+	p.mu.Unlock()
 	var b strings.Builder
-	for i := range p.Words {
+	for i := range words {
 		fmt.Fprintf(&b, "w%02d ", i)
 	}
 	b.WriteString("END")

@@ -103,7 +103,7 @@ func prompt(t testing.TB, cfg Config, dir, provider, text string) (reply string,
 // provider completes whole, and the new key is used afterwards.
 func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	t.Parallel()
-	p := newFakeProvider(t, 30, 200*time.Millisecond) // 6 s of reply
+	p := newFakeProvider(t, 40, 200*time.Millisecond) // 8 s of reply
 	a := newAccount(t, "stream")
 	cfg := a.cfg
 	cfg.Opencode = realOpencode(t)
@@ -161,7 +161,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 		t.Errorf("the reload did not wait for the streaming reply:\n%s", s.log.String())
 	}
 	// Afterwards the new key is used, in the same project.
-	p.Words = 2
+	p.setWords(2)
 	reply, errName := prompt(t, cfg, project, "fake2", "and another")
 	var used string
 	for _, r := range p.requests() {
