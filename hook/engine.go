@@ -10,6 +10,7 @@ import (
 	"maps"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/shim"
@@ -49,7 +50,10 @@ type Output struct {
 	Messages []string `json:"-"`       // one line each, for stderr
 	Account  string   `json:"account"` // the account bound now, "" for none
 	Entered  string   `json:"-"`       // the account just entered, if any
-	Left     string   `json:"-"`       // the account just left, if any
+	// Logins are lines about the entered account's logins (an expired OAuth
+	// login), said after the line that names the account.
+	Logins []string `json:"-"`
+	Left   string   `json:"-"` // the account just left, if any
 
 	quote func(string) string // Input.Quote
 }
@@ -83,6 +87,9 @@ type Input struct {
 	// first on PATH, holding `opencode`, a link to Self.
 	Self string
 
+	// Now is the time logins are judged at (nil: the clock).
+	Now func() time.Time
+
 	// OnEnter, when set, runs when the shell PID enters account a, or is a
 	// new shell (a subshell, a tmux pane) that inherited it; OnLeave when
 	// it leaves one. They are how servers learn who uses them. Their errors
@@ -106,6 +113,10 @@ func Export(in Input) (*Output, error) {
 		} else {
 			st = s
 		}
+	}
+	now := in.Now
+	if now == nil {
+		now = time.Now
 	}
 	// oca's directories come from the environment before oca: by the
 	// shell's record, or else by the one `oca exec` left.
@@ -138,6 +149,14 @@ func Export(in Input) (*Output, error) {
 	out.Watch = append(out.Watch, aw)
 
 	b, keep := bind(dirs, path, out)
+	if b != nil && !keep {
+		// A config dir that is a link, a file or unreadable: nothing of
+		// the account applies until it is mended.
+		if err := account.CheckConfigDir(b.account); err != nil {
+			out.say("%v", err)
+			keep = true
+		}
+	}
 	if keep {
 		// Something is broken: the message says what; the environment stays
 		// exactly as it is until the file is mended.
@@ -176,6 +195,11 @@ func Export(in Input) (*Output, error) {
 	leave(in, dirs, out)
 	if entering {
 		out.Entered = b.account.Name
+		// Entering is the one time the hook reads auth.json: a prompt that
+		// changes nothing never gets here.
+		for _, l := range account.ExpiredLogins(b.account, now()) {
+			out.Logins = append(out.Logins, "oca: "+shells.Printable(l))
+		}
 	}
 	if (entering || st.PID != in.PID || st.File != b.path) && in.OnEnter != nil {
 		if err := in.OnEnter(dirs, b.account, b.file, in.PID); err != nil {
@@ -231,6 +255,9 @@ func (b *binding) values() []Change {
 	}
 	if b.pw != "" {
 		vals = append(vals, Change{Name: "OPENCODE_SERVER_PASSWORD", Value: b.pw})
+	}
+	if a.ConfigDir != "" {
+		vals = append(vals, Change{Name: "OPENCODE_CONFIG_DIR", Value: a.ConfigDir})
 	}
 	return vals
 }

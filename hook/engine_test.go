@@ -160,6 +160,7 @@ func (w *world) wantBound(env Env, name string) {
 		"OPENCODE_PORT":            map[string]string{"work": "10101", "play": "10102"}[name],
 		"OPENCODE_SERVER_URL":      a.URL(),
 		"OPENCODE_SERVER_PASSWORD": account.ReadPassword(w.dirs, name),
+		"OPENCODE_CONFIG_DIR":      a.ConfigDir,
 	}
 	for k, v := range want {
 		if env[k] != v {

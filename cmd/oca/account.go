@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"text/tabwriter"
 	"time"
 
@@ -44,6 +45,7 @@ type accountJSON struct {
 	Port         int               `json:"port"`
 	URL          string            `json:"url"`
 	DataHome     string            `json:"data_home"`
+	ConfigDir    string            `json:"config_dir"`
 	IdleTimeout  string            `json:"idle_timeout"`
 	TrustedPaths []string          `json:"trusted_paths"`
 	EnvNames     []string          `json:"env,omitempty"`
@@ -53,7 +55,7 @@ type accountJSON struct {
 
 func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	j := accountJSON{
-		Name: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome,
+		Name: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, ConfigDir: acc.ConfigDir,
 		IdleTimeout: acc.IdleTimeout.String(), TrustedPaths: acc.TrustedPaths,
 		PasswordFile: account.PasswordFile(dirs, acc.Name),
 	}
@@ -66,6 +68,7 @@ func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	for k := range acc.Env {
 		j.EnvNames = append(j.EnvNames, k)
 	}
+	sort.Strings(j.EnvNames) // a map: its order differs from run to run
 	return j
 }
 
@@ -74,14 +77,15 @@ func (a *app) accountAdd(args []string) error {
 	port := fs.Int("port", 0, "the server's `PORT` (default: the first free one from 10001)")
 	home := fs.String("data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
 	idle := fs.String("idle-timeout", "", "stop the server after this long unused, e.g. 30m (default 1h; 0: never)")
+	cdir := fs.String("config-dir", "", "the account's OpenCode config layer `DIR` (default: $XDG_CONFIG_HOME/oca/accounts/NAME)")
 	pos, _, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("usage: oca account add NAME [--port N] [--data-home DIR] [--idle-timeout D]")
+		return usagef("usage: oca account add NAME [--port N] [--data-home DIR] [--config-dir DIR] [--idle-timeout D]")
 	}
-	acc, err := a.addAccount(pos[0], account.AddOptions{Port: *port, DataHome: *home, IdleTimeout: *idle})
+	acc, err := a.addAccount(pos[0], account.AddOptions{Port: *port, DataHome: *home, ConfigDir: *cdir, IdleTimeout: *idle})
 	if err != nil {
 		return err
 	}
@@ -171,6 +175,7 @@ func (a *app) accountShow(args []string) error {
 	fmt.Fprintf(a.stdout, "port:          %d\n", j.Port)
 	fmt.Fprintf(a.stdout, "url:           %s\n", j.URL)
 	fmt.Fprintf(a.stdout, "data home:     %s\n", d.Abbrev(j.DataHome))
+	fmt.Fprintf(a.stdout, "config dir:    %s\n", d.Abbrev(j.ConfigDir))
 	fmt.Fprintf(a.stdout, "idle timeout:  %s\n", j.IdleTimeout)
 	for _, tp := range j.TrustedPaths {
 		fmt.Fprintf(a.stdout, "trusted path:  %s\n", d.Abbrev(tp))

@@ -61,7 +61,7 @@ func completionSpec() spec {
 			"print":     {},
 		}},
 		"account": {subs: map[string]spec{
-			"add":    {flags: []string{"--port", "--data-home", "--idle-timeout"}},
+			"add":    {flags: []string{"--port", "--data-home", "--config-dir", "--idle-timeout"}},
 			"list":   {flags: []string{"--json", "--quiet"}},
 			"show":   {args: []string{argAccount}, flags: []string{"--json"}},
 			"remove": {args: []string{argAccount}, flags: []string{"--purge"}},

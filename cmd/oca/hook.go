@@ -58,6 +58,9 @@ func (a *app) cmdExport(args []string) error {
 	if out.Entered != "" && env["OCA_QUIET"] == "" {
 		fmt.Fprintf(a.stderr, "oca: account %s\n", out.Entered)
 	}
+	for _, l := range out.Logins {
+		fmt.Fprintln(a.stderr, l)
+	}
 	if sh == nil {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")

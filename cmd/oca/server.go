@@ -31,10 +31,14 @@ func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (server.
 		Account:     acc.Name,
 		Port:        acc.Port,
 		DataHome:    acc.DataHome,
+		ConfigDir:   acc.ConfigDir,
 		IdleTimeout: acc.IdleTimeout,
 		StateDir:    dirs.RuntimeDir(acc.Name),
 	}
 	if err := account.EnsurePrivateDir(cfg.StateDir); err != nil {
+		return cfg, err
+	}
+	if err := account.EnsureConfigDir(acc); err != nil {
 		return cfg, err
 	}
 	pw, err := account.Password(dirs, acc.Name)

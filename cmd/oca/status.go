@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,9 +29,11 @@ type accountStatus struct {
 	Restarts   int      `json:"restarts"`
 	Clients    int      `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
 	LastError  string   `json:"last_error,omitempty"`
-	Providers  []string `json:"providers"`
+	Providers  []any    `json:"providers"` // account.Login.JSON, in name order
 	Stale      bool     `json:"stale,omitempty"`
 	PortHolder string   `json:"port_holder,omitempty"` // another user's process on the port
+	AuthError  string   `json:"auth_error,omitempty"`  // why auth.json could not be read
+	logins     []string // the providers as the table shows them
 }
 
 func (a *app) cmdStatus(args []string) error {
@@ -82,7 +80,7 @@ func (a *app) cmdStatus(args []string) error {
 		if r.PID > 0 {
 			pid = fmt.Sprint(r.PID)
 		}
-		providers := strings.Join(r.Providers, ",")
+		providers := shells.Printable(strings.Join(r.logins, ", "))
 		if providers == "" {
 			providers = "-"
 		}
@@ -118,7 +116,10 @@ func (a *app) cmdStatus(args []string) error {
 			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
 		if r.PortHolder != "" {
-			fmt.Fprintf(a.stdout, "%s: %s, not the account's server\n", r.Account, r.PortHolder)
+			fmt.Fprintf(a.stdout, "%s: %s, not the account's server\n", r.Account, shells.Printable(r.PortHolder))
+		}
+		if r.AuthError != "" {
+			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, shells.Printable(r.AuthError))
 		}
 	}
 	return nil
@@ -132,7 +133,16 @@ func orDash(s string) string {
 }
 
 func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
-	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: providers(acc.DataHome)}
+	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: []any{}}
+	now := time.Now()
+	logins, err := account.ReadLogins(acc.DataHome)
+	if err != nil {
+		r.AuthError = err.Error()
+	}
+	for _, l := range logins {
+		r.Providers = append(r.Providers, l.JSON(now))
+		r.logins = append(r.logins, l.Short(now))
+	}
 	st, err := server.ReadStatus(dirs.RuntimeDir(acc.Name))
 	if err != nil {
 		r.Phase = "unknown"
@@ -156,23 +166,4 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		r.Uptime, r.UptimeSec = up.String(), int64(up.Seconds())
 	}
 	return r
-}
-
-// providers lists the provider names in the account's auth.json: its keys,
-// never its values.
-func providers(dataHome string) []string {
-	data, err := os.ReadFile(filepath.Join(dataHome, "opencode", "auth.json"))
-	if err != nil {
-		return []string{}
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return []string{}
-	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

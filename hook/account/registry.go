@@ -37,6 +37,7 @@ type Account struct {
 	Name         string
 	Port         int
 	DataHome     string            // absolute
+	ConfigDir    string            // absolute: the account's OpenCode config layer (OPENCODE_CONFIG_DIR)
 	IdleTimeout  time.Duration     // 0: never stop for idleness
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
@@ -69,6 +70,7 @@ type fileTOML struct {
 type accountTOML struct {
 	Port         int               `toml:"port"`
 	DataHome     string            `toml:"data_home"`
+	ConfigDir    string            `toml:"config_dir,omitempty"`
 	IdleTimeout  string            `toml:"idle_timeout,omitempty"`
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
@@ -224,6 +226,19 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 	if msg := r.dirs.homeConflict(a.DataHome, resolve); msg != "" {
 		return nil, &fieldError{key("data_home"), msg}
 	}
+	cdir := raw.ConfigDir
+	if cdir == "" {
+		cdir = r.dirs.DefaultConfigDir(name)
+	}
+	if a.ConfigDir, err = r.dirs.Expand(cdir); err != nil {
+		return nil, &fieldError{key("config_dir"), err.Error()}
+	}
+	switch a.ConfigDir {
+	case r.dirs.Config, filepath.Dir(r.dirs.Config), filepath.Join(filepath.Dir(r.dirs.Config), "opencode"), r.dirs.Home:
+		// oca's own directory, or the global OpenCode config, which every
+		// account reads anyway: no layer of the account's own.
+		return nil, &fieldError{key("config_dir"), fmt.Sprintf("config_dir %s is not a directory of the account's own", r.dirs.Abbrev(a.ConfigDir))}
+	}
 	if raw.IdleTimeout != "" {
 		d, err := parseIdle(raw.IdleTimeout)
 		if err != nil {
@@ -255,6 +270,9 @@ func (r *Registry) checkAgainstOthers(name string, others []string, resolve bool
 		o := r.Accounts[other]
 		if o.Port == a.Port {
 			return &fieldError{[]string{"accounts", name, "port"}, fmt.Sprintf("port %d is also account %s's", a.Port, other)}
+		}
+		if o.ConfigDir == a.ConfigDir {
+			return &fieldError{[]string{"accounts", name, "config_dir"}, fmt.Sprintf("config_dir is also account %s's", other)}
 		}
 		switch rel := nesting(a.DataHome, o.DataHome, resolve); rel {
 		case "":
@@ -387,6 +405,7 @@ type AddOptions struct {
 	Port        int    // 0: allocate
 	DataHome    string // "": the default
 	IdleTimeout string // "": the default (1h); "0": never
+	ConfigDir   string // "": the default, $XDG_CONFIG_HOME/oca/accounts/NAME
 }
 
 // Add creates an account in the registry (not on disk: see Prepare). It
@@ -414,9 +433,21 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		home = p
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
+	cdir := r.dirs.DefaultConfigDir(name)
+	if opt.ConfigDir != "" {
+		p, err := r.dirs.Expand(opt.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		cdir = p
+	}
+	raw.ConfigDir = r.dirs.Abbrev(cdir)
 	a, ferr := r.account(name, raw, true)
 	if ferr != nil {
 		return nil, ferr
+	}
+	if err := CheckConfigDir(a); err != nil {
+		return nil, err
 	}
 	others := r.Names()
 	r.Accounts[name] = a

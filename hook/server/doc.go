@@ -99,10 +99,13 @@
 // lease whose process is gone (pid dead, or reused: the start time
 // differs) is removed.
 //
-// Credentials: DataHome/opencode is watched; when auth.json changes (after
-// 200 ms of quiet, and only if its content differs from what the server has
-// read) the supervisor sends POST /instance/dispose, so the running server
-// reads the new credentials without a restart. Neither the password nor
+// Credentials and config: DataHome/opencode and Config.ConfigDir are
+// watched; when auth.json or the config dir changes (after 200 ms of quiet,
+// and only if the content differs from what the server has read) the
+// supervisor sends POST /global/dispose, so the running server reads them
+// anew without a restart: never for OpenCode's own OAuth token refresh, and
+// only once no session is busy (at most Config.ReloadWait), so that no
+// reply in progress is cut (see credsWatch). Neither the password nor
 // any key is ever logged: OpenCode's output is redacted (the password,
 // secret-looking values of the account's env table, sk-… keys, bearer
 // tokens) before it reaches the log or status.json.

@@ -121,13 +121,15 @@ func WaitReady(ctx context.Context, cfg Config) error {
 	}
 }
 
-// dispose makes the running server drop its instance state, so it reads
-// auth.json anew: POST /instance/dispose, over a connection that passed
-// check.
+// dispose makes the running server drop the state of every instance (every
+// project directory a client used), so that each reads auth.json and the
+// config anew: POST /global/dispose, over a connection that passed check.
+// (POST /instance/dispose reaches only the instance of the server's own
+// directory.)
 func dispose(ctx context.Context, port int, password string, check listenerCheck) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	resp, err := request(ctx, http.MethodPost, port, "/instance/dispose", password, check)
+	resp, err := request(ctx, http.MethodPost, port, "/global/dispose", password, check)
 	if err != nil {
 		return fmt.Errorf("dispose instance on port %d: %w", port, err)
 	}

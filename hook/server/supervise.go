@@ -111,7 +111,10 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 
 	s.idle = newIdleTracker(cfg, s.log.Printf)
 	defer s.idle.stop()
-	s.creds = newCredsWatch(cfg.DataHome)
+	s.creds = newCredsWatch(cfg.DataHome, cfg.ConfigDir, s.log.Printf)
+	reloads, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	go s.creds.reloader(reloads, cfg.Port, cfg.Password, cfg.ReloadWait)
 	if s.watcher, err = fsnotify.NewWatcher(); err != nil {
 		return s.fail(fmt.Errorf("watch files: %w", err))
 	}
@@ -121,6 +124,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
 		}
 	}
+	s.watchConfig()
 	return s.loop(ctx)
 }
 
@@ -326,7 +330,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			s.log.Printf("opencode (pid %d) ready after %s", r.pid, r.readyAt.Sub(r.startedAt).Round(time.Millisecond))
 			s.setPhase(PhaseReady, "")
 			if s.creds.readyNow() {
-				go reload(s.cfg.Port, s.cfg.Password, childCheck(r.pgid), s.log.Printf)
+				s.creds.request(childCheck(r.pgid))
 			}
 		case <-s.idle.C():
 			if s.idle.check() {
@@ -353,6 +357,13 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) {
 					s.creds.changed()
 				}
+			default:
+				if s.inConfig(ev.Name) && !ev.Has(fsnotify.Chmod) {
+					if ev.Has(fsnotify.Create) {
+						s.watchConfig() // a new sub-directory (agent/, command/...)
+					}
+					s.creds.changed()
+				}
 			}
 		case err, ok := <-s.watcher.Errors:
 			if !ok {
@@ -362,7 +373,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			s.log.Printf("watching files: %v", err)
 		case <-s.creds.debounce.C:
 			if s.creds.settled(r != nil && r.isReady) {
-				go reload(s.cfg.Port, s.cfg.Password, childCheck(r.pgid), s.log.Printf)
+				s.creds.request(childCheck(r.pgid))
 			}
 		}
 	}
