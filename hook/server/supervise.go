@@ -329,15 +329,20 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			s.st.ReadyAt = r.readyAt
 			s.log.Printf("opencode (pid %d) ready after %s", r.pid, r.readyAt.Sub(r.startedAt).Round(time.Millisecond))
 			s.setPhase(PhaseReady, "")
+			// Idle time runs from ready: a start slower than the idle
+			// timeout must not end the server before anyone could use it.
+			s.idle.used()
 			if s.creds.readyNow() {
 				s.creds.request(childCheck(r.pgid))
 			}
 		case <-s.idle.C():
-			if s.idle.check() {
+			// Only a ready server can be idle: its idle time runs from
+			// ready (a start slower than idle_timeout must not end it).
+			if r != nil && r.isReady && s.idle.check() {
 				return evIdle
 			}
 		case <-poll.C:
-			if s.idle.check() {
+			if r != nil && r.isReady && s.idle.check() {
 				return evIdle
 			}
 		case ev, ok := <-s.watcher.Events:

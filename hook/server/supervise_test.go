@@ -333,6 +333,31 @@ func TestServeIdleFromLastUse(t *testing.T) {
 	}
 }
 
+// TestServeIdleFromReady: idle time runs from when the server became
+// ready, not from the supervisor's start: a server that starts slower than
+// its idle timeout still comes up, and is there for a client to attach.
+func TestServeIdleFromReady(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "idle-ready")
+	cfg := a.withEnv(map[string]string{"FAKE_MODE": "slow", "FAKE_DELAY": "2s"})
+	cfg.IdleTimeout = time.Second
+	s := startServe(t, cfg)
+	var st Status
+	eventually(t, loaded, "the server ready or the supervisor gone", func() bool {
+		st, _ = ReadStatus(cfg.StateDir)
+		return st.Phase == PhaseReady || st.Phase == PhaseStopped && st.SupervisorPID != 0
+	})
+	if st.Phase != PhaseReady {
+		t.Fatalf("stopped for idleness before it was ever ready: %+v\n%s", st, s.log.String())
+	}
+	if err := s.wait(t, loaded); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped {
+		t.Errorf("not stopped once idle after ready: %+v", st)
+	}
+}
+
 func TestServeReloadsCredentials(t *testing.T) {
 	t.Parallel()
 	a := newAccount(t, "creds")
