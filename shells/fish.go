@@ -9,19 +9,12 @@ import (
 //go:embed oca.fish
 var fishHook string
 
-//go:embed complete.fish
-var fishCompletion string
-
 type fish struct{}
 
 func (fish) Name() string { return "fish" }
 
 func (fish) Hook(self string) (string, error) {
 	return strings.ReplaceAll(fishHook, "@OCA@", quoteFish(self)), nil
-}
-
-func (fish) Completion(self string) (string, error) {
-	return strings.ReplaceAll(fishCompletion, "@OCA@", quoteFish(self)), nil
 }
 
 func (fish) Spell(e Export) (string, error) {

@@ -40,8 +40,6 @@ type Shell interface {
 	Hook(self string) (string, error)
 	// Spell renders e as code for the shell to evaluate.
 	Spell(e Export) (string, error)
-	// Completion returns the script that `oca completion SHELL` prints.
-	Completion(self string) (string, error)
 }
 
 // Get returns the shell called name.
