@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+
+	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 )
 
@@ -10,6 +13,9 @@ import (
 func (a *app) cmdCompletion(root *cobra.Command, shell string) error {
 	switch shell {
 	case "bash":
+		if _, err := io.WriteString(a.stdout, shells.BashCompletionCompat); err != nil {
+			return err
+		}
 		return root.GenBashCompletionV2(a.stdout, true)
 	case "zsh":
 		return root.GenZshCompletion(a.stdout)

@@ -21,6 +21,7 @@ type app struct {
 	env    []string
 	wd     string
 	self   string // path of this binary
+	tree   bool   // the command tree was built (the hot path builds none)
 }
 
 func main() {

@@ -16,6 +16,7 @@ import (
 // from which help, errors, completion and the README's list of commands come.
 // `oca export` and `oca hook` run before it is built (see fastPath).
 func (a *app) newRoot() *cobra.Command {
+	a.tree = true
 	root := &cobra.Command{
 		Use:   "oca",
 		Short: "bind project directories to OpenCode accounts",
@@ -28,6 +29,8 @@ func (a *app) newRoot() *cobra.Command {
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	// In the order written here, in help as in the README.
+	cobra.EnableCommandSorting = false
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -108,6 +111,14 @@ func (a *app) newRoot() *cobra.Command {
 			RunE:    func(c *cobra.Command, args []string) error { return a.cmdVersion() },
 		},
 	)
+	var unsort func(c *cobra.Command)
+	unsort = func(c *cobra.Command) {
+		c.Flags().SortFlags = false
+		for _, sub := range c.Commands() {
+			unsort(sub)
+		}
+	}
+	unsort(root)
 	return root
 }
 
@@ -157,7 +168,7 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 	}
 	addCmd.Flags().IntVar(&add.Port, "port", 0, "the server's `PORT` (default: the first free one from 10001)")
 	addCmd.Flags().StringVar(&add.DataHome, "data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
-	addCmd.Flags().StringVar(&idle, "idle-timeout", "", "stop the server after this long `UNUSED`, e.g. 30m (default 1h; 0: never)")
+	addCmd.Flags().StringVar(&idle, "idle-timeout", "", "stop the server after this `DURATION` unused, e.g. 30m (default 1h; 0: never)")
 
 	var listJSON, quiet bool
 	list := &cobra.Command{
@@ -256,7 +267,7 @@ func (a *app) serverCmd(accounts completer) *cobra.Command {
 				return run(acc, reg, timeout)
 			},
 		}
-		c.Flags().DurationVarP(&timeout, "timeout", "t", 60*time.Second, "how long to wait")
+		c.Flags().DurationVarP(&timeout, "timeout", "t", 60*time.Second, "how long to wait (a `DURATION`: 90s, 2m)")
 		return c
 	}
 	start := &cobra.Command{
@@ -330,7 +341,7 @@ func (a *app) attachCmd(accounts completer) *cobra.Command {
 			return a.cmdAttach(pos, rest, timeout)
 		},
 	}
-	c.Flags().DurationVarP(&timeout, "timeout", "t", 60*time.Second, "how long to wait for the server")
+	c.Flags().DurationVarP(&timeout, "timeout", "t", 60*time.Second, "how long to wait for the server (a `DURATION`: 90s, 2m)")
 	return c
 }
 
