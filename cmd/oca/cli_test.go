@@ -234,3 +234,41 @@ func TestHotPathBuildsNoTree(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeOfOneCommand: a run builds only the command it names; that
+// command's help, and its subcommands', are those of the whole tree.
+func TestTreeOfOneCommand(t *testing.T) {
+	help := func(build, path []string) string {
+		var out bytes.Buffer
+		a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &out, wd: "/"}
+		root := a.newRoot(build)
+		root.SetArgs(append(append([]string{}, path...), "--help"))
+		if err := root.Execute(); err != nil {
+			t.Fatalf("oca %s --help: %v", strings.Join(path, " "), err)
+		}
+		return out.String()
+	}
+	full := (&app{}).newRoot(nil)
+	if len(full.Commands()) < 18 {
+		t.Fatalf("the whole tree has %d commands", len(full.Commands()))
+	}
+	for _, c := range full.Commands() {
+		if c.Name() == "help" {
+			continue
+		}
+		paths := [][]string{{c.Name()}}
+		for _, sub := range c.Commands() {
+			paths = append(paths, []string{c.Name(), sub.Name()})
+		}
+		for _, p := range paths {
+			if got, want := help(p, p), help(nil, p); got != want {
+				t.Errorf("oca %s --help differs when only %s is built:\n%s\n--- whole tree:\n%s", strings.Join(p, " "), c.Name(), got, want)
+			}
+		}
+		part := (&app{}).newRoot([]string{c.Name()})
+		// The command and help; completion writes scripts for the whole tree.
+		if n := len(part.Commands()); n > 2 && c.Name() != "completion" {
+			t.Errorf("oca %s built %d commands", c.Name(), n)
+		}
+	}
+}

@@ -52,7 +52,7 @@ func (a *app) run(args []string) int {
 	if code, ok := a.fastPath(args); ok {
 		return code
 	}
-	root := a.newRoot()
+	root := a.newRoot(args)
 	root.SetArgs(args)
 	return a.fail(root.Execute())
 }

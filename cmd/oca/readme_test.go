@@ -82,7 +82,7 @@ func TestReadmeCommandList(t *testing.T) {
 		t.Fatal("README.md: the list of commands does not end")
 	}
 	end += start
-	want := commandList((&app{}).newRoot())
+	want := commandList((&app{}).newRoot(nil))
 	if got := text[start:end]; got != want {
 		if os.Getenv("OCA_UPDATE_README") == "1" {
 			if err := os.WriteFile(path, []byte(text[:start]+want+text[end:]), 0o644); err != nil {

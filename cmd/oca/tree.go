@@ -12,10 +12,11 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// newRoot builds oca's command tree: the one description of every command,
-// from which help, errors, completion and the README's list of commands come.
-// `oca export` and `oca hook` run before it is built (see fastPath).
-func (a *app) newRoot() *cobra.Command {
+// newRoot builds oca's command tree for args (nil: all of it): the one
+// description of every command, from which help, errors, completion and the
+// README's list of commands come. `oca export` and `oca hook` run before it
+// is built (see fastPath).
+func (a *app) newRoot(args []string) *cobra.Command {
 	a.tree = true
 	root := &cobra.Command{
 		Use:   "oca",
@@ -38,79 +39,116 @@ func (a *app) newRoot() *cobra.Command {
 	root.SetHelpCommand(helpCommand())
 
 	accounts := a.completeAccounts
-	root.AddCommand(
-		&cobra.Command{
-			Use:       "hook bash|zsh|fish",
-			Short:     `the rc snippet: eval "$(oca hook bash)", or for fish: oca hook fish | source`,
-			Example:   "  eval \"$(oca hook bash)\"     # in ~/.bashrc\n  oca hook fish | source      # in ~/.config/fish/config.fish",
-			Args:      nargs(1, 1),
-			ValidArgs: shellNames,
-			RunE:      func(c *cobra.Command, args []string) error { return a.cmdHook(args[0]) },
-		},
-		a.exportCmd(),
-		a.initCmd(accounts),
-		&cobra.Command{
-			Use:     "allow [PATH]",
-			Short:   "trust the nearest project file (or the one at PATH)",
-			Example: "  oca allow\n  oca allow ~/code/client",
-			Args:    nargs(0, 1),
-			RunE:    func(c *cobra.Command, args []string) error { return a.cmdAllow(args) },
-		},
-		&cobra.Command{
-			Use:     "deny [PATH]",
-			Short:   "block the nearest project file (or the one at PATH)",
-			Example: "  oca deny\n  oca deny ~/Downloads/repo",
-			Args:    nargs(0, 1),
-			RunE:    func(c *cobra.Command, args []string) error { return a.cmdDeny(args) },
-		},
-		a.accountCmd(accounts),
-		&cobra.Command{
-			Use:                   "exec [ACCOUNT] -- CMD [ARG...]",
-			DisableFlagsInUseLine: true,
-			Short:                 "run CMD with the account's environment",
-			Example:               "  oca exec work -- opencode run \"fix the tests\"\n  oca exec -- env",
-			Args:                  dashArgs,
-			ValidArgsFunction:     beforeDash(accounts),
-			RunE: func(c *cobra.Command, args []string) error {
-				pos, rest := splitDash(c, args)
-				if rest == nil {
-					return usagef("usage: %s (the command goes after --)", c.UseLine())
-				}
-				return a.cmdExec(pos, rest)
-			},
-		},
-		a.authCmd("login", "log the account in to a provider (OpenCode's auth login)", accounts),
-		a.authCmd("logout", "log the account out of a provider (OpenCode's auth logout)", accounts),
-		a.statusCmd(accounts),
-		a.serverCmd(accounts),
-		&cobra.Command{
-			Use:               "serve ACCOUNT",
-			Short:             "the server's supervisor, in the foreground",
-			Example:           "  oca serve work",
-			Args:              nargs(1, 1),
-			ValidArgsFunction: accounts,
-			RunE:              func(c *cobra.Command, args []string) error { return a.cmdServe(args[0]) },
-		},
-		a.attachCmd(accounts),
-		a.systemdCmd(accounts),
-		a.composeCmd(accounts),
-		a.doctorCmd(),
-		&cobra.Command{
-			Use:       "completion bash|zsh|fish",
-			Short:     "print the shell's completion script",
-			Example:   "  eval \"$(oca completion bash)\"\n  eval \"$(oca completion zsh)\"     # after compinit\n  oca completion fish | source",
-			Args:      nargs(1, 1),
-			ValidArgs: shellNames,
-			RunE:      func(c *cobra.Command, args []string) error { return a.cmdCompletion(c.Root(), args[0]) },
-		},
-		&cobra.Command{
-			Use:     "version",
-			Short:   "print oca's version",
-			Example: "  oca version",
-			Args:    nargs(0, 0),
-			RunE:    func(c *cobra.Command, args []string) error { return a.cmdVersion() },
-		},
-	)
+	// Only the command named, when one is: its flags are most of the cost
+	// of building the tree, paid at each run. Help, completion and unknown
+	// words get the whole tree.
+	top := []struct {
+		name string
+		make func() *cobra.Command
+	}{
+		{"hook", func() *cobra.Command {
+			return &cobra.Command{
+				Use:       "hook bash|zsh|fish",
+				Short:     `the rc snippet: eval "$(oca hook bash)", or for fish: oca hook fish | source`,
+				Example:   "  eval \"$(oca hook bash)\"     # in ~/.bashrc\n  oca hook fish | source      # in ~/.config/fish/config.fish",
+				Args:      nargs(1, 1),
+				ValidArgs: shellNames,
+				RunE:      func(c *cobra.Command, args []string) error { return a.cmdHook(args[0]) },
+			}
+		}},
+		{"export", func() *cobra.Command { return a.exportCmd() }},
+		{"init", func() *cobra.Command { return a.initCmd(accounts) }},
+		{"allow", func() *cobra.Command {
+			return &cobra.Command{
+				Use:     "allow [PATH]",
+				Short:   "trust the nearest project file (or the one at PATH)",
+				Example: "  oca allow\n  oca allow ~/code/client",
+				Args:    nargs(0, 1),
+				RunE:    func(c *cobra.Command, args []string) error { return a.cmdAllow(args) },
+			}
+		}},
+		{"deny", func() *cobra.Command {
+			return &cobra.Command{
+				Use:     "deny [PATH]",
+				Short:   "block the nearest project file (or the one at PATH)",
+				Example: "  oca deny\n  oca deny ~/Downloads/repo",
+				Args:    nargs(0, 1),
+				RunE:    func(c *cobra.Command, args []string) error { return a.cmdDeny(args) },
+			}
+		}},
+		{"account", func() *cobra.Command { return a.accountCmd(accounts) }},
+		{"exec", func() *cobra.Command {
+			return &cobra.Command{
+				Use:                   "exec [ACCOUNT] -- CMD [ARG...]",
+				DisableFlagsInUseLine: true,
+				Short:                 "run CMD with the account's environment",
+				Example:               "  oca exec work -- opencode run \"fix the tests\"\n  oca exec -- env",
+				Args:                  dashArgs,
+				ValidArgsFunction:     beforeDash(accounts),
+				RunE: func(c *cobra.Command, args []string) error {
+					pos, rest := splitDash(c, args)
+					if rest == nil {
+						return usagef("usage: %s (the command goes after --)", c.UseLine())
+					}
+					return a.cmdExec(pos, rest)
+				},
+			}
+		}},
+		{"login", func() *cobra.Command {
+			return a.authCmd("login", "log the account in to a provider (OpenCode's auth login)", accounts)
+		}},
+		{"logout", func() *cobra.Command {
+			return a.authCmd("logout", "log the account out of a provider (OpenCode's auth logout)", accounts)
+		}},
+		{"status", func() *cobra.Command { return a.statusCmd(accounts) }},
+		{"server", func() *cobra.Command { return a.serverCmd(accounts) }},
+		{"serve", func() *cobra.Command {
+			return &cobra.Command{
+				Use:               "serve ACCOUNT",
+				Short:             "the server's supervisor, in the foreground",
+				Example:           "  oca serve work",
+				Args:              nargs(1, 1),
+				ValidArgsFunction: accounts,
+				RunE:              func(c *cobra.Command, args []string) error { return a.cmdServe(args[0]) },
+			}
+		}},
+		{"attach", func() *cobra.Command { return a.attachCmd(accounts) }},
+		{"systemd", func() *cobra.Command { return a.systemdCmd(accounts) }},
+		{"compose", func() *cobra.Command { return a.composeCmd(accounts) }},
+		{"doctor", func() *cobra.Command { return a.doctorCmd() }},
+		{"completion", func() *cobra.Command {
+			return &cobra.Command{
+				Use:       "completion bash|zsh|fish",
+				Short:     "print the shell's completion script",
+				Example:   "  eval \"$(oca completion bash)\"\n  eval \"$(oca completion zsh)\"     # after compinit\n  oca completion fish | source",
+				Args:      nargs(1, 1),
+				ValidArgs: shellNames,
+				RunE:      func(c *cobra.Command, args []string) error { return a.cmdCompletion(c.Root(), args[0]) },
+			}
+		}},
+		{"version", func() *cobra.Command {
+			return &cobra.Command{
+				Use:     "version",
+				Short:   "print oca's version",
+				Example: "  oca version",
+				Args:    nargs(0, 0),
+				RunE:    func(c *cobra.Command, args []string) error { return a.cmdVersion() },
+			}
+		}},
+	}
+	only := ""
+	if len(args) > 0 && args[0] != "completion" {
+		for _, t := range top {
+			if t.name == args[0] {
+				only = t.name
+			}
+		}
+	}
+	for _, t := range top {
+		if only == "" || t.name == only {
+			root.AddCommand(t.make())
+		}
+	}
 	var unsort func(c *cobra.Command)
 	unsort = func(c *cobra.Command) {
 		c.Flags().SortFlags = false
