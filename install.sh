@@ -4,8 +4,9 @@
 #
 #   ./install.sh [--rc] [--prefix DIR] [--shell bash|zsh|fish]
 #
-# It installs to $PREFIX/bin (default ~/.local/bin). Running it again
-# replaces the binary and never adds the rc line twice.
+# It installs to $PREFIX/bin (default ~/.local/bin). Where that directory is
+# not on PATH it says so and, with --rc, adds it to PATH in the rc file too.
+# Running it again replaces the binary and never adds a line twice.
 set -eu
 
 prefix=${PREFIX:-$HOME/.local}
@@ -40,6 +41,7 @@ command -v go >/dev/null 2>&1 || die "Go is needed to build oca (https://go.dev/
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 bindir=$prefix/bin
 mkdir -p "$bindir"
+echo "building oca $version with $(go version | cut -d' ' -f3) (the first build downloads its Go modules: a minute or two)"
 # A static binary (no cgo) starts faster: the hook starts it at every change.
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$bindir/.oca.new" ./cmd/oca
 mv -f "$bindir/.oca.new" "$bindir/oca"
@@ -50,10 +52,35 @@ if ! command -v opencode >/dev/null 2>&1; then
 fi
 
 case $shell in
-bash) rcfile=$HOME/.bashrc; line="eval \"\$('$bindir/oca' hook bash)\"" ;;
-zsh) rcfile=${ZDOTDIR:-$HOME}/.zshrc; line="eval \"\$('$bindir/oca' hook zsh)\"" ;;
-fish) rcfile=${XDG_CONFIG_HOME:-$HOME/.config}/fish/config.fish; line="'$bindir/oca' hook fish | source" ;;
+bash | zsh)
+	rcfile=$HOME/.bashrc
+	[ "$shell" = zsh ] && rcfile=${ZDOTDIR:-$HOME}/.zshrc
+	line="eval \"\$('$bindir/oca' hook $shell)\""
+	pathline="case :\$PATH: in *:'$bindir':*) ;; *) export PATH='$bindir':\$PATH ;; esac"
+	;;
+fish)
+	rcfile=${XDG_CONFIG_HOME:-$HOME/.config}/fish/config.fish
+	line="'$bindir/oca' hook fish | source"
+	pathline="contains -- '$bindir' \$PATH; or set -gx PATH '$bindir' \$PATH"
+	;;
 *) die "unknown shell $shell: use --shell bash, zsh or fish" ;;
+esac
+
+# Is the install directory on PATH? Otherwise typing oca fails.
+case :$PATH: in
+*:"$bindir":*) ;;
+*)
+	if [ -f "$rcfile" ] && grep -qF "$pathline" "$rcfile"; then
+		echo "$rcfile already puts $bindir on PATH; open a new shell to use it"
+	elif $add_rc; then
+		mkdir -p "$(dirname "$rcfile")"
+		printf '\n# oca: put %s on PATH\n%s\n' "$bindir" "$pathline" >>"$rcfile"
+		echo "$bindir is not on your PATH: added it to PATH in $rcfile"
+	else
+		echo "$bindir is not on your PATH; add this line to $rcfile (or run ./install.sh --rc):"
+		echo "  $pathline"
+	fi
+	;;
 esac
 
 if [ -f "$rcfile" ] && grep -qF "$line" "$rcfile"; then

@@ -6,10 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oca-sh/oca/shells/shelltest"
 )
 
 // TestInstallScript runs install.sh as a newcomer would, twice: it builds
-// and installs oca, and --rc adds the hook line once.
+// and installs oca, says that its directory is not on PATH, and --rc adds
+// the hook line and the PATH line once each, so that a new interactive
+// shell finds oca.
 func TestInstallScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds oca; skipped with -short")
@@ -40,6 +44,9 @@ func TestInstallScript(t *testing.T) {
 			if !strings.Contains(out, "installed "+prefix+"/bin/oca") || !strings.Contains(out, "add this line to") {
 				t.Errorf("without --rc: %s", out)
 			}
+			if !strings.Contains(out, "building oca") || !strings.Contains(out, prefix+"/bin is not on your PATH") {
+				t.Errorf("without --rc, no word on the build or on PATH: %s", out)
+			}
 			if _, err := os.Stat(filepath.Join(home, shell.rc)); err == nil {
 				t.Errorf("without --rc, %s was written", shell.rc)
 			}
@@ -55,6 +62,15 @@ func TestInstallScript(t *testing.T) {
 			line := strings.ReplaceAll(shell.line, "PREFIX", prefix)
 			if n := strings.Count(string(rc), line); n != 1 {
 				t.Errorf("%s has the hook line %d times, want 1:\n%s", shell.rc, n, rc)
+			}
+			if n := strings.Count(string(rc), "put "+prefix+"/bin on PATH"); n != 1 {
+				t.Errorf("%s has the PATH line %d times, want 1:\n%s", shell.rc, n, rc)
+			}
+			// A new interactive shell of the user's finds oca by name.
+			sh := exec.Command(shelltest.Require(t, shell.name), "-i", "-c", "command -v oca")
+			sh.Env = installEnv(t, home, shell.name)
+			if got, err := sh.Output(); err != nil || strings.TrimSpace(string(got)) != prefix+"/bin/oca" {
+				t.Errorf("a new %s finds oca at %q (%v), want %s/bin/oca", shell.name, got, err, prefix)
 			}
 			v, err := exec.Command(filepath.Join(prefix, "bin/oca"), "version").Output()
 			if err != nil || !strings.HasPrefix(string(v), "oca ") {

@@ -66,6 +66,7 @@ func Run(in Input) []Finding {
 		return finish(out, in.Fix)
 	}
 	out = append(out, checkHook(in, dirs, reg)...)
+	out = append(out, checkPath(in, orig)...)
 	out = append(out, checkOpencode(in, reg)...)
 	out = append(out, checkEnvKeys(orig)...)
 	for _, name := range reg.Names() {
@@ -147,6 +148,51 @@ func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
 		out = append(out, Finding{Check: "hook", Severity: OK, What: "the hook is installed"})
 	}
 	return out
+}
+
+// checkPath: typing oca must find this oca. The hook line names oca's
+// path, so the hook works without it, but every command does not.
+func checkPath(in Input, orig hook.Env) []Finding {
+	if in.Self == "" {
+		return nil
+	}
+	dir := filepath.Dir(in.Self)
+	fix := fmt.Sprintf("export PATH=%s:$PATH   # and the same line in your shell's rc file (./install.sh --rc adds it)", shellQuote(dir))
+	if in.Shell == "fish" {
+		fix = fmt.Sprintf("fish_add_path %s", shellQuote(dir))
+	}
+	found := lookPath("oca", orig["PATH"])
+	switch {
+	case found == "":
+		return []Finding{{Check: "path", Severity: Warn,
+			What: fmt.Sprintf("oca is not on PATH (it is at %s)", in.Self),
+			Why:  "typing oca, or a command oca suggests, fails with \"command not found\"", Fix: fix}}
+	case !sameFile(found, in.Self):
+		return []Finding{{Check: "path", Severity: Warn,
+			What: fmt.Sprintf("the oca on PATH is %s, not this one (%s)", found, in.Self),
+			Why:  "two versions of oca disagree about files and flags", Fix: fix}}
+	}
+	return []Finding{{Check: "path", Severity: OK, What: "oca is on PATH at " + found}}
+}
+
+// lookPath finds an executable name in the directories of path, or "".
+func lookPath(name, path string) string {
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // rcFile is the shell's rc file and the line that loads the hook there.

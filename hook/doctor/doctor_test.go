@@ -12,6 +12,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/shells/shelltest"
 )
 
 // world is a home with one account whose port the test chooses.
@@ -119,6 +120,7 @@ func TestServerWithoutPassword(t *testing.T) {
 }
 
 func TestNothingWrong(t *testing.T) {
+	shelltest.Require(t, "opencode") // the check runs it
 	env, dirs := world(t, freePort(t))
 	if _, err := account.Password(dirs, "work"); err != nil {
 		t.Fatal(err)
@@ -147,3 +149,37 @@ func freePort(t *testing.T) int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestOcaOnPath: doctor says when typing oca would not find this oca.
+func TestOcaOnPath(t *testing.T) {
+	env, _ := world(t, freePort(t))
+	bin := filepath.Join(t.TempDir(), "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(bin, "oca")
+	if err := os.WriteFile(self, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "oca")
+	if err := os.WriteFile(other, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path     string
+		severity Severity
+		what     string
+	}{
+		{"/usr/bin:/bin", Warn, "oca is not on PATH (it is at " + self + ")"},
+		{filepath.Dir(other) + ":" + bin, Warn, "the oca on PATH is " + other},
+		{"/usr/bin:" + bin, OK, "oca is on PATH at " + self},
+	} {
+		env["PATH"] = c.path
+		f := finding(Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Self: self}), "path", c.what)
+		if f == nil || f.Severity != c.severity {
+			t.Errorf("PATH=%s: finding %+v, want %s %q", c.path, f, c.severity, c.what)
+		} else if c.severity != OK && !strings.Contains(f.Fix, "export PATH="+bin+":$PATH") {
+			t.Errorf("PATH=%s: fix %q does not put %s first", c.path, f.Fix, bin)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func waitReady(t testing.TB, cfg Config, d time.Duration) {
 // get fetches path from the account's server with password ("" for none).
 func get(t testing.TB, cfg Config, path, password string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), loaded)
 	defer cancel()
 	resp, err := request(ctx, http.MethodGet, cfg.Port, path, password)
 	if err != nil {
@@ -103,13 +103,13 @@ func TestRealTwoAccounts(t *testing.T) {
 	if started, err := Ensure(b, bins.ocaserve, argsB...); !started || err != nil {
 		t.Fatalf("Ensure B = %v, %v", started, err)
 	}
-	waitReady(t, a, 60*time.Second)
-	waitReady(t, b, 60*time.Second)
-	eventually(t, 10*time.Second, "one supervisor of A", func() bool { return len(supervisors(a)) == 1 })
+	waitReady(t, a, loaded)
+	waitReady(t, b, loaded)
+	eventually(t, loaded, "one supervisor of A", func() bool { return len(supervisors(a)) == 1 })
 	if n := opencodeServers(a); len(n) != 1 {
 		t.Fatalf("A has %d opencode servers: %v", len(n), n)
 	}
-	stA := waitPhase(t, a.StateDir, PhaseReady, 10*time.Second)
+	stA := waitPhase(t, a.StateDir, PhaseReady, loaded)
 	t.Logf("A ready %s after its start", stA.ReadyAt.Sub(stA.OpencodeStartedAt).Round(time.Millisecond))
 
 	t.Run("password required", func(t *testing.T) {
@@ -144,7 +144,7 @@ func TestRealTwoAccounts(t *testing.T) {
 	t.Run("new key without restart", func(t *testing.T) {
 		before, _ := ReadStatus(a.StateDir)
 		writeAuth(t, a, "sk-ant-fake-A2")
-		eventually(t, 20*time.Second, "A2 in A's providers", func() bool {
+		eventually(t, loaded, "A2 in A's providers", func() bool {
 			_, body := get(t, a, "/config/providers", a.Password)
 			return strings.Contains(body, `"sk-ant-fake-A2"`)
 		})
@@ -158,13 +158,13 @@ func TestRealTwoAccounts(t *testing.T) {
 	})
 
 	t.Run("kill -9 opencode", func(t *testing.T) {
-		before := waitPhase(t, a.StateDir, PhaseReady, 10*time.Second)
+		before := waitPhase(t, a.StateDir, PhaseReady, loaded)
 		killedAt := time.Now()
 		if err := syscall.Kill(before.OpencodePID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		var after Status
-		eventually(t, 30*time.Second, "A ready again after kill -9 of OpenCode", func() bool {
+		eventually(t, loaded, "A ready again after kill -9 of OpenCode", func() bool {
 			after, _ = ReadStatus(a.StateDir)
 			return after.Phase == PhaseReady && after.OpencodePID != before.OpencodePID
 		})
@@ -172,20 +172,20 @@ func TestRealTwoAccounts(t *testing.T) {
 			t.Errorf("after kill -9: restarts %d -> %d, last error %q", before.Restarts, after.Restarts, after.LastError)
 		}
 		t.Logf("healthy again %s after kill -9", after.ReadyAt.Sub(killedAt).Round(time.Millisecond))
-		waitReady(t, a, 10*time.Second)
+		waitReady(t, a, loaded)
 		if n := opencodeServers(a); len(n) != 1 {
 			t.Errorf("A has %d opencode servers: %v", len(n), n)
 		}
 	})
 
 	t.Run("kill -9 supervisor", func(t *testing.T) {
-		before := waitPhase(t, a.StateDir, PhaseReady, 10*time.Second)
+		before := waitPhase(t, a.StateDir, PhaseReady, loaded)
 		if err := syscall.Kill(before.SupervisorPID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		// Its main thread turns zombie a little before its files, and so
 		// the lock, are released.
-		eventually(t, 5*time.Second, "supervisor gone, lock released", func() bool {
+		eventually(t, loaded, "supervisor gone, lock released", func() bool {
 			held, _ := lockHeld(a.StateDir)
 			return !alive(before.SupervisorPID, before.SupervisorStart) && !held
 		})
@@ -197,7 +197,7 @@ func TestRealTwoAccounts(t *testing.T) {
 			t.Fatalf("Ensure after kill -9 = %v, %v", started, err)
 		}
 		var after Status
-		eventually(t, 60*time.Second, "A ready under a new supervisor", func() bool {
+		eventually(t, loaded, "A ready under a new supervisor", func() bool {
 			after, _ = ReadStatus(a.StateDir)
 			return after.Phase == PhaseReady && after.SupervisorPID != before.SupervisorPID
 		})
@@ -210,7 +210,7 @@ func TestRealTwoAccounts(t *testing.T) {
 		if h := findPortHolder(a.Port); h.pid != after.OpencodePID {
 			t.Errorf("port %d held by %v, not the new OpenCode %d", a.Port, h, after.OpencodePID)
 		}
-		waitReady(t, a, 10*time.Second)
+		waitReady(t, a, loaded)
 		if _, body := get(t, a, "/config/providers", a.Password); !strings.Contains(body, "sk-ant-fake-A2") {
 			t.Errorf("A's key lost after recovery")
 		}
@@ -255,7 +255,7 @@ func TestRealIdleShutdown(t *testing.T) {
 	if started, err := Ensure(cfg, bins.ocaserve, args...); !started || err != nil {
 		t.Fatalf("Ensure = %v, %v", started, err)
 	}
-	waitReady(t, cfg, 60*time.Second)
+	waitReady(t, cfg, loaded)
 	time.Sleep(2 * cfg.IdleTimeout)
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseReady {
 		t.Fatalf("stopped while a shell holds a lease: %+v", st)
@@ -263,7 +263,7 @@ func TestRealIdleShutdown(t *testing.T) {
 	if err := DropLease(cfg.StateDir, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "supervisor gone after idle timeout", func() bool {
+	eventually(t, loaded, "supervisor gone after idle timeout", func() bool {
 		held, _ := lockHeld(cfg.StateDir)
 		return !held
 	})

@@ -97,9 +97,9 @@ func TestEnsureConcurrentStartsOne(t *testing.T) {
 	if err := WaitReady(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "one supervisor left", func() bool { return len(supervisors(cfg)) == 1 })
+	eventually(t, loaded, "one supervisor left", func() bool { return len(supervisors(cfg)) == 1 })
 	// WaitReady may see the server healthy before the supervisor does.
-	waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	if servers := procsWithArgs(bins.fake, "--port "+itoa(cfg.Port)); len(servers) != 1 {
 		t.Errorf("%d servers on port %d", len(servers), cfg.Port)
 	}
@@ -126,7 +126,7 @@ func TestEnsureConcurrentStartsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	noProcessLeft(t, cfg)
-	eventually(t, 5*time.Second, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
+	eventually(t, loaded, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped || st.Stale {
 		t.Errorf("after Stop: %+v", st)
 	}
@@ -144,11 +144,11 @@ func TestStopAfterSupervisorKilled(t *testing.T) {
 	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
 		t.Fatalf("Ensure = %v, %v", ok, err)
 	}
-	st := waitPhase(t, cfg.StateDir, PhaseReady, 20*time.Second)
+	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "supervisor dead, lock released", func() bool {
+	eventually(t, loaded, "supervisor dead, lock released", func() bool {
 		held, _ := lockHeld(cfg.StateDir)
 		return !alive(st.SupervisorPID, 0) && !held
 	})
@@ -180,7 +180,7 @@ func TestEnsureRotatesLog(t *testing.T) {
 	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
 		t.Fatalf("Ensure = %v, %v", ok, err)
 	}
-	waitPhase(t, cfg.StateDir, PhaseReady, 20*time.Second)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	if got := readFile(t, filepath.Join(cfg.StateDir, logName+".1")); got != old {
 		t.Errorf("serve.log.1 has %d bytes, want the old %d", len(got), len(old))
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -32,7 +31,7 @@ func TestKill9Opencode(t *testing.T) {
 			cfg := a.withEnv(tc.env)
 			s := startServe(t, cfg)
 			var st Status
-			eventually(t, 10*time.Second, "opencode in phase "+tc.phase, func() bool {
+			eventually(t, loaded, "opencode in phase "+tc.phase, func() bool {
 				var err error
 				st, err = ReadStatus(cfg.StateDir)
 				return err == nil && st.Phase == tc.phase && st.OpencodePID != 0 && len(groupMembers(st.OpencodePGID)) == 2
@@ -41,7 +40,7 @@ func TestKill9Opencode(t *testing.T) {
 				t.Fatal(err)
 			}
 			var now Status
-			eventually(t, 20*time.Second, "a new opencode, ready", func() bool {
+			eventually(t, loaded, "a new opencode, ready", func() bool {
 				now, _ = ReadStatus(cfg.StateDir)
 				return now.Phase == PhaseReady && now.Restarts == 1
 			})
@@ -54,14 +53,12 @@ func TestKill9Opencode(t *testing.T) {
 			if procs := accountProcs(cfg.DataHome); len(procs) != 2 { // the new fake and its child
 				t.Errorf("account processes %v, want the new opencode and its child", procs)
 			}
-			if ok, err := Health(context.Background(), cfg.Port, cfg.Password); !ok {
-				t.Errorf("not healthy: %v", err)
-			}
+			waitReady(t, cfg, loaded)
 			if !strings.Contains(s.log.String(), "signal: killed") {
 				t.Errorf("log does not say how opencode died:\n%s", s.log.String())
 			}
 			s.cancel()
-			if err := s.wait(t, 20*time.Second); err != nil {
+			if err := s.wait(t, loaded); err != nil {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
@@ -103,7 +100,7 @@ func TestKill9Supervisor(t *testing.T) {
 				t.Fatalf("Ensure = %v, %v", ok, err)
 			}
 			var st Status
-			eventually(t, 20*time.Second, "supervisor in phase "+tc.phase, func() bool {
+			eventually(t, loaded, "supervisor in phase "+tc.phase, func() bool {
 				var err error
 				st, err = ReadStatus(cfg.StateDir)
 				if err != nil || st.Phase != tc.phase {
@@ -119,7 +116,7 @@ func TestKill9Supervisor(t *testing.T) {
 			if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 10*time.Second, "supervisor dead, lock released", func() bool {
+			eventually(t, loaded, "supervisor dead, lock released", func() bool {
 				held, _ := lockHeld(cfg.StateDir)
 				return !alive(st.SupervisorPID, 0) && !held
 			})
@@ -131,25 +128,23 @@ func TestKill9Supervisor(t *testing.T) {
 			if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
 				t.Fatalf("Ensure after the kill = %v, %v", ok, err)
 			}
-			now := waitPhase(t, cfg.StateDir, PhaseReady, 20*time.Second)
+			now := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 			if now.SupervisorPID == st.SupervisorPID {
 				t.Errorf("status still names the killed supervisor: %+v", now)
 			}
 			if st.OpencodePID != 0 && (alive(st.OpencodePID, st.OpencodeStart) || len(groupMembers(st.OpencodePGID)) != 0) {
 				t.Errorf("the orphaned opencode (group %d) still runs", st.OpencodePGID)
 			}
-			eventually(t, 10*time.Second, "one supervisor", func() bool { return len(supervisors(cfg)) == 1 })
+			eventually(t, loaded, "one supervisor", func() bool { return len(supervisors(cfg)) == 1 })
 			if servers := procsWithArgs(bins.fake, "--port "+itoa(cfg.Port)); len(servers) != 1 {
 				t.Errorf("%d servers on port %d, want 1", len(servers), cfg.Port)
 			}
-			if ok, err := Health(context.Background(), cfg.Port, cfg.Password); !ok {
-				t.Errorf("not healthy: %v", err)
-			}
+			waitReady(t, cfg, loaded)
 			if err := Stop(cfg.StateDir, 15*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
-			eventually(t, 5*time.Second, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
+			eventually(t, loaded, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
 		})
 	}
 }

@@ -329,9 +329,10 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			}
 			switch filepath.Dir(ev.Name) {
 			case filepath.Join(s.cfg.StateDir, leasesName):
-				// A new lease is a use. A lease dropped changes nothing
-				// until the idle deadline, when check() looks again.
-				if ev.Has(fsnotify.Create) {
+				// A lease added or dropped is a use: idle time runs from
+				// the moment the last shell left, not from the last check
+				// before it.
+				if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) {
 					s.idle.used()
 				}
 			case filepath.Join(s.cfg.DataHome, "opencode"):

@@ -22,7 +22,7 @@ func TestServeReadyAndStop(t *testing.T) {
 	shellEnv := append(os.Environ(), "ANTHROPIC_API_KEY=sk-ant-from-some-shell")
 	cfg.Env = BuildEnv(shellEnv, cfg, map[string]string{"FAKE_MODE": "ok", "FAKE_ENV_FILE": envFile, "FAKE_PRINT_SECRET": "1"})
 	s := startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	if ok, err := Health(context.Background(), cfg.Port, cfg.Password); !ok {
 		t.Fatalf("not healthy: %v", err)
 	}
@@ -51,7 +51,7 @@ func TestServeReadyAndStop(t *testing.T) {
 		}
 	}
 	s.cancel()
-	if err := s.wait(t, 10*time.Second); err != nil {
+	if err := s.wait(t, loaded); err != nil {
 		t.Fatalf("Serve after cancel: %v", err)
 	}
 	st, _ = ReadStatus(cfg.StateDir)
@@ -78,7 +78,7 @@ func TestServeAlreadyRunning(t *testing.T) {
 	a := newAccount(t, "twice")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	begin := time.Now()
 	err := Serve(context.Background(), cfg, nil)
 	if !errors.Is(err, ErrAlreadyRunning) {
@@ -104,7 +104,7 @@ func TestServeCrashLoopGivesUp(t *testing.T) {
 	if err := WaitReady(ctx, cfg); err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "crashed 4 times") {
 		t.Errorf("WaitReady = %v", err)
 	}
-	err := s.wait(t, 30*time.Second)
+	err := s.wait(t, loaded)
 	if err == nil || !strings.Contains(err.Error(), "crashed 4 times") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("Serve = %v", err)
 	}
@@ -130,7 +130,7 @@ func TestServeRecoversAfterCrashes(t *testing.T) {
 	a := newAccount(t, "flaky")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_CRASH_TIMES": "2", "FAKE_COUNTER": filepath.Join(t.TempDir(), "n")})
 	startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	if st.Restarts != 2 || !strings.Contains(st.LastError, "exit status 3") {
 		t.Errorf("status %+v", st)
 	}
@@ -145,7 +145,7 @@ func TestServeNeverReady(t *testing.T) {
 			cfg := a.withEnv(map[string]string{"FAKE_MODE": mode})
 			cfg.ReadyTimeout, cfg.MaxCrashes = 500*time.Millisecond, 2
 			s := startServe(t, cfg)
-			err := s.wait(t, 20*time.Second)
+			err := s.wait(t, loaded)
 			if err == nil || !strings.Contains(err.Error(), "not healthy after 500ms") {
 				t.Fatalf("Serve = %v", err)
 			}
@@ -188,7 +188,7 @@ func TestHealthWebPageIsNotHealthy(t *testing.T) {
 	a := newAccount(t, "web")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	// The fake answers every unknown path 200 with a page, like OpenCode.
 	resp, err := request(context.Background(), "GET", cfg.Port, "/no/such/path", cfg.Password)
 	if err != nil || resp.StatusCode != 200 {
@@ -202,10 +202,10 @@ func TestServeStopEscalates(t *testing.T) {
 	a := newAccount(t, "stubborn")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ignore-term", "FAKE_CHILD": "1"})
 	s := startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
-	eventually(t, 5*time.Second, "child started", func() bool { return len(groupMembers(st.OpencodePGID)) == 2 })
+	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	eventually(t, loaded, "child started", func() bool { return len(groupMembers(st.OpencodePGID)) == 2 })
 	s.cancel()
-	if err := s.wait(t, 20*time.Second); err != nil {
+	if err := s.wait(t, loaded); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(s.log.String(), "sending SIGKILL") || !strings.Contains(s.log.String(), "SIGTERM again") {
@@ -227,7 +227,7 @@ func TestServePortTaken(t *testing.T) {
 	defer ln.Close()
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	s := startServe(t, cfg)
-	err = s.wait(t, 10*time.Second)
+	err = s.wait(t, loaded)
 	var pie *PortInUseError
 	if !errors.As(err, &pie) || pie.Port != cfg.Port || pie.PID != os.Getpid() {
 		t.Fatalf("Serve = %v", err)
@@ -256,7 +256,7 @@ func TestServeIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 
 	// With a live lease it stays, and with a client connection too.
 	time.Sleep(3 * cfg.IdleTimeout)
@@ -281,7 +281,7 @@ func TestServeIdle(t *testing.T) {
 	shell.Process.Kill()
 	shell.Wait()
 	conn.Close()
-	if err := s.wait(t, 15*time.Second); err != nil {
+	if err := s.wait(t, loaded); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(s.log.String(), "no shell and no client") {
@@ -296,6 +296,43 @@ func TestServeIdle(t *testing.T) {
 	noProcessLeft(t, cfg)
 }
 
+// TestServeIdleFromLastUse: the idle timeout runs from when the last shell
+// left, not from the supervisor's last look before that. (With checks only
+// at the idle deadline, it used to stop up to a whole timeout early.)
+func TestServeIdleFromLastUse(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "idle-last")
+	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
+	cfg.IdleTimeout = 3 * time.Second
+	cfg.PollInterval = time.Minute // only the idle deadline looks
+	shell := exec.Command("sleep", "60")
+	if err := shell.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer shell.Process.Kill()
+	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, cfg)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	time.Sleep(4 * time.Second) // the shell stays a while, past one idle deadline
+	left := time.Now()
+	if err := DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	st := Status{Phase: PhaseReady}
+	eventually(t, loaded, "the server stopping once idle", func() bool {
+		st, _ = ReadStatus(cfg.StateDir)
+		return st.Phase != PhaseReady
+	})
+	if idle := time.Since(left); idle < cfg.IdleTimeout {
+		t.Errorf("stopped %s after the last shell left, want at least the idle timeout %s (phase %s)", idle.Round(time.Millisecond), cfg.IdleTimeout, st.Phase)
+	}
+	if err := s.wait(t, loaded); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestServeReloadsCredentials(t *testing.T) {
 	t.Parallel()
 	a := newAccount(t, "creds")
@@ -306,7 +343,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	disposes := func() int { b, _ := os.ReadFile(record); return strings.Count(string(b), "dispose") }
 	time.Sleep(400 * time.Millisecond)
 	if n := disposes(); n != 0 {
@@ -321,7 +358,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	f.WriteString(`"key":"sk-ant-fake-2"}}`)
 	f.Close()
-	eventually(t, 5*time.Second, "dispose after an in-place write", func() bool { return disposes() == 1 })
+	eventually(t, loaded, "dispose after an in-place write", func() bool { return disposes() == 1 })
 	// Replaced by rename, as `opencode auth login` may do.
 	tmp := auth + ".tmp"
 	if err := os.WriteFile(tmp, []byte(`{"anthropic":{"type":"api","key":"sk-ant-fake-3"}}`), 0o600); err != nil {
@@ -330,7 +367,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 	if err := os.Rename(tmp, auth); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "dispose after a rename", func() bool { return disposes() == 2 })
+	eventually(t, loaded, "dispose after a rename", func() bool { return disposes() == 2 })
 	// Touched, same content: nothing to do.
 	now := time.Now()
 	os.Chtimes(auth, now, now)
@@ -362,7 +399,7 @@ func TestServeStopsOrphan(t *testing.T) {
 			}
 			go orphan.Wait()
 			t.Cleanup(func() { syscall.Kill(-orphan.Process.Pid, syscall.SIGKILL) })
-			eventually(t, 5*time.Second, "orphan healthy", func() bool { ok, _ := Health(context.Background(), cfg.Port, cfg.Password); return ok })
+			eventually(t, loaded, "orphan healthy", func() bool { ok, _ := Health(context.Background(), cfg.Port, cfg.Password); return ok })
 			pid := orphan.Process.Pid
 			if recorded {
 				if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
@@ -379,7 +416,7 @@ func TestServeStopsOrphan(t *testing.T) {
 				}
 			}
 			s := startServe(t, cfg)
-			st := waitPhase(t, cfg.StateDir, PhaseReady, 10*time.Second)
+			st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 			if st.OpencodePID == pid || alive(pid, 0) || len(groupMembers(pid)) != 0 {
 				t.Errorf("orphan group %d still there (status %+v)", pid, st)
 			}
@@ -406,8 +443,8 @@ func TestServeSparesStrangerOnPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { byHand.Process.Kill(); byHand.Wait() }()
-	eventually(t, 5*time.Second, "listening", func() bool { busy, _ := portListening(cfg.Port); return busy })
-	err := startServe(t, cfg).wait(t, 10*time.Second)
+	eventually(t, loaded, "listening", func() bool { busy, _ := portListening(cfg.Port); return busy })
+	err := startServe(t, cfg).wait(t, loaded)
 	var pie *PortInUseError
 	if !errors.As(err, &pie) || pie.PID != byHand.Process.Pid || !strings.Contains(pie.Cmd, "serve") {
 		t.Fatalf("Serve = %v", err)
@@ -432,7 +469,7 @@ func TestServeMissingBinary(t *testing.T) {
 	a := newAccount(t, "nobin")
 	cfg := a.withEnv(nil)
 	cfg.Opencode, cfg.MaxCrashes = filepath.Join(t.TempDir(), "opencode"), 2
-	err := startServe(t, cfg).wait(t, 10*time.Second)
+	err := startServe(t, cfg).wait(t, loaded)
 	if err == nil || !strings.Contains(err.Error(), cfg.Opencode) {
 		t.Errorf("Serve = %v", err)
 	}

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/shells/shelltest"
+)
+
+// TestComposeUp runs what `oca compose` writes, for real: two accounts'
+// OpenCode servers in containers of an image made here from the npm
+// package's own OpenCode binary (no registry is reachable), brought up by
+// docker-compose. Each answers healthy on its loopback port, asks for its
+// password, sees only its own auth.json; the files OpenCode writes into a
+// data home belong to the user who ran `oca compose` (a throwaway non-root
+// user); `down` leaves no container. It needs a Docker engine,
+// docker-compose, busybox and opencode: it skips without them, and fails in
+// CI, whose .ci/run installs them and starts dockerd.
+func TestComposeUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containers; skipped with -short")
+	}
+	for _, tool := range []string{"docker", "docker-compose", "busybox", "opencode", "useradd"} {
+		shelltest.Require(t, tool)
+	}
+	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Docker engine answers, and CI must run every test: %v\n%s", err, out)
+		}
+		t.Skipf("no Docker engine answers: %s", strings.TrimSpace(string(out)))
+	}
+	image := opencodeImage(t)
+
+	// A user of the machine, not root, writes the compose file.
+	user, uid := throwawayUser(t)
+	home := filepath.Join("/home", user)
+	oca := filepath.Join(home, "oca")
+	copyFile(t, shelltest.Oca(t), oca, 0o755)
+	asUser := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("runuser", append([]string{"-u", user, "--", "env", "-i", "HOME=" + home, "PATH=/usr/bin:/bin", oca}, args...)...)
+		cmd.Dir = home
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("oca %s as %s: %v\n%s", strings.Join(args, " "), user, err, out)
+		}
+		return string(out)
+	}
+	keys := map[string]string{"alpha": "sk-ant-compose-A", "beta": "sk-ant-compose-B"}
+	ports := map[string]int{}
+	last := 20000 + os.Getpid()%5000
+	for _, name := range []string{"alpha", "beta"} {
+		last = freeLoopbackPort(t, last+1)
+		ports[name] = last
+		asUser("account", "add", name, "--port", strconv.Itoa(ports[name]))
+		auth := filepath.Join(home, ".local/share/oca/accounts", name, "opencode", "auth.json")
+		asUser("exec", name, "--", "sh", "-c", `mkdir -p "$(dirname "$1")" && umask 077 && printf '%s' "$2" > "$1"`, "sh", auth,
+			`{"anthropic":{"type":"api","key":"`+keys[name]+`"}}`)
+	}
+	compose := asUser("compose", "--image", image)
+	file := filepath.Join(home, "compose.yaml")
+	if err := os.WriteFile(file, []byte(compose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	project := fmt.Sprintf("ocatest%d", os.Getpid())
+	dc := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("docker-compose", append([]string{"-f", file, "-p", project}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	running := func() string {
+		out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project).Output()
+		return strings.TrimSpace(string(out))
+	}
+	t.Cleanup(func() {
+		if running() != "" {
+			_ = exec.Command("docker-compose", "-f", file, "-p", project, "down", "-t", "2").Run()
+		}
+	})
+	dc("up", "-d")
+
+	for name, port := range ports {
+		password := readTrimmed(t, filepath.Join(home, ".local/state/oca/accounts", name, "password"))
+		healthy := false
+		var last string
+		for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+			code, body := httpGet(port, "/global/health", password)
+			last = fmt.Sprintf("%d %.200s", code, body)
+			if code == http.StatusOK && strings.Contains(body, `"healthy":true`) {
+				healthy = true
+				break
+			}
+		}
+		if !healthy {
+			out, _ := exec.Command("docker-compose", "-f", file, "-p", project, "logs", "--tail", "30").CombinedOutput()
+			t.Fatalf("%s's container is not healthy on port %d (last: %s)\n%s", name, port, last, out)
+		}
+		if code, _ := httpGet(port, "/config/providers", ""); code != http.StatusUnauthorized {
+			t.Errorf("%s without its password: status %d, want 401", name, code)
+		}
+		_, body := httpGet(port, "/config/providers", password)
+		for other, key := range keys {
+			if has := strings.Contains(body, key); has != (other == name) {
+				t.Errorf("%s's server sees %s's key: %v", name, other, has)
+			}
+		}
+	}
+
+	// What OpenCode wrote into alpha's data home is the user's.
+	walked := 0
+	err := filepath.Walk(filepath.Join(home, ".local/share/oca/accounts/alpha/opencode"), func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		walked++
+		if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
+			t.Errorf("%s is owned by uid %d, not %s's %d", p, st.Uid, user, uid)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if walked < 3 {
+		t.Errorf("OpenCode wrote %d entries into the data home: the container did not use it", walked)
+	}
+
+	dc("down", "-t", "5")
+	if left := running(); left != "" {
+		t.Errorf("containers left after down: %s", left)
+	}
+}
+
+// opencodeImage makes (once per OpenCode binary) an image holding the
+// installed OpenCode binary, busybox as /bin/sh and the C library files the
+// binary links to, and returns its name.
+func opencodeImage(t *testing.T) string {
+	t.Helper()
+	oc, err := exec.LookPath("opencode")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc, err = filepath.EvalSymlinks(oc); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprint(oc, fi.Size(), fi.ModTime().UnixNano())))
+	image := "oca-test/opencode:" + hex.EncodeToString(sum[:6])
+	if exec.Command("docker", "image", "inspect", image).Run() == nil {
+		return image
+	}
+	root := t.TempDir()
+	copyFile(t, oc, filepath.Join(root, "usr/local/bin/opencode"), 0o755)
+	bb, _ := exec.LookPath("busybox")
+	copyFile(t, bb, filepath.Join(root, "bin/busybox"), 0o755)
+	for _, name := range []string{"sh", "cat", "env"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command("ldd", oc).Output()
+	if err != nil {
+		t.Fatalf("ldd %s: %v", oc, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "/") {
+				real, err := filepath.EvalSymlinks(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				copyFile(t, real, filepath.Join(root, f), 0o755)
+			}
+		}
+	}
+	for _, dir := range []string{"tmp", "etc", "data"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o1777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(root, dir), 0o1777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tar := exec.Command("tar", "-C", root, "-c", ".")
+	imp := exec.Command("docker", "import", "--change", "ENV PATH=/usr/local/bin:/bin", "-", image)
+	pipe, err := tar.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Stdin = pipe
+	if err := tar.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := imp.CombinedOutput(); err != nil {
+		t.Fatalf("docker import: %v\n%s", err, out)
+	}
+	if err := tar.Wait(); err != nil {
+		t.Fatalf("tar: %v", err)
+	}
+	return image
+}
+
+// throwawayUser adds a user with a home of its own for this test, and
+// removes it (and its home) afterwards.
+func throwawayUser(t *testing.T) (string, int) {
+	t.Helper()
+	name := fmt.Sprintf("oca%d", os.Getpid()%100000)
+	if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd %s: %v\n%s", name, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("userdel", "--remove", "--force", name).Run() })
+	out, err := exec.Command("id", "-u", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name, uid
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readTrimmed(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// freeLoopbackPort is the first port from `from` up, below the ephemeral
+// range, that nothing listens on now.
+func freeLoopbackPort(t *testing.T, from int) int {
+	t.Helper()
+	for p := from; p < 32000; p++ {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err == nil {
+			l.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// httpGet sends one request to 127.0.0.1:port, with the password when
+// given, and returns the status and the start of the body (0 when nothing
+// answered).
+func httpGet(port int, path, password string) (int, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(port)+path, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if password != "" {
+		req.SetBasicAuth("opencode", password)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, string(b)
+}
