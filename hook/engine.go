@@ -13,6 +13,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/shells"
 )
 
 // Change is one variable to set or unset.
@@ -45,10 +46,24 @@ type Output struct {
 	Account  string   `json:"account"` // the account bound now, "" for none
 	Entered  string   `json:"-"`       // the account just entered, if any
 	Left     string   `json:"-"`       // the account just left, if any
+
+	quote func(string) string // Input.Quote
 }
 
+// say adds a message; characters a terminal would act on (from a directory
+// name, a project file) are written as escapes.
 func (o *Output) say(format string, args ...any) {
-	o.Messages = append(o.Messages, "oca: "+fmt.Sprintf(format, args...))
+	o.Messages = append(o.Messages, "oca: "+shells.Printable(fmt.Sprintf(format, args...)))
+}
+
+// quoted quotes s as one word of the user's shell, for a command a message
+// suggests.
+func (o *Output) quoted(s string) string {
+	if o.quote != nil {
+		return o.quote(s)
+	}
+	sh, _ := shells.Get("bash")
+	return sh.Quote(s)
 }
 
 // Input is what the engine works from.
@@ -65,11 +80,15 @@ type Input struct {
 	// become messages, never failures.
 	OnEnter func(dirs account.Dirs, a *account.Account, f *projectfile.File, pid int) error
 	OnLeave func(dirs account.Dirs, name string, pid int) error
+
+	// Quote quotes a word for the shell that asks, for the commands
+	// messages suggest (nil: bash's quoting).
+	Quote func(string) string
 }
 
 // Export computes what the shell must change for in.PWD.
 func Export(in Input) (*Output, error) {
-	out := &Output{}
+	out := &Output{quote: in.Quote}
 	var st *State
 	if raw := in.Env[StateVar]; raw != "" {
 		s, err := DecodeState(raw)
@@ -257,11 +276,11 @@ func bind(dirs account.Dirs, path string, st *State, out *Output) (b *binding, k
 	allow := trust.AllowRecord(real, data)
 	switch trust.Check(real, data, a.TrustedPaths) {
 	case projectfile.Denied:
-		out.say("%s is denied; to use account %s here, run: oca allow %s", path, a.Name, filepath.Dir(path))
+		out.say("%s is denied; to use account %s here, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
 		return nil, false
 	case projectfile.Untrusted:
 		out.Watch = append(out.Watch, presence(allow))
-		out.say("%s wants account %s; if you trust it, run: oca allow %s", path, a.Name, filepath.Dir(path))
+		out.say("%s wants account %s; if you trust it, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
 		return nil, false
 	case projectfile.Allowed:
 		out.Watch = append(out.Watch, presence(allow))

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // Verdict is whether a project file may apply.
@@ -116,18 +118,7 @@ func writeRecord(path, realPath string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("trust store: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("trust store: %w", err)
-	}
-	_, werr := tmp.WriteString(realPath + "\n")
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("trust store: writing %s: %v %v", path, werr, cerr)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, []byte(realPath+"\n"), 0o600); err != nil {
 		return fmt.Errorf("trust store: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 //go:embed oca.fish
@@ -13,6 +14,9 @@ type fish struct{}
 
 func (fish) Name() string { return "fish" }
 
+// Quote quotes s as one fish word, printable.
+func (fish) Quote(s string) string { return quoteFish(s) }
+
 func (fish) Hook(self string) (string, error) {
 	return strings.ReplaceAll(fishHook, "@OCA@", quoteFish(self)), nil
 }
@@ -20,7 +24,7 @@ func (fish) Hook(self string) (string, error) {
 func (fish) Spell(e Export) (string, error) {
 	var b strings.Builder
 	for _, v := range e.Vars {
-		if !validName(v.Name) {
+		if !ValidName(v.Name) {
 			return "", fmt.Errorf("bad variable name %q", v.Name)
 		}
 		if v.Unset {
@@ -45,23 +49,46 @@ func (fish) Spell(e Export) (string, error) {
 }
 
 // quoteFish quotes s as one fish word. Inside fish's single quotes only \\
-// and \' are escapes; a newline is written as \n outside the quotes, so that
-// every statement stays on one line.
+// and \' are escapes; characters a terminal acts on (see Printable) and
+// bytes that are not UTF-8 are written as escapes outside the quotes, so
+// that every statement stays on one printable line.
 func quoteFish(s string) string {
 	if s == "" {
 		return "''"
 	}
 	var b strings.Builder
-	for i, line := range strings.Split(s, "\n") {
-		if i > 0 {
-			b.WriteString(`\n`)
+	open := false
+	quote := func(on bool) {
+		if open != on {
+			b.WriteByte('\'')
+			open = on
 		}
-		if line == "" {
-			continue
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(line))
-		b.WriteByte('\'')
 	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			quote(false)
+			fmt.Fprintf(&b, `\X%02x`, s[i])
+		case r == '\n':
+			quote(false)
+			b.WriteString(`\n`)
+		case r < 0x20 || r == 0x7f:
+			quote(false)
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			quote(false)
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r == '\\' || r == '\'':
+			quote(true)
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			quote(true)
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	quote(false)
 	return b.String()
 }

@@ -55,6 +55,13 @@ func TestSourcedTwiceAndNounset(t *testing.T) {
 			pre = ""
 		}
 		s := w.start(shell, "", shelltest.Options{Pre: pre, Hook: line + "\n" + line, Post: line})
+		// Prompts outside any project, before the first project: the first
+		// Run shows what the start printed as well.
+		for i := range 3 {
+			if out := s.Run("true"); strings.Contains(out, "unbound") || strings.Contains(out, "parameter not set") {
+				t.Errorf("prompt %d outside a project, under nounset: %q", i, out)
+			}
+		}
 		base := s.Env()
 		s.Run("cd work")
 		expectEnv(t, "entered", s.Env(), base, w.vars("work"))

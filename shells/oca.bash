@@ -7,7 +7,13 @@
 # asked it to watch. Leaving a project it undoes oca's variables itself.
 # Only when a project file is new or changed does it run oca, and it applies
 # oca's output only when oca succeeded. It returns the exit status it found,
-# so $? reaches whatever runs after it unchanged.
+# so $? reaches whatever runs after it unchanged, except under set -e, where
+# a non-zero return would end the shell: there it returns 0.
+#
+# The hook survives the user's aliases and functions: builtins it relies on
+# are called as \command builtin NAME (a backslash skips an alias, command
+# skips a function, builtin skips a disk command), and it runs with set +eu
+# and its own IFS whatever the user's shell has.
 
 __oca_bin=@OCA@
 
@@ -47,12 +53,12 @@ __oca_leave() {
     n=${__oca_undo[i]}
     [[ -n ${!n+set} && ${!n} == "${__oca_undo[i + 1]}" ]] || continue
     if [[ ${__oca_undo[i + 2]} == 1 ]]; then
-      export "$n=${__oca_undo[i + 3]}"
+      \command builtin export "$n=${__oca_undo[i + 3]}" || :
     else
-      unset "$n"
+      \command builtin unset "$n" || :
     fi
   done
-  if ((${#__oca_undo[@]})); then unset __OCA_STATE; fi
+  if ((${#__oca_undo[@]})); then \command builtin unset __OCA_STATE || :; fi
   __oca_undo=() __oca_watch=() __oca_file=
 }
 
@@ -68,14 +74,20 @@ __oca_run() {
   __oca_gone=
   local out
   if out=$("$__oca_bin" export bash --pid "$$"); then
-    eval "$out"
+    \command builtin eval "$out" || :
   else
     __oca_watch=()
   fi
 }
 
 __oca_hook() {
-  local __oca_status=$?
+  local __oca_status=$? __oca_e='' IFS=$' \t\n'
+  if [[ $- == *e* ]]; then __oca_e=1; fi
+  # Options set here are the shell's again when the hook returns.
+  local -
+  set +eu
+  if [[ -z ${__oca_watch+set} ]]; then __oca_watch=(); fi
+  if [[ -z ${__oca_undo+set} ]]; then __oca_undo=(); fi
   __oca_nearest
   if [[ -z ${__oca_file+set} ]]; then
     # This shell's first prompt: ask oca only where there is something to
@@ -94,6 +106,7 @@ __oca_hook() {
   elif __oca_stale; then
     __oca_run
   fi
+  if [[ -n $__oca_e ]]; then return 0; fi
   return "$__oca_status"
 }
 
@@ -101,20 +114,26 @@ __oca_hook() {
 # loaded, else PROMPT_COMMAND, as an array (bash 5.1+) or a string. Sourcing
 # the rc twice installs once.
 __oca_install() {
-  local nl=$'\n' u=
-  if [[ $- == *u* ]]; then u=1; set +u; fi
+  local nl=$'\n' f
+  local -
+  set +eu
   # shellcheck disable=SC2128,SC2178 # PROMPT_COMMAND may be a string, on purpose
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
-    [[ " ${precmd_functions[*]} " == *" __oca_hook "* ]] || precmd_functions+=(__oca_hook)
+    for f in "${precmd_functions[@]}"; do
+      [[ $f == __oca_hook ]] && return 0
+    done
+    precmd_functions+=(__oca_hook)
   elif [[ ${PROMPT_COMMAND@a} == *a* ]]; then
-    [[ " ${PROMPT_COMMAND[*]} " == *" __oca_hook "* ]] || PROMPT_COMMAND+=(__oca_hook)
+    for f in "${PROMPT_COMMAND[@]}"; do
+      [[ $f == __oca_hook ]] && return 0
+    done
+    PROMPT_COMMAND+=(__oca_hook)
   else
     case "$nl${PROMPT_COMMAND-}$nl" in
       *[";$nl"]__oca_hook[";$nl"]*) ;;
       *) PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$nl}__oca_hook ;;
     esac
   fi
-  if [[ -n $u ]]; then set -u; fi
 }
 
 if [[ $- == *i* ]]; then

@@ -8,24 +8,33 @@
 # files oca asked it to watch. Leaving a project it undoes oca's variables
 # itself. Only when a project file is new or changed does it run oca, and it
 # applies oca's output only when oca succeeded. $status is kept.
+#
+# A directory's name may hold any byte but / and NUL: the walk upward takes
+# each parent from `string split`, whose results a command substitution keeps
+# whole (a newline in a name does not split it), and it stops when a step
+# would not shorten the path. Builtins a user may shadow with a function
+# (true, echo, source, ...) are called as `builtin NAME`; set, test, string,
+# command and the like cannot be functions.
 
 if status is-interactive
     set -g __oca_bin @OCA@
 
     # __oca_nearest sets __oca_near to the nearest project file, or to "".
     function __oca_nearest
-        set -l d $PWD
-        while true
-            set -l f (string replace -r '/$' '' -- $d)/.opencode-account.toml
-            if test -f $f
-                set -g __oca_near $f
+        set -l d "$PWD"
+        if test "x$d" = x/
+            set d ''
+        end
+        while builtin true
+            if test -f "$d/.opencode-account.toml"
+                set -g __oca_near "$d/.opencode-account.toml"
                 return
             end
-            if test "$d" = / -o -z "$d"
-                break
-            end
-            set d (string replace -r '/[^/]*$' '' -- $d)
-            test -n "$d"; or set d /
+            test -n "$d"; or break
+            # "/a/b" splits into "/a" and "b"; "/a" into "" and "a".
+            set -l p (string split -r -m1 / -- "$d")
+            set -q p[2]; or break
+            set d "$p[1]"
         end
         set -g __oca_near ''
     end
@@ -39,11 +48,11 @@ if status is-interactive
             set -e w[1..2]
             switch $s
                 case ''
-                    test -e $p; and return 0
+                    test -e "$p"; and return 0
                 case .
-                    test -e $p; or return 0
+                    test -e "$p"; or return 0
                 case '*'
-                    test ! -e $p -o ! -e $s -o $p -nt $s -o $p -ot $s; and return 0
+                    test ! -e "$p" -o ! -e "$s" -o "$p" -nt "$s" -o "$p" -ot "$s"; and return 0
             end
         end
         return 1
@@ -74,14 +83,14 @@ if status is-interactive
         if not test -x $__oca_bin
             if not set -q __oca_gone
                 set -g __oca_gone 1
-                echo "oca: $__oca_bin is gone; the hook rests until it is back (or remove the oca line from config.fish)" >&2
+                builtin echo "oca: $__oca_bin is gone; the hook rests until it is back (or remove the oca line from config.fish)" >&2
             end
             return
         end
         set -e -g __oca_gone
         set -l out (command $__oca_bin export fish --pid $fish_pid)
         if test $status -eq 0
-            string join \n -- $out | source
+            string join \n -- $out | builtin source
         else
             set -g __oca_watch
         end

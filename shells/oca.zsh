@@ -6,7 +6,14 @@
 # and compares it with the one oca last evaluated, then checks the files oca
 # asked it to watch. Leaving a project it undoes oca's variables itself.
 # Only when a project file is new or changed does it run oca, and it applies
-# oca's output only when oca succeeded. $? is kept.
+# oca's output only when oca succeeded. $? is kept: zsh gives each precmd
+# function the status of the user's command, so the hook returns 0, which
+# never ends a shell that has ERR_EXIT set.
+#
+# The hook survives the user's aliases and functions: each function starts
+# with emulate -L zsh (zsh's own options, for the function alone: no
+# ERR_EXIT, no NO_UNSET), and with posix_builtins on, \command NAME runs
+# the builtin NAME whatever function or alias has that name.
 
 typeset -g __oca_bin=@OCA@
 
@@ -43,23 +50,24 @@ __oca_stale() {
 
 # __oca_leave puts back what oca changed, where it still holds oca's value.
 __oca_leave() {
-  emulate -L zsh
+  emulate -L zsh -o posix_builtins
   local i n
   for (( i = 1; i + 3 <= ${#__oca_undo}; i += 4 )); do
     n=${__oca_undo[i]}
     [[ -n ${(P)n+set} && ${(P)n} == "${__oca_undo[i+1]}" ]] || continue
     if [[ ${__oca_undo[i+2]} == 1 ]]; then
-      export "$n=${__oca_undo[i+3]}"
+      \command export "$n=${__oca_undo[i+3]}" || :
     else
-      unset "$n"
+      \command unset "$n" || :
     fi
   done
-  (( ${#__oca_undo} )) && unset __OCA_STATE
+  if (( ${#__oca_undo} )); then \command unset __OCA_STATE || :; fi
   typeset -ga __oca_undo=() __oca_watch=()
   typeset -g __oca_file=
 }
 
 __oca_run() {
+  emulate -L zsh -o posix_builtins
   typeset -g __oca_file=$__oca_near
   if [[ ! -x $__oca_bin ]]; then
     if [[ -z ${__oca_gone-} ]]; then
@@ -71,14 +79,14 @@ __oca_run() {
   typeset -g __oca_gone=
   local out
   if out=$("$__oca_bin" export zsh --pid "$$"); then
-    eval "$out"
+    \command eval "$out" || :
   else
     typeset -ga __oca_watch=()
   fi
 }
 
 __oca_hook() {
-  local __oca_status=$?
+  emulate -L zsh
   __oca_nearest
   if [[ -z ${__oca_file+set} ]]; then
     # This shell's first prompt: ask oca only where there is something to
@@ -97,7 +105,7 @@ __oca_hook() {
   elif __oca_stale; then
     __oca_run
   fi
-  return $__oca_status
+  return 0
 }
 
 if [[ -o interactive ]]; then

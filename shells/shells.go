@@ -40,6 +40,9 @@ type Shell interface {
 	Hook(self string) (string, error)
 	// Spell renders e as code for the shell to evaluate.
 	Spell(e Export) (string, error)
+	// Quote quotes s as one word of the shell, written with printable
+	// characters only, for a command oca suggests that the user pastes.
+	Quote(s string) string
 }
 
 // Get returns the shell called name.
@@ -62,8 +65,8 @@ func Names() []string {
 	return n
 }
 
-// validName reports whether name can be a variable name in every shell.
-func validName(name string) bool {
+// ValidName reports whether name can be a variable name in every shell.
+func ValidName(name string) bool {
 	if name == "" {
 		return false
 	}

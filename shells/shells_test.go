@@ -28,6 +28,7 @@ var hostile = []string{
 	"tab\there", "\t", "\r\n", "cr\rlf",
 	"é", "日本", "🎉 emoji", "mixé 日本 🎉",
 	"\x01\x02\x1b[31mred\x1b[0m\x7f",
+	"\xff\xfe not UTF-8", "\u009b31m C1", "\u202e reversed", "\x1b]0;title\x07",
 	"a;b|c&d>e<f(g)h{i}j[k]l*m?n~o#p!q^r%s=t,u", "!!", "!$", "-e", "-n", "--", "--erase", "-gx",
 	"end", "; exit 1", "&& false", "#comment",
 	strings.Repeat("long ", 500),
@@ -317,6 +318,48 @@ func TestStale(t *testing.T) {
 				if got := stale(tc.watch...); got != tc.want {
 					t.Errorf("%s: stale = %v, want %v", tc.name, got, tc.want)
 				}
+			}
+		})
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain /a b/'c' \\ é 日本": "plain /a b/'c' \\ é 日本",
+		"\x1b[31mred\x1b[0m":     `\x1b[31mred\x1b[0m`,
+		"a\nb\tc\rd\x7f":         `a\nb\tc\rd\x7f`,
+		"\xff\xfe":               `\xff\xfe`,
+		"\u009b2J \u202e":        `\u009b2J \u202e`,
+		"\x1b]0;title\x07":       `\x1b]0;title\x07`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestQuoteRoundTrip: a word quoted for a shell is printable, and the shell
+// reads it back byte for byte, running nothing.
+func TestQuoteRoundTrip(t *testing.T) {
+	for _, r := range runners(t) {
+		t.Run(r.sh.Name(), func(t *testing.T) {
+			dir := t.TempDir()
+			for _, v := range append(hostile, "/tmp/$(touch "+dir+"/pwned)\x1b[2J", "`touch "+dir+"/pwned`") {
+				if v == "" {
+					continue
+				}
+				q := r.sh.Quote(v)
+				if Printable(q) != q || strings.Contains(q, "\n") {
+					t.Errorf("%q quoted as %q: not one printable line", v, q)
+				}
+				probe := "printf %s " + q
+				cmd := r.run("", probe)
+				if got := output(t, cmd); got != v {
+					t.Errorf("%q quoted as %q came back as %q", v, q, got)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+				t.Errorf("a quoted word ran a command")
 			}
 		})
 	}

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/shells"
 )
 
 func (a *app) writeJSON(v any) error {
@@ -62,7 +62,8 @@ func (a *app) accountAdd(name string, opt account.AddOptions) error {
 	return nil
 }
 
-// addAccount adds an account to the registry and prepares it on disk.
+// addAccount makes an account on disk and then adds it to the registry:
+// when either fails, neither is left.
 func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account, error) {
 	_, dirs, err := a.environ()
 	if err != nil {
@@ -71,16 +72,10 @@ func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account,
 	var acc *account.Account
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
-		acc, err = r.Add(name, opt)
+		acc, err = r.Create(name, opt)
 		return err
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := account.Prepare(dirs, acc); err != nil {
-		return nil, err
-	}
-	if _, err := account.Password(dirs, acc.Name); err != nil {
 		return nil, err
 	}
 	return acc, nil
@@ -167,9 +162,11 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 	if err := server.Stop(dirs.RuntimeDir(name), 30*time.Second); err != nil {
 		return fmt.Errorf("not removing account %s: %w", name, err)
 	}
+	var rest *account.Registry
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
 		acc, err = r.Remove(name)
+		rest = r
 		return err
 	})
 	if err != nil {
@@ -178,14 +175,15 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
 	if !purge {
 		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s\n", acc.Name, acc.DataHome)
-		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", strconv.Quote(acc.DataHome))
+		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", shells.Quote(acc.DataHome))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "removed account %s; deleting its data home %s\n", acc.Name, acc.DataHome)
-	if err := os.RemoveAll(acc.DataHome); err != nil {
-		return fmt.Errorf("deleting %s: %w", acc.DataHome, err)
+	fmt.Fprintf(a.stdout, "removed account %s\n", acc.Name)
+	deleted, err := account.Purge(rest, acc)
+	for _, d := range deleted {
+		fmt.Fprintf(a.stdout, "deleted %s\n", d)
 	}
-	return nil
+	return err
 }
 
 // confirm asks question on a terminal and returns nil on a yes; not on a
@@ -223,7 +221,7 @@ func (a *app) accountImport(pos []string) error {
 				fmt.Fprintf(a.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
 				continue
 			}
-			acc, err := r.Add(f.Name, account.AddOptions{DataHome: f.DataHome})
+			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome})
 			if err != nil {
 				return fmt.Errorf("importing %s: %w", f.DataHome, err)
 			}
@@ -235,12 +233,6 @@ func (a *app) accountImport(pos []string) error {
 		return err
 	}
 	for _, acc := range added {
-		if err := account.Prepare(dirs, acc); err != nil {
-			return err
-		}
-		if _, err := account.Password(dirs, acc.Name); err != nil {
-			return err
-		}
 		fmt.Fprintf(a.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -45,8 +46,8 @@ func TestComposeUp(t *testing.T) {
 	image := opencodeImage(t)
 
 	// A user of the machine, not root, writes the compose file.
-	user, uid := throwawayUser(t)
-	home := filepath.Join("/home", user)
+	u := testsys.AddUser(t)
+	user, uid, home := u.Name, u.UID, u.Home
 	oca := filepath.Join(home, "oca")
 	copyFile(t, shelltest.Oca(t), oca, 0o755)
 	asUser := func(args ...string) string {
@@ -217,26 +218,6 @@ func opencodeImage(t *testing.T) string {
 		t.Fatalf("tar: %v", err)
 	}
 	return image
-}
-
-// throwawayUser adds a user with a home of its own for this test, and
-// removes it (and its home) afterwards.
-func throwawayUser(t *testing.T) (string, int) {
-	t.Helper()
-	name := fmt.Sprintf("oca%d", os.Getpid()%100000)
-	if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Fatalf("useradd %s: %v\n%s", name, err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("userdel", "--remove", "--force", name).Run() })
-	out, err := exec.Command("id", "-u", name).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return name, uid
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {

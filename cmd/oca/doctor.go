@@ -10,6 +10,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/doctor"
+	"github.com/oca-sh/oca/shells"
 )
 
 // testedOpencode is the OpenCode release line oca is tested with.
@@ -36,17 +37,17 @@ func (a *app) cmdDoctor(asJSON, fix bool) error {
 			// Pad, then colour: escape codes have no width on a terminal.
 			word := fmt.Sprintf("%-7s", f.Severity)
 			mark := map[doctor.Severity]func(string) string{doctor.OK: st.green, doctor.Warn: st.yellow, doctor.Error: st.red}[f.Severity](word)
-			fmt.Fprintf(a.stdout, "%s  %s: %s\n", mark, f.Check, f.What)
+			fmt.Fprintf(a.stdout, "%s  %s: %s\n", mark, f.Check, shells.Printable(f.What))
 			if f.Fixed != "" {
-				fmt.Fprintf(a.stdout, "         fixed: %s\n", f.Fixed)
+				fmt.Fprintf(a.stdout, "         fixed: %s\n", shells.Printable(f.Fixed))
 				continue
 			}
 			if f.Severity != doctor.OK {
 				if f.Why != "" {
-					fmt.Fprintf(a.stdout, "         why: %s\n", f.Why)
+					fmt.Fprintf(a.stdout, "         why: %s\n", shells.Printable(f.Why))
 				}
 				if f.Fix != "" {
-					fmt.Fprintf(a.stdout, "         fix: %s\n", f.Fix)
+					fmt.Fprintf(a.stdout, "         fix: %s\n", shells.Printable(f.Fix))
 				}
 			}
 		}

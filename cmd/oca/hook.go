@@ -23,14 +23,16 @@ func (a *app) cmdHook(shell string) error {
 
 func (a *app) cmdExport(format string, pid int) error {
 	var sh shells.Shell
+	var quote func(string) string
 	if format != "json" {
 		var err error
 		if sh, err = shells.Get(format); err != nil {
 			return usagef("%v", err)
 		}
+		quote = sh.Quote
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: pid, OnEnter: a.onEnter, OnLeave: a.onLeave})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: pid, OnEnter: a.onEnter, OnLeave: a.onLeave, Quote: quote})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/oca-sh/oca/shells"
 )
 
 // app is one invocation: its streams and environment, so that commands are
@@ -106,10 +108,10 @@ func (a *app) fail(err error) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(a.stderr, "oca: %s\n", ue.msg)
+		fmt.Fprintf(a.stderr, "oca: %s\n", shells.Printable(ue.msg))
 		return 2
 	}
-	fmt.Fprintf(a.stderr, "oca: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	fmt.Fprintf(a.stderr, "oca: %s\n", shells.Printable(strings.ReplaceAll(err.Error(), "\n", " ")))
 	return 1
 }
 

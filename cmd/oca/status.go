@@ -14,6 +14,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/shells"
 )
 
 // accountStatus is one row of `oca status`: never a key or a password.
@@ -105,7 +106,7 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 	}
 	for _, r := range rows {
 		if r.LastError != "" {
-			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, r.LastError)
+			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
 	}
 	return nil

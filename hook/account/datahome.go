@@ -7,22 +7,56 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // Prepare makes the account's data home usable: it creates it 0700 and
 // links every entry of the user's real data home into it but opencode/, so
 // that exporting it as XDG_DATA_HOME moves OpenCode alone while direnv, mise,
-// nvim and the rest keep finding their data.
+// nvim and the rest keep finding their data. A data home that another user
+// owns is refused, never chmod'ed.
 func Prepare(dirs Dirs, a *Account) error {
 	if err := os.MkdirAll(a.DataHome, 0o700); err != nil {
 		return fmt.Errorf("account %s: creating data home: %w", a.Name, err)
 	}
-	if err := os.Chmod(a.DataHome, 0o700); err != nil {
+	f, err := os.Open(a.DataHome)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	if err := ownedByMe(a.DataHome, fi); err != nil {
+		return fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("account %s: data home %s is not a directory", a.Name, a.DataHome)
+	}
+	if err := f.Chmod(0o700); err != nil {
 		return fmt.Errorf("account %s: %w", a.Name, err)
 	}
 	return SyncLinks(dirs.Data, a.DataHome)
+}
+
+// ownedByMe refuses a file that another user owns.
+func ownedByMe(path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Getuid() {
+		return nil
+	}
+	who := strconv.Itoa(int(st.Uid))
+	if u, err := user.LookupId(who); err == nil {
+		who = u.Username + " (uid " + who + ")"
+	}
+	return fmt.Errorf("%s belongs to %s, not to you (uid %d): refusing to use it as a data home", path, who, os.Getuid())
 }
 
 // SyncLinks brings the links in shadow up to date with real: a link for each
@@ -73,7 +107,7 @@ func SyncLinks(real, shadow string) error {
 }
 
 func within(path, dir string) bool {
-	return path == dir || strings.HasPrefix(path, dir+"/")
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // PasswordFile is where the account's server password is kept (mode 0600).
@@ -104,7 +138,7 @@ func Password(dirs Dirs, name string) (string, error) {
 	}
 	pw := base64.RawURLEncoding.EncodeToString(buf)
 	tmp := filepath.Join(filepath.Dir(path), ".password.tmp-"+base64.RawURLEncoding.EncodeToString(buf[:6]))
-	if err := WriteFileAtomic(tmp, []byte(pw+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(tmp, []byte(pw+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	defer os.Remove(tmp)
@@ -117,6 +151,9 @@ func Password(dirs Dirs, name string) (string, error) {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
+		return "", fmt.Errorf("account %s: saving password: %w", name, err)
+	}
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return "", fmt.Errorf("account %s: saving password: %w", name, err)
 	}
 	return pw, nil

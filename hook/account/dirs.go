@@ -83,3 +83,84 @@ func (d Dirs) Abbrev(p string) string {
 	}
 	return p
 }
+
+// realish is p with its links resolved as far as it exists: the real path
+// of its longest existing ancestor, with the rest appended.
+func realish(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p
+	}
+	return filepath.Join(realish(parent), filepath.Base(p))
+}
+
+// nesting tells how path a stands to path b, compared as written (cleaned)
+// and, with resolve, also as they resolve where they exist: "is",
+// "contains", "lies inside", or "" for apart.
+func nesting(a, b string, resolve bool) string {
+	if rel := relation(a, b); rel != "" || !resolve {
+		return rel
+	}
+	ra, rb := realish(a), realish(b)
+	for _, p := range [][2]string{{ra, b}, {a, rb}, {ra, rb}} {
+		if rel := relation(p[0], p[1]); rel != "" {
+			return rel
+		}
+	}
+	return ""
+}
+
+// relation compares two clean absolute paths as strings.
+func relation(a, b string) string {
+	switch {
+	case a == b:
+		return "is"
+	case within(b, a):
+		return "contains"
+	case within(a, b):
+		return "lies inside"
+	}
+	return ""
+}
+
+// homeConflict says why home cannot be an account's data home because of
+// where it lies among the user's own directories, or "". A data home must
+// not be or contain HOME; must not be, contain or lie inside oca's config
+// or state directory; and within the user's real data home it must lie
+// inside $XDG_DATA_HOME/oca/accounts, not among other programs' data.
+// Purging a data home deletes it: none of these may go with it. With
+// resolve, links are followed too (add, import, purge); the load of the
+// file at every hook run compares the paths as written, since resolving
+// them all would make it thirty times slower.
+func (d Dirs) homeConflict(home string, resolve bool) string {
+	switch nesting(home, d.Home, resolve) {
+	case "is":
+		return "data home " + home + " is your home directory; an account needs a directory of its own"
+	case "contains":
+		return "data home " + home + " contains your home directory " + d.Home + "; an account needs a directory of its own"
+	}
+	switch nesting(home, d.Data, resolve) {
+	case "is":
+		return "data home is your own XDG_DATA_HOME; an account needs a directory of its own"
+	case "contains":
+		return "data home " + home + " contains your own XDG_DATA_HOME " + d.Data + "; an account needs a directory of its own"
+	case "lies inside":
+		accounts := filepath.Join(d.Data, "oca", "accounts")
+		switch rel := nesting(home, accounts, resolve); rel {
+		case "lies inside":
+		case "is", "contains":
+			return fmt.Sprintf("data home %s %s %s, where oca makes each account's data home; an account needs a directory of its own", home, rel, accounts)
+		default:
+			return fmt.Sprintf("data home %s lies inside your own XDG_DATA_HOME but not inside %s, among other programs' data; put it there or outside %s", home, accounts, d.Data)
+		}
+	}
+	for _, c := range []struct{ dir, what string }{{d.Config, "oca's config directory"}, {d.State, "oca's state directory"}} {
+		if rel := nesting(home, c.dir, resolve); rel != "" {
+			return fmt.Sprintf("data home %s %s %s %s; an account needs a directory of its own", home, rel, c.what, c.dir)
+		}
+	}
+	return ""
+}

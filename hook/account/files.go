@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/shells"
 )
 
 // EnsurePrivateDir creates dir (and its parents) with mode 0700 and refuses
@@ -34,41 +36,14 @@ func private(path string, fi os.FileInfo) error {
 		if fi.IsDir() {
 			mode = "700"
 		}
-		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod %s %s", path, fi.Mode().Perm(), mode, path)
+		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod %s %s", path, fi.Mode().Perm(), mode, shells.Quote(path))
 	}
 	return nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file and a rename,
-// so that a reader, or a crash, sees the old content or the new, never half.
+// WriteFileAtomic is atomicfile.Write, under the name cmd/oca knows.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, perm)
 }
 
 // lockFile takes an exclusive flock on path, waiting for it.

@@ -23,6 +23,7 @@ func FuzzLoadAccounts(f *testing.F) {
 		"accounts = 1\n", "accounts = [1]\n", "[[accounts]]\n", "[accounts.a.env.b]\n",
 		"[accounts.a]\nport = 10001\ndata_home = \"~\"\n", "[accounts.a]\nport = 10001\ndata_home = \"~/.local/share\"\n",
 		"[accounts]\na = {port = 10001, env = {X = \"1\"}}\n", "\x00", "[accounts.a\n",
+		"# c\n[ accounts . \"a\" ] # x\n  port=10001 # p\n  trusted_paths = [\n \"~/a\", # t\n ]\n\n # e\n[accounts.a.env]\nK = \"\"\"\n[accounts.b]\n\"\"\"\n[accounts.c]\nport = 10002\nsystemd = true\n",
 	} {
 		f.Add(s)
 	}
@@ -53,6 +54,24 @@ func FuzzLoadAccounts(f *testing.F) {
 			ports[a.Port] = true
 			homes[a.DataHome] = true
 		}
+		// An edit in place (a removal, a key change, an addition) either
+		// says what the registry holds or is refused for a rewrite.
+		names := r.Names()
+		if len(names) > 0 {
+			r.Remove(names[0])
+		}
+		if len(names) > 1 {
+			r.SetSystemd(names[1], !r.Accounts[names[1]].Systemd)
+			r.SetTrustedPaths(names[1], []string{"~/t"})
+		}
+		r.Accounts["zz-new"] = &Account{Name: "zz-new", Port: 65000, raw: accountTOML{Port: 65000, DataHome: "/zz-new"}}
+		if out, ok := r.edit(r.data, r.loaded); ok {
+			r3 := &Registry{Path: r.Path, Accounts: map[string]*Account{}, dirs: d}
+			if err := r3.parse(out); err != nil && !strings.Contains(err.Error(), "65000") {
+				t.Fatalf("an edit in place does not load: %v\n%s", err, out)
+			}
+		}
+		r, _ = Load(d)
 		// What Load accepts, a save writes back as it was understood.
 		enc, err := r.encode()
 		if err != nil {

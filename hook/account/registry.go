@@ -16,6 +16,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/shells"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // Port range rules: ports are allocated from FirstPort up and stay below the
@@ -51,6 +54,10 @@ type Registry struct {
 	Opencode string // the opencode binary, "" for the one on PATH
 	Accounts map[string]*Account
 	dirs     Dirs
+
+	data   []byte                 // the file as read: edits keep what they need not change
+	loaded map[string]accountTOML // its accounts as read
+	undo   []func()               // what Create made, undone when the file cannot be saved
 }
 
 type fileTOML struct {
@@ -149,13 +156,13 @@ func (r *Registry) parse(data []byte) error {
 	if err := projectfile.Unknown(r.Path, data, md, []string{"accounts.*.env"}); err != nil {
 		return err
 	}
-	bad := func(msg string, key ...string) error {
-		return &projectfile.Error{Path: r.Path, Line: projectfile.KeyLine(data, key...), Key: toml.Key(key).String(), Msg: msg}
+	bad := func(e *fieldError) error {
+		return &projectfile.Error{Path: r.Path, Line: projectfile.KeyLine(data, e.key...), Key: toml.Key(e.key).String(), Msg: e.msg}
 	}
 	if f.Opencode != "" {
 		p, err := r.dirs.Expand(f.Opencode)
 		if err != nil {
-			return bad(err.Error(), "opencode")
+			return bad(&fieldError{[]string{"opencode"}, err.Error()})
 		}
 		r.Opencode = p
 	}
@@ -164,55 +171,96 @@ func (r *Registry) parse(data []byte) error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	ports := map[int]string{}
-	homes := map[string]string{}
 	for _, name := range names {
-		raw := f.Accounts[name]
-		if err := projectfile.CheckAccountName(name); err != nil {
-			return bad(err.Error(), "accounts", name)
-		}
-		a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, raw: raw}
-		if raw.Port < MinPort || raw.Port > MaxPort {
-			return bad(fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort), "accounts", name, "port")
-		}
-		if other, dup := ports[raw.Port]; dup {
-			return bad(fmt.Sprintf("port %d is also account %s's", raw.Port, other), "accounts", name, "port")
-		}
-		ports[raw.Port] = name
-		home := raw.DataHome
-		if home == "" {
-			home = r.dirs.DefaultDataHome(name)
-		}
-		if a.DataHome, err = r.dirs.Expand(home); err != nil {
-			return bad(err.Error(), "accounts", name, "data_home")
-		}
-		if a.DataHome == r.dirs.Data {
-			return bad("data_home is your own XDG_DATA_HOME; an account needs a directory of its own", "accounts", name, "data_home")
-		}
-		if other, dup := homes[a.DataHome]; dup {
-			return bad(fmt.Sprintf("data_home is also account %s's", other), "accounts", name, "data_home")
-		}
-		homes[a.DataHome] = name
-		if raw.IdleTimeout != "" {
-			d, err := parseIdle(raw.IdleTimeout)
-			if err != nil {
-				return bad(err.Error(), "accounts", name, "idle_timeout")
-			}
-			a.IdleTimeout = d
-		}
-		for _, tp := range raw.TrustedPaths {
-			p, err := r.dirs.Expand(tp)
-			if err != nil {
-				return bad(err.Error(), "accounts", name, "trusted_paths")
-			}
-			a.TrustedPaths = append(a.TrustedPaths, p)
-		}
-		for k := range raw.Env {
-			if !validEnvName(k) {
-				return bad(fmt.Sprintf("%q is not a variable name", k), "accounts", name, "env")
-			}
+		a, ferr := r.account(name, f.Accounts[name], false)
+		if ferr != nil {
+			return bad(ferr)
 		}
 		r.Accounts[name] = a
+	}
+	for i, name := range names {
+		if ferr := r.checkAgainstOthers(name, names[:i], false); ferr != nil {
+			return bad(ferr)
+		}
+	}
+	r.data = data
+	r.loaded = map[string]accountTOML{}
+	for name, a := range r.Accounts {
+		r.loaded[name] = a.raw
+	}
+	return nil
+}
+
+// fieldError is a bad value of an account: the key and why.
+type fieldError struct {
+	key []string
+	msg string
+}
+
+func (e *fieldError) Error() string { return e.msg }
+
+// account checks one account's table on its own, the one check of an
+// account whether it was read from the file or is being added (which also
+// resolves links: see homeConflict).
+func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account, *fieldError) {
+	key := func(k ...string) []string { return append([]string{"accounts", name}, k...) }
+	if err := projectfile.CheckAccountName(name); err != nil {
+		return nil, &fieldError{key(), err.Error()}
+	}
+	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, raw: raw}
+	if raw.Port < MinPort || raw.Port > MaxPort {
+		return nil, &fieldError{key("port"), fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort)}
+	}
+	home := raw.DataHome
+	if home == "" {
+		home = r.dirs.DefaultDataHome(name)
+	}
+	var err error
+	if a.DataHome, err = r.dirs.Expand(home); err != nil {
+		return nil, &fieldError{key("data_home"), err.Error()}
+	}
+	if msg := r.dirs.homeConflict(a.DataHome, resolve); msg != "" {
+		return nil, &fieldError{key("data_home"), msg}
+	}
+	if raw.IdleTimeout != "" {
+		d, err := parseIdle(raw.IdleTimeout)
+		if err != nil {
+			return nil, &fieldError{key("idle_timeout"), err.Error()}
+		}
+		a.IdleTimeout = d
+	}
+	for _, tp := range raw.TrustedPaths {
+		p, err := r.dirs.Expand(tp)
+		if err != nil {
+			return nil, &fieldError{key("trusted_paths"), err.Error()}
+		}
+		a.TrustedPaths = append(a.TrustedPaths, p)
+	}
+	for k := range raw.Env {
+		if !shells.ValidName(k) {
+			return nil, &fieldError{key("env"), fmt.Sprintf("%q is not a variable name", k)}
+		}
+	}
+	return a, nil
+}
+
+// checkAgainstOthers checks what an account may not share with another:
+// its port, and its data home, which may neither be another's nor contain
+// one nor lie inside one.
+func (r *Registry) checkAgainstOthers(name string, others []string, resolve bool) *fieldError {
+	a := r.Accounts[name]
+	for _, other := range others {
+		o := r.Accounts[other]
+		if o.Port == a.Port {
+			return &fieldError{[]string{"accounts", name, "port"}, fmt.Sprintf("port %d is also account %s's", a.Port, other)}
+		}
+		switch rel := nesting(a.DataHome, o.DataHome, resolve); rel {
+		case "":
+		case "is":
+			return &fieldError{[]string{"accounts", name, "data_home"}, fmt.Sprintf("data_home is also account %s's", other)}
+		default:
+			return &fieldError{[]string{"accounts", name, "data_home"}, fmt.Sprintf("data home %s %s account %s's (%s): each account needs a directory of its own", a.DataHome, rel, other, o.DataHome)}
+		}
 	}
 	return nil
 }
@@ -226,18 +274,6 @@ func parseIdle(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration like \"30m\" or \"1h\" (\"0\" = never)", s)
 	}
 	return d, nil
-}
-
-func validEnvName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i, c := range k {
-		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // Names lists the accounts in order.
@@ -272,36 +308,21 @@ func (e *NotFoundError) Error() string {
 // person would write it.
 func (r *Registry) encode() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("# OpenCode accounts for oca. Edit freely; `oca account` rewrites this file.\n")
-	enc := func(v any) error {
-		e := toml.NewEncoder(&buf)
-		e.Indent = ""
-		if err := e.Encode(v); err != nil {
-			return fmt.Errorf("encoding accounts: %w", err)
-		}
-		return nil
-	}
+	buf.WriteString(fileHeader)
 	if r.Opencode != "" {
 		buf.WriteString("\n")
-		if err := enc(map[string]string{"opencode": r.dirs.Abbrev(r.Opencode)}); err != nil {
-			return nil, err
+		e := toml.NewEncoder(&buf)
+		if err := e.Encode(map[string]string{"opencode": r.dirs.Abbrev(r.Opencode)}); err != nil {
+			return nil, fmt.Errorf("encoding accounts: %w", err)
 		}
 	}
 	for _, name := range r.Names() {
-		raw := r.Accounts[name].raw
-		env := raw.Env
-		raw.Env = nil
-		key := tableKey(name)
-		fmt.Fprintf(&buf, "\n[accounts.%s]\n", key)
-		if err := enc(raw); err != nil {
+		tb, err := r.accountTable(name)
+		if err != nil {
 			return nil, err
 		}
-		if len(env) > 0 {
-			fmt.Fprintf(&buf, "\n[accounts.%s.env]\n", key)
-			if err := enc(env); err != nil {
-				return nil, err
-			}
-		}
+		buf.WriteString("\n")
+		buf.Write(tb)
 	}
 	return buf.Bytes(), nil
 }
@@ -331,13 +352,32 @@ func Update(dirs Dirs, change func(*Registry) error) error {
 		return err
 	}
 	if err := change(r); err != nil {
+		r.rollback()
 		return err
 	}
-	data, err := r.encode()
-	if err != nil {
+	if err := r.save(); err != nil {
+		r.rollback()
 		return err
 	}
-	return WriteFileAtomic(r.Path, data, 0o600)
+	return nil
+}
+
+func (r *Registry) save() error {
+	data, ok := r.edit(r.data, r.loaded)
+	if !ok {
+		// A layout the line editor cannot follow: write it anew.
+		var err error
+		if data, err = r.encode(); err != nil {
+			return err
+		}
+	}
+	// The file written is the file the next command reads: check it as
+	// that one will.
+	check := &Registry{Path: r.Path, Accounts: map[string]*Account{}, dirs: r.dirs}
+	if err := check.parse(data); err != nil {
+		return fmt.Errorf("not saving %s: %w", r.Path, err)
+	}
+	return atomicfile.Write(r.Path, data, 0o600)
 }
 
 // AddOptions are the choices of `oca account add`.
@@ -347,7 +387,8 @@ type AddOptions struct {
 	IdleTimeout string // "": the default (1h); "0": never
 }
 
-// Add creates an account in the registry (not on disk: see Prepare).
+// Add creates an account in the registry (not on disk: see Prepare). It
+// is checked as the accounts file is when loaded.
 func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 	if err := projectfile.CheckAccountName(name); err != nil {
 		return nil, err
@@ -355,19 +396,11 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 	if _, ok := r.Accounts[name]; ok {
 		return nil, fmt.Errorf("account %q exists already", name)
 	}
-	raw := accountTOML{Port: opt.Port}
+	raw := accountTOML{Port: opt.Port, IdleTimeout: opt.IdleTimeout}
 	if opt.Port == 0 {
 		raw.Port = r.freePort()
 		if raw.Port == 0 {
 			return nil, errors.New("no free port left between 10001 and 32767")
-		}
-	}
-	if raw.Port < MinPort || raw.Port > MaxPort {
-		return nil, fmt.Errorf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort)
-	}
-	for _, a := range r.Accounts {
-		if a.Port == raw.Port {
-			return nil, fmt.Errorf("port %d is account %s's already", raw.Port, a.Name)
 		}
 	}
 	home := r.dirs.DefaultDataHome(name)
@@ -378,24 +411,17 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		}
 		home = p
 	}
-	if home == r.dirs.Data {
-		return nil, errors.New("data home is your own XDG_DATA_HOME; an account needs a directory of its own")
-	}
-	for _, a := range r.Accounts {
-		if a.DataHome == home {
-			return nil, fmt.Errorf("data home %s is account %s's already", home, a.Name)
-		}
-	}
 	raw.DataHome = r.dirs.Abbrev(home)
-	a := &Account{Name: name, Port: raw.Port, DataHome: home, IdleTimeout: DefaultIdle, raw: raw}
-	if opt.IdleTimeout != "" {
-		d, err := parseIdle(opt.IdleTimeout)
-		if err != nil {
-			return nil, fmt.Errorf("idle timeout: %w", err)
-		}
-		a.IdleTimeout, a.raw.IdleTimeout = d, opt.IdleTimeout
+	a, ferr := r.account(name, raw, true)
+	if ferr != nil {
+		return nil, ferr
 	}
+	others := r.Names()
 	r.Accounts[name] = a
+	if ferr := r.checkAgainstOthers(name, others, true); ferr != nil {
+		delete(r.Accounts, name)
+		return nil, ferr
+	}
 	return a, nil
 }
 

@@ -241,10 +241,10 @@ func TestAddErrors(t *testing.T) {
 		{"../x", AddOptions{}, "bad account name"},
 		{"A", AddOptions{}, "bad account name"},
 		{"", AddOptions{}, "bad account name"},
-		{"b", AddOptions{Port: 12000}, "port 12000 is account work's already"},
+		{"b", AddOptions{Port: 12000}, "port 12000 is also account work's"},
 		{"b", AddOptions{Port: 80}, "outside"},
 		{"b", AddOptions{Port: 70000}, "outside"},
-		{"b", AddOptions{Port: 12001, DataHome: "~/.local/share/oca/accounts/work"}, "account work's already"},
+		{"b", AddOptions{Port: 12001, DataHome: "~/.local/share/oca/accounts/work"}, "also account work's"},
 		{"b", AddOptions{Port: 12001, DataHome: "~/.local/share"}, "your own XDG_DATA_HOME"},
 		{"b", AddOptions{Port: 12001, DataHome: "rel"}, "not absolute"},
 	} {

@@ -5,7 +5,6 @@ package doctor
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/projectfile"
-	"mvdan.cc/sh/v3/syntax"
+	"github.com/oca-sh/oca/shells"
 )
 
 // Severity orders findings.
@@ -117,7 +116,7 @@ func checkDirs(dirs account.Dirs) []Finding {
 			out = append(out, Finding{Check: "permissions", Severity: Error,
 				What: fmt.Sprintf("%s has mode %04o", d, fi.Mode().Perm()),
 				Why:  "it holds trust records, account settings and server passwords: others must not read or change it",
-				Fix:  "chmod 700 " + shellQuote(d), mend: func() error { return os.Chmod(d, 0o700) }})
+				Fix:  "chmod 700 " + shells.Quote(d), mend: func() error { return os.Chmod(d, 0o700) }})
 		}
 	}
 	return out
@@ -132,7 +131,7 @@ func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
 			out = append(out, Finding{Check: "hook", Severity: Error,
 				What: fmt.Sprintf("%s does not load oca's hook", rc),
 				Why:  "without it, entering a project changes nothing",
-				Fix:  fmt.Sprintf("echo %s >> %s", shellQuote(line), shellQuote(rc))})
+				Fix:  fmt.Sprintf("echo %s >> %s", shells.Quote(line), shells.Quote(rc))})
 		}
 	}
 	// In a bound project a shell with the hook has oca's record.
@@ -141,7 +140,7 @@ func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
 			out = append(out, Finding{Check: "hook", Severity: Warn,
 				What: fmt.Sprintf("this shell has no account although %s names one", path),
 				Why:  "the hook is not active in this shell, or the file is not allowed",
-				Fix:  "oca allow " + shellQuote(filepath.Dir(path)) + "; exec $SHELL   # reload the shell once the rc line is in"})
+				Fix:  "oca allow " + shells.Quote(filepath.Dir(path)) + "; exec $SHELL   # reload the shell once the rc line is in"})
 		}
 	}
 	if len(out) == 0 {
@@ -157,9 +156,9 @@ func checkPath(in Input, orig hook.Env) []Finding {
 		return nil
 	}
 	dir := filepath.Dir(in.Self)
-	fix := fmt.Sprintf("export PATH=%s:$PATH   # and the same line in your shell's rc file (./install.sh --rc adds it)", shellQuote(dir))
+	fix := fmt.Sprintf("export PATH=%s:$PATH   # and the same line in your shell's rc file (./install.sh --rc adds it)", shells.Quote(dir))
 	if in.Shell == "fish" {
-		fix = fmt.Sprintf("fish_add_path %s", shellQuote(dir))
+		fix = fmt.Sprintf("fish_add_path %s", shells.Quote(dir))
 	}
 	found := lookPath("oca", orig["PATH"])
 	switch {
@@ -284,34 +283,23 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("data home %s has mode %04o", a.DataHome, fi.Mode().Perm()),
 			Why:  "it holds the account's credentials and sessions",
-			Fix:  "chmod 700 " + shellQuote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
+			Fix:  "chmod 700 " + shells.Quote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
 	}
 	auth := filepath.Join(a.DataHome, "opencode", "auth.json")
 	if fi, err := os.Stat(auth); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("%s has mode %04o", auth, fi.Mode().Perm()),
 			Why:  "it holds the account's provider keys in plain text",
-			Fix:  "chmod 600 " + shellQuote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
+			Fix:  "chmod 600 " + shells.Quote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
 	}
-	if missing, wrong := badLinks(dirs.Data, a.DataHome); len(missing)+len(wrong) > 0 {
-		var what []string
-		if len(missing) > 0 {
-			what = append(what, "lacks links to "+strings.Join(missing, ", "))
-		}
-		for _, w := range wrong {
-			what = append(what, fmt.Sprintf("links %s to %s, not %s", w, w.target, filepath.Join(dirs.Data, w.name)))
-		}
+	if missing := missingLinks(dirs.Data, a.DataHome); len(missing) > 0 {
 		out = append(out, Finding{Check: check, Severity: Warn,
-			What: "data home " + strings.Join(what, "; "),
+			What: "data home lacks links to " + strings.Join(missing, ", "),
 			Why:  "inside the project, other tools that use XDG_DATA_HOME (direnv, mise, nvim) would not find their data",
-			Fix:  "oca doctor --fix", mend: func() error {
-				for _, w := range wrong {
-					if err := os.Remove(filepath.Join(a.DataHome, w.name)); err != nil {
-						return err
-					}
-				}
-				return account.SyncLinks(dirs.Data, a.DataHome)
-			}})
+			// SyncLinks adds what is missing and leaves every entry the
+			// data home has, a link the user made (nvim pointing
+			// elsewhere) included, as the hook does.
+			Fix: "oca doctor --fix", mend: func() error { return account.SyncLinks(dirs.Data, a.DataHome) }})
 	}
 	pw := account.PasswordFile(dirs, a.Name)
 	switch fi, err := os.Stat(pw); {
@@ -323,7 +311,7 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("%s has mode %04o", pw, fi.Mode().Perm()),
 			Why:  "it is the password of the account's server",
-			Fix:  "chmod 600 " + shellQuote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
+			Fix:  "chmod 600 " + shells.Quote(pw), mend: func() error { return os.Chmod(pw, 0o600) }})
 	}
 	if len(out) == 0 {
 		out = append(out, Finding{Check: check, Severity: OK, What: fmt.Sprintf("port %d, data home %s", a.Port, dirs.Abbrev(a.DataHome))})
@@ -331,42 +319,24 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 	return out
 }
 
-type wrongLink struct{ name, target string }
-
-func (w wrongLink) String() string { return w.name }
-
-// badLinks lists the entries of the real data home that the account's data
-// home neither links nor holds, and its links that point elsewhere.
-func badLinks(real, shadow string) (missing []string, wrong []wrongLink) {
+// missingLinks lists the entries of the real data home that the account's
+// data home neither links nor holds. An entry it has under that name, a
+// link to elsewhere included, is the user's choice and not listed.
+func missingLinks(real, shadow string) []string {
 	entries, err := os.ReadDir(real)
 	if err != nil {
-		return nil, nil
+		return nil
 	}
+	var missing []string
 	for _, e := range entries {
 		name := e.Name()
 		target := filepath.Join(real, name)
 		if name == "opencode" || shadow == target || strings.HasPrefix(shadow, target+"/") {
 			continue
 		}
-		link := filepath.Join(shadow, name)
-		fi, err := os.Lstat(link)
-		if err != nil {
+		if _, err := os.Lstat(filepath.Join(shadow, name)); err != nil {
 			missing = append(missing, name)
-			continue
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			if cur, err := os.Readlink(link); err == nil && cur != target {
-				wrong = append(wrong, wrongLink{name, cur})
-			}
 		}
 	}
-	return missing, wrong
-}
-
-func shellQuote(s string) string {
-	q, err := syntax.Quote(s, syntax.LangPOSIX)
-	if err != nil {
-		return fmt.Sprintf("%q", s)
-	}
-	return q
+	return missing
 }

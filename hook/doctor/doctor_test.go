@@ -183,3 +183,35 @@ func TestOcaOnPath(t *testing.T) {
 		}
 	}
 }
+
+// TestFixLeavesTheUsersLinks: a link the user made in a data home (nvim
+// pointing elsewhere) is theirs, as the hook treats it: doctor neither
+// reports it nor replaces it with --fix, while it still adds a link that
+// is missing.
+func TestFixLeavesTheUsersLinks(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	home := dirs.DefaultDataHome("work")
+	for _, d := range []string{home, filepath.Join(dirs.Data, "nvim"), filepath.Join(dirs.Data, "mise")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine := filepath.Join(env["HOME"], "my-nvim-data")
+	if err := os.Symlink(mine, filepath.Join(home, "nvim")); err != nil {
+		t.Fatal(err)
+	}
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "account work", "lacks links to mise"); f == nil {
+		t.Fatalf("a missing link not reported: %+v", fs)
+	}
+	if f := finding(fs, "account work", "nvim"); f != nil {
+		t.Errorf("the user's link reported: %+v", f)
+	}
+	Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	if got, err := os.Readlink(filepath.Join(home, "nvim")); err != nil || got != mine {
+		t.Fatalf("--fix replaced the user's link: %q %v", got, err)
+	}
+	if got, err := os.Readlink(filepath.Join(home, "mise")); err != nil || got != filepath.Join(dirs.Data, "mise") {
+		t.Fatalf("--fix did not add the missing link: %q %v", got, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/shells"
 )
 
 // checkServer looks at an account's server: an OpenCode left without its
@@ -21,7 +22,7 @@ func checkServer(dirs account.Dirs, a *account.Account) []Finding {
 	if err != nil {
 		statusFile := filepath.Join(stateDir, "status.json")
 		return []Finding{{Check: check, Severity: Warn, What: err.Error(),
-			Why: "oca cannot tell the state of the server", Fix: "rm " + shellQuote(statusFile),
+			Why: "oca cannot tell the state of the server", Fix: "rm " + shells.Quote(statusFile),
 			mend: func() error { return os.Remove(statusFile) }}}
 	}
 	if st.Orphan {

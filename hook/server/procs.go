@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,6 +55,22 @@ func procStart(pid int) uint64 {
 		return 0
 	}
 	return st.start
+}
+
+// procAge is how long pid has run (0 when it cannot be read): its start
+// time in clock ticks since boot (USER_HZ, 100 on Linux) against
+// /proc/uptime.
+func procAge(pid int) time.Duration {
+	start := procStart(pid)
+	b, err := os.ReadFile("/proc/uptime")
+	if start == 0 || err != nil {
+		return 0
+	}
+	up, err := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(up*float64(time.Second)) - time.Duration(start)*(time.Second/100)
 }
 
 // alive reports whether pid is a live process whose start time is start

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // Phases of a supervisor, as written in status.json.
@@ -65,29 +70,10 @@ func writeStatus(stateDir string, st Status) error {
 	return writeFileAtomic(filepath.Join(stateDir, statusName), append(b, '\n'))
 }
 
-// writeFileAtomic writes data to path with mode 0600 via a temporary file in
-// the same directory and a rename.
+// writeFileAtomic writes data to path with mode 0600 (atomicfile.Write:
+// temporary file, fsync, rename, fsync of the directory).
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // readStatusFile reads status.json as written, without judging it.
@@ -109,18 +95,128 @@ func readStatusFile(stateDir string) (Status, error) {
 // "stopped" or "failing" reads as "stopped" ("failing" is kept, with its
 // reason, because a supervisor that gave up has exited on purpose). Orphan
 // tells that a stale status's OpenCode still runs.
+//
+// The file can be out of date: a supervisor that could not write it (a
+// full disk) keeps running. So when the file does not name the supervisor
+// that holds the lock, the status comes from the lock and the processes:
+// the holder's OpenCode child, "ready" when it listens on a port, else
+// "starting"; LastError says so.
 func ReadStatus(stateDir string) (Status, error) {
 	st, err := readStatusFile(stateDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Status{Phase: PhaseStopped}, nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st = Status{Phase: PhaseStopped}
+	case err != nil:
 		return Status{}, err
 	}
-	if st.Phase != PhaseStopped && st.Phase != PhaseFailing && !alive(st.SupervisorPID, st.SupervisorStart) {
+	live := alive(st.SupervisorPID, st.SupervisorStart)
+	if st.Phase != PhaseStopped && st.Phase != PhaseFailing && !live {
 		st.Stale = true
 		st.Phase = PhaseStopped
 		st.Orphan = alive(st.OpencodePID, st.OpencodeStart)
 	}
-	return st, nil
+	if live {
+		return st, nil
+	}
+	holder := lockHolder(stateDir)
+	if holder <= 0 {
+		return st, nil
+	}
+	return fromProcesses(st, holder), nil
+}
+
+// fromProcesses is the status of the supervisor holder, which status.json
+// does not describe, as /proc tells it.
+func fromProcesses(file Status, holder int) Status {
+	st := Status{
+		Account: file.Account, Port: file.Port, URL: file.URL,
+		Phase:           PhaseStarting,
+		SupervisorPID:   holder,
+		SupervisorStart: procStart(holder),
+	}
+	for _, pid := range childrenOf(holder) {
+		ps, err := readProcStat(pid)
+		if err != nil {
+			continue
+		}
+		st.OpencodePID, st.OpencodePGID, st.OpencodeStart = pid, ps.pgid, ps.start
+		if port := portArg(procCmdline(pid)); port > 0 {
+			st.Port, st.URL = port, serverURL(port)
+		}
+		if st.Port > 0 {
+			if inodes, err := listenerInodes(st.Port); err == nil && ownsSocket(pid, inodes) {
+				st.Phase = PhaseReady
+			}
+		}
+		break
+	}
+	// A supervisor writes its status within milliseconds of taking the
+	// lock: a young one that has not yet is starting, and nothing is wrong.
+	if st.Phase == PhaseReady || procAge(holder) > 2*time.Second {
+		st.LastError = fmt.Sprintf("status.json does not describe supervisor pid %d (it could not be written: a full disk?); phase read from its processes", holder)
+	}
+	return st
+}
+
+// childrenOf lists the pids whose parent is pid.
+func childrenOf(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			kids = append(kids, child)
+		}
+	}
+	return kids
+}
+
+// portArg reads "--port N" from a command line as procCmdline shows it.
+func portArg(cmdline string) int {
+	f := strings.Fields(cmdline)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "--port" {
+			if p, err := strconv.Atoi(f[i+1]); err == nil {
+				return p
+			}
+		}
+	}
+	return 0
+}
+
+// ownsSocket reports whether one of pid's descriptors is a socket among
+// inodes.
+func ownsSocket(pid int, inodes []string) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(dir + "/" + fd.Name())
+		if err != nil {
+			continue
+		}
+		for _, ino := range inodes {
+			if target == "socket:["+ino+"]" {
+				return true
+			}
+		}
+	}
+	return false
 }

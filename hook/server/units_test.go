@@ -282,3 +282,22 @@ func TestLeaseRoot(t *testing.T) {
 		t.Errorf("a process outside the root keeps a lease: %d leases, want 1", n)
 	}
 }
+
+// TestProcAge: a process's age from /proc, and a young supervisor's status
+// read from its processes claims no fault.
+func TestProcAge(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if age := procAge(cmd.Process.Pid); age < 0 || age > 2*time.Second {
+		t.Errorf("a process just started is %s old", age)
+	}
+	if age := procAge(1); age < procAge(cmd.Process.Pid) {
+		t.Errorf("init (%s) is younger than a process just started", age)
+	}
+	if st := fromProcesses(Status{}, cmd.Process.Pid); st.Phase != PhaseStarting || st.LastError != "" {
+		t.Errorf("a young lock holder reads as %+v, want starting with no error", st)
+	}
+}

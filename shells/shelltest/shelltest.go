@@ -175,6 +175,14 @@ func (s *Shell) Run(line string) string {
 	return clean(seg)
 }
 
+// Raw returns all the terminal has shown since the shell started, control
+// sequences included.
+func (s *Shell) Raw() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
 // clean drops terminal control sequences and carriage returns.
 func clean(s string) string {
 	var b strings.Builder

@@ -1,0 +1,126 @@
+package shells_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/shells/shelltest"
+)
+
+// evilName is a directory name that runs a command where a shell reads it
+// unquoted, and turns the terminal red where it is printed raw.
+const evilName = "x$(touch pwned)`touch pwned2`\x1b[31m;y"
+
+// TestMessagesQuoteAndEscapeNames: an untrusted project in a directory
+// named with a command substitution and an escape sequence. The message
+// shows the escape as text (the terminal gets no ESC from oca), and the
+// command it suggests, pasted into the same shell, allows that directory
+// and runs nothing: it is quoted for the shell that asked.
+func TestMessagesQuoteAndEscapeNames(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		w.mkdir(evilName)
+		w.write(evilName+"/.opencode-account.toml", "account = \"work\"\n")
+		env := append(append([]string{}, w.env...), "D="+w.path(evilName))
+		s := w.start(shell, "", shelltest.Options{Env: env})
+		base := s.Env()
+		before := s.Raw()
+		out := s.Run(`cd "$D"`)
+		if raw := s.Raw()[len(before):]; strings.Contains(raw, "\x1b[31m") {
+			t.Errorf("the terminal got the directory name's escape sequence raw: %q", raw)
+		}
+		if !strings.Contains(out, `\x1b[31m`) {
+			t.Errorf("the message should show the escape as text: %q", out)
+		}
+		_, suggested, ok := strings.Cut(out, "if you trust it, run: ")
+		suggested, _, _ = strings.Cut(suggested, "\n")
+		if !ok || !strings.HasPrefix(suggested, "oca allow ") {
+			t.Fatalf("no suggested command in %q", out)
+		}
+		expectEnv(t, "untrusted", s.Env(), base, nil)
+		s.Run(suggested)
+		expectEnv(t, "after pasting "+suggested, s.Env(), base, w.vars("work"))
+		for _, dir := range []string{w.home, w.path(evilName)} {
+			for _, f := range []string{"pwned", "pwned2"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("pasting %q ran a command: %s exists", suggested, filepath.Join(dir, f))
+				}
+			}
+		}
+	})
+}
+
+// TestErrorsEscapeNames: cmd/oca's one-line error printer writes a name's
+// control characters as text.
+func TestErrorsEscapeNames(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(w.bin, "allow", w.path("no such \x1b]0;title\x07 dir"))
+	cmd.Env = w.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("oca allow of a missing directory succeeded")
+	}
+	got := stderr.String()
+	if strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, `\x1b]0;title\x07`) || strings.Count(got, "\n") != 1 {
+		t.Errorf("error line: %q", got)
+	}
+}
+
+// TestHolderCommandEscaped: another process holds an account's port, and
+// its command line holds escape sequences. The supervisor fails to start;
+// `oca status` and `oca doctor` name the holder's command with the escapes
+// written as text.
+func TestHolderCommandEscaped(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3 is not installed, and CI must run every test")
+		}
+		t.Skip("python3 is not installed")
+	}
+	w := bareWorld(t)
+	port := freePort(t)
+	name := "held"
+	killAtEnd(t, name, port)
+	w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
+	const evilArg = "\x1b]0;owned\x07\x1b[2J"
+	holder := exec.Command(py, "-c", "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)", strconv.Itoa(port), evilArg)
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	eventually(t, 10*time.Second, "the holder listens", func() bool { return listening(port) })
+
+	run := func(args ...string) string {
+		cmd := exec.Command(w.bin, args...)
+		cmd.Env = w.env
+		cmd.Dir = w.home
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	run("server", "start", name)
+	var status string
+	eventually(t, 60*time.Second, "status names the holder", func() bool {
+		status = run("status", name)
+		return strings.Contains(status, "last error")
+	})
+	doctor := run("doctor")
+	for what, out := range map[string]string{"status": status, "doctor": doctor} {
+		if strings.ContainsAny(out, "\x07") || strings.Contains(out, "\x1b]") || strings.Contains(out, "\x1b[2J") {
+			t.Errorf("%s printed the holder's escapes raw: %q", what, out)
+		}
+	}
+	if !strings.Contains(status, `\x1b]0;owned\x07\x1b[2J`) {
+		t.Errorf("status should name the holder's command with its escapes as text: %q", status)
+	}
+	if !strings.Contains(doctor, `\x1b]0;owned\x07\x1b[2J`) {
+		t.Errorf("doctor should name the holder's command with its escapes as text: %q", doctor)
+	}
+}
