@@ -7,11 +7,13 @@ package hook
 import (
 	"errors"
 	"fmt"
-	"os"
+	"maps"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 )
@@ -39,13 +41,19 @@ type Output struct {
 	Changes []Change `json:"changes"`
 	// File is the nearest project file, "" for none: the shell runs oca
 	// again when its own search upward from $PWD finds another.
-	File     string   `json:"file"`
-	Undo     []Undo   `json:"undo"`
-	Watch    []Watch  `json:"watch"`
+	File  string  `json:"file"`
+	Undo  []Undo  `json:"undo"`
+	Watch []Watch `json:"watch"`
+	// Shim is the directory oca put first on PATH, "" for none: leaving by
+	// itself, the shell takes that entry off PATH.
+	Shim     string   `json:"shim,omitempty"`
 	Messages []string `json:"-"`       // one line each, for stderr
 	Account  string   `json:"account"` // the account bound now, "" for none
 	Entered  string   `json:"-"`       // the account just entered, if any
-	Left     string   `json:"-"`       // the account just left, if any
+	// Logins are lines about the entered account's logins (an expired OAuth
+	// login), said after the line that names the account.
+	Logins []string `json:"-"`
+	Left   string   `json:"-"` // the account just left, if any
 
 	quote func(string) string // Input.Quote
 }
@@ -74,6 +82,14 @@ type Input struct {
 	// PID is the shell's process id (0: not a shell, as for `oca exec`).
 	PID int
 
+	// Self is the oca binary. When set, a project whose account attaches
+	// (attach = true, and OCA_ATTACH is not 0) gets oca's shim directory
+	// first on PATH, holding `opencode`, a link to Self.
+	Self string
+
+	// Now is the time logins are judged at (nil: the clock).
+	Now func() time.Time
+
 	// OnEnter, when set, runs when the shell PID enters account a, or is a
 	// new shell (a subshell, a tmux pane) that inherited it; OnLeave when
 	// it leaves one. They are how servers learn who uses them. Their errors
@@ -98,7 +114,13 @@ func Export(in Input) (*Output, error) {
 			st = s
 		}
 	}
-	orig := Original(in.Env, st)
+	now := in.Now
+	if now == nil {
+		now = time.Now
+	}
+	// oca's directories come from the environment before oca: by the
+	// shell's record, or else by the one `oca exec` left.
+	orig := Before(in.Env)
 	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
 	if err != nil {
 		return nil, err
@@ -126,7 +148,15 @@ func Export(in Input) (*Output, error) {
 	}
 	out.Watch = append(out.Watch, aw)
 
-	b, keep := bind(dirs, path, st, out)
+	b, keep := bind(dirs, path, out)
+	if b != nil && !keep {
+		// A config dir that is a link, a file or unreadable: nothing of
+		// the account applies until it is mended.
+		if err := account.CheckConfigDir(b.account); err != nil {
+			out.say("%v", err)
+			keep = true
+		}
+	}
 	if keep {
 		// Something is broken: the message says what; the environment stays
 		// exactly as it is until the file is mended.
@@ -134,6 +164,7 @@ func Export(in Input) (*Output, error) {
 		if st != nil {
 			out.Account = st.Account
 			out.Undo = undoFrom(st, in.Env)
+			out.Shim = st.Shim
 		}
 		return out, nil
 	}
@@ -152,10 +183,23 @@ func Export(in Input) (*Output, error) {
 		out.say("%v", err)
 	}
 	b.pid = in.PID
+	if in.Self != "" && Attaches(in.Env, b.account) {
+		dir := shim.Dir(dirs.State)
+		if err := shim.Ensure(dir, in.Self); err != nil {
+			out.say("%v", err)
+		} else {
+			b.shim = dir
+		}
+	}
 	apply(in.Env, st, b, out)
 	leave(in, dirs, out)
 	if entering {
 		out.Entered = b.account.Name
+		// Entering is the one time the hook reads auth.json: a prompt that
+		// changes nothing never gets here.
+		for _, l := range account.ExpiredLogins(b.account, now()) {
+			out.Logins = append(out.Logins, "oca: "+shells.Printable(l))
+		}
 	}
 	if (entering || st.PID != in.PID || st.File != b.path) && in.OnEnter != nil {
 		if err := in.OnEnter(dirs, b.account, b.file, in.PID); err != nil {
@@ -196,10 +240,9 @@ type binding struct {
 	account *account.Account
 	file    *projectfile.File
 	path    string
-	sig     string
-	allow   string // the allow record that trusts it, "" when trusted by path
 	pw      string
 	pid     int
+	shim    string // the shim directory to put first on PATH, "" for none
 }
 
 func (b *binding) values() []Change {
@@ -213,85 +256,61 @@ func (b *binding) values() []Change {
 	if b.pw != "" {
 		vals = append(vals, Change{Name: "OPENCODE_SERVER_PASSWORD", Value: b.pw})
 	}
+	if a.ConfigDir != "" {
+		vals = append(vals, Change{Name: "OPENCODE_CONFIG_DIR", Value: a.ConfigDir})
+	}
 	return vals
 }
 
 // bind decides whether the project file at path applies. keep is true when
-// something is broken and the shell must stay as it is.
-func bind(dirs account.Dirs, path string, st *State, out *Output) (b *binding, keep bool) {
+// something is broken and the shell must stay as it is. The decision is
+// projectfile's Trust.Judge, fast path and all: nothing in the shell's
+// __OCA_STATE counts for it.
+func bind(dirs account.Dirs, path string, out *Output) (b *binding, keep bool) {
 	reg, err := account.Load(dirs)
 	if err != nil {
 		out.say("%v", err)
 		return nil, true
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
-	sig := signature(fi)
-	real, err := projectfile.RealPath(path)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
 	trust := projectfile.Trust{Dir: dirs.TrustDir()}
-	deny := trust.DenyRecord(real)
-	out.Watch = append(out.Watch, presence(deny))
-
-	// Already checked, and the file has not changed since: no read, no hash.
-	if st != nil && st.File == path && st.Sig == sig {
-		a, err := reg.Get(st.Account)
-		if err == nil && !exists(deny) {
-			if st.Allow != "" && filepath.Dir(st.Allow) == filepath.Dir(trust.AllowRecord(real, nil)) && exists(st.Allow) {
-				out.Watch = append(out.Watch, presence(st.Allow))
-				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig, allow: st.Allow}, false
-			}
-			if st.Allow == "" && underTrusted(real, a) {
-				return &binding{account: a, file: &projectfile.File{Path: path, Account: a.Name}, path: path, sig: sig}, false
-			}
+	out.Watch = append(out.Watch, presence(trust.DenyRecord(path)))
+	j, err := trust.Judge(path, func(name string) ([]string, error) {
+		a, err := reg.Get(name)
+		if err != nil {
+			return nil, err
 		}
-	}
-
-	data, err := projectfile.Read(path)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
-	f, err := projectfile.Parse(path, data)
-	if err != nil {
-		out.say("%v", err)
-		return nil, true
-	}
-	a, err := reg.Get(f.Account)
+		return a.TrustedPaths, nil
+	})
 	if err != nil {
 		var nf *account.NotFoundError
 		if errors.As(err, &nf) {
-			out.say("%s names account %q, which you do not have; create it with: oca account add %s", path, f.Account, f.Account)
+			out.say("%s names account %q, which you do not have; create it with: oca account add %s", path, nf.Name, nf.Name)
 			return nil, false
 		}
 		out.say("%v", err)
 		return nil, true
 	}
-	allow := trust.AllowRecord(real, data)
-	switch trust.Check(real, data, a.TrustedPaths) {
+	a, err := reg.Get(j.File.Account)
+	if err != nil {
+		out.say("%v", err)
+		return nil, true
+	}
+	switch j.Verdict {
 	case projectfile.Denied:
 		out.say("%s is denied; to use account %s here, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
 		return nil, false
 	case projectfile.Untrusted:
-		out.Watch = append(out.Watch, presence(allow))
+		out.Watch = append(out.Watch, presence(j.Allow))
+		if j.LinkAllowedBefore {
+			out.say("%s leads to %s, which an earlier oca allowed wherever it was found; links are now allowed on their own: if you trust this one, run: oca allow %s", path, j.Real, out.quoted(filepath.Dir(path)))
+			return nil, false
+		}
 		out.say("%s wants account %s; if you trust it, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
 		return nil, false
 	case projectfile.Allowed:
-		out.Watch = append(out.Watch, presence(allow))
-	case projectfile.Trusted:
-		allow = ""
+		out.Watch = append(out.Watch, presence(j.Allow))
 	}
-	return &binding{account: a, file: f, path: path, sig: sig, allow: allow}, false
-}
-
-func underTrusted(real string, a *account.Account) bool {
-	return projectfile.TrustedBy(real, a.TrustedPaths)
+	return &binding{account: a, file: j.File, path: path}, false
 }
 
 // apply computes the changes that take the shell from its state st to the
@@ -301,7 +320,7 @@ func apply(env Env, st *State, b *binding, out *Output) {
 	var next *State
 	if b != nil {
 		out.Account = b.account.Name
-		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, Sig: b.sig, Allow: b.allow, PID: b.pid,
+		next = &State{V: stateVersion, Account: b.account.Name, File: b.path, PID: b.pid,
 			Prev: map[string]*string{}, Applied: map[string]string{}}
 		for _, c := range b.values() {
 			want[c.Name] = c.Value
@@ -344,6 +363,7 @@ func apply(env Env, st *State, b *binding, out *Output) {
 			out.Changes = append(out.Changes, Change{Name: name, Unset: true})
 		}
 	}
+	applyPath(env, st, b, next, out)
 	cur, set := env[StateVar]
 	switch {
 	case next != nil:
@@ -355,16 +375,57 @@ func apply(env Env, st *State, b *binding, out *Output) {
 	}
 }
 
+// applyPath puts the binding's shim directory first on PATH, or takes the
+// one of the old record off. Only that entry moves: the rest of PATH is the
+// user's, whatever they did to it inside the project.
+func applyPath(env Env, st *State, b *binding, next *State, out *Output) {
+	cur, set := env["PATH"]
+	if !set {
+		return
+	}
+	want := cur
+	if st != nil {
+		want = shim.Strip(want, st.Shim)
+	}
+	if b != nil && b.shim != "" {
+		if p := shim.Prepend(want, b.shim); p != "" {
+			want = p
+			next.Shim, out.Shim = b.shim, b.shim
+		}
+	}
+	if want != cur {
+		out.Changes = append(out.Changes, Change{Name: "PATH", Value: want})
+	}
+}
+
+// Attaches tells whether `opencode` goes to a's server: the account's
+// attach key, unless OCA_ATTACH=0 in env.
+func Attaches(env Env, a *account.Account) bool {
+	return a.Attach && env["OCA_ATTACH"] != "0"
+}
+
 // Environ is env as it was before oca changed it, with the account's own
 // env table and its variables on top: the environment of `oca exec` and of
 // the commands that run OpenCode for an account.
+//
+// It holds ExecVar, the record of what oca changed, so that an oca started
+// below (the shim, another oca exec) finds the user's own directories.
 func Environ(env Env, a *account.Account, password string) Env {
-	out := Before(env)
+	base := Before(env)
+	out := maps.Clone(base)
 	for k, v := range a.Env {
 		out[k] = v
 	}
+	rec := &State{V: stateVersion, Account: a.Name, Prev: map[string]*string{}, Applied: map[string]string{}}
 	for _, c := range (&binding{account: a, pw: password}).values() {
+		if prev, ok := base[c.Name]; ok {
+			rec.Prev[c.Name] = &prev
+		} else {
+			rec.Prev[c.Name] = nil
+		}
+		rec.Applied[c.Name] = fingerprint(c.Value)
 		out[c.Name] = c.Value
 	}
+	out[ExecVar] = EncodeState(rec)
 	return out
 }

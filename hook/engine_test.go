@@ -103,7 +103,7 @@ func (w *world) allow(p string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Allow(real, data); err != nil {
+	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Allow(p, real, data); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -160,6 +160,7 @@ func (w *world) wantBound(env Env, name string) {
 		"OPENCODE_PORT":            map[string]string{"work": "10101", "play": "10102"}[name],
 		"OPENCODE_SERVER_URL":      a.URL(),
 		"OPENCODE_SERVER_PASSWORD": account.ReadPassword(w.dirs, name),
+		"OPENCODE_CONFIG_DIR":      a.ConfigDir,
 	}
 	for k, v := range want {
 		if env[k] != v {
@@ -402,7 +403,7 @@ func TestUntrustedDeniedUnknown(t *testing.T) {
 	untrusted := w.write("untrusted/"+projectfile.Name, "account = \"work\"\n")
 	denied := w.project("denied", "work")
 	deniedFile := filepath.Join(denied, projectfile.Name)
-	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Deny(deniedFile, nil); err != nil {
+	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Deny(deniedFile, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	unknown := w.project("unknown", "nobody")
@@ -504,7 +505,7 @@ func TestEditsWhileInside(t *testing.T) {
 	}
 
 	// Denied while inside.
-	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Deny(w.path(rel), nil); err != nil {
+	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Deny(w.path(rel), "", nil); err != nil {
 		t.Fatal(err)
 	}
 	env, out = w.cd(env, proj)

@@ -8,7 +8,7 @@ import (
 
 func FuzzDecodeState(f *testing.F) {
 	prev := "a 'b' $c\n"
-	f.Add(EncodeState(&State{V: 1, Account: "work", File: "/p/f", Sig: "1:2:3", Allow: "/a",
+	f.Add(EncodeState(&State{V: 1, Account: "work", File: "/p/f",
 		Prev:    map[string]*string{"XDG_DATA_HOME": &prev, "OPENCODE_PORT": nil},
 		Applied: map[string]string{"XDG_DATA_HOME": fingerprint("/d"), "OPENCODE_PORT": fingerprint("1")}}))
 	f.Add(EncodeState(&State{V: 1}))

@@ -25,7 +25,7 @@ func Which(in Input) (name string, messages []string, err error) {
 	if path == "" {
 		return "", nil, nil
 	}
-	b, _ := bind(dirs, path, nil, out)
+	b, _ := bind(dirs, path, out)
 	if b == nil {
 		return "", out.Messages, nil
 	}

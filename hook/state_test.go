@@ -10,7 +10,7 @@ import (
 func strp(s string) *string { return &s }
 
 func TestStateRoundTrip(t *testing.T) {
-	s := &State{V: stateVersion, Account: "work", File: "/p/.opencode-account.toml", Sig: "1:2:3", Allow: "/s/allow/x",
+	s := &State{V: stateVersion, Account: "work", File: "/p/.opencode-account.toml", PID: 42,
 		Prev:    map[string]*string{"XDG_DATA_HOME": strp("a 'b' \"c\" $d \\e\nf é"), "OPENCODE_PORT": nil},
 		Applied: map[string]string{"XDG_DATA_HOME": fingerprint("/d"), "OPENCODE_PORT": fingerprint("1")}}
 	enc := EncodeState(s)

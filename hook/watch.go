@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -80,16 +79,6 @@ func (s stamper) stamp(path string, fi os.FileInfo) (string, error) {
 		return "", fmt.Errorf("stamps: %w", err)
 	}
 	return name, nil
-}
-
-// signature identifies a version of a file by inode, size and mtime: the
-// hook re-reads and re-hashes a project file only when it changes.
-func signature(fi os.FileInfo) string {
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = st.Ino
-	}
-	return fmt.Sprintf("%d:%d:%d", ino, fi.Size(), fi.ModTime().UnixNano())
 }
 
 func exists(p string) bool {

@@ -144,7 +144,7 @@ func TestWatchUntrustedThenAllowed(t *testing.T) {
 	// And `oca deny` inside is seen too.
 	env, out := w.cd(w.base, w.path("proj"))
 	w.wantBound(env, "work")
-	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Deny(p, nil); err != nil {
+	if err := (projectfile.Trust{Dir: w.dirs.TrustDir()}).Deny(p, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if c := anyChanged(t, out.Watch); len(c) == 0 {

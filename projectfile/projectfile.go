@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/BurntSushi/toml"
 )
@@ -86,20 +87,54 @@ func Find(dir string) string {
 
 // Read reads a project file, refusing one larger than MaxSize.
 func Read(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, _, err := ReadStat(path)
+	return data, err
+}
+
+// ReadStat reads a project file as it opens it, and returns what fstat said
+// of it before the first byte was read: the file is opened without waiting
+// (a FIFO put in its place must not hang the prompt until a writer comes),
+// and only a regular file is read, at most MaxSize + 1 bytes of it. Find
+// has seen a regular file, but the name may be another file by now.
+func ReadStat(path string) ([]byte, os.FileInfo, error) {
+	// O_NONBLOCK changes nothing for a regular file; O_NOCTTY keeps a
+	// terminal put in its place from becoming ours.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &Error{Path: path, Msg: "not a regular file but " + kind(fi.Mode())}
+	}
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if n > MaxSize {
-		return nil, &Error{Path: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
+		return nil, nil, &Error{Path: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), fi, nil
+}
+
+// kind says what a file that is not a regular file is, for a message.
+func kind(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeDir != 0:
+		return "a directory"
+	case t&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case t&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return "a device"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "something else"
 }
 
 // Load reads and parses the project file at path.

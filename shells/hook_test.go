@@ -111,8 +111,9 @@ func (w *world) password(name string) string {
 func (w *world) vars(name string) map[string]string {
 	w.t.Helper()
 	var acc struct {
-		Port     int    `json:"port"`
-		DataHome string `json:"data_home"`
+		Port      int    `json:"port"`
+		DataHome  string `json:"data_home"`
+		ConfigDir string `json:"config_dir"`
 	}
 	if err := json.Unmarshal([]byte(w.oca("", "account", "show", name, "--json")), &acc); err != nil {
 		w.t.Fatal(err)
@@ -124,6 +125,7 @@ func (w *world) vars(name string) map[string]string {
 		"OPENCODE_PORT":            port,
 		"OPENCODE_SERVER_URL":      "http://127.0.0.1:" + port,
 		"OPENCODE_SERVER_PASSWORD": w.password(name),
+		"OPENCODE_CONFIG_DIR":      acc.ConfigDir,
 	}
 }
 
@@ -159,6 +161,10 @@ func expectEnv(t *testing.T, step string, got, base, want map[string]string) {
 	}
 	for k, v := range want {
 		exp[k] = v
+	}
+	if _, ok := want["PATH"]; len(want) > 0 && !ok && base["PATH"] != "" {
+		// Inside a project oca's shim directory comes first on PATH.
+		exp["PATH"] = shimDir(base) + ":" + base["PATH"]
 	}
 	var diffs []string
 	for k, v := range exp {

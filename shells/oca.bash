@@ -59,6 +59,14 @@ __oca_leave() {
     fi
   done
   if ((${#__oca_undo[@]})); then \command builtin unset __OCA_STATE || :; fi
+  # PATH: only oca's shim entry comes off; what the user added stays.
+  if [[ -n ${__oca_shim-} && -n ${PATH+set} ]]; then
+    local p=":$PATH:"
+    while [[ $p == *":$__oca_shim:"* ]]; do p=${p/":$__oca_shim:"/:}; done
+    p=${p#:}
+    \command builtin export PATH="${p%:}" || :
+  fi
+  __oca_shim=''
   __oca_undo=() __oca_watch=() __oca_file=
 }
 

@@ -62,8 +62,15 @@ __oca_leave() {
     fi
   done
   if (( ${#__oca_undo} )); then \command unset __OCA_STATE || :; fi
+  # PATH: only oca's shim entry comes off; what the user added stays.
+  if [[ -n ${__oca_shim-} && -n ${PATH+set} ]]; then
+    local p=":$PATH:"
+    while [[ $p == *":$__oca_shim:"* ]]; do p=${p/":$__oca_shim:"/:}; done
+    p=${p#:}
+    \command export PATH="${p%:}" || :
+  fi
   typeset -ga __oca_undo=() __oca_watch=()
-  typeset -g __oca_file=
+  typeset -g __oca_file= __oca_shim=
 }
 
 __oca_run() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,6 +28,7 @@ type accountJSON struct {
 	Port         int               `json:"port"`
 	URL          string            `json:"url"`
 	DataHome     string            `json:"data_home"`
+	ConfigDir    string            `json:"config_dir"`
 	IdleTimeout  string            `json:"idle_timeout"`
 	TrustedPaths []string          `json:"trusted_paths"`
 	EnvNames     []string          `json:"env,omitempty"`
@@ -36,7 +38,7 @@ type accountJSON struct {
 
 func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	j := accountJSON{
-		Name: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome,
+		Name: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, ConfigDir: acc.ConfigDir,
 		IdleTimeout: acc.IdleTimeout.String(), TrustedPaths: acc.TrustedPaths,
 		PasswordFile: account.PasswordFile(dirs, acc.Name),
 	}
@@ -49,6 +51,7 @@ func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	for k := range acc.Env {
 		j.EnvNames = append(j.EnvNames, k)
 	}
+	sort.Strings(j.EnvNames) // a map: its order differs from run to run
 	return j
 }
 
@@ -127,6 +130,7 @@ func (a *app) accountShow(pos []string, asJSON bool) error {
 	fmt.Fprintf(a.stdout, "port:          %d\n", j.Port)
 	fmt.Fprintf(a.stdout, "url:           %s\n", j.URL)
 	fmt.Fprintf(a.stdout, "data home:     %s\n", d.Abbrev(j.DataHome))
+	fmt.Fprintf(a.stdout, "config dir:    %s\n", d.Abbrev(j.ConfigDir))
 	fmt.Fprintf(a.stdout, "idle timeout:  %s\n", j.IdleTimeout)
 	for _, tp := range j.TrustedPaths {
 		fmt.Fprintf(a.stdout, "trusted path:  %s\n", d.Abbrev(tp))
@@ -158,10 +162,13 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 		}
 	}
 	// Its server first: once the account and its runtime directory (lock,
-	// status) are gone, nothing could stop it.
-	if err := server.Stop(dirs.RuntimeDir(name), 30*time.Second); err != nil {
+	// status) are gone, nothing could stop it. The supervisor's lock is
+	// held until the account is gone, so that none starts meanwhile.
+	unlock, err := server.StopAndLock(dirs.RuntimeDir(name), 30*time.Second)
+	if err != nil {
 		return fmt.Errorf("not removing account %s: %w", name, err)
 	}
+	defer unlock()
 	var rest *account.Registry
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error

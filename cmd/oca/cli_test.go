@@ -72,16 +72,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, what)
-		}
-	}
-}
-
 // TestPurgeAsksOnATerminal: on a terminal, `account remove --purge` names
 // the data home it would delete and deletes it only on a yes.
 func TestPurgeAsksOnATerminal(t *testing.T) {
@@ -100,7 +90,7 @@ func TestPurgeAsksOnATerminal(t *testing.T) {
 		}
 		var out syncBuffer
 		go io.Copy(&out, tty)
-		waitFor(t, "no question: "+out.String(), 30*time.Second, func() bool { return strings.Contains(out.String(), "[y/N]") })
+		waitFor(t, 30*time.Second, "no question: "+out.String(), func() bool { return strings.Contains(out.String(), "[y/N]") })
 		if q := out.String(); !strings.Contains(q, "delete the data home of account old, "+dataHome) || !strings.Contains(q, "credentials") {
 			t.Errorf("the question does not name what it deletes: %q", q)
 		}
@@ -151,14 +141,14 @@ func TestServerLogs(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the last lines: "+out.String(), 30*time.Second, func() bool { return out.String() == "four\nfive\n" })
+	waitFor(t, 30*time.Second, "the last lines: "+out.String(), func() bool { return out.String() == "four\nfive\n" })
 	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.WriteString("six\n")
 	f.Close()
-	waitFor(t, "-f did not follow: "+out.String(), 30*time.Second, func() bool { return out.String() == "four\nfive\nsix\n" })
+	waitFor(t, 30*time.Second, "-f did not follow: "+out.String(), func() bool { return out.String() == "four\nfive\nsix\n" })
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("logs -f on SIGINT: %v", err)
@@ -186,7 +176,7 @@ func TestServerWaitFailing(t *testing.T) {
 		cmd.Env = h.env
 		cmd.Run()
 	})
-	waitFor(t, "the server did not reach phase failing", 3*time.Minute, func() bool {
+	waitFor(t, 3*time.Minute, "the server did not reach phase failing", func() bool {
 		st, _ := os.ReadFile(filepath.Join(h.stateDir("work"), "status.json"))
 		return strings.Contains(string(st), `"failing"`)
 	})

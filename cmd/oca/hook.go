@@ -32,7 +32,7 @@ func (a *app) cmdExport(format string, pid int) error {
 		quote = sh.Quote
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: pid, OnEnter: a.onEnter, OnLeave: a.onLeave, Quote: quote})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: pid, Self: a.self, OnEnter: a.onEnter, OnLeave: a.onLeave, Quote: quote})
 	if err != nil {
 		return err
 	}
@@ -41,6 +41,9 @@ func (a *app) cmdExport(format string, pid int) error {
 	}
 	if out.Entered != "" && env["OCA_QUIET"] == "" {
 		fmt.Fprintf(a.stderr, "oca: account %s\n", out.Entered)
+	}
+	for _, l := range out.Logins {
+		fmt.Fprintln(a.stderr, l)
 	}
 	if sh == nil {
 		enc := json.NewEncoder(a.stdout)
@@ -51,7 +54,7 @@ func (a *app) cmdExport(format string, pid int) error {
 	for _, c := range out.Changes {
 		e.Vars = append(e.Vars, shells.Var{Name: c.Name, Value: c.Value, Unset: c.Unset})
 	}
-	e.File = out.File
+	e.File, e.Shim = out.File, out.Shim
 	for _, u := range out.Undo {
 		set := "0"
 		if u.Set {

@@ -15,6 +15,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 	"golang.org/x/sys/unix"
 )
@@ -22,18 +23,7 @@ import (
 // opencodePath is the opencode binary: the accounts file's, or the one on
 // the user's PATH.
 func (a *app) opencodePath(reg *account.Registry) (string, error) {
-	if reg.Opencode != "" {
-		if fi, err := os.Stat(reg.Opencode); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("opencode = %q in %s is not an executable file", reg.Opencode, reg.Path)
-		}
-		return reg.Opencode, nil
-	}
-	orig, _, _ := a.environ()
-	p, err := lookPath("opencode", orig["PATH"])
-	if err != nil {
-		return "", errors.New("opencode is not on PATH (install it with: npm install -g opencode-ai, or set opencode = \"/path\" in accounts.toml)")
-	}
-	return p, nil
+	return a.realOpencode(reg) // never oca's own shim (cmd/oca/shim.go)
 }
 
 // serverConfig is what the supervisor of acc needs.
@@ -43,10 +33,14 @@ func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (server.
 		Account:     acc.Name,
 		Port:        acc.Port,
 		DataHome:    acc.DataHome,
+		ConfigDir:   acc.ConfigDir,
 		IdleTimeout: acc.IdleTimeout,
 		StateDir:    dirs.RuntimeDir(acc.Name),
 	}
 	if err := account.EnsurePrivateDir(cfg.StateDir); err != nil {
+		return cfg, err
+	}
+	if err := account.EnsureConfigDir(acc); err != nil {
 		return cfg, err
 	}
 	pw, err := account.Password(dirs, acc.Name)
@@ -95,6 +89,9 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		return err
 	}
 	// A new supervisor: say now, not only in its log, what will stop it.
+	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(acc.Port), &pie) {
+		return fmt.Errorf("account %s has no server: %w (not the account's; its password is not sent there)", acc.Name, pie)
+	}
 	reg, err := a.registry()
 	if err != nil {
 		return err
@@ -129,6 +126,16 @@ func (a *app) cmdServe(name string) error {
 	if err != nil {
 		return err
 	}
+	// `oca account remove` holds the lock while it removes: once Serve
+	// has it, the account must still be there.
+	cfg.Registered = func() error {
+		reg, err := a.registry()
+		if err != nil {
+			return err
+		}
+		_, err = reg.Get(acc.Name)
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	err = server.Serve(ctx, cfg, a.stderr)
@@ -153,9 +160,7 @@ func (a *app) serverStop(reg *account.Registry, acc *account.Account, timeout ti
 	return nil
 }
 
-// serverStart starts the account's server unless it runs; waiting says the
-// caller waits for it next, so the message need not say how to.
-func (a *app) serverStart(reg *account.Registry, acc *account.Account, waiting bool) error {
+func (a *app) serverStart(reg *account.Registry, acc *account.Account) error {
 	if err := account.Prepare(reg.Dirs(), acc); err != nil {
 		return err
 	}
@@ -167,12 +172,9 @@ func (a *app) serverStart(reg *account.Registry, acc *account.Account, waiting b
 	if err != nil {
 		return err
 	}
-	switch {
-	case started && waiting:
-		fmt.Fprintf(a.stdout, "starting the server of %s on %s\n", acc.Name, acc.URL())
-	case started:
+	if started {
 		fmt.Fprintf(a.stdout, "starting the server of %s on %s (oca server wait %s waits for it)\n", acc.Name, acc.URL(), acc.Name)
-	default:
+	} else {
 		fmt.Fprintf(a.stdout, "the server of %s runs already, on %s\n", acc.Name, acc.URL())
 	}
 	return nil
@@ -212,6 +214,9 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 		case err := <-done:
 			if tty {
 				fmt.Fprint(a.stderr, "\r\x1b[K")
+			}
+			if pie := (*server.PortInUseError)(nil); errors.As(err, &pie) {
+				return fmt.Errorf("the server of %s is not ready: %w (not the account's; its password is not sent there)", acc.Name, pie)
 			}
 			if err != nil {
 				st, _ := server.ReadStatus(cfg.StateDir)
@@ -324,13 +329,15 @@ func (a *app) cmdAttach(pos, rest []string, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if err := a.serverStart(reg, acc, true); err != nil {
+	real, err := a.realOpencode(reg)
+	if err != nil {
 		return err
 	}
-	if err := a.serverWait(reg, acc, timeout); err != nil {
+	env, err := a.accountEnv(reg.Dirs(), acc)
+	if err != nil {
 		return err
 	}
-	return a.execOpencode(reg, acc, append([]string{"attach", acc.URL(), "--dir", a.wd}, rest...))
+	return a.attach(reg, acc, real, append(shim.AttachArgs(acc.URL(), a.wd), rest...), env, timeout)
 }
 
 // execOpencode replaces oca with opencode ARGS in the account's environment.

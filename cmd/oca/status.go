@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,9 +27,13 @@ type accountStatus struct {
 	Uptime     string   `json:"uptime,omitempty"`
 	UptimeSec  int64    `json:"uptime_seconds,omitempty"`
 	Restarts   int      `json:"restarts"`
+	Clients    int      `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
 	LastError  string   `json:"last_error,omitempty"`
-	Providers  []string `json:"providers"`
+	Providers  []any    `json:"providers"` // account.Login.JSON, in name order
 	Stale      bool     `json:"stale,omitempty"`
+	PortHolder string   `json:"port_holder,omitempty"` // another user's process on the port
+	AuthError  string   `json:"auth_error,omitempty"`  // why auth.json could not be read
+	logins     []string // the providers as the table shows them
 }
 
 func (a *app) cmdStatus(pos []string, asJSON bool) error {
@@ -64,7 +65,7 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 	}
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tPHASE\tPID\tURL\tMEMORY\tUPTIME\tRESTARTS\tPROVIDERS")
+	fmt.Fprintln(tw, "ACCOUNT\tPHASE\tPID\tURL\tMEMORY\tUPTIME\tRESTARTS\tCLIENTS\tPROVIDERS")
 	for _, r := range rows {
 		mem, pid := "-", "-"
 		if r.MemoryKB > 0 {
@@ -73,11 +74,11 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 		if r.PID > 0 {
 			pid = fmt.Sprint(r.PID)
 		}
-		providers := strings.Join(r.Providers, ",")
+		providers := shells.Printable(strings.Join(r.logins, ", "))
 		if providers == "" {
 			providers = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Account, r.Phase, pid, r.URL, mem, orDash(r.Uptime), r.Restarts, providers)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Account, r.Phase, pid, r.URL, mem, orDash(r.Uptime), r.Restarts, r.Clients, providers)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -108,6 +109,12 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 		if r.LastError != "" {
 			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
+		if r.PortHolder != "" {
+			fmt.Fprintf(a.stdout, "%s: %s, not the account's server\n", r.Account, shells.Printable(r.PortHolder))
+		}
+		if r.AuthError != "" {
+			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, shells.Printable(r.AuthError))
+		}
 	}
 	return nil
 }
@@ -120,7 +127,16 @@ func orDash(s string) string {
 }
 
 func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
-	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: providers(acc.DataHome)}
+	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: []any{}}
+	now := time.Now()
+	logins, err := account.ReadLogins(acc.DataHome)
+	if err != nil {
+		r.AuthError = err.Error()
+	}
+	for _, l := range logins {
+		r.Providers = append(r.Providers, l.JSON(now))
+		r.logins = append(r.logins, l.Short(now))
+	}
 	st, err := server.ReadStatus(dirs.RuntimeDir(acc.Name))
 	if err != nil {
 		r.Phase = "unknown"
@@ -128,10 +144,14 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		return r
 	}
 	r.Phase, r.Restarts, r.LastError, r.Stale = st.Phase, st.Restarts, st.LastError, st.Stale
+	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(acc.Port), &pie) {
+		r.PortHolder = pie.Error()
+	}
 	if st.Stale || st.Phase == server.PhaseStopped {
 		return r
 	}
 	r.PID, r.Supervisor = st.OpencodePID, st.SupervisorPID
+	r.Clients, _, _ = server.Clients(acc.Port)
 	if rss, err := server.ProcessRSS(st.OpencodePID); err == nil {
 		r.MemoryKB = rss / 1024
 	}
@@ -140,23 +160,4 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		r.Uptime, r.UptimeSec = up.String(), int64(up.Seconds())
 	}
 	return r
-}
-
-// providers lists the provider names in the account's auth.json: its keys,
-// never its values.
-func providers(dataHome string) []string {
-	data, err := os.ReadFile(filepath.Join(dataHome, "opencode", "auth.json"))
-	if err != nil {
-		return []string{}
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return []string{}
-	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

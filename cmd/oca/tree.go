@@ -206,6 +206,7 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 	}
 	addCmd.Flags().IntVar(&add.Port, "port", 0, "the server's `PORT` (default: the first free one from 10001)")
 	addCmd.Flags().StringVar(&add.DataHome, "data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
+	addCmd.Flags().StringVar(&add.ConfigDir, "config-dir", "", "the account's OpenCode config layer `DIR` (default: $XDG_CONFIG_HOME/oca/accounts/NAME)")
 	addCmd.Flags().StringVar(&idle, "idle-timeout", "", "stop the server after this `DURATION` unused, e.g. 30m (default 1h; 0: never)")
 
 	var listJSON, quiet bool
@@ -277,7 +278,7 @@ func (a *app) statusCmd(accounts completer) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:               "status [ACCOUNT...]",
-		Short:             "accounts, servers (phase, pid, port, memory, uptime, restarts), providers",
+		Short:             "accounts, servers (phase, pid, port, memory, uptime, restarts, clients), providers",
 		Example:           "  oca status\n  oca status work --json",
 		Args:              nargs(0, -1),
 		ValidArgsFunction: accounts,
@@ -319,7 +320,7 @@ func (a *app) serverCmd(accounts completer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.serverStart(reg, acc, false)
+			return a.serverStart(reg, acc)
 		},
 	}
 	var lines int
@@ -351,7 +352,7 @@ func (a *app) serverCmd(accounts completer) *cobra.Command {
 				if err := a.serverStop(reg, acc, d); err != nil {
 					return err
 				}
-				return a.serverStart(reg, acc, false)
+				return a.serverStart(reg, acc)
 			}),
 		withTimeout("wait", "wait until the account's server is ready, or say why it is not", "  oca server wait work --timeout 2m",
 			func(acc *account.Account, reg *account.Registry, d time.Duration) error {
@@ -379,7 +380,7 @@ func (a *app) attachCmd(accounts completer) *cobra.Command {
 			return a.cmdAttach(pos, rest, timeout)
 		},
 	}
-	c.Flags().DurationVarP(&timeout, "timeout", "t", 60*time.Second, "how long to wait for the server (a `DURATION`: 90s, 2m)")
+	c.Flags().DurationVarP(&timeout, "timeout", "t", attachWait, "how long to wait for the server (a `DURATION`: 90s, 2m)")
 	return c
 }
 

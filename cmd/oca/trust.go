@@ -86,7 +86,7 @@ func (a *app) allow(path string) (*projectfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, trust.Allow(real, data)
+	return f, trust.Allow(path, real, data)
 }
 
 func (a *app) cmdDeny(pos []string) error {
@@ -103,7 +103,7 @@ func (a *app) cmdDeny(pos []string) error {
 	if err != nil {
 		return err
 	}
-	if err := trust.Deny(real, data); err != nil {
+	if err := trust.Deny(path, real, data); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "denied %s\n", path)

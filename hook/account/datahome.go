@@ -16,8 +16,8 @@ import (
 	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
-// Prepare makes the account's data home usable: it creates it 0700 and
-// links every entry of the user's real data home into it but opencode/, so
+// Prepare makes the account's data home usable: it creates it 0700 (and
+// the account's config dir, when absent: EnsureConfigDir), and links every entry of the user's real data home into it but opencode/, so
 // that exporting it as XDG_DATA_HOME moves OpenCode alone while direnv, mise,
 // nvim and the rest keep finding their data. A data home that another user
 // owns is refused, never chmod'ed.
@@ -42,6 +42,9 @@ func Prepare(dirs Dirs, a *Account) error {
 	}
 	if err := f.Chmod(0o700); err != nil {
 		return fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	if err := EnsureConfigDir(a); err != nil {
+		return err
 	}
 	return SyncLinks(dirs.Data, a.DataHome)
 }

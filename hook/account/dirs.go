@@ -58,6 +58,12 @@ func (d Dirs) DefaultDataHome(name string) string {
 	return filepath.Join(d.Data, "oca", "accounts", name)
 }
 
+// DefaultConfigDir is where a new account's config dir goes: its own
+// OpenCode config layer.
+func (d Dirs) DefaultConfigDir(name string) string {
+	return filepath.Join(d.Config, "accounts", name)
+}
+
 // Expand turns a leading "~/" into the home directory and checks that the
 // result is absolute.
 func (d Dirs) Expand(p string) (string, error) {

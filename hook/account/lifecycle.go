@@ -30,6 +30,10 @@ func (r *Registry) Create(name string, opt AddOptions) (*Account, error) {
 		home := a.DataHome
 		undo = func() { os.RemoveAll(home) }
 	}
+	if _, err := os.Lstat(a.ConfigDir); a.ConfigDir != "" && errors.Is(err, fs.ErrNotExist) {
+		cdir, prev := a.ConfigDir, undo
+		undo = func() { os.Remove(cdir); prev() } // made empty by Prepare: only if still empty
+	}
 	if err := Prepare(r.dirs, a); err != nil {
 		return fail(err)
 	}

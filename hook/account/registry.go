@@ -37,10 +37,12 @@ type Account struct {
 	Name         string
 	Port         int
 	DataHome     string            // absolute
+	ConfigDir    string            // absolute: the account's OpenCode config layer (OPENCODE_CONFIG_DIR)
 	IdleTimeout  time.Duration     // 0: never stop for idleness
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
 	Systemd      bool              // its server runs as the systemd user unit oca@NAME
+	Attach       bool              // `opencode` in its projects attaches to its server (attach = false: the plain OpenCode)
 
 	raw accountTOML // as written, so that a save keeps "~/" and durations as the user wrote them
 }
@@ -68,10 +70,12 @@ type fileTOML struct {
 type accountTOML struct {
 	Port         int               `toml:"port"`
 	DataHome     string            `toml:"data_home"`
+	ConfigDir    string            `toml:"config_dir,omitempty"`
 	IdleTimeout  string            `toml:"idle_timeout,omitempty"`
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
 	Systemd      bool              `toml:"systemd,omitempty"`
+	Attach       *bool             `toml:"attach,omitempty"` // nil: true
 }
 
 // Load reads the accounts file. A missing file is an empty registry.
@@ -207,7 +211,7 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 	if err := projectfile.CheckAccountName(name); err != nil {
 		return nil, &fieldError{key(), err.Error()}
 	}
-	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, raw: raw}
+	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, Attach: raw.Attach == nil || *raw.Attach, raw: raw}
 	if raw.Port < MinPort || raw.Port > MaxPort {
 		return nil, &fieldError{key("port"), fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort)}
 	}
@@ -221,6 +225,19 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 	}
 	if msg := r.dirs.homeConflict(a.DataHome, resolve); msg != "" {
 		return nil, &fieldError{key("data_home"), msg}
+	}
+	cdir := raw.ConfigDir
+	if cdir == "" {
+		cdir = r.dirs.DefaultConfigDir(name)
+	}
+	if a.ConfigDir, err = r.dirs.Expand(cdir); err != nil {
+		return nil, &fieldError{key("config_dir"), err.Error()}
+	}
+	switch a.ConfigDir {
+	case r.dirs.Config, filepath.Dir(r.dirs.Config), filepath.Join(filepath.Dir(r.dirs.Config), "opencode"), r.dirs.Home:
+		// oca's own directory, or the global OpenCode config, which every
+		// account reads anyway: no layer of the account's own.
+		return nil, &fieldError{key("config_dir"), fmt.Sprintf("config_dir %s is not a directory of the account's own", r.dirs.Abbrev(a.ConfigDir))}
 	}
 	if raw.IdleTimeout != "" {
 		d, err := parseIdle(raw.IdleTimeout)
@@ -253,6 +270,9 @@ func (r *Registry) checkAgainstOthers(name string, others []string, resolve bool
 		o := r.Accounts[other]
 		if o.Port == a.Port {
 			return &fieldError{[]string{"accounts", name, "port"}, fmt.Sprintf("port %d is also account %s's", a.Port, other)}
+		}
+		if o.ConfigDir == a.ConfigDir {
+			return &fieldError{[]string{"accounts", name, "config_dir"}, fmt.Sprintf("config_dir is also account %s's", other)}
 		}
 		switch rel := nesting(a.DataHome, o.DataHome, resolve); rel {
 		case "":
@@ -385,6 +405,7 @@ type AddOptions struct {
 	Port        int    // 0: allocate
 	DataHome    string // "": the default
 	IdleTimeout string // "": the default (1h); "0": never
+	ConfigDir   string // "": the default, $XDG_CONFIG_HOME/oca/accounts/NAME
 }
 
 // Add creates an account in the registry (not on disk: see Prepare). It
@@ -412,9 +433,21 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		home = p
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
+	cdir := r.dirs.DefaultConfigDir(name)
+	if opt.ConfigDir != "" {
+		p, err := r.dirs.Expand(opt.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		cdir = p
+	}
+	raw.ConfigDir = r.dirs.Abbrev(cdir)
 	a, ferr := r.account(name, raw, true)
 	if ferr != nil {
 		return nil, ferr
+	}
+	if err := CheckConfigDir(a); err != nil {
+		return nil, err
 	}
 	others := r.Names()
 	r.Accounts[name] = a

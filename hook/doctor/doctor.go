@@ -4,15 +4,17 @@
 package doctor
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 )
@@ -68,8 +70,10 @@ func Run(in Input) []Finding {
 	out = append(out, checkPath(in, orig)...)
 	out = append(out, checkOpencode(in, reg)...)
 	out = append(out, checkEnvKeys(orig)...)
+	out = append(out, checkGlobalConfig(dirs)...)
 	for _, name := range reg.Names() {
 		out = append(out, checkAccount(dirs, reg.Accounts[name])...)
+		out = append(out, checkLogins(reg.Accounts[name], time.Now())...)
 		out = append(out, checkServer(dirs, reg.Accounts[name])...)
 	}
 	return finish(out, in.Fix)
@@ -218,7 +222,13 @@ func rcFile(shell, home string, env hook.Env) (string, string) {
 func checkOpencode(in Input, reg *account.Registry) []Finding {
 	path := reg.Opencode
 	if path == "" {
-		p, err := exec.LookPath("opencode")
+		// The real one: never oca's own shim, which is first on PATH
+		// inside a project.
+		p, err := shim.Real("", in.Env["PATH"], in.Self)
+		if errors.Is(err, shim.ErrSelf) {
+			return []Finding{{Check: "opencode", Severity: Error, What: err.Error(),
+				Why: "oca's opencode runs the real OpenCode, and would call itself", Fix: "rm " + strings.Fields(err.Error())[0]}}
+		}
 		if err != nil {
 			return []Finding{{Check: "opencode", Severity: Error, What: "opencode is not on PATH",
 				Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}
@@ -301,6 +311,15 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 			// elsewhere) included, as the hook does.
 			Fix: "oca doctor --fix", mend: func() error { return account.SyncLinks(dirs.Data, a.DataHome) }})
 	}
+	if err := account.CheckConfigDir(a); err != nil {
+		out = append(out, Finding{Check: check, Severity: Error, What: err.Error(),
+			Why: "nothing of the account applies (shells, server, exec, login) until it is a directory of its own",
+			Fix: fmt.Sprintf("rm %s && oca doctor --fix   # makes it anew, empty, 0700", shells.Quote(a.ConfigDir))})
+	} else if _, err := os.Stat(a.ConfigDir); os.IsNotExist(err) && a.ConfigDir != "" {
+		out = append(out, Finding{Check: check, Severity: Warn, What: fmt.Sprintf("config dir %s is missing", a.ConfigDir),
+			Why: "it is made when the account is next used; OpenCode reads the account's own config from it",
+			Fix: "oca doctor --fix", mend: func() error { return account.EnsureConfigDir(a) }})
+	}
 	pw := account.PasswordFile(dirs, a.Name)
 	switch fi, err := os.Stat(pw); {
 	case err != nil:
@@ -315,6 +334,42 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 	}
 	if len(out) == 0 {
 		out = append(out, Finding{Check: check, Severity: OK, What: fmt.Sprintf("port %d, data home %s", a.Port, dirs.Abbrev(a.DataHome))})
+	}
+	return out
+}
+
+// checkLogins: an expired OAuth login is an error, one that expires within
+// a day a warning; both are mended by logging in again.
+func checkLogins(a *account.Account, now time.Time) []Finding {
+	check := "logins " + a.Name
+	logins, err := account.ReadLogins(a.DataHome)
+	if err != nil {
+		return []Finding{{Check: check, Severity: Error, What: err.Error(),
+			Why: "OpenCode cannot use the account's credentials, and oca cannot tell which it has",
+			Fix: "oca login " + a.Name + "   # once the file is mended or moved away"}}
+	}
+	var out []Finding
+	for _, l := range logins {
+		switch {
+		case l.Expires.IsZero():
+		case l.Expired(now):
+			out = append(out, Finding{Check: check, Severity: Error,
+				What: fmt.Sprintf("account %s: %s login expired %s ago", a.Name, l.Name, account.Ago(now.Sub(l.Expires))),
+				Why:  "OpenCode refreshes it only while its refresh token is still good; until then the provider refuses the account",
+				Fix:  "oca login " + a.Name})
+		case l.Expires.Sub(now) < 24*time.Hour:
+			out = append(out, Finding{Check: check, Severity: Warn,
+				What: fmt.Sprintf("account %s: %s login expires in %s", a.Name, l.Name, account.Ago(l.Expires.Sub(now))),
+				Why:  "once it expires, the provider refuses the account unless OpenCode refreshes it",
+				Fix:  "oca login " + a.Name})
+		}
+	}
+	if len(out) == 0 && len(logins) > 0 {
+		var names []string
+		for _, l := range logins {
+			names = append(names, l.Short(now))
+		}
+		out = append(out, Finding{Check: check, Severity: OK, What: strings.Join(names, ", ")})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,7 +39,12 @@ func checkServer(dirs account.Dirs, a *account.Account) []Finding {
 			Fix:  "oca doctor --fix", mend: func() error { return os.Remove(statusFile) }})
 	}
 	running := !st.Stale && (st.Phase == server.PhaseReady || st.Phase == server.PhaseStarting || st.Phase == server.PhaseRestarting)
-	if listening, pid, cmd := server.PortHolder(a.Port); listening && (!running || pid != 0 && pid != st.OpencodePID && !st.Orphan) {
+	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(a.Port), &pie) {
+		out = append(out, Finding{Check: check, Severity: Error,
+			What: pie.Error() + ", not by the account's server",
+			Why:  "another user holds the account's port: the server cannot start, and oca sends the password nowhere else",
+			Fix:  fmt.Sprintf("have that user stop it, or give %s another port in %s", a.Name, dirs.AccountsFile())})
+	} else if listening, pid, cmd := server.PortHolder(a.Port); listening && (!running || pid != 0 && pid != st.OpencodePID && !st.Orphan) {
 		who := "a process oca cannot see (another user's?)"
 		if pid != 0 {
 			who = fmt.Sprintf("pid %d (%s)", pid, cmd)

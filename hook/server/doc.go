@@ -6,7 +6,7 @@
 //
 // # API
 //
-//	type Config struct{ Account, Port, DataHome, Password, IdleTimeout, Opencode, StateDir, Env, tuning… }
+//	type Config struct{ Account, Port, DataHome, Password, IdleTimeout, Opencode, StateDir, Env, Registered, tuning… }
 //	func BuildEnv(base []string, cfg Config, extra map[string]string) []string
 //	func Serve(ctx context.Context, cfg Config, logw io.Writer) error      // ErrAlreadyRunning when the lock is held
 //	func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
@@ -14,8 +14,10 @@
 //	func DropLease(stateDir string, pid int) error
 //	func ReadStatus(stateDir string) (Status, error)
 //	func Stop(stateDir string, timeout time.Duration) error
+//	func StopAndLock(stateDir string, timeout time.Duration) (unlock func(), err error)
 //	func WaitReady(ctx context.Context, cfg Config) error
 //	func Health(ctx context.Context, port int, password string) (bool, error)
+//	func VerifyListener(port int) error                                      // nil, ErrNotListening, *PortInUseError
 //	func ProcessRSS(pid int) (int64, error)
 //
 // # State directory
@@ -26,7 +28,9 @@
 //	status.json  the supervisor's Status, rewritten atomically at every phase change
 //	serve.log    the detached supervisor's output (Ensure appends to it)
 //	leases/      one empty file PID-STARTTIME per shell inside a project of the
-//	             account (a hard link of leases/.anchor: links are cheap, inodes not)
+//	             account (a hard link of its project's anchor, leases/.root-HASH or
+//	             leases/.anchor: links are cheap, inodes not; an anchor is made by
+//	             link(2), never replaced)
 //	tmp/         OpenCode's TMPDIR
 //
 // # The supervisor (Serve)
@@ -34,7 +38,9 @@
 // One per account, guaranteed by the lock: a second Serve returns
 // ErrAlreadyRunning at once (after retrying for 300 ms, as probes hold the
 // lock for microseconds); `oca serve` then exits 0 quietly when Health says
-// the first one's server is healthy. It runs `opencode serve --hostname 127.0.0.1
+// the first one's server is healthy. With the lock taken it asks
+// cfg.Registered, when set, and exits when the account is gone (`oca account
+// remove` holds the lock while it removes: StopAndLock). It runs `opencode serve --hostname 127.0.0.1
 // --port PORT` in its own process group, in StateDir, with the environment
 // built by BuildEnv (never the starting shell's), and knows it is ready when
 // GET /global/health, sent with basic auth (user "opencode", the account's
@@ -50,7 +56,21 @@
 // start the port is bound once on 127.0.0.1 as a test; a port still held
 // after 2 s by a process that is not the account's OpenCode fails with a
 // *PortInUseError naming the port and, found through /proc/net/tcp{,6} and
-// /proc/*/fd, the holder's pid and command.
+// /proc/*/fd, the holder's pid, command and user.
+//
+// The password goes to the user's own server only (guard.go): every
+// request that carries it (the readiness probe, POST /instance/dispose,
+// Health, WaitReady) goes over a connection that, once made and before a
+// byte is sent, is looked up in /proc/net/tcp{,6} (the server's side: local
+// port PORT, remote our local address); its owner must be the user running
+// oca, and for the supervisor every socket listening on the port for
+// 127.0.0.1 must be among the descriptors of its OpenCode's process group.
+// Anything else is a *PortInUseError: the probe stops OpenCode and the
+// supervisor gives up (phase failing), WaitReady returns at once.
+// VerifyListener checks the listener without connecting, for clients that
+// connect by themselves (opencode attach). Without /proc/net/tcp nothing is
+// checked (docs/design.md says what that leaves open). Stop does not wait
+// for another user's listener to leave the port.
 //
 // Stopping (ctx done, idleness) sends SIGTERM to the process group, again
 // after StopGrace, then SIGKILL after StopGrace more, and returns when no
@@ -73,15 +93,19 @@
 //
 // Idle shutdown: with IdleTimeout > 0 the supervisor stops once there has
 // been no live lease and no established client connection to the port
-// (/proc/net/tcp{,6}) for IdleTimeout. Leases are watched with fsnotify and
+// (/proc/net/tcp{,6}) whose client socket is the user's, for IdleTimeout
+// (another user's connections do not count: establishedClients). Leases are watched with fsnotify and
 // polled every PollInterval; a new lease counts as a use at once, and a
 // lease whose process is gone (pid dead, or reused: the start time
 // differs) is removed.
 //
-// Credentials: DataHome/opencode is watched; when auth.json changes (after
-// 200 ms of quiet, and only if its content differs from what the server has
-// read) the supervisor sends POST /instance/dispose, so the running server
-// reads the new credentials without a restart. Neither the password nor
+// Credentials and config: DataHome/opencode and Config.ConfigDir are
+// watched; when auth.json or the config dir changes (after 200 ms of quiet,
+// and only if the content differs from what the server has read) the
+// supervisor sends POST /global/dispose, so the running server reads them
+// anew without a restart: never for OpenCode's own OAuth token refresh, and
+// only once no session is busy (at most Config.ReloadWait), so that no
+// reply in progress is cut (see credsWatch). Neither the password nor
 // any key is ever logged: OpenCode's output is redacted (the password,
 // secret-looking values of the account's env table, sk-… keys, bearer
 // tokens) before it reaches the log or status.json.
@@ -105,7 +129,9 @@
 //     cleaned up by the supervisor.
 //   - `oca server stop`: Stop(stateDir, 10*time.Second); `restart`: Stop,
 //     then Ensure; `wait`: WaitReady; `status`: ReadStatus, plus
-//     ProcessRSS(st.OpencodePID) for memory.
+//     ProcessRSS(st.OpencodePID) for memory and VerifyListener for a
+//     stranger on the port; `account remove`: StopAndLock, remove, unlock;
+//     `serve`: cfg.Registered re-reads the registry.
 //   - StateDir: one per account, e.g. $XDG_STATE_HOME/oca/servers/ACCOUNT,
 //     taken from the environment before oca's own changes, never under a
 //     data home oca exports. Leases and the lock are cheapest on a tmpfs

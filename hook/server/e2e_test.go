@@ -75,7 +75,7 @@ func get(t testing.TB, cfg Config, path, password string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), loaded)
 	defer cancel()
-	resp, err := request(ctx, http.MethodGet, cfg.Port, path, password)
+	resp, err := request(ctx, http.MethodGet, cfg.Port, path, password, ownUser)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}

@@ -71,7 +71,8 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 // with escalation; then it waits until the lock is released and the port is
 // free. A supervisor still holding the lock after timeout is killed, and an
 // OpenCode left behind by a killed supervisor is stopped by its process
-// group. Stopping a stopped account is not an error.
+// group. Stopping a stopped account is not an error, nor is a port that
+// another user holds (it is not waited for).
 func Stop(stateDir string, timeout time.Duration) error {
 	st, err := readStatusFile(stateDir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -107,10 +108,23 @@ func Stop(stateDir string, timeout time.Duration) error {
 		stopGroup(pgid, 2*time.Second, func() bool { return len(groupMembers(pgid)) == 0 }, func(string, ...any) {})
 	}
 	if st.Port > 0 {
-		free := func() bool { busy, err := portListening(st.Port); return err == nil && !busy }
-		if !waitUntil(free, max(time.Until(deadline), time.Second)) {
-			h := findPortHolder(st.Port)
-			return fmt.Errorf("stop server: %w", &PortInUseError{Port: st.Port, PID: h.pid, Cmd: h.cmd})
+		// Wait for the port to be free, but not for another user's
+		// listener: that is not the account's server, and nothing of oca's
+		// could make it go (a squatter must not block `account remove`).
+		done := func() bool {
+			ls, err := loopbackListeners(st.Port)
+			if err != nil {
+				return false
+			}
+			for _, l := range ls {
+				if l.uid == os.Getuid() {
+					return false
+				}
+			}
+			return true
+		}
+		if !waitUntil(done, max(time.Until(deadline), time.Second)) {
+			return fmt.Errorf("stop server: %w", portInUse(st.Port, func(s string) string { return s }))
 		}
 	}
 	return nil

@@ -184,7 +184,11 @@ func TestEnsureRotatesLog(t *testing.T) {
 	if got := readFile(t, filepath.Join(cfg.StateDir, logName+".1")); got != old {
 		t.Errorf("serve.log.1 has %d bytes, want the old %d", len(got), len(old))
 	}
-	if got := readFile(t, filepath.Join(cfg.StateDir, logName)); strings.Contains(got, "old line") || !strings.Contains(got, "phase ready") {
+	// The status file says ready a moment before the log does.
+	eventually(t, loaded, "phase ready in the new serve.log", func() bool {
+		return strings.Contains(readFile(t, filepath.Join(cfg.StateDir, logName)), "phase ready")
+	})
+	if got := readFile(t, filepath.Join(cfg.StateDir, logName)); strings.Contains(got, "old line") {
 		t.Errorf("serve.log:\n%s", got)
 	}
 }

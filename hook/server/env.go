@@ -20,7 +20,7 @@ var proxyVars = []string{"http_proxy", "https_proxy", "no_proxy", "all_proxy"}
 
 // protectedVars identify the account and the server's credentials: the
 // account's own env table cannot replace them.
-var protectedVars = []string{"XDG_DATA_HOME", "OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME"}
+var protectedVars = []string{"XDG_DATA_HOME", "OPENCODE_CONFIG_DIR", "OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME"}
 
 func keepBaseVar(name string) bool {
 	if slices.Contains(baseVars, name) || strings.HasPrefix(name, "LC_") {
@@ -34,11 +34,13 @@ func keepBaseVar(name string) bool {
 // user's base variables (PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LC_*,
 // TZ, proxy settings in any case, SSL_CERT_FILE, SSL_CERT_DIR,
 // NODE_EXTRA_CA_CERTS and the XDG directories other than XDG_DATA_HOME), then
-// sets XDG_DATA_HOME to cfg.DataHome, OPENCODE_SERVER_PASSWORD to
+// sets XDG_DATA_HOME to cfg.DataHome, OPENCODE_CONFIG_DIR to cfg.ConfigDir
+// (when not empty), OPENCODE_SERVER_PASSWORD to
 // cfg.Password (when not empty) and TMPDIR to StateDir/tmp, then adds extra,
 // the account's own env table, in sorted order. extra may override base
-// variables and TMPDIR, but never XDG_DATA_HOME, OPENCODE_SERVER_PASSWORD or
-// OPENCODE_SERVER_USERNAME: those make the account what it is.
+// variables and TMPDIR, but never XDG_DATA_HOME, OPENCODE_CONFIG_DIR,
+// OPENCODE_SERVER_PASSWORD or OPENCODE_SERVER_USERNAME: those make the
+// account what it is.
 func BuildEnv(base []string, cfg Config, extra map[string]string) []string {
 	vals := map[string]string{}
 	var order []string
@@ -55,6 +57,9 @@ func BuildEnv(base []string, cfg Config, extra map[string]string) []string {
 		}
 	}
 	set("XDG_DATA_HOME", cfg.DataHome)
+	if cfg.ConfigDir != "" {
+		set("OPENCODE_CONFIG_DIR", cfg.ConfigDir)
+	}
 	if cfg.Password != "" {
 		set("OPENCODE_SERVER_PASSWORD", cfg.Password)
 	}
@@ -78,7 +83,8 @@ func BuildEnv(base []string, cfg Config, extra map[string]string) []string {
 }
 
 // overlayEnv returns env with the account's invariants forced to cfg's
-// values whatever env held: XDG_DATA_HOME, OPENCODE_SERVER_PASSWORD, no
+// values whatever env held: XDG_DATA_HOME, OPENCODE_CONFIG_DIR (none when
+// cfg has none), OPENCODE_SERVER_PASSWORD, no
 // OPENCODE_SERVER_USERNAME (health checks use OpenCode's default), and a
 // TMPDIR of the account's own when env names none.
 func overlayEnv(env []string, cfg Config) []string {
@@ -87,7 +93,7 @@ func overlayEnv(env []string, cfg Config) []string {
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "XDG_DATA_HOME", "OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME":
+		case "XDG_DATA_HOME", "OPENCODE_CONFIG_DIR", "OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME":
 			continue
 		case "TMPDIR":
 			hasTmp = true
@@ -95,6 +101,9 @@ func overlayEnv(env []string, cfg Config) []string {
 		out = append(out, kv)
 	}
 	out = append(out, "XDG_DATA_HOME="+cfg.DataHome)
+	if cfg.ConfigDir != "" {
+		out = append(out, "OPENCODE_CONFIG_DIR="+cfg.ConfigDir)
+	}
 	if cfg.Password != "" {
 		out = append(out, "OPENCODE_SERVER_PASSWORD="+cfg.Password)
 	}

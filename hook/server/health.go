@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -26,8 +28,9 @@ func serverURL(port int) string {
 
 // request does one request to the server on port with basic auth and no
 // keep-alive (an idle kept-alive connection would count as a client and
-// keep the server from its idle shutdown).
-func request(ctx context.Context, method string, port int, path, password string) (*http.Response, error) {
+// keep the server from its idle shutdown), over a connection whose other
+// end passed check (see dialGuarded): the password goes nowhere else.
+func request(ctx context.Context, method string, port int, path, password string, check listenerCheck) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, serverURL(port)+path, nil)
 	if err != nil {
 		return nil, err
@@ -35,7 +38,17 @@ func request(ctx context.Context, method string, port int, path, password string
 	if password != "" {
 		req.SetBasicAuth(basicAuthUser, password)
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	client := &http.Client{
+		Transport: &http.Transport{
+			DisableKeepAlives: true,
+			Proxy:             nil,
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return dialGuarded(ctx, port, check)
+			},
+		},
+		// A redirect could lead the password elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	return client.Do(req)
 }
 
@@ -43,11 +56,17 @@ func request(ctx context.Context, method string, port int, path, password string
 // /global/health with basic auth, at most 200 ms. It is true only when the
 // answer is 200 with a JSON body holding "healthy": true (OpenCode answers
 // unknown paths with its web page, so a status code alone proves nothing).
-// When false, the error says why.
+// When false, the error says why: a *PortInUseError when the socket that
+// answered is another user's (it was not sent the password).
 func Health(ctx context.Context, port int, password string) (bool, error) {
+	return health(ctx, port, password, ownUser)
+}
+
+// health is Health over a connection that passed check.
+func health(ctx context.Context, port int, password string, check listenerCheck) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	resp, err := request(ctx, http.MethodGet, port, "/global/health", password)
+	resp, err := request(ctx, http.MethodGet, port, "/global/health", password, check)
 	if err != nil {
 		return false, fmt.Errorf("health of port %d: %w", port, err)
 	}
@@ -73,7 +92,8 @@ const waitPoll = 25 * time.Millisecond
 
 // WaitReady polls the account's server every 25 ms until it is healthy or
 // ctx is done. It returns early with the reason when the account's
-// supervisor gives up (phase "failing" written after WaitReady began).
+// supervisor gives up (phase "failing" written after WaitReady began), and
+// at once with a *PortInUseError when the port is another user's.
 func WaitReady(ctx context.Context, cfg Config) error {
 	begin := time.Now()
 	tick := time.NewTicker(waitPoll)
@@ -83,6 +103,9 @@ func WaitReady(ctx context.Context, cfg Config) error {
 		ok, err := Health(ctx, cfg.Port, cfg.Password)
 		if ok {
 			return nil
+		}
+		if pie := (*PortInUseError)(nil); errors.As(err, &pie) {
+			return fmt.Errorf("wait for server of %s: %w", cfg.Account, pie)
 		}
 		last = err
 		if cfg.StateDir != "" {
@@ -98,12 +121,15 @@ func WaitReady(ctx context.Context, cfg Config) error {
 	}
 }
 
-// dispose makes the running server drop its instance state, so it reads
-// auth.json anew: POST /instance/dispose.
-func dispose(ctx context.Context, port int, password string) error {
+// dispose makes the running server drop the state of every instance (every
+// project directory a client used), so that each reads auth.json and the
+// config anew: POST /global/dispose, over a connection that passed check.
+// (POST /instance/dispose reaches only the instance of the server's own
+// directory.)
+func dispose(ctx context.Context, port int, password string, check listenerCheck) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	resp, err := request(ctx, http.MethodPost, port, "/instance/dispose", password)
+	resp, err := request(ctx, http.MethodPost, port, "/global/dispose", password, check)
 	if err != nil {
 		return fmt.Errorf("dispose instance on port %d: %w", port, err)
 	}

@@ -92,16 +92,32 @@ func anchorName(root string) string {
 	return ".root-" + hex.EncodeToString(sum[:8])
 }
 
-// makeAnchor creates the anchor holding root, atomically.
+// makeAnchor creates the anchor holding root, atomically and once: the
+// content goes to a temporary file that is then linked to the anchor's
+// name. link(2) never replaces a file, so when two shells enter at once the
+// second finds the first one's anchor (EEXIST) and links its lease to that
+// one; a rename would replace it and leave the first one's leases linked
+// to a file that is no longer the anchor.
 func makeAnchor(dir, anchor, root string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	content := []byte{}
-	if root != "" {
-		content = []byte(root + "\n")
+	f, err := os.CreateTemp(dir, ".tmp-anchor-*")
+	if err != nil {
+		return err
 	}
-	if err := writeFileAtomic(anchor, content); err != nil && !errors.Is(err, fs.ErrExist) {
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if root != "" {
+		_, err = f.WriteString(root + "\n")
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp, anchor); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	return nil

@@ -113,3 +113,25 @@ func lockHolder(stateDir string) int {
 	}
 	return 0
 }
+
+// StopAndLock stops the account's server (see Stop) and takes its
+// supervisor's lock, so that no supervisor can start until unlock is
+// called: `oca account remove` holds it while it removes the account, and a
+// supervisor that takes the lock after finds the account gone (see
+// Config.Registered). A supervisor started between the stop and the lock is
+// stopped in turn, until timeout.
+func StopAndLock(stateDir string, timeout time.Duration) (unlock func(), err error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := Stop(stateDir, max(time.Until(deadline), time.Second)); err != nil {
+			return nil, err
+		}
+		f, err := acquireLock(stateDir, lockWait)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, ErrAlreadyRunning) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("lock the server of %s: %w", stateDir, err)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 type testBins struct {
 	fake     string // testdata/fakeopencode
 	ocaserve string // testdata/ocaserve: `oca serve` for Ensure
+	squatter string // testdata/squatter, in a directory any user may enter
 }
 
 var bins testBins // set once in TestMain, read-only afterwards
@@ -36,10 +37,16 @@ func runMain(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	// Built before HOME and XDG_CACHE_HOME change below, so that go build
 	// uses the user's build cache.
-	bins = testBins{fake: filepath.Join(dir, "fakeopencode"), ocaserve: filepath.Join(dir, "ocaserve")}
+	// Another user runs the squatter: its directory is 0755.
+	if err := os.Mkdir(filepath.Join(dir, "pub"), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	os.Chmod(dir, 0o755)
+	bins = testBins{fake: filepath.Join(dir, "fakeopencode"), ocaserve: filepath.Join(dir, "ocaserve"), squatter: filepath.Join(dir, "pub", "squatter")}
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for pkg, out := range map[string]string{"./testdata/fakeopencode": bins.fake, "./testdata/ocaserve": bins.ocaserve} {
+	errs := make(chan error, 3)
+	for pkg, out := range map[string]string{"./testdata/fakeopencode": bins.fake, "./testdata/ocaserve": bins.ocaserve, "./testdata/squatter": bins.squatter} {
 		wg.Go(func() {
 			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
 				errs <- fmt.Errorf("build %s: %w\n%s", pkg, err, b)

@@ -29,11 +29,13 @@ type run struct {
 	exited    chan struct{} // closed when the process has exited (not yet reaped)
 	listening chan struct{} // closed when stdout said it listens
 	ready     chan struct{} // closed when /global/health answered healthy
+	taken     chan error    // gets the *PortInUseError when the port's listener is not this run's
 	output    sync.WaitGroup
 
 	readyTimer *time.Timer
 	isReady    bool
 	readyAt    time.Time
+	takenErr   error              // what came on taken
 	cancel     context.CancelFunc // stops the health prober
 	reaped     bool
 	exitState  string
@@ -89,6 +91,7 @@ func (s *supervisor) launch() (*run, error) {
 		exited:     make(chan struct{}),
 		listening:  make(chan struct{}),
 		ready:      make(chan struct{}),
+		taken:      make(chan error, 1),
 		readyTimer: time.NewTimer(s.cfg.ReadyTimeout),
 	}
 	var once sync.Once
@@ -127,7 +130,9 @@ func (s *supervisor) launch() (*run, error) {
 }
 
 // probe polls /global/health until OpenCode is healthy, right away when it
-// says it listens and every 100 ms otherwise.
+// says it listens and every 100 ms otherwise. The password goes only to a
+// socket of this run's process group: a listener of anybody else (a
+// squatter that bound the port first) ends the probe with r.taken.
 func (s *supervisor) probe(ctx context.Context, r *run) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -142,8 +147,14 @@ func (s *supervisor) probe(ctx context.Context, r *run) {
 			listening = nil
 		case <-tick.C:
 		}
-		if ok, _ := Health(ctx, s.cfg.Port, s.cfg.Password); ok {
+		ok, err := health(ctx, s.cfg.Port, s.cfg.Password, childCheck(r.pgid))
+		if ok {
 			close(r.ready)
+			return
+		}
+		if pie := (*PortInUseError)(nil); errors.As(err, &pie) {
+			pie.Cmd = s.red.redact(pie.Cmd)
+			r.taken <- pie
 			return
 		}
 	}

@@ -63,6 +63,14 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 		return fmt.Errorf("serve %s: %w", cfg.Account, err)
 	}
 	defer lock.Close() // releases the lock, last of all
+	if cfg.Registered != nil {
+		// The account may have been removed between the caller's reading
+		// of the registry and the lock: a supervisor started then would
+		// run on with nothing able to stop it.
+		if err := cfg.Registered(); err != nil {
+			return fmt.Errorf("serve %s: %w", cfg.Account, err)
+		}
+	}
 
 	for _, dir := range []string{
 		filepath.Join(cfg.StateDir, leasesName),
@@ -103,7 +111,10 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 
 	s.idle = newIdleTracker(cfg, s.log.Printf)
 	defer s.idle.stop()
-	s.creds = newCredsWatch(cfg.DataHome)
+	s.creds = newCredsWatch(cfg.DataHome, cfg.ConfigDir, s.log.Printf)
+	reloads, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	go s.creds.reloader(reloads, cfg.Port, cfg.Password, cfg.ReloadWait)
 	if s.watcher, err = fsnotify.NewWatcher(); err != nil {
 		return s.fail(fmt.Errorf("watch files: %w", err))
 	}
@@ -113,6 +124,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
 		}
 	}
+	s.watchConfig()
 	return s.loop(ctx)
 }
 
@@ -187,8 +199,7 @@ func (s *supervisor) checkPort() error {
 	if waitUntil(free, portSettle) {
 		return nil
 	}
-	h := findPortHolder(s.cfg.Port)
-	return &PortInUseError{Port: s.cfg.Port, PID: h.pid, Cmd: s.red.redact(h.cmd)}
+	return portInUse(s.cfg.Port, s.red.redact)
 }
 
 // ours reports whether h is an OpenCode started by a supervisor of this
@@ -211,6 +222,7 @@ const (
 	evTimer                 // the backoff is over
 	evStop                  // ctx done
 	evIdle                  // unused for IdleTimeout
+	evTaken                 // the port's listener is not this run's (r.takenErr)
 )
 
 // loop starts OpenCode, and restarts it when it dies, until a stop.
@@ -238,6 +250,9 @@ func (s *supervisor) loop(ctx context.Context) error {
 				return s.shutdown(r, "stop requested")
 			case evIdle:
 				return s.shutdown(r, fmt.Sprintf("no shell and no client for %s", s.cfg.IdleTimeout))
+			case evTaken:
+				s.stop(r, "the port is held by another process")
+				return s.fail(r.takenErr)
 			case evNotReady:
 				state := s.stop(r, fmt.Sprintf("not healthy after %s", s.cfg.ReadyTimeout))
 				reason = fmt.Sprintf("not healthy after %s (then %s)", s.cfg.ReadyTimeout, state)
@@ -290,8 +305,9 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 	for {
 		var exited, ready <-chan struct{}
 		var notReady <-chan time.Time
+		var taken <-chan error
 		if r != nil {
-			exited = r.exited
+			exited, taken = r.exited, r.taken
 			if !r.isReady {
 				ready, notReady = r.ready, r.readyTimer.C
 			}
@@ -303,6 +319,8 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			return evExited
 		case <-notReady:
 			return evNotReady
+		case r.takenErr = <-taken:
+			return evTaken
 		case <-timer:
 			return evTimer
 		case <-ready:
@@ -312,7 +330,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			s.log.Printf("opencode (pid %d) ready after %s", r.pid, r.readyAt.Sub(r.startedAt).Round(time.Millisecond))
 			s.setPhase(PhaseReady, "")
 			if s.creds.readyNow() {
-				go reload(s.cfg.Port, s.cfg.Password, s.log.Printf)
+				s.creds.request(childCheck(r.pgid))
 			}
 		case <-s.idle.C():
 			if s.idle.check() {
@@ -339,6 +357,13 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) {
 					s.creds.changed()
 				}
+			default:
+				if s.inConfig(ev.Name) && !ev.Has(fsnotify.Chmod) {
+					if ev.Has(fsnotify.Create) {
+						s.watchConfig() // a new sub-directory (agent/, command/...)
+					}
+					s.creds.changed()
+				}
 			}
 		case err, ok := <-s.watcher.Errors:
 			if !ok {
@@ -348,7 +373,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			s.log.Printf("watching files: %v", err)
 		case <-s.creds.debounce.C:
 			if s.creds.settled(r != nil && r.isReady) {
-				go reload(s.cfg.Port, s.cfg.Password, s.log.Printf)
+				s.creds.request(childCheck(r.pgid))
 			}
 		}
 	}

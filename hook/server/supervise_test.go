@@ -190,7 +190,7 @@ func TestHealthWebPageIsNotHealthy(t *testing.T) {
 	startServe(t, cfg)
 	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	// The fake answers every unknown path 200 with a page, like OpenCode.
-	resp, err := request(context.Background(), "GET", cfg.Port, "/no/such/path", cfg.Password)
+	resp, err := request(context.Background(), "GET", cfg.Port, "/no/such/path", cfg.Password, ownUser)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("unknown path: %v %v", resp, err)
 	}

@@ -11,7 +11,9 @@
 //
 // FAKE_CRASH_TIMES=N with FAKE_COUNTER=FILE: crash the first N starts, then ok.
 // FAKE_ENV_FILE=FILE: write the environment there at start.
-// FAKE_RECORD=FILE: append "dispose" for each POST /instance/dispose.
+// FAKE_RECORD=FILE: append "dispose" for each POST /global/dispose.
+// FAKE_BUSY=FILE: while FILE exists, one session (in directory /fake) is
+// busy: GET /experimental/session lists it, GET /session/status says busy.
 // FAKE_PRINT_SECRET=1: print the password and an sk- key, to test redaction.
 // FAKE_CHILD=1: start a child in the same process group (sleeps forever).
 //
@@ -119,7 +121,7 @@ func main() {
 	mux.HandleFunc("GET /global/health", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"healthy":true,"version":"fake"}`)
 	})
-	mux.HandleFunc("POST /instance/dispose", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /global/dispose", func(w http.ResponseWriter, r *http.Request) {
 		if f := os.Getenv("FAKE_RECORD"); f != "" {
 			af, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 			if err == nil {
@@ -128,6 +130,18 @@ func main() {
 			}
 		}
 		fmt.Fprint(w, "true")
+	})
+	mux.HandleFunc("GET /experimental/session", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `[{"id":"ses_1","directory":"/fake","time":{"created":%d,"updated":%d}}]`, time.Now().UnixMilli(), time.Now().UnixMilli())
+	})
+	mux.HandleFunc("GET /session/status", func(w http.ResponseWriter, r *http.Request) {
+		if f := os.Getenv("FAKE_BUSY"); f != "" && r.URL.Query().Get("directory") == "/fake" {
+			if _, err := os.Stat(f); err == nil {
+				fmt.Fprint(w, `{"ses_1":{"type":"busy"}}`)
+				return
+			}
+		}
+		fmt.Fprint(w, `{}`)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<html>web ui</html>")

@@ -1,0 +1,312 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/shells/shelltest"
+)
+
+// squatter is testdata/squatter run as another user: a stranger's server
+// on an account's port that answers every request as a healthy OpenCode
+// would, and records whether it was sent the password.
+type squatter struct {
+	cmd    *exec.Cmd
+	record string
+}
+
+// startSquatter runs `squatter serve PORT` as u and waits until it listens.
+func startSquatter(t *testing.T, u *shelltest.OtherUser, port int) *squatter {
+	t.Helper()
+	s := &squatter{record: filepath.Join(u.Dir(t), "record")}
+	s.cmd = u.Command(bins.squatter, "serve", itoa(port), s.record)
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "listening\n" {
+		t.Fatalf("squatter: %q, %v", line, err)
+	}
+	return s
+}
+
+// lines is what the squatter recorded.
+func (s *squatter) lines() []string {
+	b, _ := os.ReadFile(s.record)
+	return strings.Fields(strings.ReplaceAll(string(b), " ", "_"))
+}
+
+// check fails the test when the squatter was ever sent the password, or,
+// with contacted, when nobody connected to it (the test would prove
+// nothing).
+func (s *squatter) check(t *testing.T, contacted bool) {
+	t.Helper()
+	lines := s.lines()
+	conns := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "auth") {
+			t.Errorf("the squatter was sent the password: %v", lines)
+		}
+		if l == "conn" {
+			conns++
+		}
+	}
+	if contacted && conns == 0 {
+		t.Errorf("nobody connected to the squatter (%v): the test proves nothing", lines)
+	}
+}
+
+// wantSquatterNamed checks that err is a PortInUseError naming the
+// squatter's pid and user.
+func wantSquatterNamed(t *testing.T, err error, s *squatter, u *shelltest.OtherUser, port int) {
+	t.Helper()
+	var pie *PortInUseError
+	if !errors.As(err, &pie) {
+		t.Fatalf("error %v, want a PortInUseError", err)
+	}
+	if pie.Port != port || pie.PID != s.cmd.Process.Pid || pie.User != u.Name || !strings.Contains(pie.Cmd, "squatter") {
+		t.Errorf("PortInUseError %+v, want port %d, pid %d, user %s, the squatter's command", pie, port, s.cmd.Process.Pid, u.Name)
+	}
+	for _, want := range []string{"port " + itoa(port), "pid " + itoa(s.cmd.Process.Pid), "squatter", "user " + u.Name} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// TestSquatterGetsNoPassword: another local user listens on an account's
+// port and answers as a healthy OpenCode would: before the supervisor
+// starts, while its OpenCode starts, and in the moment after OpenCode was
+// killed, before the restart binds. The supervisor's readiness probe,
+// WaitReady (`oca server wait`), Health and the credential reload never
+// send it the password; the supervisor gives up at once into phase failing
+// with the port-in-use error naming the squatter's pid, command and user.
+func TestSquatterGetsNoPassword(t *testing.T) {
+	t.Parallel()
+	u := shelltest.NewOtherUser(t)
+
+	t.Run("before-start", func(t *testing.T) {
+		t.Parallel()
+		a := newAccount(t, "squat-first")
+		sq := startSquatter(t, u, a.cfg.Port)
+		begin := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err := WaitReady(ctx, a.cfg)
+		if time.Since(begin) > 2*time.Second {
+			t.Errorf("WaitReady took %s to refuse the squatter", time.Since(begin))
+		}
+		wantSquatterNamed(t, err, sq, u, a.cfg.Port)
+		if ok, err := Health(context.Background(), a.cfg.Port, a.cfg.Password); ok {
+			t.Errorf("Health of the squatter's port = true")
+		} else {
+			wantSquatterNamed(t, err, sq, u, a.cfg.Port)
+		}
+		if err := dispose(context.Background(), a.cfg.Port, a.cfg.Password, ownUser); err == nil {
+			t.Errorf("dispose on the squatter's port succeeded")
+		}
+		s := startServe(t, a.withEnv(map[string]string{"FAKE_MODE": "ok"}))
+		wantSquatterNamed(t, s.wait(t, 20*time.Second), sq, u, a.cfg.Port)
+		if st, _ := ReadStatus(a.cfg.StateDir); st.Phase != PhaseFailing || !strings.Contains(st.LastError, "user "+u.Name) {
+			t.Errorf("status %+v", st)
+		}
+		sq.check(t, true)
+	})
+
+	for _, tc := range []struct{ name, delay string }{
+		// OpenCode binds its port a while after it starts: the squatter
+		// binds first, and the probe meets it.
+		{"while-starting", "3s"},
+		// OpenCode killed: the squatter binds after the supervisor found
+		// the port free and started the new one (the window an attacker
+		// watching /proc/*/cmdline for "--port N" has).
+		{"after-crash", "1500ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newAccount(t, "squat-"+tc.name)
+			cfg := a.withEnv(map[string]string{"FAKE_MODE": "slow", "FAKE_DELAY": tc.delay})
+			s := startServe(t, cfg)
+			var st Status
+			if tc.name == "after-crash" {
+				first := waitPhase(t, cfg.StateDir, PhaseReady, 20*time.Second)
+				if err := syscall.Kill(first.OpencodePID, syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, 10*time.Second, "a new opencode", func() bool {
+					st, _ = ReadStatus(cfg.StateDir)
+					return st.Phase == PhaseStarting && st.OpencodePID != 0 && st.OpencodePID != first.OpencodePID
+				})
+			} else {
+				eventually(t, 10*time.Second, "opencode starting", func() bool {
+					st, _ = ReadStatus(cfg.StateDir)
+					return st.Phase == PhaseStarting && st.OpencodePID != 0
+				})
+			}
+			sq := startSquatter(t, u, cfg.Port)
+			begin := time.Now()
+			err := s.wait(t, 20*time.Second)
+			wantSquatterNamed(t, err, sq, u, cfg.Port)
+			if d := time.Since(begin); d > time.Second {
+				t.Errorf("the supervisor took %s to see the squatter", d)
+			}
+			if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseFailing || !strings.Contains(st.LastError, "user "+u.Name) {
+				t.Errorf("status %+v", st)
+			}
+			sq.check(t, true)
+			eventually(t, 10*time.Second, "no process of the account left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
+		})
+	}
+}
+
+// TestVerifyListener: nothing listening, the user's own listener, and
+// another user's, as the `opencode` shim asks before it attaches.
+func TestVerifyListener(t *testing.T) {
+	t.Parallel()
+	u := shelltest.NewOtherUser(t)
+	port := freePort(t)
+	if err := VerifyListener(port); !errors.Is(err, ErrNotListening) {
+		t.Errorf("nothing listening: %v", err)
+	}
+	sq := startSquatter(t, u, port)
+	wantSquatterNamed(t, VerifyListener(port), sq, u, port)
+	sq.check(t, false)
+	var pie *PortInUseError
+	if errors.As(VerifyListener(port), &pie) && !pie.Foreign() {
+		t.Errorf("a squatter's PortInUseError is not Foreign: %+v", pie)
+	}
+}
+
+// TestStopIgnoresSquatter: a squatter on the port of a stopped account
+// does not make Stop wait and fail (`oca account remove` calls it).
+func TestStopIgnoresSquatter(t *testing.T) {
+	t.Parallel()
+	u := shelltest.NewOtherUser(t)
+	a := newAccount(t, "stop-squat")
+	if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeStatus(a.cfg.StateDir, Status{Account: a.cfg.Account, Phase: PhaseStopped, Port: a.cfg.Port}); err != nil {
+		t.Fatal(err)
+	}
+	sq := startSquatter(t, u, a.cfg.Port)
+	begin := time.Now()
+	if err := Stop(a.cfg.StateDir, 5*time.Second); err != nil {
+		t.Errorf("Stop with a squatter on the port: %v", err)
+	}
+	if d := time.Since(begin); d > time.Second {
+		t.Errorf("Stop waited %s for the squatter", d)
+	}
+	sq.check(t, false)
+}
+
+// TestIdleIgnoresOtherUsersConnections: another local user holding a
+// connection to the server open does not keep it from its idle stop;
+// a connection of the user's own does.
+func TestIdleIgnoresOtherUsersConnections(t *testing.T) {
+	t.Parallel()
+	u := shelltest.NewOtherUser(t)
+	a := newAccount(t, "idle-other")
+	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
+	cfg.IdleTimeout = 1500 * time.Millisecond
+	cfg.PollInterval = 100 * time.Millisecond
+	s := startServe(t, cfg)
+	waitPhase(t, cfg.StateDir, PhaseReady, 20*time.Second)
+	hold := u.Command(bins.squatter, "hold", itoa(cfg.Port))
+	out, err := hold.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hold.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hold.Process.Kill(); hold.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "connected\n" {
+		t.Fatalf("hold: %q, %v", line, err)
+	}
+	// The connection is there, and is not counted.
+	socks, err := readSockets(cfg.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	established := 0
+	for _, s := range socks {
+		if s.state == tcpEstablished {
+			established++
+		}
+	}
+	if n, err := establishedClients(cfg.Port); established != 1 || n != 0 || err != nil {
+		t.Errorf("%d established, establishedClients = %d, %v; want 1 and 0", established, n, err)
+	}
+	begin := time.Now()
+	if err := s.wait(t, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Errorf("idle stop after %s", d)
+	}
+	if !strings.Contains(s.log.String(), "no shell and no client") {
+		t.Errorf("log does not say why it stopped:\n%s", s.log.String())
+	}
+}
+
+// TestAddLeaseConcurrentAnchor: many shells entering one project at once
+// (AddLease from many goroutines, on a fresh leases directory each round):
+// every lease is a link of the one anchor, so none is taken for a lease of
+// an unknown project that holds the server up while its shell lives.
+func TestAddLeaseConcurrentAnchor(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for round := 0; round < 20; round++ {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := range 64 {
+			wg.Go(func() {
+				// Pids past pid_max: start time 0, and no clash with a
+				// live process.
+				if err := AddLease(dir, 1<<23+i, root); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		anchor := filepath.Join(dir, leasesName, anchorName(root))
+		fi, err := os.Stat(anchor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := fi.Sys().(*syscall.Stat_t).Nlink; n != 65 {
+			t.Errorf("round %d: the anchor has %d links, want 65 (itself and 64 leases)", round, n)
+		}
+		for i := range 64 {
+			if !sameFile(anchor, filepath.Join(dir, leasesName, fmt.Sprintf("%d-0", 1<<23+i))) {
+				t.Errorf("round %d: lease %d is not a link of the anchor", round, i)
+			}
+		}
+		ents, _ := os.ReadDir(filepath.Join(dir, leasesName))
+		if len(ents) != 65 {
+			t.Errorf("round %d: %d entries in leases/, want 65", round, len(ents))
+		}
+	}
+}

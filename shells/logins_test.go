@@ -1,0 +1,126 @@
+package shells_test
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/shells/shelltest"
+)
+
+// TestExpiredLoginOnEntering: entering a project whose account has an
+// expired OAuth login says so in one more line, once; staying, moving
+// within the project and leaving say nothing.
+func TestExpiredLoginOnEntering(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		w.mkdir(".local/share/oca/accounts/work/opencode")
+		expired := time.Now().Add(-2*time.Hour - time.Minute).UnixMilli()
+		w.write(".local/share/oca/accounts/work/opencode/auth.json",
+			`{"openai":{"type":"api","key":"sk-SECRETKEY"},"anthropic":{"type":"oauth","refresh":"REFRESHSECRET","access":"ACCESSSECRET","expires":`+
+				strconv.FormatInt(expired, 10)+`}}`)
+		s := w.start(shell, "plain", shelltest.Options{})
+		base := s.Env()
+
+		out := s.Run("cd ../work")
+		want := regexp.MustCompile(`oca: account work\r?\noca: account work: anthropic login expired 2h ago; oca login\r?\n`)
+		if !want.MatchString(out) {
+			t.Errorf("entering: want the account line, then the expired login line; got %q", out)
+		}
+		if strings.Count(out, "login expired") != 1 {
+			t.Errorf("entering: want one expired line, got %q", out)
+		}
+		for _, secret := range []string{"SECRETKEY", "REFRESHSECRET", "ACCESSSECRET"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("a secret in the output: %q", out)
+			}
+		}
+		expectEnv(t, "entered", s.Env(), base, w.vars("work"))
+		for _, cmd := range []string{"true", "cd sub", "cd .."} {
+			if out := s.Run(cmd); strings.Contains(out, "oca:") {
+				t.Errorf("%s inside the project: want silence, got %q", cmd, out)
+			}
+		}
+		// Another account's project, without an auth.json: no line about logins.
+		if out := s.Run("cd ../play"); strings.Contains(out, "login") {
+			t.Errorf("entering play: %q", out)
+		}
+		// Back, after a new login: the account line alone.
+		w.write(".local/share/oca/accounts/work/opencode/auth.json",
+			`{"anthropic":{"type":"oauth","refresh":"r","access":"a","expires":`+strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)+`}}`)
+		if out := s.Run("cd ../work"); !strings.Contains(out, "oca: account work") || strings.Contains(out, "expired") {
+			t.Errorf("entering after a new login: %q", out)
+		}
+	})
+}
+
+// TestReadmeExpiredLogin runs the README's expired-login session in bash:
+// each `$ ` line as it stands, with its `oca:` lines said as shown and the
+// status row's providers as shown.
+func TestReadmeExpiredLogin(t *testing.T) {
+	blocks, _ := readme(t)
+	session := find(t, blocks, "A five-minute tour", "text", 0)
+	w := bareWorld(t)
+	w.env = append(w.env, "OCA_AUTOSTART=0")
+	w.oca("", "account", "add", "work")
+	w.mkdir("src/client-app")
+	w.oca("src/client-app", "init", "work")
+	w.mkdir(".local/share/oca/accounts/work/opencode")
+	w.write(".local/share/oca/accounts/work/opencode/auth.json",
+		`{"openai":{"type":"api","key":"sk-x"},"anthropic":{"type":"oauth","refresh":"r","access":"a","expires":`+
+			strconv.FormatInt(time.Now().Add(-2*time.Hour-time.Minute).UnixMilli(), 10)+`}}`)
+	s := w.start("bash", "", shelltest.Options{})
+	var out string
+	ran := 0
+	for _, line := range session.lines {
+		if cmd, ok := strings.CutPrefix(line, "$ "); ok {
+			out = s.Run(cmd)
+			ran++
+			if cmd == "oca login" && !strings.Contains(out, "fake opencode auth login (account work") {
+				t.Errorf("oca login: %q", out)
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "oca: "):
+			if !strings.Contains(out, line+"\n") {
+				t.Errorf("README shows %q; the shell said %q", line, out)
+			}
+		case strings.HasPrefix(line, "work "):
+			providers := line[strings.Index(line, "anthropic"):]
+			if !regexp.MustCompile(`(?m)^work +\S+ .*  ` + regexp.QuoteMeta(providers) + `\r?$`).MatchString(out) {
+				t.Errorf("README shows the row %q; oca status printed %q", line, out)
+			}
+		}
+	}
+	if ran != 3 {
+		t.Errorf("the README's expired-login session ran %d commands, want 3", ran)
+	}
+}
+
+// TestConfigDirRestoredOnLeaving: inside a project OPENCODE_CONFIG_DIR is
+// the account's config dir; leaving (the shell by itself) puts back the
+// user's own value byte for byte, in bash, zsh and fish.
+func TestConfigDirRestoredOnLeaving(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+nasty)
+		s := w.start(shell, "plain", shelltest.Options{Env: env})
+		base := s.Env()
+		if base["OPENCODE_CONFIG_DIR"] != nasty {
+			t.Fatalf("the shell did not start with the user's value: %q", base["OPENCODE_CONFIG_DIR"])
+		}
+		s.Run("cd ../work")
+		vars := w.vars("work")
+		if vars["OPENCODE_CONFIG_DIR"] != w.path(".config/oca/accounts/work") {
+			t.Fatalf("work's config dir: %q", vars["OPENCODE_CONFIG_DIR"])
+		}
+		expectEnv(t, "inside", s.Env(), base, vars)
+		s.Run("cd ../play")
+		expectEnv(t, "switched", s.Env(), base, w.vars("play"))
+		s.Run("cd ../plain")
+		expectEnv(t, "left", s.Env(), base, nil)
+	})
+}
