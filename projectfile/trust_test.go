@@ -2,16 +2,14 @@ package projectfile
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // trustFixture is a private home with a project file, and a trust store.
@@ -455,58 +453,12 @@ func TestTrustedPathsRefuseLooseAncestors(t *testing.T) {
 	}
 }
 
-// otherUser adds a throwaway local user for the test and returns its uid;
-// the user is removed when the test ends. It needs root (CI runs as root),
-// and skips without it, except under CI=true.
-func otherUser(t *testing.T) int {
-	t.Helper()
-	if os.Getuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("adding a second user needs root, and CI must run every test")
-		}
-		t.Skip("adding a second user needs root")
-	}
-	name := fmt.Sprintf("ocat%d", rand.N(1_000_000_000))
-	var out []byte
-	var err error
-	for range 20 { // other tests may hold the lock on /etc/passwd
-		out, err = exec.Command("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
-		if err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("useradd %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		for range 20 {
-			if out, err := exec.Command("userdel", name).CombinedOutput(); err == nil {
-				return
-			} else if strings.Contains(string(out), "does not exist") {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Errorf("userdel %s failed", name)
-	})
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, err := strconv.Atoi(u.Uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uid
-}
-
 // TestTrustedPathsRefuseOtherUsers: below a trusted path, a file applies
 // by path only when it, the link it was found as, and every directory from
 // the trusted path down to it belong to the user (or root), whatever their
 // modes. (Files and directories of other users used to be trusted: fixed.)
 func TestTrustedPathsRefuseOtherUsers(t *testing.T) {
-	uid := otherUser(t)
+	uid := testsys.AddUser(t).UID
 	fx := newTrustFixture(t)
 	work := filepath.Join(fx.home, "work")
 	tps := []string{work}

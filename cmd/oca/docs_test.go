@@ -33,10 +33,28 @@ func TestDocsNameRealThings(t *testing.T) {
 		}
 	}
 
+	checked := 0
 	docs := map[string]string{"docs/design.md": design, "README.md": readDoc(t, filepath.Join(root, "README.md"))}
+	// A package's own documentation names its own API without the
+	// package's name: every CamelCase word in it (Serve's AddLease,
+	// Config.Registered) must be declared by that package.
+	prose := map[string]bool{"OpenCode": true, "KiB": true, "MiB": true, "GiB": true}
+	camel := regexp.MustCompile(`\b(?:[A-Z][a-z0-9]+\.)?[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*\b`)
 	for _, p := range pkgs {
-		if doc := packageDoc(t, filepath.Join(root, p)); doc != "" {
-			docs[p+" (package doc)"] = doc
+		doc := packageDoc(t, filepath.Join(root, p))
+		if doc == "" {
+			continue
+		}
+		docs[p+" (package doc)"] = doc
+		for _, word := range camel.FindAllString(doc, -1) {
+			name := word[strings.LastIndex(word, ".")+1:]
+			if prose[name] {
+				continue
+			}
+			checked++
+			if !declares(t, filepath.Join(root, p), name) {
+				t.Errorf("%s's package doc names %s, which it does not declare", p, word)
+			}
 		}
 	}
 	byName := map[string]string{} // the last element of a package path: its directory
@@ -45,7 +63,6 @@ func TestDocsNameRealThings(t *testing.T) {
 	}
 	ident := regexp.MustCompile("`([a-z]+)\\.([A-Z][A-Za-z0-9]*)[`(]")
 	path := regexp.MustCompile("`((?:cmd|hook|projectfile|shells|docs|testdata|\\.ci)/[A-Za-z0-9_./-]*)`")
-	checked := 0
 	for where, text := range docs {
 		for _, m := range ident.FindAllStringSubmatch(text, -1) {
 			dir, ok := byName[m[1]]
@@ -167,6 +184,15 @@ func declares(t *testing.T, dir, name string) bool {
 						case *ast.TypeSpec:
 							if s.Name.Name == name {
 								return true
+							}
+							if st, ok := s.Type.(*ast.StructType); ok {
+								for _, f := range st.Fields.List {
+									for _, n := range f.Names {
+										if n.Name == name {
+											return true
+										}
+									}
+								}
 							}
 						case *ast.ValueSpec:
 							for _, n := range s.Names {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -144,7 +145,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // status` and `oca doctor` name it; `oca account remove` is not held up by
 // it. The squatter is never sent the password.
 func TestSquatterOnAccountPort(t *testing.T) {
-	u := shelltest.NewOtherUser(t)
+	u := testsys.AddUser(t)
 	sqBin := shelltest.Squatter(t)
 	e := newOcaEnv(t)
 	port := e.addAccount("work")

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // squatter is testdata/squatter run as another user: a stranger's server
@@ -26,7 +26,7 @@ type squatter struct {
 }
 
 // startSquatter runs `squatter serve PORT` as u and waits until it listens.
-func startSquatter(t *testing.T, u *shelltest.OtherUser, port int) *squatter {
+func startSquatter(t *testing.T, u *testsys.User, port int) *squatter {
 	t.Helper()
 	s := &squatter{record: filepath.Join(u.Dir(t), "record")}
 	s.cmd = u.Command(bins.squatter, "serve", itoa(port), s.record)
@@ -74,7 +74,7 @@ func (s *squatter) check(t *testing.T, contacted bool) {
 
 // wantSquatterNamed checks that err is a PortInUseError naming the
 // squatter's pid and user.
-func wantSquatterNamed(t *testing.T, err error, s *squatter, u *shelltest.OtherUser, port int) {
+func wantSquatterNamed(t *testing.T, err error, s *squatter, u *testsys.User, port int) {
 	t.Helper()
 	var pie *PortInUseError
 	if !errors.As(err, &pie) {
@@ -99,7 +99,7 @@ func wantSquatterNamed(t *testing.T, err error, s *squatter, u *shelltest.OtherU
 // with the port-in-use error naming the squatter's pid, command and user.
 func TestSquatterGetsNoPassword(t *testing.T) {
 	t.Parallel()
-	u := shelltest.NewOtherUser(t)
+	u := testsys.AddUser(t)
 
 	t.Run("before-start", func(t *testing.T) {
 		t.Parallel()
@@ -179,7 +179,7 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 // another user's, as the `opencode` shim asks before it attaches.
 func TestVerifyListener(t *testing.T) {
 	t.Parallel()
-	u := shelltest.NewOtherUser(t)
+	u := testsys.AddUser(t)
 	port := freePort(t)
 	if err := VerifyListener(port); !errors.Is(err, ErrNotListening) {
 		t.Errorf("nothing listening: %v", err)
@@ -197,7 +197,7 @@ func TestVerifyListener(t *testing.T) {
 // does not make Stop wait and fail (`oca account remove` calls it).
 func TestStopIgnoresSquatter(t *testing.T) {
 	t.Parallel()
-	u := shelltest.NewOtherUser(t)
+	u := testsys.AddUser(t)
 	a := newAccount(t, "stop-squat")
 	if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestStopIgnoresSquatter(t *testing.T) {
 // a connection of the user's own does.
 func TestIdleIgnoresOtherUsersConnections(t *testing.T) {
 	t.Parallel()
-	u := shelltest.NewOtherUser(t)
+	u := testsys.AddUser(t)
 	a := newAccount(t, "idle-other")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	cfg.IdleTimeout = 1500 * time.Millisecond

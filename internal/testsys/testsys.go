@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // RequireRoot skips the test when not run as root, or fails it under
@@ -27,6 +28,14 @@ func RequireRoot(t testing.TB) {
 		t.Fatal("this test needs root (mount, useradd), and CI must run every test")
 	}
 	t.Skip("needs root (mount, useradd)")
+}
+
+func skipOrFail(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s, and CI must run every test", why)
+	}
+	t.Skip(why)
 }
 
 // Tmpfs mounts a tmpfs of size bytes (e.g. "64k") on a new directory and
@@ -74,34 +83,105 @@ func Fill(t testing.TB, dir string) string {
 	return path
 }
 
-// User is a throwaway local user.
+// User is a throwaway local user, for tests that play another user of the
+// machine (a squatter on an account's port, the owner of a directory).
 type User struct {
 	Name     string
 	UID, GID int
 	Home     string
 }
 
-// AddUser creates a local user with a unique name and removes it (with its
-// home) when the test ends.
-func AddUser(t testing.TB) User {
+// AddUser creates a local user with a unique name and a home, and removes
+// it, its home and every process left running as it when the test ends.
+// It needs root (and useradd): without, the test skips, or fails under
+// CI=true.
+func AddUser(t testing.TB) *User {
 	t.Helper()
 	RequireRoot(t)
+	if _, err := exec.LookPath("useradd"); err != nil {
+		skipOrFail(t, "useradd is not installed")
+	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	name := "oca" + hex.EncodeToString(b)
-	if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
+	// Tests in other packages may hold the lock on /etc/passwd a moment.
+	out, err := retry(func() ([]byte, error) {
+		return exec.Command("useradd", "--create-home", "--shell", "/bin/sh", name).CombinedOutput()
+	})
+	if err != nil {
 		t.Fatalf("useradd %s: %v: %s", name, err, out)
 	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", "-r", name).CombinedOutput(); err != nil {
-			t.Errorf("userdel -r %s: %v: %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
+	lu, err := user.Lookup(name)
 	if err != nil {
 		t.Fatalf("lookup %s: %v", name, err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return User{Name: name, UID: uid, GID: gid, Home: u.HomeDir}
+	u := &User{Name: name, Home: lu.HomeDir}
+	u.UID, _ = strconv.Atoi(lu.Uid)
+	u.GID, _ = strconv.Atoi(lu.Gid)
+	t.Cleanup(func() {
+		out, err := retry(func() ([]byte, error) {
+			u.killAll()
+			return exec.Command("userdel", "--remove", name).CombinedOutput()
+		})
+		if err != nil {
+			t.Errorf("userdel --remove %s: %v: %s", name, err, out)
+		}
+	})
+	return u
+}
+
+// retry runs f until it succeeds, 50 times at most, 100 ms apart.
+func retry(f func() ([]byte, error)) ([]byte, error) {
+	var out []byte
+	var err error
+	for range 50 {
+		if out, err = f(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return out, err
+}
+
+// Command is a command that runs as the user (its uid, gid, and no other
+// group), as runuser -u NAME would run it, in /.
+func (u *User) Command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: []uint32{}}}
+	cmd.Dir = "/"
+	return cmd
+}
+
+// Dir is a new directory (mode 0755) the user owns, removed when the test
+// ends.
+func (u *User) Dir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "oca-other-user-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chown(dir, u.UID, u.GID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// killAll kills, one by one by pid, the processes that run as the user:
+// the test started them all.
+func (u *User) killAll() {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join("/proc", e.Name()), &st) == nil && int(st.Uid) == u.UID {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
