@@ -127,7 +127,7 @@ func Export(in Input) (*Output, error) {
 	}
 	stamps := stamper{dir: dirs.StampDir()}
 
-	path, _ := projectfile.Find(in.PWD)
+	path := projectfile.Find(in.PWD)
 	out.File = path
 	if path == "" {
 		apply(in.Env, st, nil, out)

@@ -116,7 +116,7 @@ func TestWatchCreatedProjectFile(t *testing.T) {
 		t.Fatalf("changes before any: %+v", c)
 	}
 	w.project("code/new", "work")
-	if near, _ := projectfile.Find(dir); near != w.path("code/new/"+projectfile.Name) || near == out.File {
+	if near := projectfile.Find(dir); near != w.path("code/new/"+projectfile.Name) || near == out.File {
 		t.Fatalf("creating a project file: nearest %q, evaluated %q", near, out.File)
 	}
 	env, out2 := w.cd(w.base, dir)

@@ -67,21 +67,19 @@ type fileTOML struct {
 	Autostart *bool   `toml:"autostart"`
 }
 
-// Find returns the path of the nearest project file at or above dir, and the
-// directories searched that hold none (nearest first). It returns "" when
-// there is none up to the root. dir must be absolute; it is not resolved, so
-// the search follows the path the user sees.
-func Find(dir string) (path string, searched []string) {
+// Find returns the path of the nearest project file at or above dir, or ""
+// when there is none up to the root. dir must be absolute; it is not
+// resolved, so the search follows the path the user sees.
+func Find(dir string) string {
 	dir = filepath.Clean(dir)
 	for {
 		p := filepath.Join(dir, Name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p, searched
+			return p
 		}
-		searched = append(searched, dir)
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", searched
+			return ""
 		}
 		dir = parent
 	}

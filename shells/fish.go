@@ -10,9 +10,6 @@ import (
 //go:embed oca.fish
 var fishHook string
 
-//go:embed complete.fish
-var fishCompletion string
-
 type fish struct{}
 
 func (fish) Name() string { return "fish" }
@@ -22,10 +19,6 @@ func (fish) Quote(s string) string { return quoteFish(s) }
 
 func (fish) Hook(self string) (string, error) {
 	return strings.ReplaceAll(fishHook, "@OCA@", quoteFish(self)), nil
-}
-
-func (fish) Completion(self string) (string, error) {
-	return strings.ReplaceAll(fishCompletion, "@OCA@", quoteFish(self)), nil
 }
 
 func (fish) Spell(e Export) (string, error) {

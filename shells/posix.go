@@ -14,12 +14,6 @@ var bashHook string
 //go:embed oca.zsh
 var zshHook string
 
-//go:embed complete.bash
-var bashCompletion string
-
-//go:embed complete.zsh
-var zshCompletion string
-
 type bash struct{}
 
 func (bash) Name() string                     { return "bash" }
@@ -117,8 +111,3 @@ func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 	}
 	return b.String(), nil
 }
-
-func (bash) Completion(self string) (string, error) {
-	return fill(bashCompletion, self, syntax.LangBash)
-}
-func (zsh) Completion(self string) (string, error) { return fill(zshCompletion, self, syntax.LangZsh) }

@@ -248,8 +248,15 @@ func TestReadmeNamesRealCommands(t *testing.T) {
 	blocks, text := readme(t)
 	w := newWorld(t)
 	known := map[string]bool{}
-	for _, c := range strings.Fields(w.oca("", "__complete", "")) {
-		known[c] = true
+	// cobra's completion of the first word: "NAME\tdescription" lines,
+	// then ":DIRECTIVE".
+	for _, line := range strings.Split(w.oca("", "__complete", ""), "\n") {
+		if name, _, _ := strings.Cut(line, "\t"); name != "" && !strings.HasPrefix(name, ":") {
+			known[name] = true
+		}
+	}
+	if !known["account"] || !known["version"] {
+		t.Fatalf("oca __complete does not list the commands: %v", known)
 	}
 	var code []string
 	for _, b := range blocks {

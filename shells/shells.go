@@ -46,8 +46,6 @@ type Shell interface {
 	// Quote quotes s as one word of the shell, written with printable
 	// characters only, for a command oca suggests that the user pastes.
 	Quote(s string) string
-	// Completion returns the script that `oca completion SHELL` prints.
-	Completion(self string) (string, error)
 }
 
 // Get returns the shell called name.

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,26 +15,6 @@ import (
 	"github.com/oca-sh/oca/hook/server"
 	"github.com/oca-sh/oca/shells"
 )
-
-func (a *app) cmdAccount(args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: oca account add|list|show|remove|import ...")
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "add":
-		return a.accountAdd(args)
-	case "list", "ls":
-		return a.accountList(args)
-	case "show":
-		return a.accountShow(args)
-	case "remove", "rm":
-		return a.accountRemove(args)
-	case "import":
-		return a.accountImport(args)
-	}
-	return usagef("unknown account command %q (want add, list, show, remove or import)", sub)
-}
 
 func (a *app) writeJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
@@ -72,20 +55,8 @@ func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	return j
 }
 
-func (a *app) accountAdd(args []string) error {
-	fs := newFlags("account add")
-	port := fs.Int("port", 0, "the server's `PORT` (default: the first free one from 10001)")
-	home := fs.String("data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
-	idle := fs.String("idle-timeout", "", "stop the server after this long unused, e.g. 30m (default 1h; 0: never)")
-	cdir := fs.String("config-dir", "", "the account's OpenCode config layer `DIR` (default: $XDG_CONFIG_HOME/oca/accounts/NAME)")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("usage: oca account add NAME [--port N] [--data-home DIR] [--config-dir DIR] [--idle-timeout D]")
-	}
-	acc, err := a.addAccount(pos[0], account.AddOptions{Port: *port, DataHome: *home, ConfigDir: *cdir, IdleTimeout: *idle})
+func (a *app) accountAdd(name string, opt account.AddOptions) error {
+	acc, err := a.addAccount(name, opt)
 	if err != nil {
 		return err
 	}
@@ -113,26 +84,19 @@ func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account,
 	return acc, nil
 }
 
-func (a *app) accountList(args []string) error {
-	fs := newFlags("account list")
-	asJSON := fs.Bool("json", false, "print JSON")
-	quiet := fs.Bool("quiet", false, "print the names alone, one a line")
-	fs.BoolVar(quiet, "q", false, "short for --quiet")
-	if _, _, err := a.parse(fs, args); err != nil {
-		return err
-	}
+func (a *app) accountList(asJSON, quiet bool) error {
 	reg, err := a.registry()
 	if err != nil {
 		return err
 	}
 	dirs := reg.Dirs()
-	if *quiet {
+	if quiet {
 		for _, n := range reg.Names() {
 			fmt.Fprintln(a.stdout, n)
 		}
 		return nil
 	}
-	if *asJSON {
+	if asJSON {
 		list := []accountJSON{}
 		for _, n := range reg.Names() {
 			list = append(list, describe(dirs, reg.Accounts[n]))
@@ -152,22 +116,13 @@ func (a *app) accountList(args []string) error {
 	return tw.Flush()
 }
 
-func (a *app) accountShow(args []string) error {
-	fs := newFlags("account show")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("usage: oca account show [NAME] [--json]")
-	}
+func (a *app) accountShow(pos []string, asJSON bool) error {
 	acc, reg, err := a.pick(pos)
 	if err != nil {
 		return err
 	}
 	j := describe(reg.Dirs(), acc)
-	if *asJSON {
+	if asJSON {
 		return a.writeJSON(j)
 	}
 	d := reg.Dirs()
@@ -184,35 +139,40 @@ func (a *app) accountShow(args []string) error {
 	return nil
 }
 
-func (a *app) accountRemove(args []string) error {
-	fs := newFlags("account remove")
-	purge := fs.Bool("purge", false, "also delete the account's data home: its credentials, sessions and logs")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("usage: oca account remove NAME [--purge]")
-	}
+func (a *app) accountRemove(name string, purge, yes bool) error {
 	_, dirs, err := a.environ()
 	if err != nil {
 		return err
 	}
+	reg, err := account.Load(dirs)
+	if err != nil {
+		return err
+	}
+	acc, err := reg.Get(name)
+	var nf *account.NotFoundError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("no account %q to remove (see: oca account list)", name)
+	}
+	if err != nil {
+		return err
+	}
+	if purge && !yes {
+		if err := a.confirm(fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs?", name, acc.DataHome)); err != nil {
+			return err
+		}
+	}
 	// Its server first: once the account and its runtime directory (lock,
 	// status) are gone, nothing could stop it. The supervisor's lock is
 	// held until the account is gone, so that none starts meanwhile.
-	if reg, err := account.Load(dirs); err == nil && reg.Accounts[pos[0]] != nil {
-		unlock, err := server.StopAndLock(dirs.RuntimeDir(pos[0]), 30*time.Second)
-		if err != nil {
-			return fmt.Errorf("not removing account %s: %w", pos[0], err)
-		}
-		defer unlock()
+	unlock, err := server.StopAndLock(dirs.RuntimeDir(name), 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("not removing account %s: %w", name, err)
 	}
-	var acc *account.Account
+	defer unlock()
 	var rest *account.Registry
 	err = account.Update(dirs, func(r *account.Registry) error {
 		var err error
-		acc, err = r.Remove(pos[0])
+		acc, err = r.Remove(name)
 		rest = r
 		return err
 	})
@@ -220,7 +180,7 @@ func (a *app) accountRemove(args []string) error {
 		return err
 	}
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
-	if !*purge {
+	if !purge {
 		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s\n", acc.Name, acc.DataHome)
 		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", shells.Quote(acc.DataHome))
 		return nil
@@ -233,15 +193,22 @@ func (a *app) accountRemove(args []string) error {
 	return err
 }
 
-func (a *app) accountImport(args []string) error {
-	fs := newFlags("account import")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
+// confirm asks question on a terminal and returns nil on a yes; not on a
+// terminal it refuses, since nobody can answer.
+func (a *app) confirm(question string) error {
+	if !isTerminal(a.stdin) {
+		return errors.New("not deleting without a question answered: not on a terminal; add --yes to delete all the same")
 	}
-	if len(pos) == 0 {
-		return usagef("usage: oca account import DIR... (e.g. ~/.opencode_accounts)")
+	fmt.Fprintf(a.stderr, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
 	}
+	return errors.New("nothing removed: not confirmed")
+}
+
+func (a *app) accountImport(pos []string) error {
 	_, dirs, err := a.environ()
 	if err != nil {
 		return err

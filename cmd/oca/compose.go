@@ -16,13 +16,7 @@ const composeImage = "ghcr.io/anomalyco/opencode"
 // containerPort is where OpenCode listens inside its container.
 const containerPort = 4096
 
-func (a *app) cmdCompose(args []string) error {
-	fs := newFlags("compose")
-	image := fs.String("image", "", "the OpenCode `IMAGE` (default: "+composeImage+":VERSION of the opencode installed here)")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
+func (a *app) cmdCompose(pos []string, image string) error {
 	reg, err := a.registry()
 	if err != nil {
 		return err
@@ -45,7 +39,7 @@ func (a *app) cmdCompose(args []string) error {
 		}
 		accs = append(accs, acc)
 	}
-	img := *image
+	img := image
 	if img == "" {
 		img = composeImage + ":latest"
 		if oc, err := a.opencodePath(reg); err == nil {

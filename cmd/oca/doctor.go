@@ -16,24 +16,18 @@ import (
 // testedOpencode is the OpenCode release line oca is tested with.
 const testedOpencode = "1.18."
 
-func (a *app) cmdDoctor(args []string) error {
-	fs := newFlags("doctor")
-	asJSON := fs.Bool("json", false, "print JSON")
-	fix := fs.Bool("fix", false, "mend what is safe to mend (permissions, links, stale files) and say what changed")
-	if _, _, err := a.parse(fs, args); err != nil {
-		return err
-	}
+func (a *app) cmdDoctor(asJSON, fix bool) error {
 	env := hook.EnvFrom(a.env)
 	findings := doctor.Run(doctor.Input{
 		Env:      env,
 		PWD:      a.wd,
 		Shell:    filepath.Base(env["SHELL"]),
 		Self:     a.self,
-		Fix:      *fix,
+		Fix:      fix,
 		Opencode: opencodeVersion,
 		Tested:   testedOpencode,
 	})
-	if *asJSON {
+	if asJSON {
 		if err := a.writeJSON(findings); err != nil {
 			return err
 		}

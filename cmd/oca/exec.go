@@ -10,12 +10,8 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 )
 
-func (a *app) cmdExec(args []string) error {
-	pos, rest, err := a.parse(newFlags("exec"), args)
-	if err != nil {
-		return err
-	}
-	if len(rest) == 0 || len(pos) > 1 {
+func (a *app) cmdExec(pos, rest []string) error {
+	if len(rest) == 0 {
 		return usagef("usage: oca exec [ACCOUNT] -- CMD [ARG...]")
 	}
 	acc, reg, err := a.pick(pos)

@@ -8,16 +8,8 @@ import (
 	"github.com/oca-sh/oca/shells"
 )
 
-func (a *app) cmdHook(args []string) error {
-	fs := newFlags("hook")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("usage: oca hook bash|zsh|fish")
-	}
-	sh, err := shells.Get(pos[0])
+func (a *app) cmdHook(shell string) error {
+	sh, err := shells.Get(shell)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -29,26 +21,18 @@ func (a *app) cmdHook(args []string) error {
 	return err
 }
 
-func (a *app) cmdExport(args []string) error {
-	fs := newFlags("export")
-	pid := fs.Int("pid", 0, "`PID` of the shell that asks (for server leases)")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("usage: oca export bash|zsh|fish|json")
-	}
+func (a *app) cmdExport(format string, pid int) error {
 	var sh shells.Shell
 	var quote func(string) string
-	if pos[0] != "json" {
-		if sh, err = shells.Get(pos[0]); err != nil {
+	if format != "json" {
+		var err error
+		if sh, err = shells.Get(format); err != nil {
 			return usagef("%v", err)
 		}
 		quote = sh.Quote
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid, Self: a.self, OnEnter: a.onEnter, OnLeave: a.onLeave, Quote: quote})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: pid, Self: a.self, OnEnter: a.onEnter, OnLeave: a.onLeave, Quote: quote})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/oca-sh/oca/shells"
@@ -22,6 +23,7 @@ type app struct {
 	env    []string
 	wd     string
 	self   string // path of this binary
+	tree   bool   // the command tree was built (the hot path builds none)
 }
 
 func main() {
@@ -51,65 +53,51 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-type command struct {
-	name  string
-	usage string
-	run   func(a *app, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"hook", "hook bash|zsh|fish            print the shell hook: eval \"$(oca hook bash)\"", (*app).cmdHook},
-		{"export", "export bash|zsh|fish|json     what the hook evaluates, for $PWD", (*app).cmdExport},
-		{"init", "init [ACCOUNT]                bind this directory to ACCOUNT (created if new) and allow it", (*app).cmdInit},
-		{"allow", "allow [PATH]                  trust the project file at PATH (default: the nearest)", (*app).cmdAllow},
-		{"deny", "deny [PATH]                   block the project file at PATH (default: the nearest)", (*app).cmdDeny},
-		{"account", "account add|list|show|remove|import   manage accounts", (*app).cmdAccount},
-		{"exec", "exec [ACCOUNT] -- CMD...      run CMD with the account's environment", (*app).cmdExec},
-		{"login", "login [ACCOUNT]               log the account in to a provider (opencode auth login)", (*app).cmdLogin},
-		{"logout", "logout [ACCOUNT]              log the account out of a provider (opencode auth logout)", (*app).cmdLogout},
-		{"status", "status [--json]               accounts, their servers and providers", (*app).cmdStatus},
-		{"server", "server start|stop|restart|wait|logs [ACCOUNT]   control an account's server", (*app).cmdServer},
-		{"serve", "serve ACCOUNT                 the server's supervisor, in the foreground", (*app).cmdServe},
-		{"attach", "attach [ACCOUNT]              wait for the server, then open OpenCode on it here", (*app).cmdAttach},
-		{"systemd", "systemd install|uninstall|print [ACCOUNT]   run the account's server as a systemd user unit", (*app).cmdSystemd},
-		{"compose", "compose [ACCOUNT...] [--image IMAGE]   print a Docker Compose file: one server per account", (*app).cmdCompose},
-		{"doctor", "doctor [--json] [--fix]       what is wrong with this setup, and how to mend it", (*app).cmdDoctor},
-		{"completion", "completion bash|zsh|fish      print the shell's completion script", (*app).cmdCompletion},
-		{"version", "version                       print oca's version", (*app).cmdVersion},
-	}
-}
-
-func (a *app) usage(w io.Writer) {
-	fmt.Fprintln(w, "oca binds project directories to OpenCode accounts.")
-	fmt.Fprintln(w, "\nUsage:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  oca %s\n", c.usage)
-	}
-	fmt.Fprintln(w, "\nRun 'oca COMMAND -h' for a command's flags.")
-}
-
 func (a *app) run(args []string) int {
-	if len(args) == 0 {
-		a.usage(a.stderr)
-		return 2
+	if code, ok := a.fastPath(args); ok {
+		return code
 	}
-	name := args[0]
-	if name == "-h" || name == "--help" || name == "help" {
-		a.usage(a.stdout)
-		return 0
+	root := a.newRoot(args)
+	root.SetArgs(args)
+	return a.fail(root.Execute())
+}
+
+// fastPath runs `oca export` and `oca hook` as the shell's hook calls them,
+// without building the command tree: they run at prompts. Anything else
+// about them (help, a bad flag, a wrong count) goes to the tree, which runs
+// the same code.
+func (a *app) fastPath(args []string) (int, bool) {
+	if len(args) == 0 || args[0] != "export" && args[0] != "hook" {
+		return 0, false
 	}
-	if name == "__complete" {
-		return a.fail(a.cmdComplete(args[1:]))
-	}
-	for _, c := range commands() {
-		if c.name == name {
-			err := c.run(a, args[1:])
-			return a.fail(err)
+	var pos []string
+	pid := 0
+	for i := 1; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case args[0] == "export" && arg == "--pid" && i+1 < len(args):
+			i++
+			arg = "--pid=" + args[i]
+			fallthrough
+		case args[0] == "export" && strings.HasPrefix(arg, "--pid="):
+			n, err := strconv.Atoi(strings.TrimPrefix(arg, "--pid="))
+			if err != nil {
+				return 0, false
+			}
+			pid = n
+		case strings.HasPrefix(arg, "-"):
+			return 0, false
+		default:
+			pos = append(pos, arg)
 		}
 	}
-	fmt.Fprintf(a.stderr, "oca: unknown command %q (run 'oca help')\n", name)
-	return 2
+	if len(pos) != 1 {
+		return 0, false
+	}
+	if args[0] == "hook" {
+		return a.fail(a.cmdHook(pos[0])), true
+	}
+	return a.fail(a.cmdExport(pos[0], pid)), true
 }
 
 // fail prints err as one line and returns the exit status.
@@ -139,7 +127,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // version is set at build time by install.sh (-ldflags -X main.version=...).
 var version = "dev"
 
-func (a *app) cmdVersion(args []string) error {
+func (a *app) cmdVersion() error {
 	fmt.Fprintf(a.stdout, "oca %s\n", version)
 	return nil
 }

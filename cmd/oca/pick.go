@@ -18,16 +18,17 @@ func (a *app) pick(pos []string) (*account.Account, *account.Registry, error) {
 		acc, err := reg.Get(pos[0])
 		return acc, reg, err
 	}
-	out, err := hook.Export(hook.Input{Env: hook.EnvFrom(a.env), PWD: a.wd})
+	// Which, not Export: learning the account changes nothing on disk.
+	name, msgs, err := hook.Which(hook.Input{Env: hook.EnvFrom(a.env), PWD: a.wd})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, m := range out.Messages {
+	for _, m := range msgs {
 		fmt.Fprintln(a.stderr, m)
 	}
-	if out.Account == "" {
+	if name == "" {
 		return nil, nil, fmt.Errorf("no account for %s: name one, or bind this directory with: oca init ACCOUNT", a.wd)
 	}
-	acc, err := reg.Get(out.Account)
+	acc, err := reg.Get(name)
 	return acc, reg, err
 }

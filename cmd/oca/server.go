@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/oca-sh/oca/hook/server"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
+	"golang.org/x/sys/unix"
 )
 
 // opencodePath is the opencode binary: the accounts file's, or the one on
@@ -108,19 +110,12 @@ func (a *app) onLeave(dirs account.Dirs, name string, pid int) error {
 	return server.DropLease(dirs.RuntimeDir(name), pid)
 }
 
-func (a *app) cmdServe(args []string) error {
-	pos, _, err := a.parse(newFlags("serve"), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("usage: oca serve ACCOUNT")
-	}
+func (a *app) cmdServe(name string) error {
 	reg, err := a.registry()
 	if err != nil {
 		return err
 	}
-	acc, err := reg.Get(pos[0])
+	acc, err := reg.Get(name)
 	if err != nil {
 		return err
 	}
@@ -157,47 +152,12 @@ func (a *app) cmdServe(args []string) error {
 	return fmt.Errorf("the server of %s is run by supervisor pid %d already, in phase %s (see: oca status %s)", acc.Name, st.SupervisorPID, st.Phase, acc.Name)
 }
 
-func (a *app) cmdServer(args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: oca server start|stop|restart|wait|logs [ACCOUNT]")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("server " + sub)
-	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait")
-	follow := fs.Bool("f", false, "logs: keep printing as the log grows")
-	lines := fs.Int("n", 40, "logs: how many of the last lines to print")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
+func (a *app) serverStop(reg *account.Registry, acc *account.Account, timeout time.Duration) error {
+	if err := server.Stop(reg.Dirs().RuntimeDir(acc.Name), timeout); err != nil {
 		return err
 	}
-	if len(pos) > 1 {
-		return usagef("usage: oca server %s [ACCOUNT]", sub)
-	}
-	acc, reg, err := a.pick(pos)
-	if err != nil {
-		return err
-	}
-	stateDir := reg.Dirs().RuntimeDir(acc.Name)
-	switch sub {
-	case "start":
-		return a.serverStart(reg, acc)
-	case "stop":
-		if err := server.Stop(stateDir, *timeout); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "stopped the server of %s\n", acc.Name)
-		return nil
-	case "restart":
-		if err := server.Stop(stateDir, *timeout); err != nil {
-			return err
-		}
-		return a.serverStart(reg, acc)
-	case "wait":
-		return a.serverWait(reg, acc, *timeout)
-	case "logs":
-		return a.serverLogs(filepath.Join(stateDir, "serve.log"), *lines, *follow)
-	}
-	return usagef("unknown server command %q (want start, stop, restart, wait or logs)", sub)
+	fmt.Fprintf(a.stdout, "stopped the server of %s\n", acc.Name)
+	return nil
 }
 
 func (a *app) serverStart(reg *account.Registry, acc *account.Account) error {
@@ -218,6 +178,20 @@ func (a *app) serverStart(reg *account.Registry, acc *account.Account) error {
 		fmt.Fprintf(a.stdout, "the server of %s runs already, on %s\n", acc.Name, acc.URL())
 	}
 	return nil
+}
+
+// failingNow is the error of a server whose supervisor gave up (phase
+// failing): nothing will make it ready, so a wait says why at once.
+func (a *app) failingNow(reg *account.Registry, acc *account.Account) error {
+	st, err := server.ReadStatus(reg.Dirs().RuntimeDir(acc.Name))
+	if err != nil || st.Phase != server.PhaseFailing {
+		return nil
+	}
+	why := st.LastError
+	if why == "" {
+		why = "see: oca server logs " + acc.Name
+	}
+	return fmt.Errorf("the server of %s is failing, and its supervisor gave up: %s (start it again with: oca server restart %s)", acc.Name, why, acc.Name)
 }
 
 // serverWait waits until the account's server is healthy, with a progress
@@ -269,25 +243,40 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 	}
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether f (a stream) is a terminal: a character
+// device such as /dev/null is not.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(file.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // serverLogs prints the last lines of the log, and with follow, what is
 // appended after.
-func (a *app) serverLogs(path string, n int, follow bool) error {
+// serverLogs prints the last n lines of the log, and with follow, what is
+// appended after, until ctx ends.
+func (a *app) serverLogs(ctx context.Context, path string, n int, follow bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if !follow {
 			return fmt.Errorf("no log yet at %s: the server has not run", path)
 		}
 		for errors.Is(err, os.ErrNotExist) {
-			time.Sleep(200 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
 			f, err = os.Open(path)
 		}
 	}
@@ -302,7 +291,11 @@ func (a *app) serverLogs(path string, n int, follow bool) error {
 		if _, err := io.Copy(a.stdout, f); err != nil {
 			return err
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
 	}
 	return nil
 }
@@ -313,31 +306,25 @@ func tail(f *os.File, w io.Writer, n int) error {
 	if err != nil {
 		return err
 	}
+	// Each line back from the end; a last newline ends the last line.
+	cut := len(data)
+	if cut > 0 && data[cut-1] == '\n' {
+		cut--
+	}
 	start := len(data)
-	for i := 0; i < n && start > 0; i++ {
-		j := start - 1
-		if j == len(data)-1 && data[j] == '\n' {
-			j--
-		}
-		for j >= 0 && data[j] != '\n' {
-			j--
-		}
+	for i := 0; i < n; i++ {
+		j := bytes.LastIndexByte(data[:cut], '\n')
 		start = j + 1
+		if j < 0 {
+			break
+		}
+		cut = j
 	}
 	_, err = w.Write(data[start:])
 	return err
 }
 
-func (a *app) cmdAttach(args []string) error {
-	fs := newFlags("attach")
-	timeout := fs.Duration("timeout", attachWait, "how long to wait for the server")
-	pos, rest, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("usage: oca attach [ACCOUNT] [-- OPENCODE-ATTACH-ARGS...]")
-	}
+func (a *app) cmdAttach(pos, rest []string, timeout time.Duration) error {
 	acc, reg, err := a.pick(pos)
 	if err != nil {
 		return err
@@ -350,7 +337,7 @@ func (a *app) cmdAttach(args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.attach(reg, acc, real, append(shim.AttachArgs(acc.URL(), a.wd), rest...), env, *timeout)
+	return a.attach(reg, acc, real, append(shim.AttachArgs(acc.URL(), a.wd), rest...), env, timeout)
 }
 
 // execOpencode replaces oca with opencode ARGS in the account's environment.
@@ -366,20 +353,10 @@ func (a *app) execOpencode(reg *account.Registry, acc *account.Account, args []s
 	return syscall.Exec(bin, append([]string{"opencode"}, args...), envList(env))
 }
 
-func (a *app) cmdLogin(args []string) error  { return a.authCommand("login", args) }
-func (a *app) cmdLogout(args []string) error { return a.authCommand("logout", args) }
-
 // authCommand runs OpenCode's own `auth login|logout` for the account. The
 // account's supervisor sees auth.json change and makes its server reload the
 // credentials.
-func (a *app) authCommand(verb string, args []string) error {
-	pos, rest, err := a.parse(newFlags(verb), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("usage: oca %s [ACCOUNT] [-- OPENCODE-ARGS...]", verb)
-	}
+func (a *app) authCommand(verb string, pos, rest []string) error {
 	acc, reg, err := a.pick(pos)
 	if err != nil {
 		return err

@@ -36,13 +36,7 @@ type accountStatus struct {
 	logins     []string // the providers as the table shows them
 }
 
-func (a *app) cmdStatus(args []string) error {
-	fs := newFlags("status")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
+func (a *app) cmdStatus(pos []string, asJSON bool) error {
 	reg, err := a.registry()
 	if err != nil {
 		return err
@@ -59,7 +53,7 @@ func (a *app) cmdStatus(args []string) error {
 		}
 		rows = append(rows, statusOf(reg.Dirs(), acc))
 	}
-	if *asJSON {
+	if asJSON {
 		if rows == nil {
 			rows = []accountStatus{}
 		}

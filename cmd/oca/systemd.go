@@ -23,23 +23,24 @@ func unitPath(dirs account.Dirs) string {
 func (a *app) unitText(reg *account.Registry) string {
 	path := "/usr/local/bin:/usr/bin:/bin"
 	if oc, err := a.opencodePath(reg); err == nil {
-		path = filepath.Dir(oc) + ":" + path
+		path = unitPATH(filepath.Dir(oc), path)
 	}
 	return server.SystemdUnit(a.self, path)
 }
 
-func (a *app) cmdSystemd(args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: oca systemd install|uninstall|print [ACCOUNT]")
+// unitPATH puts dir first on path, once: opencode in /usr/bin leaves the
+// PATH as it is.
+func unitPATH(dir, path string) string {
+	list := []string{dir}
+	for _, d := range strings.Split(path, ":") {
+		if d != dir {
+			list = append(list, d)
+		}
 	}
-	sub, args := args[0], args[1:]
-	pos, _, err := a.parse(newFlags("systemd "+sub), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("usage: oca systemd %s [ACCOUNT]", sub)
-	}
+	return strings.Join(list, ":")
+}
+
+func (a *app) cmdSystemd(sub string, pos []string) error {
 	switch sub {
 	case "print":
 		reg, err := a.registry()
@@ -48,9 +49,6 @@ func (a *app) cmdSystemd(args []string) error {
 		}
 		_, err = fmt.Fprint(a.stdout, a.unitText(reg))
 		return err
-	case "install", "uninstall":
-	default:
-		return usagef("unknown systemd command %q (want install, uninstall or print)", sub)
 	}
 	acc, reg, err := a.pick(pos)
 	if err != nil {

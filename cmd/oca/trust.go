@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/projectfile"
@@ -31,7 +32,7 @@ func (a *app) projectFile(pos []string) (string, error) {
 		}
 		start = p
 	}
-	path, _ := projectfile.Find(start)
+	path := projectfile.Find(start)
 	if path == "" {
 		return "", fmt.Errorf("no %s in %s or above it", projectfile.Name, start)
 	}
@@ -49,11 +50,7 @@ func (a *app) trustStore() (projectfile.Trust, account.Dirs, error) {
 	return projectfile.Trust{Dir: dirs.TrustDir()}, dirs, nil
 }
 
-func (a *app) cmdAllow(args []string) error {
-	pos, _, err := a.parse(newFlags("allow"), args)
-	if err != nil {
-		return err
-	}
+func (a *app) cmdAllow(pos []string) error {
 	path, err := a.projectFile(pos)
 	if err != nil {
 		return err
@@ -63,6 +60,11 @@ func (a *app) cmdAllow(args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "allowed %s (account %s)\n", path, f.Account)
+	if reg, err := a.registry(); err == nil {
+		if _, ok := reg.Accounts[f.Account]; !ok {
+			fmt.Fprintf(a.stderr, "oca: warning: account %s does not exist (yet): create it with: oca account add %s\n", f.Account, f.Account)
+		}
+	}
 	return nil
 }
 
@@ -87,11 +89,7 @@ func (a *app) allow(path string) (*projectfile.File, error) {
 	return f, trust.Allow(path, real, data)
 }
 
-func (a *app) cmdDeny(args []string) error {
-	pos, _, err := a.parse(newFlags("deny"), args)
-	if err != nil {
-		return err
-	}
+func (a *app) cmdDeny(pos []string) error {
 	path, err := a.projectFile(pos)
 	if err != nil {
 		return err
@@ -112,16 +110,7 @@ func (a *app) cmdDeny(args []string) error {
 	return nil
 }
 
-func (a *app) cmdInit(args []string) error {
-	fs := newFlags("init")
-	force := fs.Bool("force", false, "replace an existing project file")
-	pos, _, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("usage: oca init [ACCOUNT] [--force]")
-	}
+func (a *app) cmdInit(pos []string, force bool) error {
 	reg, err := a.registry()
 	if err != nil {
 		return err
@@ -132,14 +121,16 @@ func (a *app) cmdInit(args []string) error {
 		name = pos[0]
 	case len(reg.Accounts) == 1:
 		name = reg.Names()[0]
+	case len(reg.Accounts) == 0:
+		return usagef("name the account: oca init ACCOUNT (you have none yet; oca init NAME creates it)")
 	default:
-		return usagef("name the account: oca init ACCOUNT (you have %d accounts)", len(reg.Accounts))
+		return usagef("name the account: oca init ACCOUNT (you have %s)", strings.Join(reg.Names(), ", "))
 	}
 	if err := projectfile.CheckAccountName(name); err != nil {
 		return err
 	}
 	path := filepath.Join(a.wd, projectfile.Name)
-	if _, err := os.Lstat(path); err == nil && !*force {
+	if _, err := os.Lstat(path); err == nil && !force {
 		return fmt.Errorf("%s exists already (use --force to replace it)", path)
 	}
 	if _, ok := reg.Accounts[name]; !ok {

@@ -139,7 +139,7 @@ func checkHook(in Input, dirs account.Dirs, reg *account.Registry) []Finding {
 		}
 	}
 	// In a bound project a shell with the hook has oca's record.
-	if path, _ := projectfile.Find(in.PWD); path != "" {
+	if path := projectfile.Find(in.PWD); path != "" {
 		if _, ok := in.Env[hook.StateVar]; !ok {
 			out = append(out, Finding{Check: "hook", Severity: Warn,
 				What: fmt.Sprintf("this shell has no account although %s names one", path),

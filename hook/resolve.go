@@ -1,0 +1,33 @@
+package hook
+
+import (
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/projectfile"
+)
+
+// Which is the account that applies at in.PWD, as Export would bind it, and
+// the messages that say why none does; "" when none does. Unlike Export it
+// changes nothing: no stamps, no data home, no password, no leases.
+func Which(in Input) (name string, messages []string, err error) {
+	out := &Output{}
+	var st *State
+	if raw := in.Env[StateVar]; raw != "" {
+		if s, err := DecodeState(raw); err == nil {
+			st = s
+		}
+	}
+	orig := Original(in.Env, st)
+	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
+	if err != nil {
+		return "", nil, err
+	}
+	path := projectfile.Find(in.PWD)
+	if path == "" {
+		return "", nil, nil
+	}
+	b, _ := bind(dirs, path, out)
+	if b == nil {
+		return "", out.Messages, nil
+	}
+	return b.account.Name, out.Messages, nil
+}
