@@ -50,15 +50,19 @@ func TestComposeUp(t *testing.T) {
 	user, uid, home := u.Name, u.UID, u.Home
 	oca := filepath.Join(home, "oca")
 	copyFile(t, shelltest.Oca(t), oca, 0o755)
-	asUser := func(args ...string) string {
-		t.Helper()
+	tryAsUser := func(args ...string) (string, error) {
 		cmd := exec.Command("runuser", append([]string{"-u", user, "--", "env", "-i", "HOME=" + home, "PATH=/usr/bin:/bin", oca}, args...)...)
 		cmd.Dir = home
 		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	asUser := func(args ...string) string {
+		t.Helper()
+		out, err := tryAsUser(args...)
 		if err != nil {
 			t.Fatalf("oca %s as %s: %v\n%s", strings.Join(args, " "), user, err, out)
 		}
-		return string(out)
+		return out
 	}
 	keys := map[string]string{"alpha": "sk-ant-compose-A", "beta": "sk-ant-compose-B"}
 	ports := map[string]int{}
@@ -131,9 +135,29 @@ func TestComposeUp(t *testing.T) {
 		}
 	}
 
+	// The user marks alpha as served by Compose: oca starts no server for
+	// it, and its clients reach the container through Docker's proxy (a
+	// socket of root's, which may receive the password: root can read it
+	// anyway), with the password.
+	accounts := filepath.Join(home, ".config/oca/accounts.toml")
+	text, err := os.ReadFile(accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := strings.Replace(string(text), "[accounts.alpha]\n", "[accounts.alpha]\nexternal = true\n", 1)
+	if err := os.WriteFile(accounts, []byte(marked), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := tryAsUser("server", "start", "alpha"); err == nil || !strings.Contains(out, "runs elsewhere") {
+		t.Errorf("oca server start of an external account: %v\n%s", err, out)
+	}
+	if out := asUser("server", "wait", "alpha", "--timeout", "60s"); !strings.Contains(out, "is ready") {
+		t.Errorf("oca server wait alpha (in Compose): %s", out)
+	}
+
 	// What OpenCode wrote into alpha's data home is the user's.
 	walked := 0
-	err := filepath.Walk(filepath.Join(home, ".local/share/oca/accounts/alpha/opencode"), func(p string, fi os.FileInfo, err error) error {
+	err = filepath.Walk(filepath.Join(home, ".local/share/oca/accounts/alpha/opencode"), func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}

@@ -74,18 +74,8 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 	if !f.Autostart || hook.EnvFrom(a.env)["OCA_AUTOSTART"] == "0" {
 		return nil
 	}
-	cfg := server.Config{Account: acc.Name, StateDir: stateDir}
-	if acc.Systemd {
-		// systemd owns the supervisor: ask it, without waiting.
-		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
-		if err != nil {
-			return fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
-		}
-		_, err = server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name))
-		return err
-	}
-	started, err := server.Ensure(cfg, a.self, "serve", acc.Name)
-	if err != nil || !started {
+	started, err := a.ensureServer(server.Config{Account: acc.Name, StateDir: stateDir}, acc)
+	if err != nil || !started || acc.Systemd {
 		return err
 	}
 	// A new supervisor: say now, not only in its log, what will stop it.
@@ -100,6 +90,30 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		return fmt.Errorf("account %s has no server: %w", acc.Name, err)
 	}
 	return nil
+}
+
+// ensureServer starts the supervisor of acc's server where it is not
+// running, without waiting, as the account says its server runs: under
+// systemd (systemctl --user start), by oca itself (oca serve), or, for an
+// external account, not at all. started tells whether one was started.
+func (a *app) ensureServer(cfg server.Config, acc *account.Account) (started bool, err error) {
+	switch {
+	case acc.External:
+		return false, nil
+	case acc.Systemd:
+		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
+		if err != nil {
+			return false, fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
+		}
+		return server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name))
+	}
+	return server.Ensure(cfg, a.self, "serve", acc.Name)
+}
+
+// errExternal is what a command that would start or stop acc's server
+// says when the account's server runs elsewhere.
+func errExternal(acc *account.Account, what string) error {
+	return fmt.Errorf("the server of %s runs elsewhere (external = true in accounts.toml): %s it where it runs (for oca compose: docker compose up -d, or down)", acc.Name, what)
 }
 
 // onLeave is the hook's: a shell left a project of the account name.
@@ -118,6 +132,9 @@ func (a *app) cmdServe(name string) error {
 	acc, err := reg.Get(name)
 	if err != nil {
 		return err
+	}
+	if acc.External {
+		return errExternal(acc, "serve")
 	}
 	if err := account.Prepare(reg.Dirs(), acc); err != nil {
 		return err
@@ -153,6 +170,9 @@ func (a *app) cmdServe(name string) error {
 }
 
 func (a *app) serverStop(reg *account.Registry, acc *account.Account, timeout time.Duration) error {
+	if acc.External {
+		return errExternal(acc, "stop")
+	}
 	if err := server.Stop(reg.Dirs().RuntimeDir(acc.Name), timeout); err != nil {
 		return err
 	}
@@ -161,6 +181,9 @@ func (a *app) serverStop(reg *account.Registry, acc *account.Account, timeout ti
 }
 
 func (a *app) serverStart(reg *account.Registry, acc *account.Account) error {
+	if acc.External {
+		return errExternal(acc, "start")
+	}
 	if err := account.Prepare(reg.Dirs(), acc); err != nil {
 		return err
 	}
@@ -168,7 +191,7 @@ func (a *app) serverStart(reg *account.Registry, acc *account.Account) error {
 	if err != nil {
 		return err
 	}
-	started, err := server.Ensure(cfg, a.self, "serve", acc.Name)
+	started, err := a.ensureServer(cfg, acc)
 	if err != nil {
 		return err
 	}

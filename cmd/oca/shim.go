@@ -155,15 +155,7 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 	if ok, _ := server.Health(ctx, cfg.Port, cfg.Password); ok {
 		return nil
 	}
-	if acc.Systemd {
-		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
-		if err != nil {
-			return fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
-		}
-		if _, err := server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name)); err != nil {
-			return err
-		}
-	} else if _, err := server.Ensure(cfg, a.self, "serve", acc.Name); err != nil {
+	if _, err := a.ensureServer(cfg, acc); err != nil {
 		return err
 	}
 	done := make(chan error, 1)
@@ -184,6 +176,9 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 			}
 			if pie := (*server.PortInUseError)(nil); errors.As(err, &pie) {
 				return fmt.Errorf("the server of %s cannot run: %w (not the account's; its password is not sent there)", acc.Name, pie)
+			}
+			if acc.External {
+				return fmt.Errorf("the server of %s runs elsewhere (external = true in accounts.toml) and does not answer on %s after %s: start it where it runs (for oca compose: docker compose up -d)", acc.Name, acc.URL(), timeout)
 			}
 			st, _ := server.ReadStatus(cfg.StateDir)
 			if st.LastError != "" {

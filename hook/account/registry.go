@@ -42,6 +42,7 @@ type Account struct {
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
 	Systemd      bool              // its server runs as the systemd user unit oca@NAME
+	External     bool              // its server runs elsewhere (oca compose): oca never starts or stops one
 	Attach       bool              // `opencode` in its projects attaches to its server (attach = false: the plain OpenCode)
 
 	raw accountTOML // as written, so that a save keeps "~/" and durations as the user wrote them
@@ -75,6 +76,7 @@ type accountTOML struct {
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
 	Systemd      bool              `toml:"systemd,omitempty"`
+	External     bool              `toml:"external,omitempty"`
 	Attach       *bool             `toml:"attach,omitempty"` // nil: true
 }
 
@@ -211,7 +213,10 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 	if err := projectfile.CheckAccountName(name); err != nil {
 		return nil, &fieldError{key(), err.Error()}
 	}
-	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, Attach: raw.Attach == nil || *raw.Attach, raw: raw}
+	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, External: raw.External, Attach: raw.Attach == nil || *raw.Attach, raw: raw}
+	if raw.Systemd && raw.External {
+		return nil, &fieldError{key("external"), "an account's server runs under systemd or elsewhere (external), not both"}
+	}
 	if raw.Port < MinPort || raw.Port > MaxPort {
 		return nil, &fieldError{key("port"), fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort)}
 	}

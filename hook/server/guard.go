@@ -42,13 +42,19 @@ func ownersReadable() bool {
 type listenerCheck func(port int, peer socketEntry) error
 
 // ownUser is the check for every client: the socket that accepted belongs
-// to the user running oca.
+// to the user running oca, or to root.
 func ownUser(port int, peer socketEntry) error {
-	if peer.uid == os.Getuid() {
+	if trustedOwner(peer.uid) {
 		return nil
 	}
 	return foreignHolder(port, peer.uid)
 }
+
+// trustedOwner tells whether a socket of uid may receive the user's
+// password: the user's own, or root's, who can read the password file
+// anyway (Docker's proxy for a port that oca compose publishes is root's).
+// The supervisor asks more: its own OpenCode's socket (childCheck).
+func trustedOwner(uid int) bool { return uid == os.Getuid() || uid == 0 }
 
 // foreignHolder is the PortInUseError for port held by uid.
 func foreignHolder(port, uid int) *PortInUseError {
@@ -153,7 +159,7 @@ func VerifyListener(port int) error {
 		return fmt.Errorf("port %d: %w", port, ErrNotListening)
 	}
 	for _, l := range ls {
-		if l.uid != os.Getuid() {
+		if !trustedOwner(l.uid) {
 			return foreignHolder(port, l.uid)
 		}
 	}
