@@ -7,11 +7,13 @@ package hook
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 )
 
@@ -38,9 +40,12 @@ type Output struct {
 	Changes []Change `json:"changes"`
 	// File is the nearest project file, "" for none: the shell runs oca
 	// again when its own search upward from $PWD finds another.
-	File     string   `json:"file"`
-	Undo     []Undo   `json:"undo"`
-	Watch    []Watch  `json:"watch"`
+	File  string  `json:"file"`
+	Undo  []Undo  `json:"undo"`
+	Watch []Watch `json:"watch"`
+	// Shim is the directory oca put first on PATH, "" for none: leaving by
+	// itself, the shell takes that entry off PATH.
+	Shim     string   `json:"shim,omitempty"`
 	Messages []string `json:"-"`       // one line each, for stderr
 	Account  string   `json:"account"` // the account bound now, "" for none
 	Entered  string   `json:"-"`       // the account just entered, if any
@@ -58,6 +63,11 @@ type Input struct {
 
 	// PID is the shell's process id (0: not a shell, as for `oca exec`).
 	PID int
+
+	// Self is the oca binary. When set, a project whose account attaches
+	// (attach = true, and OCA_ATTACH is not 0) gets oca's shim directory
+	// first on PATH, holding `opencode`, a link to Self.
+	Self string
 
 	// OnEnter, when set, runs when the shell PID enters account a, or is a
 	// new shell (a subshell, a tmux pane) that inherited it; OnLeave when
@@ -79,7 +89,9 @@ func Export(in Input) (*Output, error) {
 			st = s
 		}
 	}
-	orig := Original(in.Env, st)
+	// oca's directories come from the environment before oca: by the
+	// shell's record, or else by the one `oca exec` left.
+	orig := Before(in.Env)
 	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
 	if err != nil {
 		return nil, err
@@ -115,6 +127,7 @@ func Export(in Input) (*Output, error) {
 		if st != nil {
 			out.Account = st.Account
 			out.Undo = undoFrom(st, in.Env)
+			out.Shim = st.Shim
 		}
 		return out, nil
 	}
@@ -133,6 +146,14 @@ func Export(in Input) (*Output, error) {
 		out.say("%v", err)
 	}
 	b.pid = in.PID
+	if in.Self != "" && Attaches(in.Env, b.account) {
+		dir := shim.Dir(dirs.State)
+		if err := shim.Ensure(dir, in.Self); err != nil {
+			out.say("%v", err)
+		} else {
+			b.shim = dir
+		}
+	}
 	apply(in.Env, st, b, out)
 	leave(in, dirs, out)
 	if entering {
@@ -181,6 +202,7 @@ type binding struct {
 	allow   string // the allow record that trusts it, "" when trusted by path
 	pw      string
 	pid     int
+	shim    string // the shim directory to put first on PATH, "" for none
 }
 
 func (b *binding) values() []Change {
@@ -325,6 +347,7 @@ func apply(env Env, st *State, b *binding, out *Output) {
 			out.Changes = append(out.Changes, Change{Name: name, Unset: true})
 		}
 	}
+	applyPath(env, st, b, next, out)
 	cur, set := env[StateVar]
 	switch {
 	case next != nil:
@@ -336,16 +359,57 @@ func apply(env Env, st *State, b *binding, out *Output) {
 	}
 }
 
+// applyPath puts the binding's shim directory first on PATH, or takes the
+// one of the old record off. Only that entry moves: the rest of PATH is the
+// user's, whatever they did to it inside the project.
+func applyPath(env Env, st *State, b *binding, next *State, out *Output) {
+	cur, set := env["PATH"]
+	if !set {
+		return
+	}
+	want := cur
+	if st != nil {
+		want = shim.Strip(want, st.Shim)
+	}
+	if b != nil && b.shim != "" {
+		if p := shim.Prepend(want, b.shim); p != "" {
+			want = p
+			next.Shim, out.Shim = b.shim, b.shim
+		}
+	}
+	if want != cur {
+		out.Changes = append(out.Changes, Change{Name: "PATH", Value: want})
+	}
+}
+
+// Attaches tells whether `opencode` goes to a's server: the account's
+// attach key, unless OCA_ATTACH=0 in env.
+func Attaches(env Env, a *account.Account) bool {
+	return a.Attach && env["OCA_ATTACH"] != "0"
+}
+
 // Environ is env as it was before oca changed it, with the account's own
 // env table and its variables on top: the environment of `oca exec` and of
 // the commands that run OpenCode for an account.
+//
+// It holds ExecVar, the record of what oca changed, so that an oca started
+// below (the shim, another oca exec) finds the user's own directories.
 func Environ(env Env, a *account.Account, password string) Env {
-	out := Before(env)
+	base := Before(env)
+	out := maps.Clone(base)
 	for k, v := range a.Env {
 		out[k] = v
 	}
+	rec := &State{V: stateVersion, Account: a.Name, Prev: map[string]*string{}, Applied: map[string]string{}}
 	for _, c := range (&binding{account: a, pw: password}).values() {
+		if prev, ok := base[c.Name]; ok {
+			rec.Prev[c.Name] = &prev
+		} else {
+			rec.Prev[c.Name] = nil
+		}
+		rec.Applied[c.Name] = fingerprint(c.Value)
 		out[c.Name] = c.Value
 	}
+	out[ExecVar] = EncodeState(rec)
 	return out
 }

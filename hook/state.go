@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/oca-sh/oca/hook/shim"
 )
 
 // StateVar is the exported variable in which oca records, in the shell's own
@@ -15,6 +17,13 @@ import (
 // subshells, tmux panes and editor terminals, so that each of them can put
 // itself right for its own directory.
 const StateVar = "__OCA_STATE"
+
+// ExecVar is the record that oca leaves in the environment of a command it
+// runs for an account (oca exec, OpenCode started by oca's shim): the same
+// encoding as StateVar, so that an oca started below it (the shim, run by a
+// script or by OpenCode's own tools) finds its directories from the
+// environment as it was before oca. The hook never acts on it.
+const ExecVar = "__OCA_EXEC"
 
 // Managed are the variables oca sets inside a bound project, in the order it
 // sets them.
@@ -38,6 +47,10 @@ type State struct {
 	PID     int                `json:"pid,omitempty"` // the shell the record was made for
 	Prev    map[string]*string `json:"prev"`          // the value before oca, nil where unset
 	Applied map[string]string  `json:"applied"`
+	// Shim is the directory oca put first on PATH ("" for none). PATH is
+	// not restored to a previous value, as the variables above are: only
+	// this entry is taken off, so what the user added inside stays.
+	Shim string `json:"shim,omitempty"`
 }
 
 // EncodeState renders s for the environment.
@@ -71,6 +84,9 @@ func DecodeState(v string) (*State, error) {
 		if !slices.Contains(Managed(), k) {
 			return nil, fmt.Errorf("names %q, which oca does not manage", k)
 		}
+	}
+	if s.Shim != "" && !shim.Valid(s.Shim) {
+		return nil, fmt.Errorf("names %q as its PATH entry, which is not oca's", s.Shim)
 	}
 	for k := range s.Prev {
 		if _, ok := s.Applied[k]; !ok {
@@ -121,20 +137,41 @@ func Before(env Env) Env {
 	if raw := env[StateVar]; raw != "" {
 		st, _ = DecodeState(raw)
 	}
-	return Original(env, st)
+	out := Original(env, st)
+	// Below `oca exec`, what the shell's record gives back may be what oca
+	// exec set: its record gives back what was before that.
+	if ex := execRecord(env); ex != nil {
+		out = Original(out, ex)
+	}
+	return out
+}
+
+// execRecord is the record of ExecVar, nil for none or one oca cannot read.
+func execRecord(env Env) *State {
+	if raw := env[ExecVar]; raw != "" {
+		if st, err := DecodeState(raw); err == nil {
+			return st
+		}
+	}
+	return nil
 }
 
 // Original returns env as it was before oca changed it: every variable that
 // still holds oca's value gets back its previous one. Variables the user
-// changed since are theirs and stay.
+// changed since are theirs and stay. PATH loses oca's entry, and keeps
+// whatever else the user did to it.
 func Original(env Env, s *State) Env {
 	out := make(Env, len(env))
 	for k, v := range env {
 		out[k] = v
 	}
 	delete(out, StateVar)
+	delete(out, ExecVar)
 	if s == nil {
 		return out
+	}
+	if p, ok := out["PATH"]; ok && s.Shim != "" {
+		out["PATH"] = shim.Strip(p, s.Shim)
 	}
 	for name := range s.Applied {
 		if !s.ours(env, name) {

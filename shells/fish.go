@@ -37,6 +37,7 @@ func (fish) Spell(e Export) (string, error) {
 		fmt.Fprintf(&b, "set -gx %s %s\n", v.Name, quoteFish(v.Value))
 	}
 	b.WriteString("set -g __oca_file " + quoteFish(e.File) + "\n")
+	b.WriteString("set -g __oca_shim " + quoteFish(e.Shim) + "\n")
 	for _, arr := range []struct {
 		name  string
 		words []string

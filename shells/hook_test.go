@@ -160,6 +160,10 @@ func expectEnv(t *testing.T, step string, got, base, want map[string]string) {
 	for k, v := range want {
 		exp[k] = v
 	}
+	if _, ok := want["PATH"]; len(want) > 0 && !ok && base["PATH"] != "" {
+		// Inside a project oca's shim directory comes first on PATH.
+		exp["PATH"] = shimDir(base) + ":" + base["PATH"]
+	}
 	var diffs []string
 	for k, v := range exp {
 		if volatile[k] {

@@ -53,6 +53,14 @@ __oca_leave() {
     fi
   done
   if ((${#__oca_undo[@]})); then unset __OCA_STATE; fi
+  # PATH: only oca's shim entry comes off; what the user added stays.
+  if [[ -n ${__oca_shim-} ]]; then
+    local p=":${PATH-}:"
+    while [[ $p == *":$__oca_shim:"* ]]; do p=${p/":$__oca_shim:"/:}; done
+    p=${p#:}
+    export PATH="${p%:}"
+    __oca_shim=
+  fi
   __oca_undo=() __oca_watch=() __oca_file=
 }
 

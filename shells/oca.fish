@@ -64,6 +64,13 @@ if status is-interactive
             set -e u[1..4]
         end
         set -q __oca_undo[1]; and set -e -g __OCA_STATE
+        # PATH: only oca's shim entry comes off; what the user added stays.
+        if test -n "$__oca_shim"
+            while set -l i (contains -i -- $__oca_shim $PATH)
+                set -e PATH[$i]
+            end
+        end
+        set -g __oca_shim ''
         set -g __oca_undo
         set -g __oca_watch
         set -g __oca_file ''

@@ -55,8 +55,15 @@ __oca_leave() {
     fi
   done
   (( ${#__oca_undo} )) && unset __OCA_STATE
+  # PATH: only oca's shim entry comes off; what the user added stays.
+  if [[ -n ${__oca_shim-} ]]; then
+    local p=":${PATH-}:"
+    while [[ $p == *":$__oca_shim:"* ]]; do p=${p/":$__oca_shim:"/:}; done
+    p=${p#:}
+    export PATH="${p%:}"
+  fi
   typeset -ga __oca_undo=() __oca_watch=()
-  typeset -g __oca_file=
+  typeset -g __oca_file= __oca_shim=
 }
 
 __oca_run() {

@@ -64,6 +64,10 @@ func spellPOSIX(e Export, lang syntax.LangVariant) (string, error) {
 		return "", fmt.Errorf("quoting %q: %w", e.File, err)
 	}
 	b.WriteString("__oca_file=" + q + "\n")
+	if q, err = syntax.Quote(e.Shim, lang); err != nil {
+		return "", fmt.Errorf("quoting %q: %w", e.Shim, err)
+	}
+	b.WriteString("__oca_shim=" + q + "\n")
 	for _, arr := range []struct {
 		name  string
 		words []string

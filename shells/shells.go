@@ -25,11 +25,14 @@ type Var struct {
 //	__oca_undo   name, applied value, "1" or "0" (was set), previous value, ...:
 //	             how the shell leaves the project by itself
 //	__oca_watch  path, stamp, ...: files whose change makes it ask oca again
+//	__oca_shim   the directory oca put first on PATH ("" for none): leaving,
+//	             the shell takes that one entry off PATH and keeps the rest
 type Export struct {
 	Vars  []Var // exported variables, in order
 	File  string
 	Undo  []string
 	Watch []string
+	Shim  string
 }
 
 // Shell is one shell's dialect.

@@ -26,6 +26,11 @@ func (a *app) cmdExec(args []string) error {
 	if err != nil {
 		return err
 	}
+	if p, ok := env["PATH"]; ok {
+		if env["PATH"], err = a.shimPath(reg.Dirs(), acc, p); err != nil {
+			return err
+		}
+	}
 	path, err := lookPath(rest[0], env["PATH"])
 	if err != nil {
 		return err

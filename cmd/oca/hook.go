@@ -46,7 +46,7 @@ func (a *app) cmdExport(args []string) error {
 		}
 	}
 	env := hook.EnvFrom(a.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid, OnEnter: a.onEnter, OnLeave: a.onLeave})
+	out, err := hook.Export(hook.Input{Env: env, PWD: a.wd, PID: *pid, Self: a.self, OnEnter: a.onEnter, OnLeave: a.onLeave})
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (a *app) cmdExport(args []string) error {
 	for _, c := range out.Changes {
 		e.Vars = append(e.Vars, shells.Var{Name: c.Name, Value: c.Value, Unset: c.Unset})
 	}
-	e.File = out.File
+	e.File, e.Shim = out.File, out.Shim
 	for _, u := range out.Undo {
 		set := "0"
 		if u.Set {

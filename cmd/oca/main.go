@@ -23,6 +23,9 @@ type app struct {
 }
 
 func main() {
+	if isShim(os.Args[0]) {
+		os.Exit(shimMain()) // oca's own `opencode`, before anything else
+	}
 	self, err := os.Executable()
 	if err != nil {
 		self = os.Args[0]

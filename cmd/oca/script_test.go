@@ -12,6 +12,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if isShim(os.Args[0]) {
+		main() // the test binary as oca's own `opencode`: the shim's link points here
+	}
 	testscript.Main(cleanup{m}, map[string]func(){
 		"oca": func() { main() },
 	})

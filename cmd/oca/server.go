@@ -14,24 +14,14 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 )
 
 // opencodePath is the opencode binary: the accounts file's, or the one on
 // the user's PATH.
 func (a *app) opencodePath(reg *account.Registry) (string, error) {
-	if reg.Opencode != "" {
-		if fi, err := os.Stat(reg.Opencode); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("opencode = %q in %s is not an executable file", reg.Opencode, reg.Path)
-		}
-		return reg.Opencode, nil
-	}
-	orig, _, _ := a.environ()
-	p, err := lookPath("opencode", orig["PATH"])
-	if err != nil {
-		return "", errors.New("opencode is not on PATH (install it with: npm install -g opencode-ai, or set opencode = \"/path\" in accounts.toml)")
-	}
-	return p, nil
+	return a.realOpencode(reg) // never oca's own shim (cmd/oca/shim.go)
 }
 
 // serverConfig is what the supervisor of acc needs.
@@ -320,7 +310,7 @@ func tail(f *os.File, w io.Writer, n int) error {
 
 func (a *app) cmdAttach(args []string) error {
 	fs := newFlags("attach")
-	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the server")
+	timeout := fs.Duration("timeout", attachWait, "how long to wait for the server")
 	pos, rest, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -332,13 +322,15 @@ func (a *app) cmdAttach(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.serverStart(reg, acc); err != nil {
+	real, err := a.realOpencode(reg)
+	if err != nil {
 		return err
 	}
-	if err := a.serverWait(reg, acc, *timeout); err != nil {
+	env, err := a.accountEnv(reg.Dirs(), acc)
+	if err != nil {
 		return err
 	}
-	return a.execOpencode(reg, acc, append([]string{"attach", acc.URL(), "--dir", a.wd}, rest...))
+	return a.attach(reg, acc, real, append(shim.AttachArgs(acc.URL(), a.wd), rest...), env, *timeout)
 }
 
 // execOpencode replaces oca with opencode ARGS in the account's environment.

@@ -38,6 +38,7 @@ type Account struct {
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
 	Systemd      bool              // its server runs as the systemd user unit oca@NAME
+	Attach       bool              // `opencode` in its projects attaches to its server (attach = false: the plain OpenCode)
 
 	raw accountTOML // as written, so that a save keeps "~/" and durations as the user wrote them
 }
@@ -65,6 +66,7 @@ type accountTOML struct {
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
 	Systemd      bool              `toml:"systemd,omitempty"`
+	Attach       *bool             `toml:"attach,omitempty"` // nil: true
 }
 
 // Load reads the accounts file. A missing file is an empty registry.
@@ -171,7 +173,7 @@ func (r *Registry) parse(data []byte) error {
 		if err := projectfile.CheckAccountName(name); err != nil {
 			return bad(err.Error(), "accounts", name)
 		}
-		a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, raw: raw}
+		a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, Attach: raw.Attach == nil || *raw.Attach, raw: raw}
 		if raw.Port < MinPort || raw.Port > MaxPort {
 			return bad(fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort), "accounts", name, "port")
 		}
@@ -387,7 +389,7 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		}
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
-	a := &Account{Name: name, Port: raw.Port, DataHome: home, IdleTimeout: DefaultIdle, raw: raw}
+	a := &Account{Name: name, Port: raw.Port, DataHome: home, IdleTimeout: DefaultIdle, Attach: true, raw: raw}
 	if opt.IdleTimeout != "" {
 		d, err := parseIdle(opt.IdleTimeout)
 		if err != nil {

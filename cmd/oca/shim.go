@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/oca-sh/oca/hook"
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/shim"
+)
+
+// attachWait is how long `opencode` (the shim) and `oca attach` wait for the
+// account's server by default: a real OpenCode takes 1-40 s to start under
+// load.
+const attachWait = 90 * time.Second
+
+// isShim tells whether oca was started as its own `opencode`: the link in
+// the shim directory. main checks it before anything else, so that the shim
+// costs one process start.
+func isShim(argv0 string) bool { return filepath.Base(argv0) == shim.Name }
+
+// shimMain is main for the shim.
+func shimMain() int {
+	a := newApp()
+	err := a.runShim(os.Args[1:])
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return int(ee)
+	}
+	fmt.Fprintf(a.stderr, "oca: opencode: %v\n", err)
+	return 1
+}
+
+// newApp is the invocation of this process.
+func newApp() *app {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	wd := os.Getenv("PWD")
+	if cwd, err := os.Getwd(); err == nil && (wd == "" || !sameDir(wd, cwd)) {
+		wd = cwd
+	}
+	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, env: os.Environ(), wd: wd, self: self}
+}
+
+// runShim is `opencode ARGS` in a bound project: the TUI attaches to the
+// account's server, `run` runs through it, and the rest is the real
+// OpenCode with the account's environment (see shim.Map).
+func (a *app) runShim(args []string) error {
+	env := hook.EnvFrom(a.env)
+	_, dirs, err := a.environ()
+	if err != nil {
+		return err
+	}
+	reg, err := account.Load(dirs)
+	if err != nil {
+		return err
+	}
+	real, err := a.realOpencode(reg)
+	if err != nil {
+		return err
+	}
+	name := env["OPENCODE_ACCOUNT"]
+	if name == "" {
+		// Not in a project (the shim on a PATH that left one): the plain
+		// OpenCode, as it is.
+		return a.execReal(real, args, env)
+	}
+	acc, err := reg.Get(name)
+	if err != nil {
+		return fmt.Errorf("OPENCODE_ACCOUNT=%s: %w", name, err)
+	}
+	if !hook.Attaches(env, acc) {
+		return a.execReal(real, args, env)
+	}
+	xenv, err := a.accountEnv(dirs, acc)
+	if err != nil {
+		return err
+	}
+	xenv["PATH"] = env["PATH"] // the shell's, shim and all, for OpenCode's own children
+	plan := shim.Map(shim.Input{Args: args, URL: acc.URL(), Dir: a.wd, IsDir: isDir})
+	switch plan.Kind {
+	case shim.Standalone:
+		fmt.Fprintf(a.stderr, "oca: %s\n", plan.Note)
+		return a.execReal(real, plan.Args, xenv)
+	case shim.PassThrough:
+		return a.execReal(real, plan.Args, xenv)
+	}
+	return a.attach(reg, acc, real, plan.Args, xenv, attachWait)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// realOpencode is the real OpenCode: the accounts file's opencode key, else
+// the first opencode on PATH outside oca's shim directories; never oca.
+func (a *app) realOpencode(reg *account.Registry) (string, error) {
+	orig, _, err := a.environ()
+	if err != nil {
+		return "", err
+	}
+	p, err := shim.Real(reg.Opencode, orig["PATH"], a.self)
+	switch {
+	case errors.Is(err, shim.ErrSelf) && reg.Opencode != "":
+		return "", fmt.Errorf("opencode = %q in %s: %w; name the real OpenCode there", reg.Opencode, reg.Path, err)
+	case errors.Is(err, shim.ErrSelf):
+		return "", fmt.Errorf("%w; remove that link, or set opencode = \"/path/to/the/real/opencode\" in %s", err, reg.Path)
+	case errors.Is(err, fs.ErrNotExist):
+		return "", errors.New("opencode is not on PATH (install it with: npm install -g opencode-ai, or set opencode = \"/path\" in accounts.toml)")
+	case err != nil:
+		return "", fmt.Errorf("opencode = %q in %s %w", reg.Opencode, reg.Path, err)
+	}
+	return p, nil
+}
+
+func (a *app) execReal(bin string, args []string, env hook.Env) error {
+	return syscall.Exec(bin, append([]string{"opencode"}, args...), envList(env))
+}
+
+// ready makes sure the account's server runs and waits until it is
+// healthy, saying so in one line on a terminal once the wait passes half a
+// second. A server that cannot run is an error with the reason from its
+// status file: the caller never falls back to an OpenCode of its own.
+func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Duration) error {
+	if err := account.Prepare(reg.Dirs(), acc); err != nil {
+		return err
+	}
+	cfg, err := a.serverConfig(reg, acc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// Already healthy: no supervisor to start, nothing to wait for.
+	if ok, _ := server.Health(ctx, cfg.Port, cfg.Password); ok {
+		return nil
+	}
+	if acc.Systemd {
+		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
+		if err != nil {
+			return fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
+		}
+		if _, err := server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name)); err != nil {
+			return err
+		}
+	} else if _, err := server.Ensure(cfg, a.self, "serve", acc.Name); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- server.WaitReady(ctx, cfg) }()
+	tty := isTerminal(a.stderr)
+	begin := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	shown := false
+	for {
+		select {
+		case err := <-done:
+			if shown {
+				fmt.Fprint(a.stderr, "\r\x1b[K")
+			}
+			if err == nil {
+				return nil
+			}
+			st, _ := server.ReadStatus(cfg.StateDir)
+			if st.LastError != "" {
+				return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
+			}
+			return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, timeout, st.Phase, acc.Name)
+		case <-tick.C:
+			if tty && time.Since(begin) >= 500*time.Millisecond {
+				st, _ := server.ReadStatus(cfg.StateDir)
+				fmt.Fprintf(a.stderr, "\r\x1b[Koca: waiting for the server of %s (%s, %.1fs)", acc.Name, st.Phase, time.Since(begin).Seconds())
+				shown = true
+			}
+		}
+	}
+}
+
+// attach is "wait for the account's server, then attach here", for `oca
+// attach` and the shim alike: the real OpenCode at real with args (attach
+// URL --dir DIR ..., or run --attach URL ...) in env, the account's
+// environment. The password is in env, never on the command line (ps
+// shows that); the user name is OpenCode's default, which the server wants.
+func (a *app) attach(reg *account.Registry, acc *account.Account, real string, args []string, env hook.Env, timeout time.Duration) error {
+	if err := a.ready(reg, acc, timeout); err != nil {
+		return err
+	}
+	delete(env, "OPENCODE_SERVER_USERNAME")
+	return a.execReal(real, args, env)
+}
+
+// shimPath is PATH for a command of account acc run by oca (oca exec): oca's
+// shim directory first when the account attaches, so that `opencode`, there
+// and in the command's children, goes to the account's server.
+func (a *app) shimPath(dirs account.Dirs, acc *account.Account, path string) (string, error) {
+	dir := shim.Dir(dirs.State)
+	path = shim.Strip(path, dir)
+	if !hook.Attaches(hook.EnvFrom(a.env), acc) {
+		return path, nil
+	}
+	if err := account.EnsurePrivateDir(dirs.State); err != nil {
+		return "", err
+	}
+	if err := shim.Ensure(dir, a.self); err != nil {
+		return "", err
+	}
+	if p := shim.Prepend(path, dir); p != "" {
+		return p, nil
+	}
+	return path, nil
+}

@@ -1,0 +1,319 @@
+package shells_test
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/shells/shelltest"
+)
+
+// oca's `opencode`: inside a bound project the first opencode on PATH is
+// oca's shim, for the shell and for every process it starts; leaving takes
+// exactly that entry off PATH.
+
+// shimDir is oca's shim directory for the environment env (the tests leave
+// XDG_STATE_HOME unset unless they set it).
+func shimDir(env map[string]string) string {
+	if s := env["XDG_STATE_HOME"]; s != "" {
+		return filepath.Join(s, "oca", "shim")
+	}
+	return filepath.Join(env["HOME"], ".local", "state", "oca", "shim")
+}
+
+// lastLine is the last non-empty line of a command's output, before the
+// prompt that followed it.
+func lastLine(out string) string {
+	out = strings.ReplaceAll(out, "⏎", "")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(strings.ReplaceAll(lines[i], shelltest.Prompt, ""))
+		if l != "" && !strings.HasPrefix(l, "__mark") {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestShimOnPathInShells(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		s := w.start(shell, "", shelltest.Options{})
+		base := s.Env()
+		shim := filepath.Join(shimDir(base), "opencode")
+
+		s.Run("cd work")
+		if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
+			t.Fatalf("entered: PATH = %q, want the shim first on %q", got, base["PATH"])
+		}
+		if got := lastLine(s.Run("command -v opencode")); got != shim {
+			t.Errorf("command -v opencode = %q, want %q", got, shim)
+		}
+		// A child process (a script, make, an editor) finds it too.
+		if got := lastLine(s.Run("sh -c 'command -v opencode'")); got != shim {
+			t.Errorf("a child's command -v opencode = %q, want %q", got, shim)
+		}
+		// Switching accounts keeps it; leaving (the shell by itself)
+		// restores PATH to the byte.
+		s.Run("cd ../play")
+		if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
+			t.Errorf("switched: PATH = %q", got)
+		}
+		s.Run("cd ../plain")
+		expectEnv(t, "left", s.Env(), base, nil)
+		if got := lastLine(s.Run("command -v opencode || echo none")); got == shim {
+			t.Errorf("after leaving, command -v opencode is still the shim")
+		}
+
+		// The user's own change to PATH inside the project stays; only
+		// the shim comes off.
+		s.Run("cd ../work/sub")
+		add := "export PATH=/x:$PATH:/y"
+		if shell == "fish" {
+			add = "set -gx PATH /x $PATH /y"
+		}
+		s.Run(add)
+		s.Run("cd /")
+		mine := map[string]string{}
+		for k, v := range base {
+			mine[k] = v
+		}
+		mine["PATH"] = "/x:" + base["PATH"] + ":/y"
+		expectEnv(t, "left after PATH=/x:$PATH:/y", s.Env(), mine, nil)
+	})
+}
+
+func TestShimWaysOutInShells(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		// attach = false for one account.
+		accounts := w.path(".config/oca/accounts.toml")
+		data, err := os.ReadFile(accounts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = []byte(strings.Replace(string(data), "[accounts.play]\n", "[accounts.play]\nattach = false\n", 1))
+		if err := os.WriteFile(accounts, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s := w.start(shell, "", shelltest.Options{})
+		base := s.Env()
+		s.Run("cd play")
+		expectEnv(t, "attach = false", s.Env(), base, withPath(w.vars("play"), base["PATH"]))
+		s.Run("cd ../work")
+		expectEnv(t, "work", s.Env(), base, w.vars("work"))
+		s.Run("cd ../play")
+		expectEnv(t, "back to attach = false", s.Env(), base, withPath(w.vars("play"), base["PATH"]))
+
+		// OCA_ATTACH=0: no shim anywhere.
+		env := append(append([]string{}, w.env...), "OCA_ATTACH=0")
+		s2 := w.start(shell, "", shelltest.Options{Env: env})
+		base2 := s2.Env()
+		s2.Run("cd work")
+		expectEnv(t, "OCA_ATTACH=0", s2.Env(), base2, withPath(w.vars("work"), base2["PATH"]))
+	})
+}
+
+func withPath(vars map[string]string, path string) map[string]string {
+	vars["PATH"] = path
+	return vars
+}
+
+// recordingOpencode is an opencode that runs the fake server for `serve`
+// and, for anything else, records its arguments and environment in dir.
+func recordingOpencode(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "opencode")
+	script := "#!/bin/sh\nif [ \"$1\" = serve ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
+		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n"
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// shimWorld is a world whose accounts.toml names a recording opencode, with
+// account "sh" on a port of its own and project ~/proj bound to it.
+func shimWorld(t *testing.T) (w *world, rec string, port int) {
+	t.Helper()
+	w = bareWorld(t)
+	rec = t.TempDir()
+	w.write(".config/oca/accounts.toml", "opencode = \""+recordingOpencode(t, rec)+"\"\n")
+	if err := os.Chmod(w.path(".config/oca/accounts.toml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port = freePort(t)
+	w.oca("", "account", "add", "sh", "--port", strconv.Itoa(port))
+	w.mkdir("proj/sub")
+	w.oca("proj", "init", "sh")
+	killAtEnd(t, "sh", port)
+	t.Cleanup(func() {
+		cmd := exec.Command(w.bin, "server", "stop", "sh")
+		cmd.Env = w.env
+		cmd.Run()
+	})
+	return w, rec, port
+}
+
+func readLines(t *testing.T, p string) []string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// TestShimExecsAttach: `opencode` in a bound project starts the account's
+// server, waits for it, and becomes `opencode attach URL --dir DIR`, the
+// password in its environment and on no command line; `opencode run`
+// becomes `opencode run --attach URL --dir DIR ...`; the rest is the real
+// OpenCode with the account's environment.
+func TestShimExecsAttach(t *testing.T) {
+	w, rec, port := shimWorld(t)
+	s := w.start("bash", "proj", shelltest.Options{})
+	pw := w.password("sh")
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+
+	out := s.Run("opencode -c; echo rc=$?")
+	if !strings.Contains(out, "recorded attach") || !strings.Contains(out, "rc=0") {
+		t.Fatalf("opencode printed %q", out)
+	}
+	argv := readLines(t, filepath.Join(rec, "argv"))
+	if want := []string{"attach", url, "--dir", w.path("proj"), "-c"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+		t.Errorf("argv = %q, want %q", argv, want)
+	}
+	env := readLines(t, filepath.Join(rec, "env"))
+	if !contains(env, "OPENCODE_SERVER_PASSWORD="+pw) || !contains(env, "OPENCODE_ACCOUNT=sh") {
+		t.Errorf("the password or the account is not in attach's environment")
+	}
+	for _, a := range argv {
+		if strings.Contains(a, pw) {
+			t.Errorf("the password is on the command line: %q", argv)
+		}
+	}
+	if !listening(port) {
+		t.Errorf("the account's server does not listen on %d", port)
+	}
+
+	s.Run("cd sub")
+	s.Run(`opencode run "say hi" -m fake/m`)
+	argv = readLines(t, filepath.Join(rec, "argv"))
+	if want := []string{"run", "--attach", url, "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+		t.Errorf("run argv = %q, want %q", argv, want)
+	}
+	// The same through oca exec, from outside the project.
+	s.Run("cd ~")
+	s.Run(`oca exec sh -- opencode run hello`)
+	argv = readLines(t, filepath.Join(rec, "argv"))
+	if want := []string{"run", "--attach", url, "--dir", w.home, "hello"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+		t.Errorf("oca exec: run argv = %q, want %q", argv, want)
+	}
+	// A flag attach lacks: the real OpenCode, said so in one line.
+	s.Run("cd ~/proj")
+	out = s.Run("opencode --model fake/m")
+	if !strings.Contains(out, "oca: opencode --model: attach has no such option") || !strings.Contains(out, "server of its own") {
+		t.Errorf("opencode --model printed %q", out)
+	}
+	if argv = readLines(t, filepath.Join(rec, "argv")); strings.Join(argv, " ") != "--model fake/m" {
+		t.Errorf("standalone argv = %q", argv)
+	}
+	// Another subcommand: unchanged, with the account's environment.
+	s.Run("opencode auth list")
+	if argv = readLines(t, filepath.Join(rec, "argv")); strings.Join(argv, " ") != "auth list" {
+		t.Errorf("auth argv = %q", argv)
+	}
+	if env := readLines(t, filepath.Join(rec, "env")); !contains(env, "OPENCODE_ACCOUNT=sh") {
+		t.Errorf("auth list ran without the account's environment")
+	}
+	// OCA_ATTACH=0: the plain OpenCode.
+	s.Run("OCA_ATTACH=0 opencode")
+	if argv = readLines(t, filepath.Join(rec, "argv")); strings.Join(argv, " ") != "" {
+		t.Errorf("OCA_ATTACH=0 opencode ran %q, want no arguments", argv)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestShimServerCannotRun: the account's port is held by another process.
+// `opencode` in the project says why in one line and exits non-zero within
+// seconds, and starts no OpenCode of its own.
+func TestShimServerCannotRun(t *testing.T) {
+	w, rec, port := shimWorld(t)
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s := w.start("bash", "proj", shelltest.Options{})
+	begin := time.Now()
+	out := s.Run("opencode; echo rc=$?")
+	if took := time.Since(begin); took > 15*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if !strings.Contains(out, "oca: opencode: the server of sh cannot run (phase failing): port "+strconv.Itoa(port)+" is already in use") || !strings.Contains(out, "rc=1") {
+		t.Errorf("opencode printed %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(rec, "argv")); err == nil {
+		t.Errorf("an OpenCode was started: %q", readLines(t, filepath.Join(rec, "argv")))
+	}
+	if n := strings.Count(out, "oca: opencode:"); n != 1 {
+		t.Errorf("want one line that says why, got %d: %q", n, out)
+	}
+}
+
+// TestShimSelfLoop: an `opencode` that is oca itself (a link made by hand,
+// or named in accounts.toml) is an error that names its path, never a loop.
+func TestShimSelfLoop(t *testing.T) {
+	w, _, _ := shimWorld(t)
+	w.mkdir("bin")
+	link := w.path("bin/opencode")
+	if err := os.Symlink(w.bin, link); err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(string(mustRead(t, w.path(".config/oca/accounts.toml"))), "\n") {
+		if !strings.HasPrefix(l, "opencode =") {
+			kept = append(kept, l)
+		}
+	}
+	w.write(".config/oca/accounts.toml", strings.Join(kept, "\n"))
+	env := append([]string{}, w.env...)
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			env[i] = "PATH=" + w.path("bin") + ":" + filepath.Dir(w.bin) + ":/usr/bin:/bin"
+		}
+	}
+	s := w.start("bash", "proj", shelltest.Options{Env: env})
+	out := s.Run("opencode --version; echo rc=$?")
+	if !strings.Contains(out, "oca: opencode: "+link+" is oca itself") || !strings.Contains(out, "rc=1") {
+		t.Errorf("a link to oca on PATH: %q", out)
+	}
+	shim := filepath.Join(shimDir(map[string]string{"HOME": w.home}), "opencode")
+	w.write(".config/oca/accounts.toml", "opencode = \""+shim+"\"\n"+string(mustRead(t, w.path(".config/oca/accounts.toml"))))
+	out = s.Run("opencode --version; echo rc=$?")
+	if !strings.Contains(out, shim+" is oca itself") || !strings.Contains(out, "rc=1") {
+		t.Errorf("the shim named in accounts.toml: %q", out)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
