@@ -327,9 +327,12 @@ func TestShimRealOpencode(t *testing.T) {
 
 	t.Run("other subcommands are the real OpenCode with the account's environment", func(t *testing.T) {
 		dir := t.TempDir()
+		// auth list names the account's own auth.json; the rest is the
+		// same for both accounts, so b runs it alone.
+		cmds := map[string][]string{"a": {"--version", "auth list", "models"}, "b": {"auth list"}}
 		for _, name := range []string{"a", "b"} {
 			s.Run("cd ~/p" + name)
-			for i, args := range []string{"--version", "auth list", "models"} {
+			for i, args := range cmds[name] {
 				file := filepath.Join(dir, fmt.Sprintf("%s.%d", name, i))
 				out := s.RunWithin("opencode "+args+" > "+file+" 2>&1; echo rc=$?", realWait)
 				if !strings.Contains(out, "rc=0") {
@@ -361,7 +364,7 @@ func TestShimRealOpencode(t *testing.T) {
 		// Each ran as itself, with the account's data home: none went
 		// through a server.
 		for _, name := range []string{"a", "b"} {
-			for _, args := range []string{"--version", "auth list", "models"} {
+			for _, args := range cmds[name] {
 				found := false
 				for _, st := range w.started(t) {
 					found = found || st.args == args && st.dataHome == w.data[name]
@@ -666,4 +669,58 @@ func ppid(pid int) int {
 	}
 	n, _ := strconv.Atoi(f[1])
 	return n
+}
+
+// BenchmarkShimTUIMemory measures the memory (RSS) of N terminals on one
+// account, N = 1 and 3, each an OpenCode TUI that has answered one prompt:
+// through the account's server (N `opencode attach` clients, plus the
+// server and its supervisor) against N plain TUIs (OCA_ATTACH=0, each with
+// the server it embeds). Run by hand:
+//
+//	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/
+func BenchmarkShimTUIMemory(b *testing.B) {
+	w := newRealWorld(b, providertest.Options{}, "a")
+	m := newTmux(b, w)
+	sum := func(ps []proc) int64 {
+		var n int64
+		for _, p := range ps {
+			n += rss(p.pid)
+		}
+		return n
+	}
+	closeAll := func(names []string, ps []proc) {
+		for _, n := range names {
+			m.run(b, "kill-window", "-t", "oca:"+n)
+		}
+		deadline := time.Now().Add(realWait)
+		for _, p := range ps {
+			for syscall.Kill(p.pid, 0) == nil {
+				if time.Now().After(deadline) {
+					b.Fatalf("TUI %d still runs after its window closed", p.pid)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	for _, mode := range []struct{ name, command string }{{"attached", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}} {
+		var names []string
+		var tuis []proc
+		for _, n := range []int{1, 3} {
+			for len(tuis) < n {
+				name := fmt.Sprint(mode.name, len(tuis)+1)
+				tuis = append(tuis, m.tui(b, name, "~/pa", mode.command, "ping-"+name))
+				names = append(names, name)
+			}
+			total := sum(tuis)
+			detail := fmt.Sprintf("%d TUIs %s", n, mb(total))
+			if mode.name == "attached" {
+				srv, sup := rss(w.serverPid(b, "a")), supervisorRSS(w, "a")
+				total += srv + sup
+				detail += fmt.Sprintf(" + server %s + supervisor %s", mb(srv), mb(sup))
+			}
+			b.Logf("%s, %d terminals: %s = %s", mode.name, n, detail, mb(total))
+			b.ReportMetric(float64(total)/(1<<20), fmt.Sprintf("%s-%d-MB", mode.name, n))
+		}
+		closeAll(names, tuis)
+	}
 }
