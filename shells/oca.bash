@@ -54,13 +54,13 @@ __oca_leave() {
   done
   if ((${#__oca_undo[@]})); then unset __OCA_STATE; fi
   # PATH: only oca's shim entry comes off; what the user added stays.
-  if [[ -n ${__oca_shim-} ]]; then
-    local p=":${PATH-}:"
+  if [[ -n ${__oca_shim-} && -n ${PATH+set} ]]; then
+    local p=":$PATH:"
     while [[ $p == *":$__oca_shim:"* ]]; do p=${p/":$__oca_shim:"/:}; done
     p=${p#:}
     export PATH="${p%:}"
-    __oca_shim=
   fi
+  __oca_shim=''
   __oca_undo=() __oca_watch=() __oca_file=
 }
 

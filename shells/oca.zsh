@@ -56,8 +56,8 @@ __oca_leave() {
   done
   (( ${#__oca_undo} )) && unset __OCA_STATE
   # PATH: only oca's shim entry comes off; what the user added stays.
-  if [[ -n ${__oca_shim-} ]]; then
-    local p=":${PATH-}:"
+  if [[ -n ${__oca_shim-} && -n ${PATH+set} ]]; then
+    local p=":$PATH:"
     while [[ $p == *":$__oca_shim:"* ]]; do p=${p/":$__oca_shim:"/:}; done
     p=${p#:}
     export PATH="${p%:}"

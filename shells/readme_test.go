@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -225,7 +226,7 @@ func TestReadmeFAQ(t *testing.T) {
 	})
 	s := w.start("bash", "", shelltest.Options{Pre: "export RUNNER_TEMP=~/runner"})
 	for _, tc := range []struct{ line, want string }{
-		{`oca exec work -- opencode run "fix the tests"`, "fake opencode run --attach http://127.0.0.1:10001 --dir " + w.home + " fix the tests (account work, password set: true)"},
+		{`oca exec work -- opencode run "fix the tests"`, "fake opencode run --attach http://127.0.0.1:" + strconv.Itoa(w.accountPort("work")) + " --dir " + w.home + " fix the tests (account work, password set: true)"},
 		{`oca account add ci --data-home "$RUNNER_TEMP/oc"`, "added account ci"},
 		{"oca exec ci -- opencode --version", "1.18.0-fake"},
 		{"oca account import ~/.opencode_accounts", "imported account old"},

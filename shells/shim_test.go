@@ -1,12 +1,14 @@
 package shells_test
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,11 +128,17 @@ func withPath(vars map[string]string, path string) map[string]string {
 
 // recordingOpencode is an opencode that runs the fake server for `serve`
 // and, for anything else, records its arguments and environment in dir.
+// With HOLD=1 in its environment, `attach URL` then stays connected to URL
+// until it is killed, as an idle TUI does; with HOLD=2 it stays without a
+// connection.
 func recordingOpencode(t *testing.T, dir string) string {
 	t.Helper()
 	p := filepath.Join(dir, "opencode")
-	script := "#!/bin/sh\nif [ \"$1\" = serve ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
-		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n"
+	script := "#!/bin/bash\nif [ \"$1\" = serve ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
+		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n" +
+		"if [ \"$1\" = attach ] && [ -n \"$HOLD\" ]; then echo $$ >> '" + dir + "/holders'; fi\n" +
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; exec sleep 300; fi\n" +
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n"
 	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +147,7 @@ func recordingOpencode(t *testing.T, dir string) string {
 
 // shimWorld is a world whose accounts.toml names a recording opencode, with
 // account "sh" on a port of its own and project ~/proj bound to it.
-func shimWorld(t *testing.T) (w *world, rec string, port int) {
+func shimWorld(t *testing.T, addArgs ...string) (w *world, rec string, port int) {
 	t.Helper()
 	w = bareWorld(t)
 	rec = t.TempDir()
@@ -148,7 +156,7 @@ func shimWorld(t *testing.T) (w *world, rec string, port int) {
 		t.Fatal(err)
 	}
 	port = freePort(t)
-	w.oca("", "account", "add", "sh", "--port", strconv.Itoa(port))
+	w.oca("", append([]string{"account", "add", "sh", "--port", strconv.Itoa(port)}, addArgs...)...)
 	w.mkdir("proj/sub")
 	w.oca("proj", "init", "sh")
 	killAtEnd(t, "sh", port)
@@ -316,4 +324,107 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// accountStatus is a row of `oca status --json`.
+type accountStatus struct {
+	Phase   string `json:"phase"`
+	PID     int    `json:"pid"`
+	Clients int    `json:"clients"`
+}
+
+func (w *world) status(name string) accountStatus {
+	w.t.Helper()
+	var rows []accountStatus
+	if err := json.Unmarshal([]byte(w.oca("", "status", name, "--json")), &rows); err != nil || len(rows) != 1 {
+		w.t.Fatalf("oca status --json: %v", err)
+	}
+	return rows[0]
+}
+
+// TestShimClientKeepsServer: an OpenCode attached by the shim keeps the
+// account's server up while it lives, idle for longer than idle_timeout
+// and with the shell gone from the project, with a connection open (as the
+// TUI's event stream) or none (the lease the shim took for its pid); `oca
+// status` counts it; the server stops once the client and the shell are
+// gone.
+func TestShimClientKeepsServer(t *testing.T) {
+	for _, hold := range []struct {
+		name    string
+		env     string
+		clients int
+	}{{"connected", "HOLD=1", 1}, {"no connection", "HOLD=2", 0}} {
+		t.Run(hold.name, func(t *testing.T) {
+			t.Parallel()
+			testClientKeepsServer(t, hold.env, hold.clients)
+		})
+	}
+}
+
+func testClientKeepsServer(t *testing.T, hold string, clients int) {
+	w, rec, _ := shimWorld(t, "--idle-timeout", "1s")
+	s := w.start("bash", "", shelltest.Options{Pre: "export " + hold})
+	t.Cleanup(func() {
+		// The held clients, should the test stop half-way (before the shell's
+		// own cleanup, which waits for its terminal).
+		data, _ := os.ReadFile(filepath.Join(rec, "holders"))
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	s.Run("cd proj")
+	s.Run("opencode >/dev/null 2>&1 &")
+	eventually(t, 60*time.Second, "the server ready with the client", func() bool {
+		st := w.status("sh")
+		return st.Phase == "ready" && st.Clients == clients
+	})
+	pid := w.status("sh").PID
+	s.Run("cd ~")
+	// Idle timeout 1 s, supervisor poll 5 s: without the client counted,
+	// the server would stop within about 6 s.
+	time.Sleep(12 * time.Second)
+	if st := w.status("sh"); st.Phase != "ready" || st.PID != pid || st.Clients != clients {
+		t.Fatalf("with an idle client attached: %+v\n%s", st, mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
+	}
+	s.Run("kill %1; wait")
+	eventually(t, 30*time.Second, "the server stopped after its last client left", func() bool {
+		return w.status("sh").Phase == "stopped"
+	})
+	log := string(mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
+	if !strings.Contains(log, "no shell and no client for 1s") {
+		t.Errorf("serve.log does not say why it stopped:\n%s", log)
+	}
+}
+
+// TestShimRealOpencodeSmoke: with the real OpenCode, `opencode` in a bound
+// project is `opencode attach` on the account's server, which `oca status`
+// counts as a client, and no command line holds the password. (The
+// end-to-end tests with a provider are elsewhere.)
+func TestShimRealOpencodeSmoke(t *testing.T) {
+	w, port := serverWorld(t, "1h")
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	s := w.start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.env...), "TERM=xterm-256color")})
+	t.Cleanup(func() {
+		for _, pid := range procs("attach", url) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	// The TUI takes the terminal: type it without waiting for a prompt.
+	s.Type("opencode\n")
+	eventually(t, 120*time.Second, "an attached OpenCode counted by oca status", func() bool {
+		st := w.status("srv")
+		return st.Phase == "ready" && st.Clients >= 1 && len(procs("attach", url, "--dir", w.path("srvproj"))) == 1
+	})
+	pw := w.password("srv")
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), pw) {
+			t.Errorf("pid %s has the password on its command line: %q", e.Name(), b)
+		}
+	}
+	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
+		t.Errorf("%d OpenCode servers on the account's port, want 1", n)
+	}
 }

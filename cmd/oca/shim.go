@@ -142,6 +142,13 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 	if err != nil {
 		return err
 	}
+	// This process (OpenCode, once exec'd: the pid stays) holds a lease
+	// for its life, as a shell in a project does: the server is in use
+	// while a client lives, even one that is idle with no connection
+	// open, and is not stopped for idleness while it starts.
+	if err := server.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	// Already healthy: no supervisor to start, nothing to wait for.
@@ -181,8 +188,16 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 			}
 			return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, timeout, st.Phase, acc.Name)
 		case <-tick.C:
+			st, _ := server.ReadStatus(cfg.StateDir)
+			if st.Phase == server.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
+				// Its supervisor started and stopped (stopped by hand,
+				// or for a reason its log tells): nothing to wait for.
+				if shown {
+					fmt.Fprint(a.stderr, "\r\x1b[K")
+				}
+				return fmt.Errorf("the server of %s stopped while starting (see: oca server logs %s)", acc.Name, acc.Name)
+			}
 			if tty && time.Since(begin) >= 500*time.Millisecond {
-				st, _ := server.ReadStatus(cfg.StateDir)
 				fmt.Fprintf(a.stderr, "\r\x1b[Koca: waiting for the server of %s (%s, %.1fs)", acc.Name, st.Phase, time.Since(begin).Seconds())
 				shown = true
 			}

@@ -29,6 +29,7 @@ type accountStatus struct {
 	Uptime     string   `json:"uptime,omitempty"`
 	UptimeSec  int64    `json:"uptime_seconds,omitempty"`
 	Restarts   int      `json:"restarts"`
+	Clients    int      `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
 	LastError  string   `json:"last_error,omitempty"`
 	Providers  []string `json:"providers"`
 	Stale      bool     `json:"stale,omitempty"`
@@ -69,7 +70,7 @@ func (a *app) cmdStatus(args []string) error {
 	}
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tPHASE\tPID\tURL\tMEMORY\tUPTIME\tRESTARTS\tPROVIDERS")
+	fmt.Fprintln(tw, "ACCOUNT\tPHASE\tPID\tURL\tMEMORY\tUPTIME\tRESTARTS\tCLIENTS\tPROVIDERS")
 	for _, r := range rows {
 		mem, pid := "-", "-"
 		if r.MemoryKB > 0 {
@@ -82,7 +83,7 @@ func (a *app) cmdStatus(args []string) error {
 		if providers == "" {
 			providers = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Account, r.Phase, pid, r.URL, mem, orDash(r.Uptime), r.Restarts, providers)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Account, r.Phase, pid, r.URL, mem, orDash(r.Uptime), r.Restarts, r.Clients, providers)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -137,6 +138,7 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		return r
 	}
 	r.PID, r.Supervisor = st.OpencodePID, st.SupervisorPID
+	r.Clients, _, _ = server.Clients(acc.Port)
 	if rss, err := server.ProcessRSS(st.OpencodePID); err == nil {
 		r.MemoryKB = rss / 1024
 	}

@@ -4,16 +4,17 @@
 package doctor
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -219,7 +220,13 @@ func rcFile(shell, home string, env hook.Env) (string, string) {
 func checkOpencode(in Input, reg *account.Registry) []Finding {
 	path := reg.Opencode
 	if path == "" {
-		p, err := exec.LookPath("opencode")
+		// The real one: never oca's own shim, which is first on PATH
+		// inside a project.
+		p, err := shim.Real("", in.Env["PATH"], in.Self)
+		if errors.Is(err, shim.ErrSelf) {
+			return []Finding{{Check: "opencode", Severity: Error, What: err.Error(),
+				Why: "oca's opencode runs the real OpenCode, and would call itself", Fix: "rm " + strings.Fields(err.Error())[0]}}
+		}
 		if err != nil {
 			return []Finding{{Check: "opencode", Severity: Error, What: "opencode is not on PATH",
 				Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}

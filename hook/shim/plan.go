@@ -59,7 +59,7 @@ type Input struct {
 	IsDir func(string) bool
 }
 
-// flag is one of OpenCode's options as the TUI (the default command) takes
+// flagSpec is one of OpenCode's options as the TUI (the default command) takes
 // it, in OpenCode 1.18.
 type flagSpec struct {
 	value  bool // takes a value

@@ -132,3 +132,32 @@ func TestMapKeepsItsInput(t *testing.T) {
 		t.Errorf("args changed: %q", args)
 	}
 }
+
+// FuzzMap: any command line gives a plan without a panic; an attach plan
+// always starts with attach URL --dir and an absolute directory, a run plan
+// always carries --attach URL, and the other plans keep the arguments as
+// given.
+func FuzzMap(f *testing.F) {
+	for _, s := range []string{"", "run\x00hi", "-cs\x00x", "--model=a", "--\x00sub", "sub\x00-c", "-", "--no-", "-s", "run\x00--dir", "--=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, "\x00")
+		p := Map(Input{Args: args, URL: url, Dir: "/p", IsDir: func(p string) bool { return dirs[p] }})
+		switch p.Kind {
+		case Attach:
+			if len(p.Args) < 4 || p.Args[0] != "attach" || p.Args[1] != url || p.Args[2] != "--dir" || !strings.HasPrefix(p.Args[3], "/") {
+				t.Fatalf("Map(%q) = %q", args, p.Args)
+			}
+		case Run:
+			i := slices.Index(p.Args, "--attach")
+			if i < 0 || i+1 >= len(p.Args) || p.Args[i+1] != url {
+				t.Fatalf("Map(%q) = %q", args, p.Args)
+			}
+		default:
+			if !slices.Equal(p.Args, args) {
+				t.Fatalf("Map(%q) changed the arguments: %q", args, p.Args)
+			}
+		}
+	})
+}
