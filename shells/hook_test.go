@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 //	~/play/inner  account work (nested: the nearest wins)
 //	~/plain       no project file
 type world struct {
-	t    *testing.T
+	t    testing.TB
 	home string
 	bin  string
 	env  []string

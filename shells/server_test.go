@@ -30,7 +30,7 @@ func requireOpencode(t *testing.T) {
 
 // freePort is a port nothing listens on, from the kernel, so that servers
 // of parallel tests never meet on oca's own range.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -99,7 +99,7 @@ func Start(t testing.TB, name string, opt Options) *Shell {
 	s.pty = f
 	go s.read()
 	t.Cleanup(s.Close)
-	s.await(Prompt, 0)
+	s.await(Prompt, 0, Wait)
 	return s
 }
 
@@ -126,11 +126,14 @@ func (s *Shell) read() {
 	}
 }
 
-// await waits for want to appear in the output after offset from, and
-// returns the index just past it.
-func (s *Shell) await(want string, from int) int {
+// Wait is how long Run waits for a command and the prompt after it.
+const Wait = 20 * time.Second
+
+// await waits up to within for want to appear in the output after offset
+// from, and returns the index just past it.
+func (s *Shell) await(want string, from int, within time.Duration) int {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(within)
 	for {
 		s.mu.Lock()
 		data := s.out.String()
@@ -147,7 +150,7 @@ func (s *Shell) await(want string, from int) int {
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: no %q after 20s; output:\n%s", s.Name, want, data[from:])
+			s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, data[from:])
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -158,6 +161,13 @@ func (s *Shell) await(want string, from int) int {
 // meanwhile: the command's output and the hook's messages.
 func (s *Shell) Run(line string) string {
 	s.t.Helper()
+	return s.RunWithin(line, Wait)
+}
+
+// RunWithin is Run for a command that may take longer than Wait (a real
+// OpenCode starting under load): it waits up to within.
+func (s *Shell) RunWithin(line string, within time.Duration) string {
+	s.t.Helper()
 	s.seq++
 	// The marker is printed by a second command typed after line, which
 	// keeps the exit status: its text in the echo of what was typed never
@@ -166,8 +176,8 @@ func (s *Shell) Run(line string) string {
 		s.t.Fatal(err)
 	}
 	marker := fmt.Sprintf("S%dY", s.seq)
-	end := s.await(marker, s.pos)
-	s.await(Prompt, end)
+	end := s.await(marker, s.pos, within)
+	s.await(Prompt, end, Wait)
 	s.mu.Lock()
 	seg := s.out.String()[s.pos : end-len(marker)]
 	s.mu.Unlock()

@@ -1,0 +1,726 @@
+package shells_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/server/providertest"
+	"github.com/oca-sh/oca/shells/shelltest"
+)
+
+// End to end, with the real OpenCode answering prompts from a local fake
+// provider (hook/server/providertest): in a bound project `opencode` is a
+// client of the account's server, and the fake sees which process sent each
+// request and with which key.
+
+// realWait bounds every wait on a real OpenCode: it takes 1-40 s to start
+// under load, and more to answer on a loaded machine.
+const realWait = 150 * time.Second
+
+// realWorld is a user's home where OpenCode's config declares the fake
+// provider, with one account per name (project ~/pNAME bound to it, the
+// fake's key sk-oca-test-NAME in its auth.json), and an `opencode` first on
+// PATH that logs every OpenCode started, then execs the real one.
+type realWorld struct {
+	*world
+	prov  *providertest.Provider
+	real  string // the real OpenCode
+	log   string // the wrapper's log: PID<TAB>XDG_DATA_HOME<TAB>ARGS, one line per start
+	wrap  string // the wrapper, named opencode
+	keys  map[string]string
+	ports map[string]int
+	data  map[string]string // data homes
+}
+
+func newRealWorld(t testing.TB, opt providertest.Options, names ...string) *realWorld {
+	t.Helper()
+	real := requireRealOpencode(t)
+	root, err := os.MkdirTemp("", "oca-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	w := &realWorld{
+		world: &world{t: t, home: filepath.Join(root, "home"), bin: shelltest.Oca(t)},
+		prov:  providertest.Start(t, opt),
+		real:  real,
+		log:   filepath.Join(root, "opencode.log"),
+		wrap:  filepath.Join(root, "bin", "opencode"),
+		keys:  map[string]string{},
+		ports: map[string]int{},
+		data:  map[string]string{},
+	}
+	if err := os.MkdirAll(filepath.Dir(w.wrap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\nprintf '%s\\t%s\\t%s\\n' \"$$\" \"${XDG_DATA_HOME:-}\" \"$*\" >> '" + w.log + "'\nexec '" + real + "' \"$@\"\n"
+	if err := os.WriteFile(w.wrap, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.env = []string{
+		"HOME=" + w.home,
+		"PATH=" + filepath.Dir(w.wrap) + ":" + filepath.Dir(w.bin) + ":/usr/local/bin:/usr/bin:/bin",
+		"TERM=dumb",
+		"LANG=C.UTF-8",
+		"USER=tester",
+		// Nothing to fetch here but the fake: spare OpenCode the attempts.
+		"OPENCODE_DISABLE_MODELS_FETCH=1",
+		"OPENCODE_DISABLE_AUTOUPDATE=1",
+	}
+	w.mkdir(".config")
+	w.prov.WriteConfig(t, w.home)
+	// The servers run with the accounts' env tables, not the shell's.
+	var tables strings.Builder
+	for _, name := range names {
+		w.ports[name] = freePort(t)
+		w.oca("", "account", "add", name, "--port", strconv.Itoa(w.ports[name]), "--idle-timeout", "1h")
+		w.mkdir("p" + name)
+		w.oca("p"+name, "init", name)
+		w.data[name] = w.vars(name)["XDG_DATA_HOME"]
+		w.keys[name] = "sk-oca-test-" + name
+		providertest.WriteAuth(t, w.data[name], w.keys[name])
+		fmt.Fprintf(&tables, "\n[accounts.%s.env]\nOPENCODE_DISABLE_MODELS_FETCH = \"1\"\nOPENCODE_DISABLE_AUTOUPDATE = \"1\"\n", name)
+	}
+	accounts := w.path(".config/oca/accounts.toml")
+	data, err := os.ReadFile(accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(accounts, append(data, tables.String()...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.mkdir("plain")
+	t.Cleanup(w.stopAll)
+	return w
+}
+
+// requireRealOpencode is the real OpenCode's path: it skips the test where
+// there is none, except under CI=true.
+func requireRealOpencode(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("opencode")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("opencode is not installed, and CI must run every test")
+		}
+		t.Skip("opencode is not installed")
+	}
+	p, err = filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// stopAll stops the world's servers, then kills whatever of it is left:
+// only processes whose HOME is this world's.
+func (w *realWorld) stopAll() {
+	for name := range w.ports {
+		cmd := exec.Command(w.bin, "server", "stop", name)
+		cmd.Env = w.env
+		cmd.Run()
+	}
+	for _, p := range w.procs(nil) {
+		syscall.Kill(p.pid, syscall.SIGKILL)
+	}
+}
+
+// proc is a process of the world.
+type proc struct {
+	pid  int
+	args []string
+	env  map[string]string
+}
+
+// procs lists the world's processes (HOME is its home) that keep, if keep
+// is not nil.
+func (w *realWorld) procs(keep func(proc) bool) []proc {
+	ents, _ := os.ReadDir("/proc")
+	var out []proc
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		envb, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(envb, []byte("\x00HOME="+w.home+"\x00")) && !bytes.HasPrefix(envb, []byte("HOME="+w.home+"\x00")) {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || len(cmd) == 0 {
+			continue
+		}
+		p := proc{pid: pid, args: strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00"), env: map[string]string{}}
+		for _, kv := range strings.Split(string(envb), "\x00") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				p.env[k] = v
+			}
+		}
+		if keep == nil || keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// opencodesOf are the world's OpenCode processes of account name: those
+// whose XDG_DATA_HOME is its data home.
+func (w *realWorld) opencodesOf(name string) []proc {
+	return w.procs(func(p proc) bool {
+		base := filepath.Base(p.args[0])
+		return (base == "opencode" || base == "opencode.exe") && p.env["XDG_DATA_HOME"] == w.data[name]
+	})
+}
+
+// serverPid waits for the one `opencode serve` of account name, and
+// returns its pid.
+func (w *realWorld) serverPid(t testing.TB, name string) int {
+	t.Helper()
+	port := strconv.Itoa(w.ports[name])
+	var pids []int
+	deadline := time.Now().Add(realWait)
+	for {
+		pids = procs("opencode", "serve", "--port", port)
+		if len(pids) == 1 {
+			return pids[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("account %s: %d opencode servers on port %s after %s, want 1", name, len(pids), port, realWait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// started is the wrapper's log: every OpenCode started in the world.
+type start struct {
+	pid      int
+	dataHome string
+	args     string
+}
+
+func (w *realWorld) started(t testing.TB) []start {
+	t.Helper()
+	data, err := os.ReadFile(w.log)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []start
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		f := strings.SplitN(l, "\t", 3)
+		if len(f) != 3 {
+			t.Fatalf("wrapper log line %q", l)
+		}
+		pid, _ := strconv.Atoi(f[0])
+		out = append(out, start{pid, f[1], f[2]})
+	}
+	return out
+}
+
+func chatsWith(reqs []providertest.Request, prompt string) []providertest.Request {
+	var out []providertest.Request
+	for _, r := range reqs {
+		if r.Path == "/v1/chat/completions" && r.Prompt == prompt {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// answered waits until the fake has answered prompt (at least one chat
+// completion with it ended) and returns the requests that carried it.
+func (w *realWorld) answered(t testing.TB, prompt string) []providertest.Request {
+	t.Helper()
+	reqs := w.prov.Wait(t, realWait, "an answered request with prompt "+strconv.Quote(prompt), func(rs []providertest.Request) bool {
+		for _, r := range chatsWith(rs, prompt) {
+			if !r.End.IsZero() {
+				return true
+			}
+		}
+		return false
+	})
+	return chatsWith(reqs, prompt)
+}
+
+// fromServer checks that every request is from pid with key.
+func fromServer(t testing.TB, what string, reqs []providertest.Request, pid int, key string) {
+	t.Helper()
+	for _, r := range reqs {
+		if !r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != key {
+			t.Errorf("%s: a request not from the server %d with key %q:\n%s", what, pid, key, providertest.Describe([]providertest.Request{r}))
+		}
+	}
+}
+
+// TestShimRealOpencode: two accounts, each with its real server shared by
+// the subtests; what a user types in bash in their projects.
+func TestShimRealOpencode(t *testing.T) {
+	w := newRealWorld(t, providertest.Options{}, "a", "b", "c")
+	reply := w.prov.Reply()
+	s := w.start("bash", "", shelltest.Options{})
+	base := s.Env()
+	shim := filepath.Join(shimDir(base), "opencode")
+
+	for _, name := range []string{"a", "b"} {
+		t.Run("run in "+name, func(t *testing.T) {
+			s.Run("cd ~/p" + name)
+			prompt := "ping-run-" + name
+			out := s.RunWithin(`opencode run "`+prompt+`"; echo rc=$?`, realWait)
+			if !strings.Contains(out, "rc=0") {
+				t.Fatalf("opencode run in project %s failed: %q", name, out)
+			}
+			if !strings.Contains(out, reply) {
+				// OpenCode 1.18.33's `run --attach` prints no reply
+				// (upstream: anomalyco/opencode#27023, #38661); the
+				// server did answer, as the checks below show.
+				t.Errorf("opencode run in project %s did not print the reply %q: %q", name, reply, out)
+			}
+			pid := w.serverPid(t, name)
+			reqs := w.answered(t, prompt)
+			fromServer(t, "opencode run in p"+name, reqs, pid, w.keys[name])
+			// The server is the supervisor's, and `opencode run` went
+			// through it: run --attach URL --dir DIR.
+			want := "run --attach http://127.0.0.1:" + strconv.Itoa(w.ports[name]) + " --dir " + w.path("p"+name) + " " + prompt
+			var found bool
+			for _, st := range w.started(t) {
+				found = found || st.args == want && st.dataHome == w.data[name]
+			}
+			if !found {
+				t.Errorf("no OpenCode started as %q; started:\n%v", want, w.started(t))
+			}
+		})
+	}
+
+	t.Run("OCA_ATTACH=0 runs standalone", func(t *testing.T) {
+		s.Run("cd ~/pa")
+		pid := w.serverPid(t, "a")
+		prompt := "ping-standalone"
+		out := s.RunWithin(`OCA_ATTACH=0 opencode run "`+prompt+`"; echo rc=$?`, realWait)
+		if !strings.Contains(out, reply) || !strings.Contains(out, "rc=0") {
+			t.Fatalf("OCA_ATTACH=0 opencode run printed %q", out)
+		}
+		for _, r := range w.answered(t, prompt) {
+			if r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != w.keys["a"] {
+				t.Errorf("a request from the server, or without A's key:\n%s", providertest.Describe([]providertest.Request{r}))
+			}
+			if got := strings.Join(r.Peer.Cmdlines[0], " "); got != w.real+" run "+prompt {
+				t.Errorf("the standalone request came from %q, want %q", got, w.real+" run "+prompt)
+			}
+		}
+		if pids := procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
+			t.Errorf("A's server changed: %v, was %d", pids, pid)
+		}
+	})
+
+	t.Run("other subcommands are the real OpenCode with the account's environment", func(t *testing.T) {
+		dir := t.TempDir()
+		// auth list names the account's own auth.json; the rest is the
+		// same for both accounts, so b runs it alone.
+		cmds := map[string][]string{"a": {"--version", "auth list", "models"}, "b": {"auth list"}}
+		for _, name := range []string{"a", "b"} {
+			s.Run("cd ~/p" + name)
+			for i, args := range cmds[name] {
+				file := filepath.Join(dir, fmt.Sprintf("%s.%d", name, i))
+				out := s.RunWithin("opencode "+args+" > "+file+" 2>&1; echo rc=$?", realWait)
+				if !strings.Contains(out, "rc=0") {
+					t.Errorf("opencode %s in p%s: %q", args, name, out)
+				}
+				got := string(mustRead(t, file))
+				cmd := exec.Command(w.real, strings.Fields(args)...)
+				cmd.Dir = w.path("p" + name)
+				cmd.Env = append(append([]string{}, w.env...), "XDG_DATA_HOME="+w.data[name], "PWD="+cmd.Dir)
+				want, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("the real opencode %s: %v\n%s", args, err, want)
+				}
+				if got != string(want) {
+					t.Errorf("opencode %s in p%s printed\n%s\nthe real one with the account's data home\n%s", args, name, got, want)
+				}
+				switch args {
+				case "auth list":
+					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.data[name], w.home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
+						t.Errorf("opencode auth list in p%s does not show the account's auth.json and the fake: %q", name, got)
+					}
+				case "models":
+					if !strings.Contains(got, "fake/m") {
+						t.Errorf("opencode models in p%s lacks fake/m: %q", name, got)
+					}
+				}
+			}
+		}
+		// Each ran as itself, with the account's data home: none went
+		// through a server.
+		for _, name := range []string{"a", "b"} {
+			for _, args := range cmds[name] {
+				found := false
+				for _, st := range w.started(t) {
+					found = found || st.args == args && st.dataHome == w.data[name]
+				}
+				if !found {
+					t.Errorf("no OpenCode started as %q with %s's data home; started:\n%v", args, name, w.started(t))
+				}
+			}
+		}
+	})
+
+	t.Run("the TUI attaches to the account's server", func(t *testing.T) {
+		m := newTmux(t, w)
+		pid := w.serverPid(t, "a")
+		tui := m.tui(t, "one", "~/pa", "opencode", "ping-tui-1")
+		if got := strings.Join(tui.args[1:], " "); got != "attach http://127.0.0.1:"+strconv.Itoa(w.ports["a"])+" --dir "+w.path("pa") {
+			t.Errorf("the TUI is %q, want attach URL --dir ~/pa", tui.args)
+		}
+		fromServer(t, "the TUI's prompt", w.answered(t, "ping-tui-1"), pid, w.keys["a"])
+		// One server for A and the client: no other OpenCode of A.
+		var got []string
+		for _, p := range w.opencodesOf("a") {
+			got = append(got, fmt.Sprint(p.pid, " ", strings.Join(p.args[1:], " ")))
+		}
+		slices.Sort(got)
+		want := []string{
+			fmt.Sprint(pid, " serve --hostname 127.0.0.1 --port ", w.ports["a"]),
+			fmt.Sprint(tui.pid, " attach http://127.0.0.1:", w.ports["a"], " --dir ", w.path("pa")),
+		}
+		slices.Sort(want)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("A's OpenCode processes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		ps, err := exec.Command("ps", "-e", "-ww", "-o", "pid=,args=").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"a", "b", "c"} {
+			if pw := w.password(name); strings.Contains(string(ps), pw) {
+				t.Errorf("ps shows %s's password", name)
+			}
+		}
+		t.Logf("one terminal through the server: client %s, server %s, supervisor %s",
+			mb(rss(tui.pid)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
+
+		t.Run("three TUIs, one server", func(t *testing.T) {
+			tuis := []proc{tui}
+			for i := 2; i <= 3; i++ {
+				tuis = append(tuis, m.tui(t, fmt.Sprint("tui", i), "~/pa", "opencode", fmt.Sprint("ping-tui-", i)))
+				fromServer(t, "TUI "+fmt.Sprint(i), w.answered(t, fmt.Sprint("ping-tui-", i)), pid, w.keys["a"])
+			}
+			var clients []int
+			for _, p := range w.opencodesOf("a") {
+				if p.pid == pid {
+					continue
+				}
+				if len(p.args) < 2 || p.args[1] != "attach" {
+					t.Errorf("an OpenCode of A that is not a client: %d %q", p.pid, p.args)
+				}
+				clients = append(clients, p.pid)
+			}
+			if len(clients) != 3 {
+				t.Errorf("%d clients of A, want 3", len(clients))
+			}
+			if pids := procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
+				t.Errorf("A's servers: %v, want only %d", pids, pid)
+			}
+			sum := rss(pid) + supervisorRSS(w, "a")
+			for _, p := range tuis {
+				sum += rss(p.pid)
+			}
+			t.Logf("three terminals through the server: %s in all", mb(sum))
+		})
+	})
+
+	t.Run("leaving restores PATH", func(t *testing.T) {
+		s.Run("cd ~/pa")
+		if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
+			t.Errorf("in pa: PATH = %q, want the shim first on %q", got, base["PATH"])
+		}
+		if got := lastLine(s.Run("command -v opencode")); got != shim {
+			t.Errorf("in pa: command -v opencode = %q, want %q", got, shim)
+		}
+		s.Run("cd ~/plain")
+		if got := s.Env()["PATH"]; got != base["PATH"] {
+			t.Errorf("left: PATH = %q, want %q", got, base["PATH"])
+		}
+		if got := lastLine(s.Run("command -v opencode")); got != w.wrap {
+			t.Errorf("left: command -v opencode = %q, want %q", got, w.wrap)
+		}
+		s.Run("cd ~/pb")
+		s.Run("export PATH=/x:$PATH:/y")
+		s.Run("cd ~/plain")
+		if got, want := s.Env()["PATH"], "/x:"+base["PATH"]+":/y"; got != want {
+			t.Errorf("left after PATH=/x:$PATH:/y: PATH = %q, want %q", got, want)
+		}
+		if got := lastLine(s.Run("command -v opencode")); got != w.wrap {
+			t.Errorf("left after changing PATH: command -v opencode = %q, want %q", got, w.wrap)
+		}
+		s.Run("export PATH=" + base["PATH"])
+	})
+
+	t.Run("a server that cannot run", func(t *testing.T) {
+		// Another process holds c's port.
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(w.ports["c"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		s.Run("cd ~/pc")
+		begin := time.Now()
+		out := s.RunWithin("opencode; echo rc=$?", realWait)
+		took := time.Since(begin)
+		if took > 15*time.Second {
+			t.Errorf("opencode took %s to give up", took.Round(time.Millisecond))
+		}
+		want := "oca: opencode: the server of c cannot run (phase failing): port " + strconv.Itoa(w.ports["c"]) + " is already in use"
+		if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
+			t.Errorf("opencode printed %q, want %q and rc=1", out, want)
+		}
+		for _, st := range w.started(t) {
+			if st.dataHome == w.data["c"] && !strings.HasPrefix(st.args, "serve ") {
+				t.Errorf("an OpenCode of c was started: %q", st.args)
+			}
+		}
+		if ps := w.opencodesOf("c"); len(ps) != 0 {
+			t.Errorf("OpenCode processes of c: %v", ps)
+		}
+		t.Logf("gave up after %s", took.Round(time.Millisecond))
+		s.Run("cd ~")
+	})
+
+	t.Run("no request carries another account's key", func(t *testing.T) {
+		servers := map[int]string{}
+		for _, name := range []string{"a", "b"} {
+			servers[w.serverPid(t, name)] = name
+		}
+		chats := w.prov.Chats()
+		if len(chats) == 0 {
+			t.Fatal("the fake saw no request")
+		}
+		for _, r := range chats {
+			var owner string
+			if len(r.Peer.Pids) == 1 {
+				owner = servers[r.Peer.Pids[0]]
+			}
+			switch {
+			case r.Prompt == "ping-standalone" && r.Key() == w.keys["a"]:
+			case owner == "":
+				t.Errorf("a request from neither server:\n%s", providertest.Describe([]providertest.Request{r}))
+			case r.Key() != w.keys[owner]:
+				t.Errorf("%s's server sent key %q:\n%s", owner, r.Key(), providertest.Describe([]providertest.Request{r}))
+			}
+		}
+	})
+}
+
+// supervisorRSS is the RSS of account name's supervisor (`oca serve`).
+func supervisorRSS(w *realWorld, name string) int64 {
+	var sum int64
+	for _, p := range w.procs(func(p proc) bool {
+		return len(p.args) == 3 && filepath.Base(p.args[0]) == "oca" && p.args[1] == "serve" && p.args[2] == name
+	}) {
+		sum += rss(p.pid)
+	}
+	return sum
+}
+
+func rss(pid int) int64 {
+	n, _ := server.ProcessRSS(pid)
+	return n
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.0f MB", float64(n)/(1<<20)) }
+
+// tmuxServer is a tmux server of the test's own (its own socket), whose
+// windows run an interactive bash with oca's hook.
+type tmuxServer struct {
+	w    *realWorld
+	sock string
+	rc   string
+	env  []string
+}
+
+func newTmux(t testing.TB, w *realWorld) *tmuxServer {
+	t.Helper()
+	shelltest.Require(t, "tmux")
+	shelltest.Require(t, "bash")
+	dir, err := os.MkdirTemp("", "oca-tmux-") // short: a socket path has a limit
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &tmuxServer{w: w, sock: filepath.Join(dir, "s"), rc: filepath.Join(dir, "bashrc")}
+	rc := "PS1='" + shelltest.Prompt + "'\n" + hookLine("bash", w.bin) + "\n"
+	if err := os.WriteFile(m.rc, []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range w.env {
+		if !strings.HasPrefix(kv, "TERM=") {
+			m.env = append(m.env, kv)
+		}
+	}
+	m.env = append(m.env, "TERM=xterm-256color")
+	m.run(t, "-f", "/dev/null", "new-session", "-d", "-s", "oca", "-x", "200", "-y", "50", "-n", "main", "-c", w.home)
+	t.Cleanup(func() {
+		exec.Command("tmux", "-S", m.sock, "kill-server").Run()
+		os.RemoveAll(dir)
+	})
+	return m
+}
+
+func (m *tmuxServer) run(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("tmux", append([]string{"-S", m.sock}, args...)...)
+	cmd.Env = m.env
+	cmd.Dir = m.w.home
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux %q: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// window opens a window running bash with the hook in dir (relative to
+// HOME, ~/ allowed), waits for its prompt, and returns its target.
+func (m *tmuxServer) window(t testing.TB, name, dir string) string {
+	t.Helper()
+	dir = m.w.path(strings.TrimPrefix(dir, "~/"))
+	m.run(t, "new-window", "-d", "-t", "oca", "-n", name, "-c", dir, "bash --noprofile --rcfile "+m.rc+" -i")
+	target := "oca:" + name
+	m.wait(t, target, shelltest.Wait, "a prompt", func(s string) bool { return strings.Contains(s, shelltest.Prompt) })
+	return target
+}
+
+func (m *tmuxServer) capture(t testing.TB, target string) string {
+	t.Helper()
+	return m.run(t, "capture-pane", "-p", "-t", target)
+}
+
+func (m *tmuxServer) wait(t testing.TB, target string, within time.Duration, what string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s := m.capture(t, target)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tmux %s: no %s within %s; the screen:\n%s", target, what, within, s)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (m *tmuxServer) send(t testing.TB, target string, literal string) {
+	t.Helper()
+	m.run(t, "send-keys", "-t", target, "-l", literal)
+}
+
+// tui opens a window in dir, types command (an OpenCode TUI), waits for it
+// to show, sends prompt and waits until the screen shows the fake's reply
+// as a message. It returns the TUI's process (the shell's child).
+func (m *tmuxServer) tui(t testing.TB, name, dir, command, prompt string) proc {
+	t.Helper()
+	target := m.window(t, name, dir)
+	m.send(t, target, command)
+	m.run(t, "send-keys", "-t", target, "Enter")
+	m.wait(t, target, realWait, "OpenCode's TUI", func(s string) bool { return strings.Contains(s, "ctrl+p") })
+	m.send(t, target, prompt)
+	m.wait(t, target, realWait, "the prompt typed", func(s string) bool { return strings.Contains(s, prompt) })
+	m.run(t, "send-keys", "-t", target, "Enter")
+	reply := m.w.prov.Reply()
+	m.wait(t, target, realWait, "the reply as a message", func(s string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(strings.TrimLeft(l, " "), reply) { // the title shows it too, after a border
+				return true
+			}
+		}
+		return false
+	})
+	shell, err := strconv.Atoi(strings.TrimSpace(m.run(t, "display-message", "-p", "-t", target, "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids := m.w.procs(func(p proc) bool { return ppid(p.pid) == shell })
+	if len(kids) != 1 {
+		t.Fatalf("the shell of window %s has %d children, want the TUI: %v", name, len(kids), kids)
+	}
+	return kids[0]
+}
+
+func ppid(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return -1
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// BenchmarkShimTUIMemory measures the memory (RSS) of N terminals on one
+// account, N = 1 and 3, each an OpenCode TUI that has answered one prompt:
+// through the account's server (N `opencode attach` clients, plus the
+// server and its supervisor) against N plain TUIs (OCA_ATTACH=0, each with
+// the server it embeds). Run by hand:
+//
+//	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/
+func BenchmarkShimTUIMemory(b *testing.B) {
+	w := newRealWorld(b, providertest.Options{}, "a")
+	m := newTmux(b, w)
+	sum := func(ps []proc) int64 {
+		var n int64
+		for _, p := range ps {
+			n += rss(p.pid)
+		}
+		return n
+	}
+	closeAll := func(names []string, ps []proc) {
+		for _, n := range names {
+			m.run(b, "kill-window", "-t", "oca:"+n)
+		}
+		deadline := time.Now().Add(realWait)
+		for _, p := range ps {
+			for syscall.Kill(p.pid, 0) == nil {
+				if time.Now().After(deadline) {
+					b.Fatalf("TUI %d still runs after its window closed", p.pid)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	for _, mode := range []struct{ name, command string }{{"attached", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}} {
+		var names []string
+		var tuis []proc
+		for _, n := range []int{1, 3} {
+			for len(tuis) < n {
+				name := fmt.Sprint(mode.name, len(tuis)+1)
+				tuis = append(tuis, m.tui(b, name, "~/pa", mode.command, "ping-"+name))
+				names = append(names, name)
+			}
+			total := sum(tuis)
+			detail := fmt.Sprintf("%d TUIs %s", n, mb(total))
+			if mode.name == "attached" {
+				srv, sup := rss(w.serverPid(b, "a")), supervisorRSS(w, "a")
+				total += srv + sup
+				detail += fmt.Sprintf(" + server %s + supervisor %s", mb(srv), mb(sup))
+			}
+			b.Logf("%s, %d terminals: %s = %s", mode.name, n, detail, mb(total))
+			b.ReportMetric(float64(total)/(1<<20), fmt.Sprintf("%s-%d-MB", mode.name, n))
+		}
+		closeAll(names, tuis)
+	}
+}
