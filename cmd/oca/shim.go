@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -96,8 +99,59 @@ func (a *app) runShim(args []string) error {
 		return a.execReal(real, plan.Args, xenv)
 	case shim.PassThrough:
 		return a.execReal(real, plan.Args, xenv)
+	case shim.Run:
+		return a.runAttached(reg, acc, real, plan.Args, xenv)
 	}
 	return a.attach(reg, acc, real, plan.Args, xenv, attachWait)
+}
+
+// runAttached is `opencode run --attach URL …` through a server.RunProxy,
+// which holds the prompt's answer until the reply has reached run's event
+// stream (OpenCode 1.18's run, attached, exits without printing it
+// otherwise). oca stays the parent: it passes signals on and exits as run
+// does.
+func (a *app) runAttached(reg *account.Registry, acc *account.Account, real string, args []string, env hook.Env) error {
+	if err := a.ready(reg, acc, attachWait); err != nil {
+		return err
+	}
+	if err := server.VerifyListener(acc.Port); err != nil {
+		return fmt.Errorf("not attaching to the server of %s: %w", acc.Name, err)
+	}
+	proxy, err := server.StartRunProxy(acc.Port)
+	if err != nil {
+		return fmt.Errorf("opencode run through the server of %s: %w", acc.Name, err)
+	}
+	defer proxy.Close()
+	args = slices.Clone(args)
+	for i := range args {
+		if args[i] == acc.URL() && i > 0 && args[i-1] == "--attach" {
+			args[i] = proxy.URL()
+		}
+	}
+	delete(env, "OPENCODE_SERVER_USERNAME")
+	cmd := exec.Command(real, args...)
+	cmd.Args[0] = "opencode"
+	cmd.Env = envList(env)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() {
+		for sig := range sigs {
+			_ = cmd.Process.Signal(sig)
+		}
+	}()
+	err = cmd.Wait()
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitError(128 + int(ws.Signal()))
+		}
+		return exitError(ee.ExitCode())
+	}
+	return err
 }
 
 func isDir(p string) bool {
