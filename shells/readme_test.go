@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -226,7 +225,8 @@ func TestReadmeFAQ(t *testing.T) {
 	})
 	s := w.start("bash", "", shelltest.Options{Pre: "export RUNNER_TEMP=~/runner"})
 	for _, tc := range []struct{ line, want string }{
-		{`oca exec work -- opencode run "fix the tests"`, "fake opencode run --attach http://127.0.0.1:" + strconv.Itoa(w.accountPort("work")) + " --dir " + w.home + " fix the tests (account work, password set: true)"},
+		// Through oca's run proxy, on a port of its own.
+		{`oca exec work -- opencode run "fix the tests"`, " --dir " + w.home + " fix the tests (account work, password set: true)"},
 		{`oca account add ci --data-home "$RUNNER_TEMP/oc"`, "added account ci"},
 		{"oca exec ci -- opencode --version", "1.18.0-fake"},
 		{"oca account import ~/.opencode_accounts", "imported account old"},
