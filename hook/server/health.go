@@ -21,6 +21,11 @@ const basicAuthUser = "opencode"
 // accepted and never answered.
 const probeTimeout = 200 * time.Millisecond
 
+// dialBudget bounds connecting to a server and checking whose socket
+// answered (/proc/net/tcp, and /proc/*/fd to name a stranger): instant on
+// an idle machine, slower on a loaded one.
+const dialBudget = 2 * time.Second
+
 // serverURL is the base URL of the server on port.
 func serverURL(port int) string {
 	return "http://127.0.0.1:" + strconv.Itoa(port)
@@ -31,6 +36,13 @@ func serverURL(port int) string {
 // keep the server from its idle shutdown), over a connection whose other
 // end passed check (see dialGuarded): the password goes nowhere else.
 func request(ctx context.Context, method string, port int, path, password string, check listenerCheck) (*http.Response, error) {
+	return requestWithin(ctx, method, port, path, password, check, 0)
+}
+
+// requestWithin is request with the server's answer bounded by
+// headerTimeout (0: by ctx alone), apart from the connection and its check,
+// which a loaded machine can make slow.
+func requestWithin(ctx context.Context, method string, port int, path, password string, check listenerCheck, headerTimeout time.Duration) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, serverURL(port)+path, nil)
 	if err != nil {
 		return nil, err
@@ -40,8 +52,9 @@ func request(ctx context.Context, method string, port int, path, password string
 	}
 	client := &http.Client{
 		Transport: &http.Transport{
-			DisableKeepAlives: true,
-			Proxy:             nil,
+			DisableKeepAlives:     true,
+			Proxy:                 nil,
+			ResponseHeaderTimeout: headerTimeout,
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return dialGuarded(ctx, port, check)
 			},
@@ -53,7 +66,7 @@ func request(ctx context.Context, method string, port int, path, password string
 }
 
 // Health asks the server on 127.0.0.1:port whether it is ready: GET
-// /global/health with basic auth, at most 200 ms. It is true only when the
+// /global/health with basic auth, its answer within 200 ms. It is true only when the
 // answer is 200 with a JSON body holding "healthy": true (OpenCode answers
 // unknown paths with its web page, so a status code alone proves nothing).
 // When false, the error says why: a *PortInUseError when the socket that
@@ -64,9 +77,11 @@ func Health(ctx context.Context, port int, password string) (bool, error) {
 
 // health is Health over a connection that passed check.
 func health(ctx context.Context, port int, password string, check listenerCheck) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	// The answer within probeTimeout; connecting and checking the socket's
+	// owner within dialBudget more.
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout+dialBudget)
 	defer cancel()
-	resp, err := request(ctx, http.MethodGet, port, "/global/health", password, check)
+	resp, err := requestWithin(ctx, http.MethodGet, port, "/global/health", password, check, probeTimeout)
 	if err != nil {
 		return false, fmt.Errorf("health of port %d: %w", port, err)
 	}
