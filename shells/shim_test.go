@@ -212,14 +212,22 @@ func TestShimExecsAttach(t *testing.T) {
 	s.Run("cd sub")
 	s.Run(`opencode run "say hi" -m fake/m`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"run", "--attach", url, "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+	// run goes through oca's run proxy, a port of its own before the
+	// server (see server.RunProxy).
+	proxied := func(argv []string) []string {
+		if len(argv) > 2 && argv[1] == "--attach" && argv[2] != url && strings.HasPrefix(argv[2], "http://127.0.0.1:") {
+			argv[2] = "PROXY"
+		}
+		return argv
+	}
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(proxied(argv), "\n") != strings.Join(want, "\n") {
 		t.Errorf("run argv = %q, want %q", argv, want)
 	}
 	// The same through oca exec, from outside the project.
 	s.Run("cd ~")
 	s.Run(`oca exec sh -- opencode run hello`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"run", "--attach", url, "--dir", w.home, "hello"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.home, "hello"}; strings.Join(proxied(argv), "\n") != strings.Join(want, "\n") {
 		t.Errorf("oca exec: run argv = %q, want %q", argv, want)
 	}
 	// A flag attach lacks: the real OpenCode, said so in one line.

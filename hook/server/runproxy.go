@@ -19,18 +19,29 @@ import (
 // server. OpenCode 1.18's run, attached, exits as soon as the server
 // answers its prompt, and the reply's text, which comes a moment later on
 // the event stream, is never printed (upstream: anomalyco/opencode#27703,
-// #38661). The proxy holds the prompt's answer until the event stream it
-// passes to the same client has carried the session's "idle": by then run
-// has printed the reply. It also puts every connection to the server
+// #38661). The proxy sends a prompt on only once run's event stream flows
+// (so that no event of the reply comes before run listens), and holds the
+// prompt's answer until that stream has said the session was busy with it
+// and then went idle: by then run has printed the reply. It also puts every connection to the server
 // through the same check as oca's own requests (the user's socket only).
 type RunProxy struct {
 	ln  net.Listener
 	srv *http.Server
 
 	mu     sync.Mutex
-	idle   map[string]time.Time // session ID: when the stream last said it went idle
-	stream bool                 // an event stream has begun to flow
-	seen   chan struct{}        // closed and replaced at each of those
+	status map[string]sessionTimes // by session ID
+	stream bool                    // an event stream has begun to flow
+	seen   chan struct{}           // closed and replaced at each of those
+}
+
+// sessionTimes are when the proxy sent a session's prompt on, and when the
+// stream last said it was busy, and idle.
+type sessionTimes struct{ prompt, busy, idle time.Time }
+
+// answered tells whether the stream has said the session was busy with the
+// prompt and then went idle: a session says idle before it starts too.
+func (s sessionTimes) answered() bool {
+	return !s.prompt.IsZero() && s.busy.After(s.prompt) && s.idle.After(s.busy)
 }
 
 // promptHold bounds how long the proxy holds a prompt's answer for its
@@ -47,14 +58,15 @@ func StartRunProxy(port int) (*RunProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &RunProxy{ln: ln, idle: map[string]time.Time{}, seen: make(chan struct{})}
+	p := &RunProxy{ln: ln, status: map[string]sessionTimes{}, seen: make(chan struct{})}
 	target := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(port)}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Host = target.Host
-			if r.In.Method == http.MethodPost && promptPath.MatchString(r.In.URL.Path) {
+			if m := promptPath.FindStringSubmatch(r.In.URL.Path); m != nil && r.In.Method == http.MethodPost {
 				p.waitStream(r.In.Context())
+				p.sawStatus(m[1], "prompt")
 			}
 		},
 		Transport: &http.Transport{
@@ -79,7 +91,7 @@ func (p *RunProxy) Close() error { return p.srv.Close() }
 
 func (p *RunProxy) modify(resp *http.Response) error {
 	if bytes.HasPrefix([]byte(resp.Header.Get("Content-Type")), []byte("text/event-stream")) {
-		resp.Body = &eventTee{ReadCloser: resp.Body, onIdle: p.sawIdle, onData: p.sawStream}
+		resp.Body = &eventTee{ReadCloser: resp.Body, onStatus: p.sawStatus, onData: p.sawStream}
 		return nil
 	}
 	req := resp.Request
@@ -90,15 +102,25 @@ func (p *RunProxy) modify(resp *http.Response) error {
 	if m == nil {
 		return nil
 	}
-	p.waitIdle(req.Context(), m[1], time.Now().Add(-promptHold))
+	p.waitAnswered(req.Context(), m[1])
 	return nil
 }
 
-// sawIdle records that session id went idle now, and wakes the waiters.
-func (p *RunProxy) sawIdle(id string) {
+// sawStatus records what session id is now: "prompt" (sent on), or the
+// status the stream said ("busy", "retry", "idle"), and wakes the waiters.
+func (p *RunProxy) sawStatus(id, status string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.idle[id] = time.Now()
+	t, now := p.status[id], time.Now()
+	switch status {
+	case "prompt":
+		t.prompt = now
+	case "idle":
+		t.idle = now
+	default:
+		t.busy = now
+	}
+	p.status[id] = t
 	p.wake()
 }
 
@@ -124,13 +146,11 @@ func (p *RunProxy) waitStream(ctx context.Context) {
 	p.waitFor(ctx, func() bool { return p.stream })
 }
 
-// waitIdle returns once the event stream has said session id went idle
-// after since, or after promptHold, or when ctx is done.
-func (p *RunProxy) waitIdle(ctx context.Context, id string, since time.Time) {
-	p.waitFor(ctx, func() bool {
-		at, ok := p.idle[id]
-		return ok && at.After(since)
-	})
+// waitAnswered returns once the event stream has said session id was busy
+// with its prompt and then went idle, or after promptHold, or when ctx is
+// done.
+func (p *RunProxy) waitAnswered(ctx context.Context, id string) {
+	p.waitFor(ctx, func() bool { return p.status[id].answered() })
 }
 
 // waitFor returns once done (called with p.mu held) is true, or after
@@ -156,13 +176,13 @@ func (p *RunProxy) waitFor(ctx context.Context, done func() bool) {
 	}
 }
 
-// eventTee reads an event stream through, and calls onIdle with the
-// session of each "session.status" event whose status is idle.
+// eventTee reads an event stream through, and calls onStatus with the
+// session and status of each "session.status" event.
 type eventTee struct {
 	io.ReadCloser
-	onIdle func(string)
-	onData func() // the stream's first bytes
-	line   []byte
+	onStatus func(id, status string)
+	onData   func() // the stream's first bytes
+	line     []byte
 }
 
 func (t *eventTee) Read(b []byte) (int, error) {
@@ -202,8 +222,8 @@ func (t *eventTee) event(line []byte) {
 		e = *ev.Payload
 	}
 	typ, id, status := e.Type, e.Properties.SessionID, e.Properties.Status.Type
-	if typ == "session.status" && status == "idle" && id != "" {
-		t.onIdle(id)
+	if typ == "session.status" && status != "" && id != "" {
+		t.onStatus(id, status)
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 // and says on its event stream, later, that the session went idle. Through
 // the proxy, the prompt reaches the server only once the client's event
 // stream flows, and its answer reaches the client only after the stream
-// carried the idle: the order `opencode run --attach` needs to print the
+// said the session was busy and then idle (an idle before busy does not
+// count): the order `opencode run --attach` needs to print the
 // reply before it exits.
 func TestRunProxyOrdersPromptAndReply(t *testing.T) {
 	var mu sync.Mutex
@@ -33,9 +34,16 @@ func TestRunProxyOrdersPromptAndReply(t *testing.T) {
 		case <-r.Context().Done():
 			return
 		}
+		status := func(st string) {
+			fmt.Fprintf(w, "data: {\"type\":\"session.status\",\"properties\":{\"sessionID\":\"ses_1\",\"status\":{\"type\":%q}}}\n\n", st)
+			w.(http.Flusher).Flush()
+		}
+		// An idle before the work began says nothing of the answer.
+		status("idle")
+		status("busy")
 		time.Sleep(300 * time.Millisecond) // the server says idle after it answered
 		note("idle sent")
-		fmt.Fprint(w, "data: {\"type\":\"session.status\",\"properties\":{\"sessionID\":\"ses_1\",\"status\":{\"type\":\"idle\"}}}\n\n")
+		status("idle")
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
