@@ -380,6 +380,10 @@ func (a *app) execOpencode(reg *account.Registry, acc *account.Account, args []s
 // account's supervisor sees auth.json change and makes its server reload the
 // credentials.
 func (a *app) authCommand(verb string, pos, rest []string) error {
+	if len(pos) == 2 {
+		rest = append([]string{"--provider", pos[1]}, rest...)
+		pos = pos[:1]
+	}
 	acc, reg, err := a.pick(pos)
 	if err != nil {
 		return err

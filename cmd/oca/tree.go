@@ -260,12 +260,21 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 }
 
 func (a *app) authCmd(verb, short string, accounts completer) *cobra.Command {
+	use, example, args := verb+" [ACCOUNT] [-- OPENCODE-ARGS...]", "  oca "+verb+"\n  oca "+verb+" work", dashArgs
+	if verb == "login" {
+		// oca login work anthropic: OpenCode's --provider, no menu.
+		use, example = verb+" [ACCOUNT [PROVIDER]] [-- OPENCODE-ARGS...]", example+"\n  oca login work anthropic"
+		args = func(c *cobra.Command, args []string) error {
+			pos, _ := splitDash(c, args)
+			return nargs(0, 2)(c, pos)
+		}
+	}
 	return &cobra.Command{
-		Use:                   verb + " [ACCOUNT] [-- OPENCODE-ARGS...]",
+		Use:                   use,
 		DisableFlagsInUseLine: true,
 		Short:                 short,
-		Example:               "  oca " + verb + "\n  oca " + verb + " work",
-		Args:                  dashArgs,
+		Example:               example,
+		Args:                  args,
 		ValidArgsFunction:     beforeDash(accounts),
 		RunE: func(c *cobra.Command, args []string) error {
 			pos, rest := splitDash(c, args)
