@@ -141,18 +141,10 @@ func packageList(design string) []string {
 // packageDoc is the package comment of the Go package in dir.
 func packageDoc(t *testing.T, dir string) string {
 	t.Helper()
-	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments|parser.PackageClauseOnly)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc strings.Builder
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			if f.Doc != nil {
-				doc.WriteString(f.Doc.Text())
-			}
+	for _, f := range parseGo(t, dir, parser.ParseComments|parser.PackageClauseOnly) {
+		if f.Doc != nil {
+			doc.WriteString(f.Doc.Text())
 		}
 	}
 	// Go doc writes code in tab-indented blocks, not backquotes: quote
@@ -164,41 +156,33 @@ func packageDoc(t *testing.T, dir string) string {
 // level (func, type, var or const) or as a method.
 func declares(t *testing.T, dir, name string) bool {
 	t.Helper()
-	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			for _, d := range f.Decls {
-				switch d := d.(type) {
-				case *ast.FuncDecl:
-					if d.Name.Name == name {
-						return true
-					}
-				case *ast.GenDecl:
-					for _, s := range d.Specs {
-						switch s := s.(type) {
-						case *ast.TypeSpec:
-							if s.Name.Name == name {
-								return true
-							}
-							if st, ok := s.Type.(*ast.StructType); ok {
-								for _, f := range st.Fields.List {
-									for _, n := range f.Names {
-										if n.Name == name {
-											return true
-										}
+	for _, f := range parseGo(t, dir, 0) {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Name.Name == name {
+					return true
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						if s.Name.Name == name {
+							return true
+						}
+						if st, ok := s.Type.(*ast.StructType); ok {
+							for _, f := range st.Fields.List {
+								for _, n := range f.Names {
+									if n.Name == name {
+										return true
 									}
 								}
 							}
-						case *ast.ValueSpec:
-							for _, n := range s.Names {
-								if n.Name == name {
-									return true
-								}
+						}
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							if n.Name == name {
+								return true
 							}
 						}
 					}
@@ -207,6 +191,28 @@ func declares(t *testing.T, dir, name string) bool {
 		}
 	}
 	return false
+}
+
+// parseGo parses the non-test Go files of dir.
+func parseGo(t *testing.T, dir string, mode parser.Mode) []*ast.File {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var out []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func readDoc(t *testing.T, path string) string {
