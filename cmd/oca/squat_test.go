@@ -111,7 +111,10 @@ func (e *ocaEnv) supervisors(name string) []int {
 }
 
 // servers lists the live processes serving on port (the fake OpenCode).
-func servers(port int) []int {
+// servers lists the live OpenCode servers on port whose environment lies
+// under home (this test's): other tests' servers may take the same port
+// numbers at other moments.
+func servers(port int, home string) []int {
 	var pids []int
 	ents, _ := os.ReadDir("/proc")
 	for _, ent := range ents {
@@ -121,6 +124,9 @@ func servers(port int) []int {
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
 		if err == nil && bytes.Contains(b, []byte("\x00--port\x00"+strconv.Itoa(port)+"\x00")) {
+			if env, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "environ")); err != nil || !bytes.Contains(env, []byte("XDG_DATA_HOME="+home+"/")) {
+				continue
+			}
 			if st, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat")); err == nil && !bytes.Contains(st[bytes.LastIndexByte(st, ')'):], []byte(") Z")) {
 				pids = append(pids, pid)
 			}
@@ -284,7 +290,7 @@ func TestRemoveRacesStart(t *testing.T) {
 		waitFor(t, 15*time.Second, "no supervisor of race left", func() bool { return len(e.supervisors("race")) == 0 })
 	}
 	for _, port := range ports {
-		if pids := servers(port); len(pids) != 0 {
+		if pids := servers(port, e.home); len(pids) != 0 {
 			t.Errorf("an OpenCode runs on port %d of a removed account: %v", port, pids)
 		}
 	}
