@@ -48,6 +48,10 @@ func (s sessionTimes) answered() bool {
 // session's idle event.
 const promptHold = 10 * time.Second
 
+// printGrace is how long run gets, after its stream carried the idle, to
+// print what the stream brought it before it sees the prompt answered.
+const printGrace = time.Second
+
 // promptPath is the route of a prompt: POST /session/ID/message.
 var promptPath = regexp.MustCompile(`^/session/([^/]+)/message$`)
 
@@ -151,6 +155,13 @@ func (p *RunProxy) waitStream(ctx context.Context) {
 // done.
 func (p *RunProxy) waitAnswered(ctx context.Context, id string) {
 	p.waitFor(ctx, func() bool { return p.status[id].answered() })
+	// run prints the reply when it reads the events before the idle, in
+	// its own time: nothing of that can be seen from here (it keeps the
+	// stream open until it exits), so it gets a moment.
+	select {
+	case <-time.After(printGrace):
+	case <-ctx.Done():
+	}
 }
 
 // waitFor returns once done (called with p.mu held) is true, or after
