@@ -157,7 +157,9 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 		}
 	}
 	eventually(t, loaded, "the reload", func() bool { return strings.Contains(s.log.String(), "the server reloaded them") })
-	if !strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish") {
+	// It waited: for the busy session, or, on a loaded machine, for a
+	// server too slow to say which sessions are busy (which counts as busy).
+	if !strings.Contains(s.log.String(), "credentials or config changed; waiting until") {
 		t.Errorf("the reload did not wait for the streaming reply:\n%s", s.log.String())
 	}
 	// Afterwards the new key is used, in the same project.
