@@ -109,7 +109,7 @@ func ReadStat(path string) ([]byte, os.FileInfo, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, &Error{Path: path, Msg: "not a regular file but " + kind(fi.Mode())}
+		return nil, nil, &Error{Path: path, Msg: "not a regular file but " + Kind(fi.Mode())}
 	}
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1))
@@ -122,9 +122,11 @@ func ReadStat(path string) ([]byte, os.FileInfo, error) {
 	return buf.Bytes(), fi, nil
 }
 
-// kind says what a file that is not a regular file is, for a message.
-func kind(m fs.FileMode) string {
+// Kind says what a file that is not a regular file is, for a message.
+func Kind(m fs.FileMode) string {
 	switch t := m.Type(); {
+	case t&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case t&fs.ModeDir != 0:
 		return "a directory"
 	case t&fs.ModeNamedPipe != 0:

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/oca-sh/oca/projectfile"
 )
 
 // maxAuthSize bounds what is read of an auth.json: OpenCode's is a few
@@ -178,24 +180,7 @@ func regular(path string, fi fs.FileInfo) error {
 	if fi.Mode().IsRegular() {
 		return nil
 	}
-	return fmt.Errorf("%s is %s, not a regular file: refusing it; replace it with the file itself", path, kindOf(fi))
-}
-
-// kindOf names the kind of a file that is not a regular one.
-func kindOf(fi fs.FileInfo) string {
-	switch t := fi.Mode().Type(); {
-	case t&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case t&fs.ModeDir != 0:
-		return "a directory"
-	case t&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case t&(fs.ModeDevice|fs.ModeCharDevice) != 0:
-		return "a device"
-	case t&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "something else"
+	return fmt.Errorf("%s is %s, not a regular file: refusing it; replace it with the file itself", path, projectfile.Kind(fi.Mode()))
 }
 
 // ExpiredLogins is what entering a project says about the account's logins:

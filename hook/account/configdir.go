@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/oca-sh/oca/projectfile"
 )
 
 // CheckConfigDir checks the account's config dir, the OpenCode config layer
@@ -58,5 +60,5 @@ func kindOfPath(fi os.FileInfo) string {
 	if fi.Mode().IsRegular() {
 		return "a file"
 	}
-	return kindOf(fi)
+	return projectfile.Kind(fi.Mode())
 }
