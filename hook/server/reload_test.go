@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oca-sh/oca/hook/server/providertest"
 )
 
 // api sends a JSON request to the account's OpenCode server, for the
@@ -54,12 +56,32 @@ func api(t testing.TB, cfg Config, method, path, dir string, body, out any) int 
 
 // providerConfig is an OpenCode config that declares two providers, fake
 // and fake2, both served by p.
-func providerConfig(p *fakeProvider, extra string) string {
+func providerConfig(p *providertest.Provider, extra string) string {
 	prov := func(name string) string {
-		return fmt.Sprintf(`%q: {"npm": "@ai-sdk/openai-compatible", "name": %q, "options": {"baseURL": %q}, "models": {"m": {"name": "m"}}}`, name, name, p.URL)
+		return fmt.Sprintf(`%q: {"npm": "@ai-sdk/openai-compatible", "name": %q, "options": {"baseURL": %q}, "models": {"m": {"name": "m"}}}`, name, name, p.URL())
 	}
 	return `{"$schema": "https://opencode.ai/config.json", "model": "fake/m", "small_model": "fake/m", "share": "disabled", "autoupdate": false` + extra +
 		`, "provider": {` + prov("fake") + `, ` + prov("fake2") + `}}`
+}
+
+// words is a reply of n words and a last one, END.
+func words(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "w%02d ", i)
+	}
+	return b.String() + "END"
+}
+
+// asked is the chat requests whose prompt holds text.
+func asked(reqs []providertest.Request, text string) []providertest.Request {
+	var out []providertest.Request
+	for _, r := range reqs {
+		if r.Path == "/v1/chat/completions" && strings.Contains(r.Prompt, text) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // prompt sends text to a new session of the account's server in dir, with
@@ -103,7 +125,7 @@ func prompt(t testing.TB, cfg Config, dir, provider, text string) (reply string,
 // provider completes whole, and the new key is used afterwards.
 func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	t.Parallel()
-	p := newFakeProvider(t, 40, 200*time.Millisecond) // 8 s of reply
+	p := providertest.Start(t, providertest.Options{Reply: words(40), Chunks: 40, Over: 8 * time.Second})
 	a := newAccount(t, "stream")
 	cfg := a.cfg
 	cfg.Opencode = realOpencode(t)
@@ -129,13 +151,8 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 		done <- result{r, e}
 	}()
 	// Once the reply streams, a key for another provider arrives.
-	eventually(t, loaded, "the reply streaming", func() bool {
-		for _, r := range p.requests() {
-			if strings.Contains(r.Text, "long story") {
-				return true
-			}
-		}
-		return false
+	p.Wait(t, loaded, "the reply streaming", func(reqs []providertest.Request) bool {
+		return len(asked(reqs, "long story")) > 0
 	})
 	time.Sleep(time.Second)
 	if err := os.WriteFile(auth, []byte(`{"fake":{"type":"api","key":"key-fake-1"},"fake2":{"type":"api","key":"key-fake2-NEW"}}`), 0o600); err != nil {
@@ -147,13 +164,13 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	case <-time.After(3 * loaded):
 		t.Fatal("no reply")
 	}
-	t.Logf("reply %q err %q; provider saw %+v", res.reply, res.err, p.requests())
-	if res.err != "" || !strings.HasSuffix(strings.TrimSpace(res.reply), p.reply()) {
-		t.Errorf("the reply streamed during the reload: %q (error %q), want it whole: %q", res.reply, res.err, p.reply())
+	t.Logf("reply %q err %q; provider saw:\n%s", res.reply, res.err, providertest.Describe(p.Requests()))
+	if res.err != "" || !strings.HasSuffix(strings.TrimSpace(res.reply), p.Reply()) {
+		t.Errorf("the reply streamed during the reload: %q (error %q), want it whole: %q", res.reply, res.err, p.Reply())
 	}
-	for _, r := range p.requests() {
-		if strings.Contains(r.Text, "long story") && (r.Cut || !r.Finished) {
-			t.Errorf("the provider's stream was cut: %+v", r)
+	for _, r := range asked(p.Requests(), "long story") {
+		if r.Canceled || r.End.IsZero() {
+			t.Errorf("the provider's stream was cut (canceled %v, ended %v)", r.Canceled, !r.End.IsZero())
 		}
 	}
 	eventually(t, loaded, "the reload", func() bool { return strings.Contains(s.log.String(), "the server reloaded them") })
@@ -163,17 +180,18 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 		t.Errorf("the reload did not wait for the streaming reply:\n%s", s.log.String())
 	}
 	// Afterwards the new key is used, in the same project.
-	p.setWords(2)
+	p.SetOptions(providertest.Options{Reply: words(2)})
 	reply, errName := prompt(t, cfg, project, "fake2", "and another")
-	var used string
-	for _, r := range p.requests() {
-		if strings.Contains(r.Text, "and another") {
-			used = r.Key
+	// The small model (a title) may ask fake with its old key; the prompt
+	// itself went to fake2, with the new one.
+	var keys []string
+	for _, r := range asked(p.Requests(), "and another") {
+		if r.Key() == "key-fake2-NEW" {
+			return
 		}
+		keys = append(keys, r.Key())
 	}
-	if used != "key-fake2-NEW" {
-		t.Errorf("after the reload, fake2 was sent key %q, want the new one (reply %q, error %q)", used, reply, errName)
-	}
+	t.Errorf("after the reload, fake2 was never sent the new key (keys sent: %q; reply %q, error %q)", keys, reply, errName)
 }
 
 // TestRealConfigDirPerAccount: an account whose config dir declares a
@@ -182,7 +200,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 // running server.
 func TestRealConfigDirPerAccount(t *testing.T) {
 	t.Parallel()
-	p := newFakeProvider(t, 2, time.Millisecond)
+	p := providertest.Start(t, providertest.Options{})
 	serve := func(name, config string) Config {
 		a := newAccount(t, name)
 		cfg := a.cfg
@@ -203,10 +221,10 @@ func TestRealConfigDirPerAccount(t *testing.T) {
 	home := serve("home", "")
 	waitReady(t, work, loaded)
 	waitReady(t, home, loaded)
-	if _, body := get(t, work, "/config", work.Password); !strings.Contains(body, `"username":"alice-at-work"`) || !strings.Contains(body, p.URL) {
+	if _, body := get(t, work, "/config", work.Password); !strings.Contains(body, `"username":"alice-at-work"`) || !strings.Contains(body, p.URL()) {
 		t.Errorf("work's GET /config lacks its config dir's username or provider: %.500s", body)
 	}
-	if _, body := get(t, home, "/config", home.Password); strings.Contains(body, "alice-at-work") || strings.Contains(body, p.URL) {
+	if _, body := get(t, home, "/config", home.Password); strings.Contains(body, "alice-at-work") || strings.Contains(body, p.URL()) {
 		t.Errorf("home's GET /config shows work's config: %.500s", body)
 	}
 	// Edited while the server runs: the next GET /config shows it.

@@ -114,12 +114,7 @@ func Start(t testing.TB, opt Options) *Provider {
 
 // New runs a fake provider on a free port of 127.0.0.1; Close stops it.
 func New(opt Options) (*Provider, error) {
-	if opt.Reply == "" {
-		opt.Reply = DefaultReply
-	}
-	if opt.Chunks < 1 {
-		opt.Chunks = 1
-	}
+	opt = opt.withDefaults()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("providertest: listening on 127.0.0.1: %w", err)
@@ -154,7 +149,31 @@ func (p *Provider) Port() int { return p.port }
 func (p *Provider) URL() string { return "http://127.0.0.1:" + strconv.Itoa(p.port) + "/v1" }
 
 // Reply is the text the provider answers with.
-func (p *Provider) Reply() string { return p.opt.Reply }
+func (p *Provider) Reply() string { return p.options().Reply }
+
+// SetOptions changes the answers to the requests still to come.
+func (p *Provider) SetOptions(opt Options) {
+	opt = opt.withDefaults()
+	p.mu.Lock()
+	p.opt = opt
+	p.mu.Unlock()
+}
+
+func (p *Provider) options() Options {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.opt
+}
+
+func (o Options) withDefaults() Options {
+	if o.Reply == "" {
+		o.Reply = DefaultReply
+	}
+	if o.Chunks < 1 {
+		o.Chunks = 1
+	}
+	return o
+}
 
 // Config is an OpenCode config (opencode.json) that declares the provider
 // as "fake" with one model "m", and makes fake/m the default model.
@@ -348,6 +367,7 @@ func (p *Provider) chat(w http.ResponseWriter, r *http.Request) {
 		p.finish(req, true)
 		return
 	}
+	opt := p.options()
 	id := "chatcmpl-fake-" + strconv.FormatInt(req.Start.UnixNano(), 36)
 	created := req.Start.Unix()
 	if !req.Stream {
@@ -356,9 +376,9 @@ func (p *Provider) chat(w http.ResponseWriter, r *http.Request) {
 			"id": id, "object": "chat.completion", "created": created, "model": ModelID,
 			"choices": []any{map[string]any{
 				"index": 0, "finish_reason": "stop",
-				"message": map[string]any{"role": "assistant", "content": p.opt.Reply},
+				"message": map[string]any{"role": "assistant", "content": opt.Reply},
 			}},
-			"usage": usage(p.opt.Reply),
+			"usage": usage(opt.Reply),
 		})
 		p.finish(req, false)
 		return
@@ -384,10 +404,10 @@ func (p *Provider) chat(w http.ResponseWriter, r *http.Request) {
 			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}},
 		}
 	}
-	pieces := split(p.opt.Reply, p.opt.Chunks)
+	pieces := split(opt.Reply, opt.Chunks)
 	var gap time.Duration
 	if len(pieces) > 1 {
-		gap = p.opt.Over / time.Duration(len(pieces)-1)
+		gap = opt.Over / time.Duration(len(pieces)-1)
 	}
 	if !send(chunk(map[string]any{"role": "assistant", "content": ""}, nil)) {
 		p.finish(req, true)
@@ -408,7 +428,7 @@ func (p *Provider) chat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	end := chunk(map[string]any{}, "stop")
-	end["usage"] = usage(p.opt.Reply)
+	end["usage"] = usage(opt.Reply)
 	if !send(end) {
 		p.finish(req, true)
 		return
