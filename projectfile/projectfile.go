@@ -11,14 +11,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/BurntSushi/toml"
+	"github.com/oca-sh/oca/internal/regularfile"
 )
 
 // Name is the file name searched for.
@@ -97,46 +96,16 @@ func Read(path string) ([]byte, error) {
 // and only a regular file is read, at most MaxSize + 1 bytes of it. Find
 // has seen a regular file, but the name may be another file by now.
 func ReadStat(path string) ([]byte, os.FileInfo, error) {
-	// O_NONBLOCK changes nothing for a regular file; O_NOCTTY keeps a
-	// terminal put in its place from becoming ours.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, &Error{Path: path, Msg: "not a regular file but " + Kind(fi.Mode())}
-	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if n > MaxSize {
+	data, fi, err := regularfile.Read(path, MaxSize, regularfile.FollowLinks)
+	var notRegular *regularfile.NotRegularError
+	var tooLarge *regularfile.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, nil, &Error{Path: path, Msg: "not a regular file but " + regularfile.Kind(notRegular.Mode)}
+	case errors.As(err, &tooLarge):
 		return nil, nil, &Error{Path: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
 	}
-	return buf.Bytes(), fi, nil
-}
-
-// Kind says what a file that is not a regular file is, for a message.
-func Kind(m fs.FileMode) string {
-	switch t := m.Type(); {
-	case t&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case t&fs.ModeDir != 0:
-		return "a directory"
-	case t&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case t&(fs.ModeDevice|fs.ModeCharDevice) != 0:
-		return "a device"
-	case t&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "something else"
+	return data, fi, err
 }
 
 // Load reads and parses the project file at path.

@@ -3,16 +3,15 @@ package account
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"syscall"
 	"time"
 
-	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/internal/regularfile"
 )
 
 // maxAuthSize bounds what is read of an auth.json: OpenCode's is a few
@@ -144,43 +143,22 @@ func jsonProblem(err error) string {
 // credentials (or a device) into this one. A missing file is an error that
 // os.IsNotExist recognises.
 func ReadRegular(path string, limit int64) ([]byte, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if err := regular(path, fi); err != nil {
+	data, _, err := regularfile.Read(path, limit, regularfile.NoLinks)
+	var notRegular *regularfile.NotRegularError
+	var tooLarge *regularfile.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w; mend with: chmod 600 %s", path, err, path)
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if err := regular(path, fi); err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if int64(buf.Len()) > limit {
+	case errors.As(err, &notRegular):
+		return nil, fmt.Errorf("%s is %s, not a regular file: refusing it; replace it with the file itself", path, regularfile.Kind(notRegular.Mode))
+	case errors.As(err, &tooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes: refusing it", path, limit)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("reading %s: %w; mend with: chmod 600 %s", path, err, path)
+	case err != nil:
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return buf.Bytes(), nil
-}
-
-// regular refuses anything but a regular file, saying what it is instead.
-func regular(path string, fi fs.FileInfo) error {
-	if fi.Mode().IsRegular() {
-		return nil
-	}
-	return fmt.Errorf("%s is %s, not a regular file: refusing it; replace it with the file itself", path, projectfile.Kind(fi.Mode()))
+	return data, nil
 }
 
 // ExpiredLogins is what entering a project says about the account's logins:

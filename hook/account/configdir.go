@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/internal/regularfile"
 )
 
 // CheckConfigDir checks the account's config dir, the OpenCode config layer
@@ -60,5 +60,5 @@ func kindOfPath(fi os.FileInfo) string {
 	if fi.Mode().IsRegular() {
 		return "a file"
 	}
-	return projectfile.Kind(fi.Mode())
+	return regularfile.Kind(fi.Mode())
 }
