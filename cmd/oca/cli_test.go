@@ -9,11 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -54,24 +54,6 @@ func (h *cliHome) stateDir(account string) string {
 	return filepath.Join(h.home, ".local", "state", "oca", "accounts", account)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestPurgeAsksOnATerminal: on a terminal, `account remove --purge` names
 // the data home it would delete and deletes it only on a yes.
 func TestPurgeAsksOnATerminal(t *testing.T) {
@@ -88,7 +70,7 @@ func TestPurgeAsksOnATerminal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out syncBuffer
+		var out testsys.Buffer
 		go io.Copy(&out, tty)
 		waitFor(t, 30*time.Second, "no question: "+out.String(), func() bool { return strings.Contains(out.String(), "[y/N]") })
 		if q := out.String(); !strings.Contains(q, "delete the data home of account old, "+dataHome) || !strings.Contains(q, "credentials") {
@@ -136,7 +118,7 @@ func TestServerLogs(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.bin, "server", "logs", "work", "-n", "2", "-f")
 	cmd.Env, cmd.Dir = h.env, h.home
-	var out syncBuffer
+	var out testsys.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

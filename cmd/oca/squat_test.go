@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/server/squattertest"
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
@@ -152,26 +152,12 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // it. The squatter is never sent the password.
 func TestSquatterOnAccountPort(t *testing.T) {
 	u := testsys.AddUser(t)
-	sqBin := shelltest.Squatter(t)
 	e := newOcaEnv(t)
 	port := e.addAccount("work")
-
-	record := filepath.Join(u.Dir(t), "record")
-	sq := u.Command(sqBin, "serve", strconv.Itoa(port), record)
-	out, err := sq.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sq.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sq.Process.Kill(); sq.Wait() })
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "listening\n" {
-		t.Fatalf("squatter: %q, %v", line, err)
-	}
+	sq := squattertest.Start(t, squattertest.Build(t), u, port)
 	names := func(what, s string) {
 		t.Helper()
-		for _, want := range []string{"port " + strconv.Itoa(port), "pid " + strconv.Itoa(sq.Process.Pid), "squatter serve", "user " + u.Name} {
+		for _, want := range []string{"port " + strconv.Itoa(port), "pid " + strconv.Itoa(sq.Pid()), "squatter serve", "user " + u.Name} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s does not say %q:\n%s", what, want, s)
 			}
@@ -234,15 +220,7 @@ func TestSquatterOnAccountPort(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "no supervisor left", func() bool { return len(e.supervisors("work")) == 0 })
 
-	b, _ := os.ReadFile(record)
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "auth ") {
-			t.Errorf("the squatter was sent the password:\n%s", b)
-		}
-	}
-	if !bytes.Contains(b, []byte("conn")) {
-		t.Errorf("nobody connected to the squatter: the test proves nothing:\n%s", b)
-	}
+	sq.Check(t, true)
 }
 
 // TestRemoveRacesStart: `oca account remove` racing the start of the same

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // Binaries built once per package run by TestMain.
@@ -126,35 +128,17 @@ func (a account) withEnv(extra map[string]string) Config {
 	return c
 }
 
-// syncBuffer is a log writer safe for the supervisor's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // served is a Serve running in a goroutine of the test.
 type served struct {
 	cancel context.CancelFunc
 	done   chan error
-	log    *syncBuffer
+	log    *testsys.Buffer
 }
 
 func startServe(t testing.TB, cfg Config) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{cancel: cancel, done: make(chan error, 1), log: &syncBuffer{}}
+	s := &served{cancel: cancel, done: make(chan error, 1), log: &testsys.Buffer{}}
 	go func() { s.done <- Serve(ctx, cfg, s.log) }()
 	t.Cleanup(func() {
 		cancel()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,76 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/server/squattertest"
 	"github.com/oca-sh/oca/internal/testsys"
 )
 
-// squatter is testdata/squatter run as another user: a stranger's server
-// on an account's port that answers every request as a healthy OpenCode
-// would, and records whether it was sent the password.
-type squatter struct {
-	cmd    *exec.Cmd
-	record string
-}
-
-// startSquatter runs `squatter serve PORT` as u and waits until it listens.
-func startSquatter(t *testing.T, u *testsys.User, port int) *squatter {
-	t.Helper()
-	s := &squatter{record: filepath.Join(u.Dir(t), "record")}
-	s.cmd = u.Command(bins.squatter, "serve", itoa(port), s.record)
-	out, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stderr = os.Stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "listening\n" {
-		t.Fatalf("squatter: %q, %v", line, err)
-	}
-	return s
-}
-
-// lines is what the squatter recorded.
-func (s *squatter) lines() []string {
-	b, _ := os.ReadFile(s.record)
-	return strings.Fields(strings.ReplaceAll(string(b), " ", "_"))
-}
-
-// check fails the test when the squatter was ever sent the password, or,
-// with contacted, when nobody connected to it (the test would prove
-// nothing).
-func (s *squatter) check(t *testing.T, contacted bool) {
-	t.Helper()
-	lines := s.lines()
-	conns := 0
-	for _, l := range lines {
-		if strings.HasPrefix(l, "auth") {
-			t.Errorf("the squatter was sent the password: %v", lines)
-		}
-		if l == "conn" {
-			conns++
-		}
-	}
-	if contacted && conns == 0 {
-		t.Errorf("nobody connected to the squatter (%v): the test proves nothing", lines)
-	}
-}
-
 // wantSquatterNamed checks that err is a PortInUseError naming the
 // squatter's pid and user.
-func wantSquatterNamed(t *testing.T, err error, s *squatter, u *testsys.User, port int) {
+func wantSquatterNamed(t *testing.T, err error, s *squattertest.Squatter, u *testsys.User, port int) {
 	t.Helper()
 	var pie *PortInUseError
 	if !errors.As(err, &pie) {
 		t.Fatalf("error %v, want a PortInUseError", err)
 	}
-	if pie.Port != port || pie.PID != s.cmd.Process.Pid || pie.User != u.Name || !strings.Contains(pie.Cmd, "squatter") {
-		t.Errorf("PortInUseError %+v, want port %d, pid %d, user %s, the squatter's command", pie, port, s.cmd.Process.Pid, u.Name)
+	if pie.Port != port || pie.PID != s.Pid() || pie.User != u.Name || !strings.Contains(pie.Cmd, "squatter") {
+		t.Errorf("PortInUseError %+v, want port %d, pid %d, user %s, the squatter's command", pie, port, s.Pid(), u.Name)
 	}
-	for _, want := range []string{"port " + itoa(port), "pid " + itoa(s.cmd.Process.Pid), "squatter", "user " + u.Name} {
+	for _, want := range []string{"port " + itoa(port), "pid " + itoa(s.Pid()), "squatter", "user " + u.Name} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -104,7 +49,7 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 	t.Run("before-start", func(t *testing.T) {
 		t.Parallel()
 		a := newAccount(t, "squat-first")
-		sq := startSquatter(t, u, a.cfg.Port)
+		sq := squattertest.Start(t, bins.squatter, u, a.cfg.Port)
 		begin := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -126,7 +71,7 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 		if st, _ := ReadStatus(a.cfg.StateDir); st.Phase != PhaseFailing || !strings.Contains(st.LastError, "user "+u.Name) {
 			t.Errorf("status %+v", st)
 		}
-		sq.check(t, true)
+		sq.Check(t, true)
 	})
 
 	for _, tc := range []struct{ name, delay string }{
@@ -159,7 +104,7 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 					return st.Phase == PhaseStarting && st.OpencodePID != 0
 				})
 			}
-			sq := startSquatter(t, u, cfg.Port)
+			sq := squattertest.Start(t, bins.squatter, u, cfg.Port)
 			begin := time.Now()
 			err := s.wait(t, 20*time.Second)
 			wantSquatterNamed(t, err, sq, u, cfg.Port)
@@ -169,7 +114,7 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 			if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseFailing || !strings.Contains(st.LastError, "user "+u.Name) {
 				t.Errorf("status %+v", st)
 			}
-			sq.check(t, true)
+			sq.Check(t, true)
 			eventually(t, 10*time.Second, "no process of the account left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
 		})
 	}
@@ -184,9 +129,9 @@ func TestVerifyListener(t *testing.T) {
 	if err := VerifyListener(port); !errors.Is(err, ErrNotListening) {
 		t.Errorf("nothing listening: %v", err)
 	}
-	sq := startSquatter(t, u, port)
+	sq := squattertest.Start(t, bins.squatter, u, port)
 	wantSquatterNamed(t, VerifyListener(port), sq, u, port)
-	sq.check(t, false)
+	sq.Check(t, false)
 	var pie *PortInUseError
 	if errors.As(VerifyListener(port), &pie) && !pie.Foreign() {
 		t.Errorf("a squatter's PortInUseError is not Foreign: %+v", pie)
@@ -205,7 +150,7 @@ func TestStopIgnoresSquatter(t *testing.T) {
 	if err := writeStatus(a.cfg.StateDir, Status{Account: a.cfg.Account, Phase: PhaseStopped, Port: a.cfg.Port}); err != nil {
 		t.Fatal(err)
 	}
-	sq := startSquatter(t, u, a.cfg.Port)
+	sq := squattertest.Start(t, bins.squatter, u, a.cfg.Port)
 	begin := time.Now()
 	if err := Stop(a.cfg.StateDir, 5*time.Second); err != nil {
 		t.Errorf("Stop with a squatter on the port: %v", err)
@@ -213,7 +158,7 @@ func TestStopIgnoresSquatter(t *testing.T) {
 	if d := time.Since(begin); d > time.Second {
 		t.Errorf("Stop waited %s for the squatter", d)
 	}
-	sq.check(t, false)
+	sq.Check(t, false)
 }
 
 // TestIdleIgnoresOtherUsersConnections: another local user holding a

@@ -1,6 +1,7 @@
 // Package testsys gives tests real system faults and real other users: a
 // small tmpfs to fill up (ENOSPC), a throwaway local user. Both need root;
-// a test that needs them skips without it, and fails under CI=true.
+// a test that needs them skips without it, and fails under CI=true. And a
+// Buffer that one goroutine writes while another reads it.
 package testsys
 
 import (
