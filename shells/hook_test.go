@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -53,6 +54,8 @@ func newWorld(t *testing.T) *world {
 		"USER=tester",
 		// These tests are about the environment; servers have their own.
 		"OCA_AUTOSTART=0",
+		// Ports of this world's own, never another test's.
+		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}
 	for _, d := range []string{"work/sub", "play/inner", "plain", ".local/share/direnv"} {
 		w.mkdir(d)

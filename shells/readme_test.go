@@ -6,10 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -90,6 +92,8 @@ func bareWorld(t *testing.T) *world {
 		"TERM=dumb",
 		"LANG=C.UTF-8",
 		"USER=tester",
+		// Ports of this world's own, never another test's.
+		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}
 	w.mkdir(".config/oca")
 	w.write(".config/oca/accounts.toml", "opencode = \""+fakeOpencode(t)+"\"\n")

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/server"
 	"github.com/oca-sh/oca/shells"
@@ -65,11 +67,29 @@ func (a *app) accountAdd(name string, opt account.AddOptions) error {
 	return nil
 }
 
+// firstPort is where a new account's port is looked for: $OCA_FIRST_PORT,
+// or (0) the default. On a machine shared by several users, each can have
+// a range of their own.
+func firstPort(env hook.Env) (int, error) {
+	v, ok := env["OCA_FIRST_PORT"]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < account.MinPort || p > account.LastAllocPort {
+		return 0, fmt.Errorf("OCA_FIRST_PORT=%s: want a port between %d and %d", shells.Printable(v), account.MinPort, account.LastAllocPort)
+	}
+	return p, nil
+}
+
 // addAccount makes an account on disk and then adds it to the registry:
 // when either fails, neither is left.
 func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account, error) {
-	_, dirs, err := a.environ()
+	env, dirs, err := a.environ()
 	if err != nil {
+		return nil, err
+	}
+	if opt.FirstPort, err = firstPort(env); err != nil {
 		return nil, err
 	}
 	var acc *account.Account
@@ -209,7 +229,11 @@ func (a *app) confirm(question string) error {
 }
 
 func (a *app) accountImport(pos []string) error {
-	_, dirs, err := a.environ()
+	env, dirs, err := a.environ()
+	if err != nil {
+		return err
+	}
+	first, err := firstPort(env)
 	if err != nil {
 		return err
 	}
@@ -228,7 +252,7 @@ func (a *app) accountImport(pos []string) error {
 				fmt.Fprintf(a.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
 				continue
 			}
-			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome})
+			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome, FirstPort: first})
 			if err != nil {
 				return fmt.Errorf("importing %s: %w", f.DataHome, err)
 			}

@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -46,6 +48,13 @@ func TestScripts(t *testing.T) {
 			env.Setenv("OCA_QUIET", "")
 			// Scripts that want a server say so; no other starts one.
 			env.Setenv("OCA_AUTOSTART", "0")
+			// Ports of the script's own, never another test's.
+			first, release, err := testsys.ClaimPorts()
+			if err != nil {
+				return err
+			}
+			env.Defer(release)
+			env.Setenv("OCA_FIRST_PORT", strconv.Itoa(first))
 			// A fake OpenCode that serves health as OpenCode does, for
 			// scripts about servers that need no real one.
 			env.Setenv("FAKE_OPENCODE", fake)

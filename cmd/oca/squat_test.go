@@ -29,7 +29,9 @@ type ocaEnv struct {
 func newOcaEnv(t *testing.T) *ocaEnv {
 	home := t.TempDir()
 	e := &ocaEnv{t: t, bin: shelltest.Oca(t), home: home}
-	e.env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "USER=tester", "OCA_QUIET=1"}
+	e.env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "USER=tester", "OCA_QUIET=1",
+		// Ports of this test's own, never another test's.
+		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t))}
 	t.Cleanup(func() {
 		// A supervisor a failed test left behind stops its OpenCode.
 		for _, pid := range e.supervisors("") {

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -19,6 +17,7 @@ import (
 	"github.com/oca-sh/oca/shells"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/internal/regularfile"
 )
 
 // Port range rules: ports are allocated from FirstPort up and stay below the
@@ -90,9 +89,6 @@ func Load(dirs Dirs) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxAccountsSize {
-		return nil, &projectfile.Error{Path: r.Path, Msg: "file is larger than 1 MiB"}
-	}
 	if err := r.parse(data); err != nil {
 		return nil, err
 	}
@@ -103,54 +99,33 @@ func Load(dirs Dirs) (*Registry, error) {
 // and only from a regular file: a FIFO or a link to a device would hang or
 // fill memory, at every prompt that runs oca.
 func readAccounts(path string) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO must not wait for a writer; it changes
-	// nothing for a regular file.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, fi, err := regularfile.Read(path, maxAccountsSize, regularfile.FollowLinks)
+	var notRegular *regularfile.NotRegularError
+	var tooLarge *regularfile.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
-	}
-	if err != nil {
+	case errors.As(err, &notRegular):
+		return nil, &projectfile.Error{Path: path, Msg: "not a regular file but " + regularfile.Kind(notRegular.Mode)}
+	case errors.As(err, &tooLarge):
+		return nil, &projectfile.Error{Path: path, Msg: "file is larger than 1 MiB"}
+	case err != nil:
 		return nil, fmt.Errorf("reading accounts: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading accounts: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		kind := "something else"
-		switch t := fi.Mode().Type(); {
-		case t&fs.ModeDir != 0:
-			kind = "a directory"
-		case t&fs.ModeNamedPipe != 0:
-			kind = "a FIFO"
-		case t&(fs.ModeDevice|fs.ModeCharDevice) != 0:
-			kind = "a device"
-		case t&fs.ModeSocket != 0:
-			kind = "a socket"
-		}
-		return nil, &projectfile.Error{Path: path, Msg: "not a regular file but " + kind}
 	}
 	// The file says where credentials live: one that someone else could
 	// have written is not to be followed.
-	for _, c := range []struct {
-		path string
-		fi   fs.FileInfo
-	}{{path, fi}, {filepath.Dir(path), nil}} {
-		if c.fi == nil {
-			if c.fi, err = os.Stat(c.path); err != nil {
-				return nil, fmt.Errorf("reading accounts: %w", err)
-			}
-		}
-		if err := private(c.path, c.fi); err != nil {
-			return nil, err
-		}
+	if err := private(path, fi); err != nil {
+		return nil, err
 	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, maxAccountsSize+1)); err != nil {
+	dir := filepath.Dir(path)
+	dfi, err := os.Stat(dir)
+	if err != nil {
 		return nil, fmt.Errorf("reading accounts: %w", err)
 	}
-	return buf.Bytes(), nil
+	if err := private(dir, dfi); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func (r *Registry) parse(data []byte) error {
@@ -407,7 +382,8 @@ func (r *Registry) save() error {
 
 // AddOptions are the choices of `oca account add`.
 type AddOptions struct {
-	Port        int    // 0: allocate
+	Port        int    // 0: allocate, from FirstPort up
+	FirstPort   int    // where allocating starts; 0: FirstPort
 	DataHome    string // "": the default
 	IdleTimeout string // "": the default (1h); "0": never
 	ConfigDir   string // "": the default, $XDG_CONFIG_HOME/oca/accounts/NAME
@@ -424,9 +400,16 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 	}
 	raw := accountTOML{Port: opt.Port, IdleTimeout: opt.IdleTimeout}
 	if opt.Port == 0 {
-		raw.Port = r.freePort()
+		first := opt.FirstPort
+		if first == 0 {
+			first = FirstPort
+		}
+		if first < MinPort || first > LastAllocPort {
+			return nil, fmt.Errorf("cannot allocate ports from %d: allocated ports are between %d and %d", first, MinPort, LastAllocPort)
+		}
+		raw.Port = r.freePort(first)
 		if raw.Port == 0 {
-			return nil, errors.New("no free port left between 10001 and 32767")
+			return nil, fmt.Errorf("no free port left between %d and %d", first, LastAllocPort)
 		}
 	}
 	home := r.dirs.DefaultDataHome(name)
@@ -463,14 +446,14 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 	return a, nil
 }
 
-// freePort is the lowest port from FirstPort up that no account has and that
+// freePort is the lowest port from first up that no account has and that
 // nothing on this machine listens on now.
-func (r *Registry) freePort() int {
+func (r *Registry) freePort(first int) int {
 	used := map[int]bool{}
 	for _, a := range r.Accounts {
 		used[a.Port] = true
 	}
-	for p := FirstPort; p <= LastAllocPort; p++ {
+	for p := first; p <= LastAllocPort; p++ {
 		if !used[p] && portFree(p) {
 			return p
 		}
