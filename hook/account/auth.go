@@ -154,7 +154,8 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 	case errors.As(err, &tooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes: refusing it", path, limit)
 	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("reading %s: %w; mend with: chmod 600 %s", path, err, path)
+		cause, fix := Unreadable(path, err, "600")
+		return nil, fmt.Errorf("reading %s: %s; mend with: %s", path, cause, fix)
 	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}

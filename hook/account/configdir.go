@@ -37,7 +37,8 @@ func CheckConfigDir(a *Account) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("account %s: config dir %s cannot be read (%v): refusing it; mend with: chmod 700 %s", a.Name, a.ConfigDir, err, a.ConfigDir)
+		cause, fix := Unreadable(a.ConfigDir, err, "700")
+		return fmt.Errorf("account %s: config dir %s cannot be read (%s): refusing it; mend with: %s", a.Name, a.ConfigDir, cause, fix)
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package account
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
+	"os/user"
 	"strconv"
 	"syscall"
 
@@ -67,4 +70,34 @@ func portFree(port int) bool {
 	}
 	l.Close()
 	return true
+}
+
+// Unreadable describes a path the user may not read (err is the failed
+// open or read) and how to mend it: chmod to mode when the path is the
+// user's own, chown back when it is another user's (made with sudo, say).
+// The description names the cause alone, not the path again.
+func Unreadable(path string, err error, mode string) (cause, fix string) {
+	cause = err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err.Error()
+	}
+	fix = "chmod " + mode + " " + shells.Quote(path)
+	fi, serr := os.Lstat(path)
+	if serr != nil {
+		return cause, fix
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Getuid() {
+		return cause, fix
+	}
+	owner := strconv.Itoa(int(st.Uid))
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	me := strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		me = u.Username
+	}
+	return cause + " (it belongs to " + owner + ")", "sudo chown " + shells.Quote(me) + " " + shells.Quote(path) + " && " + fix
 }

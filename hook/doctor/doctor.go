@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/oca-sh/oca/hook"
@@ -312,9 +313,18 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 			Fix: "oca doctor --fix", mend: func() error { return account.SyncLinks(dirs.Data, a.DataHome) }})
 	}
 	if err := account.CheckConfigDir(a); err != nil {
-		out = append(out, Finding{Check: check, Severity: Error, What: err.Error(),
+		f := Finding{Check: check, Severity: Error, What: strings.TrimPrefix(err.Error(), "account "+a.Name+": "),
 			Why: "nothing of the account applies (shells, server, exec, login) until it is a directory of its own",
-			Fix: fmt.Sprintf("rm %s && oca doctor --fix   # makes it anew, empty, 0700", shells.Quote(a.ConfigDir))})
+			Fix: fmt.Sprintf("rm %s && oca doctor --fix   # makes it anew, empty, 0700", shells.Quote(a.ConfigDir))}
+		if fi, lerr := os.Lstat(a.ConfigDir); lerr == nil && fi.IsDir() {
+			// A directory of the account's that cannot be read: its
+			// files are the user's config, to keep.
+			_, f.Fix = account.Unreadable(a.ConfigDir, err, "700")
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Getuid() {
+				f.mend = func() error { return os.Chmod(a.ConfigDir, 0o700) }
+			}
+		}
+		out = append(out, f)
 	} else if _, err := os.Stat(a.ConfigDir); os.IsNotExist(err) && a.ConfigDir != "" {
 		out = append(out, Finding{Check: check, Severity: Warn, What: fmt.Sprintf("config dir %s is missing", a.ConfigDir),
 			Why: "it is made when the account is next used; OpenCode reads the account's own config from it",
