@@ -3,12 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
 )
 
 // TestUnreadableAuthAndConfigDir: for a user who is not root (root reads
@@ -19,38 +17,17 @@ import (
 // config dir; once mended, everything works again.
 func TestUnreadableAuthAndConfigDir(t *testing.T) {
 	u := testsys.AddUser(t)
-	oca := filepath.Join(u.Home, "oca")
-	copyFile(t, shelltest.Oca(t), oca, 0o755)
+	o := newUserOca(t, u, "OCA_AUTOSTART=0")
 	proj := filepath.Join(u.Home, "proj")
-	env := []string{"HOME=" + u.Home, "PATH=" + u.Home + ":/usr/bin:/bin", "OCA_AUTOSTART=0", "OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t))}
 	run := func(dir string, args ...string) (stdout, stderr string, err error) {
 		t.Helper()
-		cmd := u.Command(oca, args...)
-		cmd.Env = append(append([]string{}, env...), "PWD="+dir)
-		cmd.Dir = dir
-		var o, e strings.Builder
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err = cmd.Run()
-		if strings.Contains(o.String()+e.String(), "sk-SECRET") {
-			t.Errorf("oca %s showed the key:\n%s%s", strings.Join(args, " "), o.String(), e.String())
+		stdout, stderr, err = o.run(dir, args...)
+		if strings.Contains(stdout+stderr, "sk-SECRET") {
+			t.Errorf("oca %s showed the key:\n%s%s", strings.Join(args, " "), stdout, stderr)
 		}
-		return o.String(), e.String(), err
+		return stdout, stderr, err
 	}
-	must := func(dir string, args ...string) string {
-		t.Helper()
-		out, errOut, err := run(dir, args...)
-		if err != nil {
-			t.Fatalf("oca %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
-		}
-		return out + errOut
-	}
-	as := func(args ...string) {
-		t.Helper()
-		cmd := u.Command(args[0], args[1:]...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	must, as := o.must, o.as
 	must(u.Home, "account", "add", "work")
 	auth := filepath.Join(u.Home, ".local/share/oca/accounts/work/opencode/auth.json")
 	cdir := filepath.Join(u.Home, ".config/oca/accounts/work")

@@ -186,3 +186,14 @@ func (u *User) killAll() {
 		}
 	}
 }
+
+// NeedTool is the path of the named program: without it on PATH, the test
+// skips, or fails under CI=true.
+func NeedTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		skipOrFail(t, name+" is not installed")
+	}
+	return p
+}
