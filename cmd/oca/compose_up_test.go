@@ -48,25 +48,18 @@ func TestComposeUp(t *testing.T) {
 	// A user of the machine, not root, writes the compose file.
 	u := testsys.AddUser(t)
 	user, uid, home := u.Name, u.UID, u.Home
-	oca := filepath.Join(home, "oca")
-	copyFile(t, shelltest.Oca(t), oca, 0o755)
+	o := newUserOca(t, u)
 	tryAsUser := func(args ...string) (string, error) {
-		cmd := exec.Command("runuser", append([]string{"-u", user, "--", "env", "-i", "HOME=" + home, "PATH=/usr/bin:/bin", oca}, args...)...)
-		cmd.Dir = home
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		out, errOut, err := o.run(home, args...)
+		return out + errOut, err
 	}
 	asUser := func(args ...string) string {
 		t.Helper()
-		out, err := tryAsUser(args...)
-		if err != nil {
-			t.Fatalf("oca %s as %s: %v\n%s", strings.Join(args, " "), user, err, out)
-		}
-		return out
+		return o.must(home, args...)
 	}
 	keys := map[string]string{"alpha": "sk-ant-compose-A", "beta": "sk-ant-compose-B"}
 	ports := map[string]int{}
-	last := 20000 + os.Getpid()%5000
+	last := testsys.Ports(t) - 1 // ports of the test's own block (newUserOca's is another)
 	for _, name := range []string{"alpha", "beta"} {
 		last = freeLoopbackPort(t, last+1)
 		ports[name] = last
@@ -75,7 +68,10 @@ func TestComposeUp(t *testing.T) {
 		asUser("exec", name, "--", "sh", "-c", `mkdir -p "$(dirname "$1")" && umask 077 && printf '%s' "$2" > "$1"`, "sh", auth,
 			`{"anthropic":{"type":"api","key":"`+keys[name]+`"}}`)
 	}
-	compose := asUser("compose", "--image", image)
+	compose, errOut, err := o.run(home, "compose", "--image", image)
+	if err != nil {
+		t.Fatalf("oca compose: %v\n%s", err, errOut)
+	}
 	file := filepath.Join(home, "compose.yaml")
 	if err := os.WriteFile(file, []byte(compose), 0o644); err != nil {
 		t.Fatal(err)
