@@ -23,11 +23,11 @@ import (
 
 // killAtEnd kills, when the test ends, whatever of the account still runs:
 // a test that fails half-way must not leave a server behind. The pids are
-// the account's own supervisor and fake servers, found by their command
-// lines.
-func killAtEnd(t *testing.T, name string, port int) {
+// the world's own supervisor of the account (another test's, or another
+// suite's, of the same name is not) and the servers on its port.
+func killAtEnd(t *testing.T, w *world, name string, port int) {
 	t.Cleanup(func() {
-		for _, pid := range append(procs("oca", "serve", name), procs("opencode", "serve", "--port", strconv.Itoa(port))...) {
+		for _, pid := range append(w.supervisors(name), procs("opencode", "serve", "--port", strconv.Itoa(port))...) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -66,7 +66,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 		w := bareWorld(t)
 		name := "gone-" + shell
 		port := freePort(t)
-		killAtEnd(t, name, port)
+		killAtEnd(t, w, name, port)
 		w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
 		w.mkdir("proj")
 		w.oca("proj", "init", name)
@@ -95,7 +95,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 		}
 		expectEnv(t, "account removed", s.Env(), base, nil)
 		eventually(t, 20*time.Second, "no server of the removed account", func() bool {
-			return len(procs("oca", "serve", name))+len(procs("opencode", "serve", "--port", strconv.Itoa(port))) == 0 && !listening(port)
+			return len(w.supervisors(name))+len(procs("opencode", "serve", "--port", strconv.Itoa(port))) == 0 && !listening(port)
 		})
 		if out := s.Run("true"); strings.Contains(out, "oca:") {
 			t.Errorf("the message repeats: %q", out)
@@ -156,7 +156,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 			t.Errorf("port %d given to %s and %s", p, other, n)
 		}
 		ports[n], owner[p] = p, n
-		killAtEnd(t, n, p)
+		killAtEnd(t, w, n, p)
 	}
 	if t.Failed() {
 		t.FailNow()
@@ -208,7 +208,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 	// Supervisors that lost the race exit at once; let them.
 	eventually(t, 30*time.Second, "one supervisor and one server an account", func() bool {
 		for _, n := range names {
-			if len(procs("oca", "serve", n)) != 1 || len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))) != 1 {
+			if len(w.supervisors(n)) != 1 || len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))) != 1 {
 				return false
 			}
 		}
@@ -240,7 +240,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		if k := len(procs("oca", "serve", n)) + len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))); k != 0 || listening(ports[n]) {
+		if k := len(w.supervisors(n)) + len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))); k != 0 || listening(ports[n]) {
 			t.Errorf("%s: %d processes left after stop (port taken: %v)", n, k, listening(ports[n]))
 		}
 	}

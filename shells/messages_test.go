@@ -88,7 +88,7 @@ func TestHolderCommandEscaped(t *testing.T) {
 	w := bareWorld(t)
 	port := freePort(t)
 	name := "held"
-	killAtEnd(t, name, port)
+	killAtEnd(t, w, name, port)
 	w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
 	const evilArg = "\x1b]0;owned\x07\x1b[2J"
 	holder := exec.Command(py, "-c", "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)", strconv.Itoa(port), evilArg)

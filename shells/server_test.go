@@ -69,6 +69,20 @@ func procs(words ...string) []int {
 	return pids
 }
 
+// supervisors lists the pids of `oca serve NAME` run for the world (HOME
+// is its home): other tests and other copies of the suite run supervisors
+// of the same name.
+func (w *world) supervisors(name string) []int {
+	var out []int
+	for _, pid := range procs("oca", "serve", name) {
+		env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if err == nil && bytes.Contains(append([]byte{0}, env...), []byte("\x00HOME="+w.home+"\x00")) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 func listening(port int) bool {
 	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 200*time.Millisecond)
 	if err == nil {
@@ -152,7 +166,7 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Errorf("%d opencode servers on port %d, want 1", n, port)
 	}
-	eventually(t, 10*time.Second, "one supervisor", func() bool { return len(procs("oca", "serve", "srv")) == 1 })
+	eventually(t, 10*time.Second, "one supervisor", func() bool { return len(w.supervisors("srv")) == 1 })
 	ents, _ := os.ReadDir(w.path(".local/state/oca/accounts/srv/leases"))
 	leases := 0
 	for _, e := range ents {
@@ -169,7 +183,7 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 	}
 
 	w.oca("", "server", "stop", "srv")
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))) + len(procs("oca", "serve", "srv")); n != 0 {
+	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))) + len(w.supervisors("srv")); n != 0 {
 		t.Errorf("%d processes of the account left after stop", n)
 	}
 	if listening(port) {
@@ -212,7 +226,7 @@ func TestServerStopsWhenTheLastShellLeaves(t *testing.T) {
 	}
 	s.Run("cd ..")
 	eventually(t, 40*time.Second, "no process of the account after the shell left", func() bool {
-		return len(procs("opencode", "serve", "--port", strconv.Itoa(port)))+len(procs("oca", "serve", "srv")) == 0 && !listening(port)
+		return len(procs("opencode", "serve", "--port", strconv.Itoa(port)))+len(w.supervisors("srv")) == 0 && !listening(port)
 	})
 	if st := w.oca("", "status", "srv"); !strings.Contains(st, "stopped") {
 		t.Errorf("status after idle: %s", st)

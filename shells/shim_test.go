@@ -159,7 +159,7 @@ func shimWorld(t *testing.T, addArgs ...string) (w *world, rec string, port int)
 	w.oca("", append([]string{"account", "add", "sh", "--port", strconv.Itoa(port)}, addArgs...)...)
 	w.mkdir("proj/sub")
 	w.oca("proj", "init", "sh")
-	killAtEnd(t, "sh", port)
+	killAtEnd(t, w, "sh", port)
 	t.Cleanup(func() {
 		cmd := exec.Command(w.bin, "server", "stop", "sh")
 		cmd.Env = w.env

@@ -112,7 +112,6 @@ func (e *ocaEnv) supervisors(name string) []int {
 	return pids
 }
 
-// servers lists the live processes serving on port (the fake OpenCode).
 // servers lists the live OpenCode servers on port whose environment lies
 // under home (this test's): other tests' servers may take the same port
 // numbers at other moments.
