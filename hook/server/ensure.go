@@ -80,14 +80,12 @@ func Stop(stateDir string, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	held := func() bool { h, _ := lockHeld(stateDir); return h }
-	if held() {
-		pid := lockHolder(stateDir)
-		if pid <= 0 && alive(st.SupervisorPID, st.SupervisorStart) {
-			pid = st.SupervisorPID
-		}
-		if pid <= 0 || pid == os.Getpid() {
-			return fmt.Errorf("stop server: lock of %s is held but its supervisor is unknown", stateDir)
-		}
+	// A probe holds the lock for a moment: 5 s is ample, even under load.
+	pid, err := lockSupervisor(stateDir, st, time.Now().Add(min(time.Until(deadline), 5*time.Second)))
+	if err != nil {
+		return fmt.Errorf("stop server: %w", err)
+	}
+	if pid > 0 {
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("stop server: signal supervisor %d: %w", pid, err)
 		}

@@ -38,15 +38,17 @@ func openLockFile(stateDir string) (*os.File, error) {
 	return f, nil
 }
 
-// lockHeld probes the lock: true when some process holds it. When it is
-// free the probe's own hold is released at once.
+// lockHeld probes the lock: true when a supervisor (or StopAndLock) holds
+// it. The probe takes it shared, for a moment: other probes may hold it
+// too, a supervisor's exclusive hold excludes it, and /proc/locks tells a
+// probe (READ) from a holder (WRITE).
 func lockHeld(stateDir string) (bool, error) {
 	f, err := openLockFile(stateDir)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
-	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		return true, nil
 	}
@@ -90,7 +92,8 @@ func acquireLock(stateDir string, wait time.Duration) (*os.File, error) {
 	return f, nil
 }
 
-// lockHolder returns the pid holding the lock, as /proc/locks tells, or 0.
+// lockHolder returns the pid holding the lock exclusively (a supervisor,
+// or StopAndLock; never a probe), as /proc/locks tells, or 0.
 // (The pid in the lock file is only a hint for people: it may name a
 // process long gone, and its pid may be reused.)
 func lockHolder(stateDir string) int {
@@ -106,12 +109,38 @@ func lockHolder(stateDir string) int {
 	// 3: FLOCK  ADVISORY  WRITE 6866 fe:00:9991036 0 EOF
 	for line := range strings.SplitSeq(string(b), "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 6 && f[1] == "FLOCK" && f[5] == id {
+		if len(f) >= 6 && f[1] == "FLOCK" && f[3] == "WRITE" && f[5] == id {
 			pid, _ := strconv.Atoi(f[4])
 			return pid
 		}
 	}
 	return 0
+}
+
+// lockSupervisor is the supervisor that holds the lock, or 0 once nobody
+// holds it. A holder that /proc/locks does not name may be one that has
+// just let go: it looks again, until deadline.
+func lockSupervisor(stateDir string, st Status, deadline time.Time) (int, error) {
+	for {
+		if held, _ := lockHeld(stateDir); !held {
+			return 0, nil
+		}
+		pid := lockHolder(stateDir)
+		switch {
+		case pid == os.Getpid():
+			return 0, fmt.Errorf("lock of %s is held by this process", stateDir)
+		case pid > 0:
+			return pid, nil
+		case pid <= 0 && alive(st.SupervisorPID, st.SupervisorStart):
+			// /proc/locks does not say (another mount namespace, say):
+			// the supervisor of the status file, while it lives.
+			return st.SupervisorPID, nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("lock of %s is held but its supervisor is unknown (holder pid %d)", stateDir, pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // StopAndLock stops the account's server (see Stop) and takes its

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRedact(t *testing.T) {
@@ -300,4 +302,47 @@ func TestProcAge(t *testing.T) {
 	if st := fromProcesses(Status{}, cmd.Process.Pid); st.Phase != PhaseStarting || st.LastError != "" {
 		t.Errorf("a young lock holder reads as %+v, want starting with no error", st)
 	}
+}
+
+// TestStopWaitsOutAProbe: a process that holds the supervisor's lock a
+// moment without being a supervisor (a probe: Ensure's, another Stop's,
+// which hold it shared) is neither signalled nor waited for, and Stop is no
+// error. (Stop sent the probing process SIGTERM, or failed with "held but
+// its supervisor is unknown", as `account remove` did meeting the probe of
+// a starting `oca server start`.)
+func TestStopWaitsOutAProbe(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := lockHeld(dir); err != nil {
+		t.Fatal(err)
+	}
+	probe := exec.Command("flock", "--shared", filepath.Join(dir, lockName), "sleep", "1")
+	if err := probe.Start(); err != nil {
+		t.Fatalf("flock (util-linux): %v", err)
+	}
+	eventually(t, 10*time.Second, "the probe holding the lock", func() bool { return probeHolds(dir) })
+	if held, _ := lockHeld(dir); held {
+		t.Error("a probe's hold reads as a supervisor's")
+	}
+	if err := Stop(dir, 10*time.Second); err != nil {
+		t.Errorf("Stop with a probe on the lock: %v", err)
+	}
+	// A supervisor still takes the lock once the probe lets go.
+	f, err := acquireLock(dir, 10*time.Second)
+	if err != nil {
+		t.Fatalf("a supervisor after the probe: %v", err)
+	}
+	f.Close()
+	if err := probe.Wait(); err != nil {
+		t.Errorf("the probe was signalled: %v", err)
+	}
+}
+
+// probeHolds tells whether some process holds the lock shared.
+func probeHolds(dir string) bool {
+	f, err := openLockFile(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
 }
