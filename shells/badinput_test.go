@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -137,9 +138,7 @@ func TestBinaryGone(t *testing.T) {
 		}
 		gone := w.path("bin/oca")
 		w.mkdir("bin")
-		if err := os.WriteFile(gone, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		testsys.WriteExecutable(t, gone, data)
 		s := w.start(shell, "", shelltest.Options{Hook: hookLine(shell, gone)})
 		base := s.Env()
 		s.Run("cd work")
@@ -161,9 +160,7 @@ func TestBinaryGone(t *testing.T) {
 		}
 		expectEnv(t, "binary gone", s.Env(), base, nil)
 		// Back on disk: the hook works again.
-		if err := os.WriteFile(gone, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		testsys.WriteExecutable(t, gone, data)
 		s.Run("cd work")
 		expectEnv(t, "binary back", s.Env(), base, w.vars("work"))
 	})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -125,9 +126,7 @@ func TestPromptStartsNoProcess(t *testing.T) {
 		wrapper := w.path("bin/oca")
 		w.mkdir("bin")
 		script := "#!/bin/sh\necho run >> '" + counter + "'\nexec '" + w.bin + "' \"$@\"\n"
-		if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		testsys.WriteExecutable(t, wrapper, []byte(script))
 		// The hook calls the binary that printed it; point it at the wrapper.
 		post := "__oca_bin='" + wrapper + "'"
 		if shell == "fish" {

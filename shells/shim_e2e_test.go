@@ -17,6 +17,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/server"
 	"github.com/oca-sh/oca/hook/server/providertest"
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -66,9 +67,7 @@ func newRealWorld(t testing.TB, opt providertest.Options, names ...string) *real
 		t.Fatal(err)
 	}
 	script := "#!/bin/sh\nprintf '%s\\t%s\\t%s\\n' \"$$\" \"${XDG_DATA_HOME:-}\" \"$*\" >> '" + w.log + "'\nexec '" + real + "' \"$@\"\n"
-	if err := os.WriteFile(w.wrap, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, w.wrap, []byte(script))
 	w.env = []string{
 		"HOME=" + w.home,
 		"PATH=" + filepath.Dir(w.wrap) + ":" + filepath.Dir(w.bin) + ":/usr/local/bin:/usr/bin:/bin",

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -139,9 +140,7 @@ func recordingOpencode(t *testing.T, dir string) string {
 		"if [ \"$1\" = attach ] && [ -n \"$HOLD\" ]; then echo $$ >> '" + dir + "/holders'; fi\n" +
 		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; exec sleep 300; fi\n" +
 		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n"
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, p, []byte(script))
 	return p
 }
 

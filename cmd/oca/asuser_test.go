@@ -21,7 +21,7 @@ type userOca struct {
 
 func newUserOca(t *testing.T, u *testsys.User, env ...string) *userOca {
 	bin := filepath.Join(u.Home, "oca")
-	copyFile(t, shelltest.Oca(t), bin, 0o755)
+	testsys.CopyExecutable(t, shelltest.Oca(t), bin)
 	return &userOca{t: t, u: u, bin: bin, env: append([]string{
 		"HOME=" + u.Home, "PATH=" + u.Home + ":/usr/local/bin:/usr/bin:/bin",
 		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -158,13 +159,9 @@ func TestOcaOnPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	self := filepath.Join(bin, "oca")
-	if err := os.WriteFile(self, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, self, []byte("#!/bin/sh\n"))
 	other := filepath.Join(t.TempDir(), "oca")
-	if err := os.WriteFile(other, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, other, []byte("#!/bin/sh\n"))
 	for _, c := range []struct {
 		path     string
 		severity Severity

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/hook/shim"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // Inside a project oca's shim is the first opencode on PATH: doctor checks
@@ -14,16 +15,12 @@ func TestOpencodeBehindTheShim(t *testing.T) {
 	env, dirs := world(t, 10123)
 	root := t.TempDir()
 	self := filepath.Join(root, "oca")
-	if err := os.WriteFile(self, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, self, []byte("#!/bin/sh\n"))
 	real := filepath.Join(root, "npm", "opencode")
 	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(real, []byte("#!/bin/sh\necho 1.18.33\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, real, []byte("#!/bin/sh\necho 1.18.33\n"))
 	if err := shim.Ensure(shim.Dir(dirs.State), self); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func TestStripAndPrepend(t *testing.T) {
@@ -46,9 +48,7 @@ func TestEnsure(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "oca", "shim")
 	self := filepath.Join(root, "oca-bin")
-	if err := os.WriteFile(self, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testsys.WriteExecutable(t, self, []byte("#!/bin/sh\n"))
 	for range 2 {
 		if err := Ensure(dir, self); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,8 @@
 // Package testsys gives tests real system faults and real other users: a
 // small tmpfs to fill up (ENOSPC), a throwaway local user. Both need root;
-// a test that needs them skips without it, and fails under CI=true. And a
+// a test that needs them skips without it, and fails under CI=true. And
+// what tests running side by side need: a block of ports of their own, a
+// program written so that running it never meets "text file busy", and a
 // Buffer that one goroutine writes while another reads it.
 package testsys
 
