@@ -222,8 +222,10 @@ func TestRealTwoAccounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
-			if n := supervisors(cfg); len(n) != 0 {
-				t.Errorf("%s supervisors left: %v", cfg.Account, n)
+			// Stop returns once the lock is free; the process ends a
+			// moment after.
+			if !waitUntil(func() bool { return len(supervisors(cfg)) == 0 }, 10*time.Second) {
+				t.Errorf("%s supervisors left: %v", cfg.Account, supervisors(cfg))
 			}
 			if n := opencodeServers(cfg); len(n) != 0 {
 				t.Errorf("%s opencode left: %v", cfg.Account, n)
@@ -268,8 +270,9 @@ func TestRealIdleShutdown(t *testing.T) {
 		return !held
 	})
 	noProcessLeft(t, cfg)
-	if n := supervisors(cfg); len(n) != 0 {
-		t.Errorf("supervisors left: %v", n)
+	// The lock goes when Serve returns; the process ends a moment after.
+	if !waitUntil(func() bool { return len(supervisors(cfg)) == 0 }, 10*time.Second) {
+		t.Errorf("supervisors left: %v", supervisors(cfg))
 	}
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped || st.Stale {
 		t.Errorf("status %+v", st)

@@ -180,14 +180,24 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// waitPhase waits for status.json to show phase.
+// waitPhase waits for ReadStatus to show phase. A status that ReadStatus
+// made up from the processes of a supervisor running in this test process
+// (Serve in a goroutine, before it wrote status.json) does not count: this
+// process's children are every test's OpenCodes.
 func waitPhase(t testing.TB, stateDir, phase string, d time.Duration) Status {
 	t.Helper()
 	var st Status
 	eventually(t, d, "phase "+phase, func() bool {
 		var err error
 		st, err = ReadStatus(stateDir)
-		return err == nil && st.Phase == phase
+		if err != nil || st.Phase != phase {
+			return false
+		}
+		if st.SupervisorPID == os.Getpid() {
+			file, err := readStatusFile(stateDir)
+			return err == nil && file.SupervisorPID == st.SupervisorPID && file.SupervisorStart == st.SupervisorStart
+		}
+		return true
 	})
 	return st
 }

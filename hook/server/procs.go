@@ -70,7 +70,9 @@ func procAge(pid int) time.Duration {
 	if err != nil {
 		return 0
 	}
-	return time.Duration(up*float64(time.Second)) - time.Duration(start)*(time.Second/100)
+	// Both count in hundredths of a second; a process started within the
+	// current one may come out a nanosecond short of zero.
+	return max(0, time.Duration(up*float64(time.Second))-time.Duration(start)*(time.Second/100))
 }
 
 // alive reports whether pid is a live process whose start time is start
