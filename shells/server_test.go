@@ -76,11 +76,17 @@ func (w *world) supervisors(name string) []int {
 	var out []int
 	for _, pid := range procs("oca", "serve", name) {
 		env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-		if err == nil && bytes.Contains(append([]byte{0}, env...), []byte("\x00HOME="+w.home+"\x00")) {
+		if err == nil && hasHome(env, w.home) {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// hasHome tells whether an environment as /proc/PID/environ holds it
+// (NUL-separated) sets HOME to home.
+func hasHome(environ []byte, home string) bool {
+	return bytes.Contains(append([]byte{0}, environ...), []byte("\x00HOME="+home+"\x00"))
 }
 
 func listening(port int) bool {

@@ -1,7 +1,6 @@
 package shells_test
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -154,7 +153,7 @@ func (w *realWorld) procs(keep func(proc) bool) []proc {
 			continue
 		}
 		envb, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !bytes.Contains(envb, []byte("\x00HOME="+w.home+"\x00")) && !bytes.HasPrefix(envb, []byte("HOME="+w.home+"\x00")) {
+		if err != nil || !hasHome(envb, w.home) {
 			continue
 		}
 		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
