@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // bashCompletionPkg is the bash-completion package's loader (Debian's path).

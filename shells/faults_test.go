@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // The rows of docs/faults.md that need a real shell, or the real binary

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // These tests drive real interactive bash, zsh and fish through a pty with

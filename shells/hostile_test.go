@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // hostileNames are directory names that hold bytes a path may hold and a

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // envList turns a captured environment back into a list, for a new shell.

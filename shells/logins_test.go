@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestExpiredLoginOnEntering: entering a project whose account has an

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // evilName is a directory name that runs a command where a shell reads it

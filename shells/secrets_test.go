@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestNothingLeaksSecrets: after a session that enters a project, starts

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // End to end with the real OpenCode: entering a project starts its

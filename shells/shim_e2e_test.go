@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/hook/server"
-	"github.com/oca-sh/oca/hook/server/providertest"
+	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // End to end, with the real OpenCode answering prompts from a local fake
-// provider (hook/server/providertest): in a bound project `opencode` is a
+// provider (internal/testsys/fakeprovider): in a bound project `opencode` is a
 // client of the account's server, and the fake sees which process sent each
 // request and with which key.
 
@@ -35,7 +35,7 @@ const realWait = 150 * time.Second
 // PATH that logs every OpenCode started, then execs the real one.
 type realWorld struct {
 	*world
-	prov  *providertest.Provider
+	prov  *fakeprovider.Provider
 	real  string // the real OpenCode
 	log   string // the wrapper's log: PID<TAB>XDG_DATA_HOME<TAB>ARGS, one line per start
 	wrap  string // the wrapper, named opencode
@@ -44,7 +44,7 @@ type realWorld struct {
 	data  map[string]string // data homes
 }
 
-func newRealWorld(t testing.TB, opt providertest.Options, names ...string) *realWorld {
+func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *realWorld {
 	t.Helper()
 	real := requireRealOpencode(t)
 	root, err := os.MkdirTemp("", "oca-e2e-")
@@ -54,7 +54,7 @@ func newRealWorld(t testing.TB, opt providertest.Options, names ...string) *real
 	t.Cleanup(func() { os.RemoveAll(root) })
 	w := &realWorld{
 		world: &world{t: t, home: filepath.Join(root, "home"), bin: shelltest.Oca(t)},
-		prov:  providertest.Start(t, opt),
+		prov:  fakeprovider.Start(t, opt),
 		real:  real,
 		log:   filepath.Join(root, "opencode.log"),
 		wrap:  filepath.Join(root, "bin", "opencode"),
@@ -88,7 +88,7 @@ func newRealWorld(t testing.TB, opt providertest.Options, names ...string) *real
 		w.oca("p"+name, "init", name)
 		w.data[name] = w.vars(name)["XDG_DATA_HOME"]
 		w.keys[name] = "sk-oca-test-" + name
-		providertest.WriteAuth(t, w.data[name], w.keys[name])
+		fakeprovider.WriteAuth(t, w.data[name], w.keys[name])
 		fmt.Fprintf(&tables, "\n[accounts.%s.env]\nOPENCODE_DISABLE_MODELS_FETCH = \"1\"\nOPENCODE_DISABLE_AUTOUPDATE = \"1\"\n", name)
 	}
 	accounts := w.path(".config/oca/accounts.toml")
@@ -229,8 +229,8 @@ func (w *realWorld) started(t testing.TB) []start {
 	return out
 }
 
-func chatsWith(reqs []providertest.Request, prompt string) []providertest.Request {
-	var out []providertest.Request
+func chatsWith(reqs []fakeprovider.Request, prompt string) []fakeprovider.Request {
+	var out []fakeprovider.Request
 	for _, r := range reqs {
 		if r.Path == "/v1/chat/completions" && r.Prompt == prompt {
 			out = append(out, r)
@@ -241,9 +241,9 @@ func chatsWith(reqs []providertest.Request, prompt string) []providertest.Reques
 
 // answered waits until the fake has answered prompt (at least one chat
 // completion with it ended) and returns the requests that carried it.
-func (w *realWorld) answered(t testing.TB, prompt string) []providertest.Request {
+func (w *realWorld) answered(t testing.TB, prompt string) []fakeprovider.Request {
 	t.Helper()
-	reqs := w.prov.Wait(t, realWait, "an answered request with prompt "+strconv.Quote(prompt), func(rs []providertest.Request) bool {
+	reqs := w.prov.Wait(t, realWait, "an answered request with prompt "+strconv.Quote(prompt), func(rs []fakeprovider.Request) bool {
 		for _, r := range chatsWith(rs, prompt) {
 			if !r.End.IsZero() {
 				return true
@@ -255,11 +255,11 @@ func (w *realWorld) answered(t testing.TB, prompt string) []providertest.Request
 }
 
 // fromServer checks that every request is from pid with key.
-func fromServer(t testing.TB, what string, reqs []providertest.Request, pid int, key string) {
+func fromServer(t testing.TB, what string, reqs []fakeprovider.Request, pid int, key string) {
 	t.Helper()
 	for _, r := range reqs {
 		if !r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != key {
-			t.Errorf("%s: a request not from the server %d with key %q:\n%s", what, pid, key, providertest.Describe([]providertest.Request{r}))
+			t.Errorf("%s: a request not from the server %d with key %q:\n%s", what, pid, key, fakeprovider.Describe([]fakeprovider.Request{r}))
 		}
 	}
 }
@@ -267,7 +267,7 @@ func fromServer(t testing.TB, what string, reqs []providertest.Request, pid int,
 // TestShimRealOpencode: two accounts, each with its real server shared by
 // the subtests; what a user types in bash in their projects.
 func TestShimRealOpencode(t *testing.T) {
-	w := newRealWorld(t, providertest.Options{}, "a", "b", "c")
+	w := newRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
 	reply := w.prov.Reply()
 	s := w.start("bash", "", shelltest.Options{})
 	base := s.Env()
@@ -316,7 +316,7 @@ func TestShimRealOpencode(t *testing.T) {
 		}
 		for _, r := range w.answered(t, prompt) {
 			if r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != w.keys["a"] {
-				t.Errorf("a request from the server, or without A's key:\n%s", providertest.Describe([]providertest.Request{r}))
+				t.Errorf("a request from the server, or without A's key:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
 			}
 			if got := strings.Join(r.Peer.Cmdlines[0], " "); got != w.real+" run "+prompt {
 				t.Errorf("the standalone request came from %q, want %q", got, w.real+" run "+prompt)
@@ -516,9 +516,9 @@ func TestShimRealOpencode(t *testing.T) {
 			switch {
 			case r.Prompt == "ping-standalone" && r.Key() == w.keys["a"]:
 			case owner == "":
-				t.Errorf("a request from neither server:\n%s", providertest.Describe([]providertest.Request{r}))
+				t.Errorf("a request from neither server:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
 			case r.Key() != w.keys[owner]:
-				t.Errorf("%s's server sent key %q:\n%s", owner, r.Key(), providertest.Describe([]providertest.Request{r}))
+				t.Errorf("%s's server sent key %q:\n%s", owner, r.Key(), fakeprovider.Describe([]fakeprovider.Request{r}))
 			}
 		}
 	})
@@ -536,7 +536,7 @@ func supervisorRSS(w *realWorld, name string) int64 {
 }
 
 func rss(pid int) int64 {
-	n, _ := server.ProcessRSS(pid)
+	n, _ := procfs.RSS(pid)
 	return n
 }
 
@@ -681,7 +681,7 @@ func ppid(pid int) int {
 //
 //	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/
 func BenchmarkShimTUIMemory(b *testing.B) {
-	w := newRealWorld(b, providertest.Options{}, "a")
+	w := newRealWorld(b, fakeprovider.Options{}, "a")
 	m := newTmux(b, w)
 	sum := func(ps []proc) int64 {
 		var n int64

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // oca's `opencode`: inside a bound project the first opencode on PATH is
@@ -212,7 +212,7 @@ func TestShimExecsAttach(t *testing.T) {
 	s.Run(`opencode run "say hi" -m fake/m`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
 	// run goes through oca's run proxy, a port of its own before the
-	// server (see server.RunProxy).
+	// server (see supervisor.RunProxy).
 	proxied := func(argv []string) []string {
 		if len(argv) > 2 && argv[1] == "--attach" && argv[2] != url && strings.HasPrefix(argv[2], "http://127.0.0.1:") {
 			argv[2] = "PROXY"

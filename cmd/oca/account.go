@@ -14,7 +14,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/shells"
 )
 
@@ -184,7 +184,7 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 	// Its server first: once the account and its runtime directory (lock,
 	// status) are gone, nothing could stop it. The supervisor's lock is
 	// held until the account is gone, so that none starts meanwhile.
-	unlock, err := server.StopAndLock(dirs.RuntimeDir(name), 30*time.Second)
+	unlock, err := supervisor.StopAndLock(dirs.RuntimeDir(name), 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("not removing account %s: %w", name, err)
 	}

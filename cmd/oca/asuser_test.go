@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // userOca runs this oca as a throwaway user who is not root, in a home of

@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // benchOca is oca built as install.sh builds it, once per test process.
@@ -77,7 +77,7 @@ func newBenchWorld(b *testing.B) *benchWorld {
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
 		// No server: these measure the hook against direnv's, and the
 		// server's own cost on entering (a lock probe when it runs) has
-		// its benchmark in hook/server.
+		// its benchmark in hook/supervisor.
 		"OCA_AUTOSTART=0",
 	}
 	for _, d := range []string{".config", ".local/state", ".local/share"} {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // cliHome is an isolated user for runs of the real binary.

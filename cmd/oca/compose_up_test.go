@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestComposeUp runs what `oca compose` writes, for real: two accounts'

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 	"github.com/oca-sh/oca/projectfile"
-	"github.com/oca-sh/oca/shells/shelltest"
 )
 
 // TestExportNeverWaitsOnAFIFO: while the project file is replaced, in a

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestAccountAddOnFullDisk: `oca account add` on a full filesystem (a real

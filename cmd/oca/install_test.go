@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestInstallScript runs install.sh as a newcomer would, twice: it builds

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 

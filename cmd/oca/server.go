@@ -14,8 +14,9 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
+	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/projectfile"
 	"golang.org/x/sys/unix"
 )
@@ -27,9 +28,9 @@ func (a *app) opencodePath(reg *account.Registry) (string, error) {
 }
 
 // serverConfig is what the supervisor of acc needs.
-func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (server.Config, error) {
+func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (supervisor.Config, error) {
 	dirs := reg.Dirs()
-	cfg := server.Config{
+	cfg := supervisor.Config{
 		Account:     acc.Name,
 		Port:        acc.Port,
 		DataHome:    acc.DataHome,
@@ -52,7 +53,7 @@ func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (server.
 		return cfg, err
 	}
 	orig, _, _ := a.environ()
-	cfg.Env = server.BuildEnv(envList(orig), cfg, acc.Env)
+	cfg.Env = supervisor.BuildEnv(envList(orig), cfg, acc.Env)
 	return cfg, nil
 }
 
@@ -67,19 +68,19 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		if err != nil {
 			return err
 		}
-		if err := server.AddLease(stateDir, pid, root); err != nil {
+		if err := supervisor.AddLease(stateDir, pid, root); err != nil {
 			return err
 		}
 	}
 	if !f.Autostart || hook.EnvFrom(a.env)["OCA_AUTOSTART"] == "0" {
 		return nil
 	}
-	started, err := a.ensureServer(server.Config{Account: acc.Name, StateDir: stateDir}, acc)
+	started, err := a.ensureServer(supervisor.Config{Account: acc.Name, StateDir: stateDir}, acc)
 	if err != nil || !started || acc.Systemd {
 		return err
 	}
 	// A new supervisor: say now, not only in its log, what will stop it.
-	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(acc.Port), &pie) {
+	if pie := (*opencode.PortInUseError)(nil); errors.As(opencode.VerifyListener(acc.Port), &pie) {
 		return fmt.Errorf("account %s has no server: %w (not the account's; its password is not sent there)", acc.Name, pie)
 	}
 	reg, err := a.registry()
@@ -96,7 +97,7 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 // running, without waiting, as the account says its server runs: under
 // systemd (systemctl --user start), by oca itself (oca serve), or, for an
 // external account, not at all. started tells whether one was started.
-func (a *app) ensureServer(cfg server.Config, acc *account.Account) (started bool, err error) {
+func (a *app) ensureServer(cfg supervisor.Config, acc *account.Account) (started bool, err error) {
 	switch {
 	case acc.External:
 		return false, nil
@@ -105,9 +106,9 @@ func (a *app) ensureServer(cfg server.Config, acc *account.Account) (started boo
 		if err != nil {
 			return false, fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
 		}
-		return server.Ensure(cfg, bin, "--user", "start", "--no-block", server.UnitName(acc.Name))
+		return supervisor.Ensure(cfg, bin, "--user", "start", "--no-block", supervisor.UnitName(acc.Name))
 	}
-	return server.Ensure(cfg, a.self, "serve", acc.Name)
+	return supervisor.Ensure(cfg, a.self, "serve", acc.Name)
 }
 
 // errExternal is what a command that would start or stop acc's server
@@ -121,7 +122,7 @@ func (a *app) onLeave(dirs account.Dirs, name string, pid int) error {
 	if pid <= 0 {
 		return nil
 	}
-	return server.DropLease(dirs.RuntimeDir(name), pid)
+	return supervisor.DropLease(dirs.RuntimeDir(name), pid)
 }
 
 func (a *app) cmdServe(name string) error {
@@ -155,15 +156,15 @@ func (a *app) cmdServe(name string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
-	err = server.Serve(ctx, cfg, a.stderr)
-	if !errors.Is(err, server.ErrAlreadyRunning) {
+	err = supervisor.Serve(ctx, cfg, a.stderr)
+	if !errors.Is(err, supervisor.ErrAlreadyRunning) {
 		return err
 	}
 	// One supervisor an account: another one runs. Quietly done when its
 	// server is (or is becoming) healthy; else say whose it is.
-	st, _ := server.ReadStatus(cfg.StateDir)
+	st, _ := supervisor.ReadStatus(cfg.StateDir)
 	switch st.Phase {
-	case server.PhaseReady, server.PhaseStarting, server.PhaseRestarting:
+	case supervisor.PhaseReady, supervisor.PhaseStarting, supervisor.PhaseRestarting:
 		return nil
 	}
 	return fmt.Errorf("the server of %s is run by supervisor pid %d already, in phase %s (see: oca status %s)", acc.Name, st.SupervisorPID, st.Phase, acc.Name)
@@ -173,7 +174,7 @@ func (a *app) serverStop(reg *account.Registry, acc *account.Account, timeout ti
 	if acc.External {
 		return errExternal(acc, "stop")
 	}
-	if err := server.Stop(reg.Dirs().RuntimeDir(acc.Name), timeout); err != nil {
+	if err := supervisor.Stop(reg.Dirs().RuntimeDir(acc.Name), timeout); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "stopped the server of %s\n", acc.Name)
@@ -206,8 +207,8 @@ func (a *app) serverStart(reg *account.Registry, acc *account.Account) error {
 // failingNow is the error of a server whose supervisor gave up (phase
 // failing): nothing will make it ready, so a wait says why at once.
 func (a *app) failingNow(reg *account.Registry, acc *account.Account) error {
-	st, err := server.ReadStatus(reg.Dirs().RuntimeDir(acc.Name))
-	if err != nil || st.Phase != server.PhaseFailing {
+	st, err := supervisor.ReadStatus(reg.Dirs().RuntimeDir(acc.Name))
+	if err != nil || st.Phase != supervisor.PhaseFailing {
 		return nil
 	}
 	why := st.LastError
@@ -227,7 +228,7 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- server.WaitReady(ctx, cfg) }()
+	go func() { done <- supervisor.WaitReady(ctx, cfg) }()
 	tty := isTerminal(a.stderr)
 	begin := time.Now()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -238,11 +239,11 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 			if tty {
 				fmt.Fprint(a.stderr, "\r\x1b[K")
 			}
-			if pie := (*server.PortInUseError)(nil); errors.As(err, &pie) {
+			if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
 				return fmt.Errorf("the server of %s is not ready: %w (not the account's; its password is not sent there)", acc.Name, pie)
 			}
 			if err != nil {
-				st, _ := server.ReadStatus(cfg.StateDir)
+				st, _ := supervisor.ReadStatus(cfg.StateDir)
 				if st.LastError != "" {
 					return fmt.Errorf("the server of %s is not ready (phase %s): %s", acc.Name, st.Phase, st.LastError)
 				}
@@ -251,7 +252,7 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 			// Healthy; let the supervisor see it too, so that `oca status`
 			// right after agrees.
 			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				if st, err := server.ReadStatus(cfg.StateDir); err != nil || st.Phase != server.PhaseStarting {
+				if st, err := supervisor.ReadStatus(cfg.StateDir); err != nil || st.Phase != supervisor.PhaseStarting {
 					break
 				}
 			}
@@ -259,7 +260,7 @@ func (a *app) serverWait(reg *account.Registry, acc *account.Account, timeout ti
 			return nil
 		case <-tick.C:
 			if tty {
-				st, _ := server.ReadStatus(cfg.StateDir)
+				st, _ := supervisor.ReadStatus(cfg.StateDir)
 				fmt.Fprintf(a.stderr, "\r\x1b[Kwaiting for the server of %s (%s, %.1fs)", acc.Name, st.Phase, time.Since(begin).Seconds())
 			}
 		}

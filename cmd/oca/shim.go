@@ -15,8 +15,9 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
+	"github.com/oca-sh/oca/hook/supervisor"
 )
 
 // attachWait is how long `opencode` (the shim) and `oca attach` wait for the
@@ -105,7 +106,7 @@ func (a *app) runShim(args []string) error {
 	return a.attach(reg, acc, real, plan.Args, xenv, attachWait)
 }
 
-// runAttached is `opencode run --attach URL …` through a server.RunProxy,
+// runAttached is `opencode run --attach URL …` through a supervisor.RunProxy,
 // which holds the prompt's answer until the reply has reached run's event
 // stream (OpenCode 1.18's run, attached, exits without printing it
 // otherwise). oca stays the parent: it passes signals on and exits as run
@@ -114,10 +115,10 @@ func (a *app) runAttached(reg *account.Registry, acc *account.Account, real stri
 	if err := a.ready(reg, acc, attachWait); err != nil {
 		return err
 	}
-	if err := server.VerifyListener(acc.Port); err != nil {
+	if err := opencode.VerifyListener(acc.Port); err != nil {
 		return fmt.Errorf("not attaching to the server of %s: %w", acc.Name, err)
 	}
-	proxy, err := server.StartRunProxy(acc.Port)
+	proxy, err := supervisor.StartRunProxy(acc.Port)
 	if err != nil {
 		return fmt.Errorf("opencode run through the server of %s: %w", acc.Name, err)
 	}
@@ -200,20 +201,20 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 	// for its life, as a shell in a project does: the server is in use
 	// while a client lives, even one that is idle with no connection
 	// open, and is not stopped for idleness while it starts.
-	if err := server.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
+	if err := supervisor.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	// Already healthy: no supervisor to start, nothing to wait for.
-	if ok, _ := server.Health(ctx, cfg.Port, cfg.Password); ok {
+	if ok, _ := opencode.Health(ctx, cfg.Port, cfg.Password); ok {
 		return nil
 	}
 	if _, err := a.ensureServer(cfg, acc); err != nil {
 		return err
 	}
 	done := make(chan error, 1)
-	go func() { done <- server.WaitReady(ctx, cfg) }()
+	go func() { done <- supervisor.WaitReady(ctx, cfg) }()
 	tty := isTerminal(a.stderr)
 	begin := time.Now()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -228,20 +229,20 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 			if err == nil {
 				return nil
 			}
-			if pie := (*server.PortInUseError)(nil); errors.As(err, &pie) {
+			if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
 				return fmt.Errorf("the server of %s cannot run: %w (not the account's; its password is not sent there)", acc.Name, pie)
 			}
 			if acc.External {
 				return fmt.Errorf("the server of %s runs elsewhere (external = true in accounts.toml) and does not answer on %s after %s: start it where it runs (for oca compose: docker compose up -d)", acc.Name, acc.URL(), timeout)
 			}
-			st, _ := server.ReadStatus(cfg.StateDir)
+			st, _ := supervisor.ReadStatus(cfg.StateDir)
 			if st.LastError != "" {
 				return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
 			}
 			return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, timeout, st.Phase, acc.Name)
 		case <-tick.C:
-			st, _ := server.ReadStatus(cfg.StateDir)
-			if st.Phase == server.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
+			st, _ := supervisor.ReadStatus(cfg.StateDir)
+			if st.Phase == supervisor.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
 				// Its supervisor started and stopped (stopped by hand,
 				// or for a reason its log tells): nothing to wait for.
 				if shown {
@@ -267,7 +268,7 @@ func (a *app) attach(reg *account.Registry, acc *account.Account, real string, a
 		return err
 	}
 	// OpenCode sends the password itself: to the user's own listener only.
-	if err := server.VerifyListener(acc.Port); err != nil {
+	if err := opencode.VerifyListener(acc.Port); err != nil {
 		return fmt.Errorf("not attaching to the server of %s: %w", acc.Name, err)
 	}
 	delete(env, "OPENCODE_SERVER_USERNAME")

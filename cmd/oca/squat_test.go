@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oca-sh/oca/hook/server/squattertest"
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/squatter"
 )
 
 // ocaEnv runs the oca binary in a home of its own.
@@ -155,7 +155,7 @@ func TestSquatterOnAccountPort(t *testing.T) {
 	u := testsys.AddUser(t)
 	e := newOcaEnv(t)
 	port := e.addAccount("work")
-	sq := squattertest.Start(t, squattertest.Build(t), u, port)
+	sq := squatter.Start(t, squatter.Build(t), u, port)
 	names := func(what, s string) {
 		t.Helper()
 		for _, want := range []string{"port " + strconv.Itoa(port), "pid " + strconv.Itoa(sq.Pid()), "squatter serve", "user " + u.Name} {

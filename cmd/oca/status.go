@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/shells"
 )
 
@@ -95,9 +97,9 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 		}
 		phase := r.Phase
 		switch r.Phase {
-		case server.PhaseReady:
+		case supervisor.PhaseReady:
 			phase = st.green(phase)
-		case server.PhaseFailing:
+		case supervisor.PhaseFailing:
 			phase = st.red(phase)
 		}
 		lines[i+1] = line[:col] + phase + line[col+len(r.Phase):]
@@ -137,22 +139,22 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		r.Providers = append(r.Providers, l.JSON(now))
 		r.logins = append(r.logins, l.Short(now))
 	}
-	st, err := server.ReadStatus(dirs.RuntimeDir(acc.Name))
+	st, err := supervisor.ReadStatus(dirs.RuntimeDir(acc.Name))
 	if err != nil {
 		r.Phase = "unknown"
 		r.LastError = err.Error()
 		return r
 	}
 	r.Phase, r.Restarts, r.LastError, r.Stale = st.Phase, st.Restarts, st.LastError, st.Stale
-	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(acc.Port), &pie) {
+	if pie := (*opencode.PortInUseError)(nil); errors.As(opencode.VerifyListener(acc.Port), &pie) {
 		r.PortHolder = pie.Error()
 	}
-	if st.Stale || st.Phase == server.PhaseStopped {
+	if st.Stale || st.Phase == supervisor.PhaseStopped {
 		return r
 	}
 	r.PID, r.Supervisor = st.OpencodePID, st.SupervisorPID
-	r.Clients, _, _ = server.Clients(acc.Port)
-	if rss, err := server.ProcessRSS(st.OpencodePID); err == nil {
+	r.Clients, _, _ = supervisor.Clients(acc.Port)
+	if rss, err := procfs.RSS(st.OpencodePID); err == nil {
 		r.MemoryKB = rss / 1024
 	}
 	if !st.OpencodeStartedAt.IsZero() {

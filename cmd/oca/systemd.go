@@ -11,7 +11,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/supervisor"
 )
 
 // unitPath is where the template unit goes: the user's systemd directory.
@@ -25,7 +25,7 @@ func (a *app) unitText(reg *account.Registry) string {
 	if oc, err := a.opencodePath(reg); err == nil {
 		path = unitPATH(filepath.Dir(oc), path)
 	}
-	return server.SystemdUnit(a.self, path)
+	return supervisor.SystemdUnit(a.self, path)
 }
 
 // unitPATH puts dir first on path, once: opencode in /usr/bin leaves the
@@ -56,7 +56,7 @@ func (a *app) cmdSystemd(sub string, pos []string) error {
 	}
 	dirs := reg.Dirs()
 	unit := unitPath(dirs)
-	name := server.UnitName(acc.Name)
+	name := supervisor.UnitName(acc.Name)
 	if sub == "install" {
 		if err := os.MkdirAll(filepath.Dir(unit), 0o755); err != nil {
 			return err

@@ -13,7 +13,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/shells/shelltest"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // world is a home with one account whose port the test chooses.

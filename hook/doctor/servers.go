@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/hook/server"
+	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/shells"
 )
 
@@ -19,7 +20,7 @@ func checkServer(dirs account.Dirs, a *account.Account) []Finding {
 	var out []Finding
 	check := "server " + a.Name
 	stateDir := dirs.RuntimeDir(a.Name)
-	st, err := server.ReadStatus(stateDir)
+	st, err := supervisor.ReadStatus(stateDir)
 	if err != nil {
 		statusFile := filepath.Join(stateDir, "status.json")
 		return []Finding{{Check: check, Severity: Warn, What: err.Error(),
@@ -38,31 +39,31 @@ func checkServer(dirs account.Dirs, a *account.Account) []Finding {
 			Why:  "it describes a server that no longer runs",
 			Fix:  "oca doctor --fix", mend: func() error { return os.Remove(statusFile) }})
 	}
-	running := !st.Stale && (st.Phase == server.PhaseReady || st.Phase == server.PhaseStarting || st.Phase == server.PhaseRestarting)
-	if pie := (*server.PortInUseError)(nil); errors.As(server.VerifyListener(a.Port), &pie) {
+	running := !st.Stale && (st.Phase == supervisor.PhaseReady || st.Phase == supervisor.PhaseStarting || st.Phase == supervisor.PhaseRestarting)
+	if pie := (*opencode.PortInUseError)(nil); errors.As(opencode.VerifyListener(a.Port), &pie) {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: pie.Error() + ", not by the account's server",
 			Why:  "another user holds the account's port: the server cannot start, and oca sends the password nowhere else",
 			Fix:  fmt.Sprintf("have that user stop it, or give %s another port in %s", a.Name, dirs.AccountsFile())})
-	} else if listening, pid, cmd := server.PortHolder(a.Port); listening && (!running || pid != 0 && pid != st.OpencodePID && !st.Orphan) {
+	} else if h, listening := opencode.PortHolder(a.Port); listening && (!running || h.PID != 0 && h.PID != st.OpencodePID && !st.Orphan) {
 		who := "a process oca cannot see (another user's?)"
-		if pid != 0 {
-			who = fmt.Sprintf("pid %d (%s)", pid, cmd)
+		if h.PID != 0 {
+			who = fmt.Sprintf("pid %d (%s)", h.PID, h.Cmd)
 		}
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("port %d is held by %s, not by the account's server", a.Port, who),
 			Why:  "the account's server cannot start on it",
 			Fix:  fmt.Sprintf("stop that process, or give %s another port in %s", a.Name, dirs.AccountsFile())})
 	}
-	if st.Phase == server.PhaseReady && !st.Stale {
-		if ok, _ := server.Health(context.Background(), a.Port, ""); ok {
+	if st.Phase == supervisor.PhaseReady && !st.Stale {
+		if ok, _ := opencode.Health(context.Background(), a.Port, ""); ok {
 			out = append(out, Finding{Check: check, Severity: Error,
 				What: fmt.Sprintf("the server on port %d answers without a password", a.Port),
 				Why:  "any local process can read the account's keys from it",
 				Fix:  "oca server restart " + a.Name})
 		}
 	}
-	if st.Phase == server.PhaseFailing {
+	if st.Phase == supervisor.PhaseFailing {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: "the server gave up: " + st.LastError,
 			Why:  "the account has no server until this is mended",

@@ -1,0 +1,199 @@
+package opencode
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// User is the user name OpenCode's server expects with
+// OPENCODE_SERVER_PASSWORD (OPENCODE_SERVER_USERNAME, whose default this
+// is; oca never passes that variable on).
+const User = "opencode"
+
+// probeTimeout bounds the answer to one health probe: early connections to
+// OpenCode can be accepted and never answered.
+const probeTimeout = 200 * time.Millisecond
+
+// dialBudget bounds connecting to a server and checking whose socket
+// answered (/proc/net/tcp, and /proc/*/fd to name a stranger): instant on
+// an idle machine, slower on a loaded one.
+const dialBudget = 2 * time.Second
+
+// URL is the base URL of the server on 127.0.0.1:port.
+func URL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
+
+// Client talks to the OpenCode server on 127.0.0.1:Port with Password,
+// over connections whose other end passed Check (nil: OwnUser).
+type Client struct {
+	Port     int
+	Password string
+	Check    Check
+}
+
+// do sends one request with basic auth and no keep-alive (an idle
+// kept-alive connection would count as a client and keep the server from
+// its idle shutdown). The server's answer is bounded by headerTimeout (0:
+// by ctx alone), apart from the connection and its check, which a loaded
+// machine can make slow.
+func (c Client) do(ctx context.Context, method, path string, headerTimeout time.Duration) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, URL(c.Port)+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.Password != "" {
+		req.SetBasicAuth(User, c.Password)
+	}
+	check := c.Check
+	if check == nil {
+		check = OwnUser
+	}
+	client := &http.Client{
+		Transport: &http.Transport{
+			DisableKeepAlives:     true,
+			Proxy:                 nil,
+			ResponseHeaderTimeout: headerTimeout,
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return Dial(ctx, c.Port, check)
+			},
+		},
+		// A redirect could lead the password elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return client.Do(req)
+}
+
+// Health asks the server whether it is ready: GET /global/health, its
+// answer within 200 ms. It is true only when the answer is 200 with a JSON
+// body holding "healthy": true (OpenCode answers unknown paths with its web
+// page, so a status code alone proves nothing). When false, the error says
+// why: a *PortInUseError when the socket that answered failed the check
+// (it was not sent the password).
+func (c Client) Health(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout+dialBudget)
+	defer cancel()
+	resp, err := c.do(ctx, http.MethodGet, "/global/health", probeTimeout)
+	if err != nil {
+		return false, fmt.Errorf("health of port %d: %w", c.Port, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("health of port %d: status %d", c.Port, resp.StatusCode)
+	}
+	var body struct {
+		Healthy bool `json:"healthy"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil {
+		return false, fmt.Errorf("health of port %d: not a health answer: %w", c.Port, err)
+	}
+	if !body.Healthy {
+		return false, fmt.Errorf("health of port %d: not healthy", c.Port)
+	}
+	return true, nil
+}
+
+// Health is Client.Health for a client of the user's (OwnUser).
+func Health(ctx context.Context, port int, password string) (bool, error) {
+	return Client{Port: port, Password: password}.Health(ctx)
+}
+
+// Dispose makes the server drop the state of every instance (every
+// project directory a client used), so that each reads auth.json and the
+// config anew: POST /global/dispose. (POST /instance/dispose reaches only
+// the instance of the server's own directory.)
+func (c Client) Dispose(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := c.do(ctx, http.MethodPost, "/global/dispose", 0)
+	if err != nil {
+		return fmt.Errorf("dispose instance on port %d: %w", c.Port, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("dispose instance on port %d: status %d", c.Port, resp.StatusCode)
+	}
+	return nil
+}
+
+// recentSessions is how far back a session's last update may lie for its
+// directory to be asked whether it is busy: a busy session writes its
+// messages as it goes.
+const recentSessions = 6 * time.Hour
+
+// BusySessions counts the server's sessions that are busy (or retrying):
+// GET /session/status answers for one directory's instance, so it asks
+// each directory that has a session updated recently (GET
+// /experimental/session).
+func (c Client) BusySessions(ctx context.Context) (int, error) {
+	var sessions []struct {
+		Directory string `json:"directory"`
+		Time      struct {
+			Updated int64 `json:"updated"`
+		} `json:"time"`
+	}
+	if err := c.getJSON(ctx, "/experimental/session?limit=100", &sessions); err != nil {
+		return 0, err
+	}
+	dirs := map[string]bool{}
+	for _, s := range sessions {
+		if s.Directory != "" && time.Since(time.UnixMilli(s.Time.Updated)) < recentSessions {
+			dirs[s.Directory] = true
+		}
+	}
+	keys := make([]string, 0, len(dirs))
+	for d := range dirs {
+		keys = append(keys, d)
+	}
+	sort.Strings(keys)
+	busy := 0
+	for _, d := range keys {
+		var status map[string]struct {
+			Type string `json:"type"`
+		}
+		if err := c.getJSON(ctx, "/session/status?directory="+url.QueryEscape(d), &status); err != nil {
+			return 0, err
+		}
+		for _, st := range status {
+			if st.Type != "idle" {
+				busy++
+			}
+		}
+	}
+	return busy, nil
+}
+
+// Do sends one request to the server (see Client), for what the routes
+// above do not cover.
+func (c Client) Do(ctx context.Context, method, path string) (*http.Response, error) {
+	return c.do(ctx, method, path, 0)
+}
+
+// getJSON GETs path from the server and decodes its JSON answer.
+func (c Client) getJSON(ctx context.Context, path string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := c.do(ctx, http.MethodGet, path, 0)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("GET %s: not the JSON OpenCode answers", path)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package supervisor
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+
+	"github.com/oca-sh/oca/internal/procfs"
+)
+
+// Clients counts the clients attached to the server on 127.0.0.1:port: the
+// processes (of this user, whose sockets it can see) with an established
+// connection to the port. One OpenCode TUI holds several connections (its
+// event stream and requests) and counts once. conns is the number of those
+// connections.
+func Clients(port int) (procs, conns int, err error) {
+	socks, err := procfs.Sockets(func(s procfs.Socket) bool {
+		return s.State == procfs.Established && int(s.Remote.Port()) == port && s.Inode != "0"
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("clients of port %d: %w", port, err)
+	}
+	inodes := make([]string, len(socks))
+	for i, s := range socks {
+		inodes[i] = s.Inode
+	}
+	pids := map[int]bool{}
+	for _, holders := range procfs.Holders(inodes...) {
+		for _, pid := range holders {
+			pids[pid] = true
+			conns++
+		}
+	}
+	return len(pids), conns, nil
+}
+
+// establishedClients counts the established TCP connections to port from
+// sockets of the user running oca: the client's side of each connection is
+// found (local and remote swapped) and its uid read. The server's side
+// would not do: it belongs to the server's user whoever connected, so
+// another local user could hold connections open and keep the server from
+// its idle stop. A connection whose client side is not found is not
+// counted.
+func establishedClients(port int) (int, error) {
+	socks, err := procfs.Sockets(func(s procfs.Socket) bool {
+		return s.State == procfs.Established && (int(s.Local.Port()) == port || int(s.Remote.Port()) == port)
+	})
+	if err != nil {
+		return 0, err
+	}
+	clients := map[[2]netip.AddrPort]int{} // client side: {local, remote} -> uid
+	for _, s := range socks {
+		if int(s.Remote.Port()) == port {
+			clients[[2]netip.AddrPort{s.Local, s.Remote}] = s.UID
+		}
+	}
+	me := os.Getuid()
+	n := 0
+	for _, s := range socks {
+		if int(s.Local.Port()) != port {
+			continue
+		}
+		if uid, ok := clients[[2]netip.AddrPort{s.Remote, s.Local}]; ok && uid == me {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,67 @@
+package supervisor
+
+import (
+	"net"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// Clients counts processes, not connections: two connections of this
+// process count once, a child's connection once more.
+func TestClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	if p, c, err := Clients(port); err != nil || p != 0 || c != 0 {
+		t.Fatalf("no client: %d procs, %d conns, %v", p, c, err)
+	}
+	var conns []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	waitClients(t, port, 1, 2)
+	// Another process: bash's /dev/tcp holds a connection while it sleeps.
+	child := exec.Command("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+itoa(port)+"; sleep 30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	waitClients(t, port, 2, 3)
+	for _, c := range conns {
+		c.Close()
+	}
+	waitClients(t, port, 1, 1)
+}
+
+func waitClients(t *testing.T, port, procs, conns int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, c, err := Clients(port)
+		if err == nil && p == procs && c == conns {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Clients = %d procs, %d conns, %v; want %d, %d", p, c, err, procs, conns)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,84 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Config is everything the supervisor needs about one account; the caller
+// (cmd/oca) fills it from the accounts registry.
+type Config struct {
+	Account     string        // account name, e.g. "work"
+	Port        int           // 127.0.0.1 port for opencode serve
+	DataHome    string        // the account's XDG_DATA_HOME (auth.json is DataHome/opencode/auth.json)
+	ConfigDir   string        // the account's OpenCode config layer (OPENCODE_CONFIG_DIR); "" for none
+	Password    string        // OPENCODE_SERVER_PASSWORD for this server; never printed or logged
+	IdleTimeout time.Duration // stop after this long with no lease and no client connection; 0 = never
+	Opencode    string        // path to the opencode binary
+	StateDir    string        // per-account runtime dir owned by oca (0700): lock, status.json, serve.log, leases/, tmp/
+	Env         []string      // OpenCode's environment (see BuildEnv); nil: BuildEnv(os.Environ(), cfg, nil)
+	// Registered, when set, is asked once Serve holds the lock: an error
+	// (the account was removed meanwhile) ends Serve at once, before
+	// anything starts. `oca account remove` holds the lock while it removes.
+	Registered func() error
+
+	// Tuning. Zero means the default shown.
+	ReadyTimeout time.Duration // 60s: an OpenCode not healthy by then is killed and counted as a crash
+	BackoffMin   time.Duration // 500ms: first delay before a restart, doubled at each crash in a row
+	BackoffMax   time.Duration // 30s: longest delay before a restart
+	StableAfter  time.Duration // 1m: healthy this long, a run resets the backoff and the crash count
+	MaxCrashes   int           // 5: this many quick crashes within CrashWindow: phase failing, give up
+	CrashWindow  time.Duration // 2m
+	StopGrace    time.Duration // 2s: wait after each SIGTERM to the process group before escalating
+	PollInterval time.Duration // 5s: slow poll for dead lease holders and client connections
+	ReloadWait   time.Duration // 10m: how long a reload waits for busy sessions to finish
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.ReadyTimeout, 60*time.Second)
+	def(&c.BackoffMin, 500*time.Millisecond)
+	def(&c.BackoffMax, 30*time.Second)
+	def(&c.StableAfter, time.Minute)
+	def(&c.CrashWindow, 2*time.Minute)
+	def(&c.StopGrace, 2*time.Second)
+	def(&c.PollInterval, 5*time.Second)
+	def(&c.ReloadWait, 10*time.Minute)
+	if c.MaxCrashes <= 0 {
+		c.MaxCrashes = 5
+	}
+	c.BackoffMax = max(c.BackoffMax, c.BackoffMin)
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Account == "" {
+		errs = append(errs, errors.New("no account name"))
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d out of range", c.Port))
+	}
+	if c.DataHome == "" || !filepath.IsAbs(c.DataHome) {
+		errs = append(errs, fmt.Errorf("data home %q is not an absolute path", c.DataHome))
+	}
+	if c.ConfigDir != "" && !filepath.IsAbs(c.ConfigDir) {
+		errs = append(errs, fmt.Errorf("config dir %q is not an absolute path", c.ConfigDir))
+	}
+	if c.StateDir == "" || !filepath.IsAbs(c.StateDir) {
+		errs = append(errs, fmt.Errorf("state dir %q is not an absolute path", c.StateDir))
+	}
+	if c.Opencode == "" {
+		errs = append(errs, errors.New("no opencode binary"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("server config of %q: %w", c.Account, err)
+	}
+	return nil
+}

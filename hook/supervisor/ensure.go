@@ -1,0 +1,121 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/internal/procfs"
+)
+
+const (
+	logName = "serve.log"
+	// maxLog is the size past which Ensure moves serve.log to serve.log.1
+	// before starting a supervisor.
+	maxLog = 1 << 20
+)
+
+// Ensure makes sure the account's supervisor runs, without ever waiting for
+// OpenCode. When the lock is held it costs one lock probe (open, flock,
+// close) and returns false. When it is free it starts ocaBin with args
+// (normally "serve", ACCOUNT) fully detached: its own session, stdin
+// /dev/null, stdout and stderr appended to StateDir/serve.log (0600; moved
+// to serve.log.1 first when over 1 MiB), the
+// caller's environment (the supervisor builds OpenCode's own), working
+// directory "/" so no project directory stays pinned. It returns true
+// without waiting. Concurrent calls may each start a supervisor: all but one
+// find the lock taken and exit at once, so one server runs.
+//
+// The started process is reaped by a background goroutine if the caller
+// lives on; a short-lived caller (the hook) just exits and leaves it to init.
+func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error) {
+	if cfg.StateDir == "" {
+		return false, errors.New("ensure server: no state dir")
+	}
+	held, err := lockHeld(cfg.StateDir)
+	if err != nil {
+		return false, fmt.Errorf("ensure server of %s: %w", cfg.Account, err)
+	}
+	if held {
+		return false, nil
+	}
+	logPath := filepath.Join(cfg.StateDir, logName)
+	if fi, err := os.Stat(logPath); err == nil && fi.Size() > maxLog {
+		_ = os.Rename(logPath, logPath+".1")
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("ensure server of %s: %w", cfg.Account, err)
+	}
+	defer logf.Close()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return false, fmt.Errorf("ensure server of %s: %w", cfg.Account, err)
+	}
+	defer devnull.Close()
+	cmd := exec.Command(ocaBin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, logf, logf
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return false, fmt.Errorf("ensure server of %s: start supervisor: %w", cfg.Account, err)
+	}
+	go func() { _ = cmd.Wait() }()
+	return true, nil
+}
+
+// Stop stops the account's server: SIGTERM to the supervisor (the pid in
+// status.json, or the lock file's), which stops OpenCode's process group
+// with escalation; then it waits until the lock is released and the port is
+// free. A supervisor still holding the lock after timeout is killed, and an
+// OpenCode left behind by a killed supervisor is stopped by its process
+// group. Stopping a stopped account is not an error, nor is a port that
+// another user holds (it is not waited for).
+func Stop(stateDir string, timeout time.Duration) error {
+	st, err := readStatusFile(stateDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("stop server: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	held := func() bool { h, _ := lockHeld(stateDir); return h }
+	// A probe holds the lock for a moment: 5 s is ample, even under load.
+	pid, err := lockSupervisor(stateDir, st, time.Now().Add(min(time.Until(deadline), 5*time.Second)))
+	if err != nil {
+		return fmt.Errorf("stop server: %w", err)
+	}
+	if pid > 0 {
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("stop server: signal supervisor %d: %w", pid, err)
+		}
+		if !waitUntil(func() bool { return !held() }, time.Until(deadline)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			if !waitUntil(func() bool { return !held() }, 2*time.Second) {
+				return fmt.Errorf("stop server: supervisor %d still holds the lock after SIGKILL", pid)
+			}
+		}
+		// Re-read: the supervisor may have restarted OpenCode since.
+		if cur, err := readStatusFile(stateDir); err == nil {
+			st = cur
+		}
+	}
+	// A supervisor that died hard leaves its OpenCode group behind.
+	if pgid := st.OpencodePGID; pgid > 0 && len(procfs.GroupMembers(pgid)) > 0 &&
+		(procfs.Alive(st.OpencodePID, st.OpencodeStart) || !procfs.Alive(pgid, 0)) {
+		stopGroup(pgid, 2*time.Second, func() bool { return len(procfs.GroupMembers(pgid)) == 0 }, func(string, ...any) {})
+	}
+	if st.Port > 0 {
+		// Wait for the port to be free, but not for another user's
+		// listener: that is not the account's server, and nothing of oca's
+		// could make it go (a squatter must not block `account remove`).
+		done := func() bool { return opencode.OwnListenersGone(st.Port) }
+		if !waitUntil(done, max(time.Until(deadline), time.Second)) {
+			return fmt.Errorf("stop server: %w", opencode.PortInUse(st.Port, nil))
+		}
+	}
+	return nil
+}

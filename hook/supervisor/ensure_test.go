@@ -1,0 +1,196 @@
+package supervisor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/internal/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// serveArgs are the arguments of testdata/ocaserve (our `oca serve`) for
+// cfg, its password written to a 0600 file, with extra as the account's env
+// table.
+func serveArgs(t testing.TB, cfg Config, extra map[string]string) []string {
+	t.Helper()
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(cfg.Password), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{
+		"-account", cfg.Account, "-port", itoa(cfg.Port), "-data-home", cfg.DataHome,
+		"-state-dir", cfg.StateDir, "-opencode", cfg.Opencode, "-password-file", pwFile,
+		"-stop-grace", cfg.StopGrace.String(), "-backoff-min", cfg.BackoffMin.String(),
+		"-poll", cfg.PollInterval.String(), "-idle", cfg.IdleTimeout.String(),
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		args = append(args, "-env", k+"="+extra[k])
+	}
+	return args
+}
+
+// supervisors lists the live ocaserve processes of the account.
+func supervisors(cfg Config) []int {
+	return procsWithArgs(bins.ocaserve, "-state-dir "+cfg.StateDir+" ")
+}
+
+// ensureMany calls Ensure n times at once and returns how many started a
+// supervisor.
+func ensureMany(t testing.TB, n int, cfg Config, args []string) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	started := 0
+	for range n {
+		wg.Go(func() {
+			ok, err := Ensure(cfg, bins.ocaserve, args...)
+			if err != nil {
+				t.Errorf("Ensure: %v", err)
+			}
+			if ok {
+				mu.Lock()
+				started++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return started
+}
+
+// stopAtEnd stops the account's server when the test ends, whatever happened.
+func stopAtEnd(t testing.TB, cfg Config) {
+	t.Cleanup(func() {
+		if err := Stop(cfg.StateDir, 15*time.Second); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(cfg.StateDir, logName))
+			t.Logf("serve.log of %s:\n%s", cfg.Account, b)
+		}
+	})
+}
+
+func TestEnsureConcurrentStartsOne(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "many")
+	cfg := a.cfg
+	args := serveArgs(t, cfg, map[string]string{"FAKE_MODE": "ok"})
+	stopAtEnd(t, cfg)
+	started := ensureMany(t, 20, cfg, args)
+	if started < 1 {
+		t.Fatalf("no Ensure started a supervisor")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WaitReady(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, loaded, "one supervisor left", func() bool { return len(supervisors(cfg)) == 1 })
+	// WaitReady may see the server healthy before the supervisor does.
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	if servers := procsWithArgs(bins.fake, "--port "+itoa(cfg.Port)); len(servers) != 1 {
+		t.Errorf("%d servers on port %d", len(servers), cfg.Port)
+	}
+	if started, err := Ensure(cfg, bins.ocaserve, args...); started || err != nil {
+		t.Errorf("Ensure with the supervisor running = %v, %v", started, err)
+	}
+	fi, err := os.Stat(filepath.Join(cfg.StateDir, logName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("serve.log: %v %v", fi, err)
+	}
+	log := readFile(t, filepath.Join(cfg.StateDir, logName))
+	if !strings.Contains(log, "phase ready") || strings.Contains(log, cfg.Password) {
+		t.Errorf("serve.log:\n%s", log)
+	}
+	// The supervisor runs in a session of its own, in /.
+	sup := supervisors(cfg)[0]
+	if sid, _ := unix.Getsid(sup); sid != sup {
+		t.Errorf("supervisor %d in session %d, not its own", sup, sid)
+	}
+	if wd, _ := os.Readlink(filepath.Join("/proc", itoa(sup), "cwd")); wd != "/" {
+		t.Errorf("supervisor's working directory %q", wd)
+	}
+	if err := Stop(cfg.StateDir, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	noProcessLeft(t, cfg)
+	eventually(t, loaded, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
+	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped || st.Stale {
+		t.Errorf("after Stop: %+v", st)
+	}
+	if err := Stop(cfg.StateDir, time.Second); err != nil {
+		t.Errorf("Stop of a stopped account: %v", err)
+	}
+}
+
+func TestStopAfterSupervisorKilled(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "killed")
+	cfg := a.cfg
+	args := serveArgs(t, cfg, map[string]string{"FAKE_MODE": "ignore-term", "FAKE_CHILD": "1"})
+	stopAtEnd(t, cfg)
+	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
+		t.Fatalf("Ensure = %v, %v", ok, err)
+	}
+	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, loaded, "supervisor dead, lock released", func() bool {
+		held, _ := lockHeld(cfg.StateDir)
+		return !procfs.Alive(st.SupervisorPID, 0) && !held
+	})
+	if cur, _ := ReadStatus(cfg.StateDir); !cur.Stale || !cur.Orphan || cur.Phase != PhaseStopped {
+		t.Errorf("after kill -9 of the supervisor: %+v", cur)
+	}
+	if ok, _ := opencode.Health(context.Background(), cfg.Port, cfg.Password); !ok {
+		t.Errorf("orphan no longer serving")
+	}
+	if err := Stop(cfg.StateDir, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	noProcessLeft(t, cfg)
+}
+
+func TestEnsureRotatesLog(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "rotate")
+	cfg := a.cfg
+	args := serveArgs(t, cfg, map[string]string{"FAKE_MODE": "ok"})
+	stopAtEnd(t, cfg)
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Repeat("old line\n", maxLog/9+1)
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, logName), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
+		t.Fatalf("Ensure = %v, %v", ok, err)
+	}
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	if got := readFile(t, filepath.Join(cfg.StateDir, logName+".1")); got != old {
+		t.Errorf("serve.log.1 has %d bytes, want the old %d", len(got), len(old))
+	}
+	// The status file says ready a moment before the log does.
+	eventually(t, loaded, "phase ready in the new serve.log", func() bool {
+		return strings.Contains(readFile(t, filepath.Join(cfg.StateDir, logName)), "phase ready")
+	})
+	if got := readFile(t, filepath.Join(cfg.StateDir, logName)); strings.Contains(got, "old line") {
+		t.Errorf("serve.log:\n%s", got)
+	}
+}

@@ -1,0 +1,257 @@
+package supervisor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
+)
+
+// Binaries built once per package run by TestMain.
+type testBins struct {
+	fake     string // testdata/fakeopencode
+	ocaserve string // testdata/ocaserve: `oca serve` for Ensure
+	squatter string // testdata/squatter, in a directory any user may enter
+}
+
+var bins testBins // set once in TestMain, read-only afterwards
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "oca-server-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	// Built before HOME and XDG_CACHE_HOME change below, so that go build
+	// uses the user's build cache.
+	// Another user runs the squatter: its directory is 0755.
+	if err := os.Mkdir(filepath.Join(dir, "pub"), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	os.Chmod(dir, 0o755)
+	bins = testBins{fake: filepath.Join(dir, "fakeopencode"), ocaserve: filepath.Join(dir, "ocaserve"), squatter: filepath.Join(dir, "pub", "squatter")}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for pkg, out := range map[string]string{"github.com/oca-sh/oca/internal/testsys/testdata/fakeopencode": bins.fake, "./testdata/ocaserve": bins.ocaserve, "github.com/oca-sh/oca/internal/testsys/squatter/testdata/squatter": bins.squatter} {
+		wg.Go(func() {
+			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("build %s: %w\n%s", pkg, err, b)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Nothing here may touch the real user's files: OpenCode and the
+	// supervisor get a home of their own.
+	home := filepath.Join(dir, "home")
+	for k, v := range map[string]string{
+		"HOME":            home,
+		"XDG_CONFIG_HOME": filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME":  filepath.Join(home, ".cache"),
+		"XDG_STATE_HOME":  filepath.Join(home, ".local", "state"),
+		"XDG_DATA_HOME":   filepath.Join(home, ".local", "share"),
+	} {
+		if err := os.MkdirAll(v, 0o700); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		os.Setenv(k, v)
+	}
+	os.Unsetenv("XDG_RUNTIME_DIR")
+	os.Unsetenv("OPENCODE_SERVER_PASSWORD")
+	return m.Run()
+}
+
+// freePort returns a port nothing listens on. Ports come from the kernel,
+// so parallel tests do not collide.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// account is a test account: its dirs under t.TempDir and a Config.
+type account struct {
+	cfg Config
+}
+
+func newAccount(t testing.TB, name string) account {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := Config{
+		Account:      name,
+		Port:         freePort(t),
+		DataHome:     filepath.Join(dir, "data"),
+		Password:     "pw-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Opencode:     bins.fake,
+		StateDir:     filepath.Join(dir, "state"),
+		StopGrace:    300 * time.Millisecond,
+		BackoffMin:   50 * time.Millisecond,
+		BackoffMax:   200 * time.Millisecond,
+		PollInterval: 200 * time.Millisecond,
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataHome, "opencode"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return account{cfg: cfg}
+}
+
+// withEnv returns cfg with OpenCode's environment built from this process's
+// plus extra.
+func (a account) withEnv(extra map[string]string) Config {
+	c := a.cfg
+	c.Env = BuildEnv(os.Environ(), c, extra)
+	return c
+}
+
+// served is a Serve running in a goroutine of the test.
+type served struct {
+	cancel context.CancelFunc
+	done   chan error
+	log    *testsys.Buffer
+}
+
+func startServe(t testing.TB, cfg Config) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &served{cancel: cancel, done: make(chan error, 1), log: &testsys.Buffer{}}
+	go func() { s.done <- Serve(ctx, cfg, s.log) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("Serve did not return after cancel")
+		}
+		if t.Failed() {
+			t.Logf("supervisor log:\n%s", s.log.String())
+		}
+	})
+	return s
+}
+
+// wait returns Serve's result, failing the test after d.
+func (s *served) wait(t testing.TB, d time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-s.done:
+		s.done <- err // keep it for Cleanup
+		return err
+	case <-time.After(d):
+		t.Fatalf("Serve still running after %s; log:\n%s", d, s.log.String())
+		return nil
+	}
+}
+
+// loaded is the deadline of every wait on a process: OpenCode takes 1-40 s
+// to start on a loaded 2-core machine, and a wait that polls a condition
+// costs nothing when the condition comes sooner.
+const loaded = 90 * time.Second
+
+// eventually polls cond every 20 ms until it holds or d passes.
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !waitUntil(cond, d) {
+		t.Fatalf("not within %s: %s", d, what)
+	}
+}
+
+// waitPhase waits for ReadStatus to show phase. A status that ReadStatus
+// made up from the processes of a supervisor running in this test process
+// (Serve in a goroutine, before it wrote status.json) does not count: this
+// process's children are every test's OpenCodes.
+func waitPhase(t testing.TB, stateDir, phase string, d time.Duration) Status {
+	t.Helper()
+	var st Status
+	eventually(t, d, "phase "+phase, func() bool {
+		var err error
+		st, err = ReadStatus(stateDir)
+		if err != nil || st.Phase != phase {
+			return false
+		}
+		if st.SupervisorPID == os.Getpid() {
+			file, err := readStatusFile(stateDir)
+			return err == nil && file.SupervisorPID == st.SupervisorPID && file.SupervisorStart == st.SupervisorStart
+		}
+		return true
+	})
+	return st
+}
+
+// accountProcs lists the live processes whose environment has
+// XDG_DATA_HOME=dataHome: every OpenCode of the account and its children.
+func accountProcs(dataHome string) []int {
+	want := []byte("XDG_DATA_HOME=" + dataHome + "\x00")
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(append([]byte{0}, b...), append([]byte{0}, want...)) {
+			continue
+		}
+		if procfs.Alive(pid, 0) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// procsWithArgs lists live processes whose command line contains all of args.
+func procsWithArgs(args ...string) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cl := procfs.CmdlineString(pid)
+		ok := cl != ""
+		for _, a := range args {
+			ok = ok && strings.Contains(cl, a)
+		}
+		if ok && procfs.Alive(pid, 0) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// noProcessLeft checks that the account has no process and its port is free.
+func noProcessLeft(t testing.TB, cfg Config) {
+	t.Helper()
+	eventually(t, loaded, "no process of "+cfg.Account+" left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
+	eventually(t, loaded, fmt.Sprintf("port %d free", cfg.Port), func() bool {
+		ls, err := procfs.Listeners(cfg.Port)
+		return err == nil && len(ls) == 0
+	})
+}

@@ -1,0 +1,326 @@
+package supervisor
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/internal/procfs"
+	"golang.org/x/sys/unix"
+)
+
+func TestRedact(t *testing.T) {
+	r := newRedactor("hunter2-password", []string{"MY_TOKEN=tok-123456789", "LANG=C.UTF-8", "ANTHROPIC_API_KEY=abcdefgh"})
+	in := "pw hunter2-password tok tok-123456789 key sk-ant-api03-AbC_d-123 bearer Bearer abc.def.ghi-jkl key2 abcdefgh lang C.UTF-8"
+	out := r.redact(in)
+	for _, secret := range []string{"hunter2", "tok-123456789", "sk-ant-api03", "abc.def.ghi", "abcdefgh"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q survived redaction: %q", secret, out)
+		}
+	}
+	if !strings.Contains(out, "C.UTF-8") {
+		t.Errorf("redaction removed a harmless value: %q", out)
+	}
+}
+
+func TestAuthSecretsRedacted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(path, []byte(`{"google":{"type":"api","key":"AIzaFakeGoogleKey"},`+
+		`"anthropic":{"type":"oauth","refresh":"rt-fake-refresh","access":"at-fake-access","expires":1}}`), 0o600)
+	r := newRedactor("pw", nil).with(authSecrets(path))
+	out := r.redact("k AIzaFakeGoogleKey r rt-fake-refresh a at-fake-access type api oauth")
+	for _, secret := range []string{"AIza", "rt-fake", "at-fake"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q survived: %q", secret, out)
+		}
+	}
+	if !strings.Contains(out, "api oauth") {
+		t.Errorf("types redacted: %q", out)
+	}
+}
+
+func TestReadLinesCutsAndRedacts(t *testing.T) {
+	long := strings.Repeat("x", 5000) + " sk-ant-fake-zzzzzz"
+	var got []string
+	readLines(strings.NewReader("a pw\n"+long+"\nlast"), newRedactor("pw", nil), func(s string) { got = append(got, s) })
+	if len(got) != 3 || got[0] != "a [REDACTED]" || got[2] != "last" {
+		t.Fatalf("lines = %q", got)
+	}
+	if len(got[1]) > maxLineLength+len("…") {
+		t.Errorf("long line kept %d bytes", len(got[1]))
+	}
+}
+
+func TestOutputRing(t *testing.T) {
+	var o outputRing
+	for i := range 50 {
+		o.add(strings.Repeat("l", i))
+	}
+	last := o.last()
+	if len(last) != outputLines || last[len(last)-1] != strings.Repeat("l", 49) {
+		t.Errorf("ring kept %d lines, last %q", len(last), last[len(last)-1])
+	}
+}
+
+func TestLeases(t *testing.T) {
+	dir := t.TempDir()
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Process.Kill()
+	for range 2 { // idempotent
+		if err := AddLease(dir, sleeper.Process.Pid, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := AddLease(dir, os.Getpid(), ""); err != nil {
+		t.Fatal(err)
+	}
+	// A lease of a reused pid: right pid, wrong start time.
+	reused := filepath.Join(dir, leasesName, itoa(os.Getppid())+"-12345")
+	if err := os.WriteFile(reused, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := liveLeases(dir); err != nil || n != 2 {
+		t.Fatalf("liveLeases = %d, %v; want 2", n, err)
+	}
+	if _, err := os.Stat(reused); !os.IsNotExist(err) {
+		t.Errorf("lease of a reused pid not removed: %v", err)
+	}
+	sleeper.Process.Kill()
+	sleeper.Wait()
+	if n, _ := liveLeases(dir); n != 1 {
+		t.Errorf("after the holder died: %d leases, want 1", n)
+	}
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Errorf("second DropLease: %v", err)
+	}
+	if n, _ := liveLeases(dir); n != 0 {
+		t.Errorf("after DropLease: %d leases", n)
+	}
+	// A lease named by pid alone is dropped by pid too.
+	plain := filepath.Join(dir, leasesName, itoa(os.Getpid()))
+	os.WriteFile(plain, nil, 0o600)
+	if err := DropLease(dir, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(plain); !os.IsNotExist(err) {
+		t.Errorf("plain lease not dropped: %v", err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, leasesName))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("leases dir mode: %v %v", fi.Mode(), err)
+	}
+	if err := DropLease(t.TempDir(), 1); err != nil {
+		t.Errorf("DropLease without a leases dir: %v", err)
+	}
+}
+
+// TestEstablishedClients: a connection of the user's to the port counts.
+func TestEstablishedClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	if n, _ := establishedClients(port); n != 0 {
+		t.Errorf("%d clients before any connection", n)
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := establishedClients(port); n != 1 {
+		t.Errorf("%d clients, want 1", n)
+	}
+	c.Close()
+	s.Close()
+}
+
+func TestStatusFiles(t *testing.T) {
+	dir := t.TempDir()
+	st, err := ReadStatus(dir)
+	if err != nil || st.Phase != PhaseStopped || st.Stale {
+		t.Fatalf("no file: %+v, %v", st, err)
+	}
+	now := time.Now()
+	if err := writeStatus(dir, Status{Account: "a", Phase: PhaseReady, SupervisorPID: os.Getpid(), SupervisorStart: procfs.StartTime(os.Getpid()), StartedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = ReadStatus(dir)
+	if err != nil || st.Phase != PhaseReady || st.Stale || !st.StartedAt.Equal(now) {
+		t.Fatalf("live: %+v, %v", st, err)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, statusName))
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("status mode %v", fi.Mode())
+	}
+	// Same pid, another start time: a reused pid.
+	if err := writeStatus(dir, Status{Phase: PhaseReady, SupervisorPID: os.Getpid(), SupervisorStart: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = ReadStatus(dir); st.Phase != PhaseStopped || !st.Stale {
+		t.Errorf("reused pid: %+v", st)
+	}
+	if err := writeStatus(dir, Status{Phase: PhaseFailing, LastError: "boom", SupervisorPID: 1 << 22}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = ReadStatus(dir); st.Phase != PhaseFailing || st.LastError != "boom" {
+		t.Errorf("failing: %+v", st)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestLockHolder(t *testing.T) {
+	dir := t.TempDir()
+	if held, err := lockHeld(dir); held || err != nil {
+		t.Fatalf("fresh lock held = %v, %v", held, err)
+	}
+	if pid := lockHolder(dir); pid != 0 {
+		t.Errorf("holder of a free lock: %d", pid)
+	}
+	f, err := acquireLock(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := lockHeld(dir); !held {
+		t.Errorf("lock not held")
+	}
+	if pid := lockHolder(dir); pid != os.Getpid() {
+		t.Errorf("holder %d, want %d", pid, os.Getpid())
+	}
+	if _, err := acquireLock(dir, 50*time.Millisecond); err != ErrAlreadyRunning {
+		t.Errorf("second acquire: %v", err)
+	}
+	f.Close()
+	if held, _ := lockHeld(dir); held {
+		t.Errorf("lock held after release")
+	}
+}
+
+// TestLeaseRoot: a lease with a root lasts while its process's working
+// directory is in the root; a shell that moves to another project of the
+// account relinks its lease to that project's root.
+func TestLeaseRoot(t *testing.T) {
+	dir := t.TempDir()
+	proj, other := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(proj, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shell := exec.Command("sleep", "60")
+	shell.Dir = filepath.Join(proj, "sub")
+	if err := shell.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { shell.Process.Kill(); shell.Wait() }()
+	pid := shell.Process.Pid
+	if err := AddLease(dir, pid, proj); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := liveLeases(dir); err != nil || n != 1 {
+		t.Fatalf("shell in the project: %d leases, %v; want 1", n, err)
+	}
+	if err := AddLease(dir, pid, other); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := liveLeases(dir); n != 0 {
+		t.Errorf("lease moved to a root the shell is not in: %d leases, want 0", n)
+	}
+	if err := AddLease(dir, pid, proj); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddLease(dir, pid, proj); err != nil { // idempotent
+		t.Fatal(err)
+	}
+	if n, _ := liveLeases(dir); n != 1 {
+		t.Errorf("back in the project: %d leases, want 1", n)
+	}
+	// A sibling whose name starts like the root is not inside it.
+	sibling := exec.Command("sleep", "60")
+	sibling.Dir = other
+	if err := sibling.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sibling.Process.Kill(); sibling.Wait() }()
+	if err := AddLease(dir, sibling.Process.Pid, proj); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := liveLeases(dir); n != 1 {
+		t.Errorf("a process outside the root keeps a lease: %d leases, want 1", n)
+	}
+}
+
+// TestYoungHolderStatus: a young supervisor's status read from its
+// processes claims no fault.
+func TestYoungHolderStatus(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if st := fromProcesses(Status{}, cmd.Process.Pid); st.Phase != PhaseStarting || st.LastError != "" {
+		t.Errorf("a young lock holder reads as %+v, want starting with no error", st)
+	}
+}
+
+// TestStopWaitsOutAProbe: a process that holds the supervisor's lock a
+// moment without being a supervisor (a probe: Ensure's, another Stop's,
+// which hold it shared) is neither signalled nor waited for, and Stop is no
+// error. (Stop sent the probing process SIGTERM, or failed with "held but
+// its supervisor is unknown", as `account remove` did meeting the probe of
+// a starting `oca server start`.)
+func TestStopWaitsOutAProbe(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := lockHeld(dir); err != nil {
+		t.Fatal(err)
+	}
+	probe := exec.Command("flock", "--shared", filepath.Join(dir, lockName), "sleep", "1")
+	if err := probe.Start(); err != nil {
+		t.Fatalf("flock (util-linux): %v", err)
+	}
+	eventually(t, 10*time.Second, "the probe holding the lock", func() bool { return probeHolds(dir) })
+	if held, _ := lockHeld(dir); held {
+		t.Error("a probe's hold reads as a supervisor's")
+	}
+	if err := Stop(dir, 10*time.Second); err != nil {
+		t.Errorf("Stop with a probe on the lock: %v", err)
+	}
+	// A supervisor still takes the lock once the probe lets go.
+	f, err := acquireLock(dir, 10*time.Second)
+	if err != nil {
+		t.Fatalf("a supervisor after the probe: %v", err)
+	}
+	f.Close()
+	if err := probe.Wait(); err != nil {
+		t.Errorf("the probe was signalled: %v", err)
+	}
+}
+
+// probeHolds tells whether some process holds the lock shared.
+func probeHolds(dir string) bool {
+	f, err := openLockFile(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
+}

@@ -1,0 +1,45 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/oca-sh/oca/hook/opencode"
+)
+
+// waitPoll is how often WaitReady probes: a refused connection costs
+// microseconds, and the poll adds at most this to the time to ready.
+const waitPoll = 25 * time.Millisecond
+
+// WaitReady polls the account's server every 25 ms until it is healthy or
+// ctx is done. It returns early with the reason when the account's
+// supervisor gives up (phase "failing" written after WaitReady began), and
+// at once with a *PortInUseError when the port is another user's.
+func WaitReady(ctx context.Context, cfg Config) error {
+	begin := time.Now()
+	tick := time.NewTicker(waitPoll)
+	defer tick.Stop()
+	var last error
+	for {
+		ok, err := opencode.Health(ctx, cfg.Port, cfg.Password)
+		if ok {
+			return nil
+		}
+		if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
+			return fmt.Errorf("wait for server of %s: %w", cfg.Account, pie)
+		}
+		last = err
+		if cfg.StateDir != "" {
+			if st, err := readStatusFile(cfg.StateDir); err == nil && st.Phase == PhaseFailing && st.UpdatedAt.After(begin) {
+				return fmt.Errorf("server of %s failed: %s", cfg.Account, st.LastError)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for server of %s on port %d: %w (last: %v)", cfg.Account, cfg.Port, context.Cause(ctx), last)
+		case <-tick.C:
+		}
+	}
+}

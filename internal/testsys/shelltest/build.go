@@ -1,0 +1,73 @@
+package shelltest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// builds caches the binaries built in this test process, by import path.
+type builds struct {
+	mu   sync.Mutex
+	dir  string
+	bins map[string]string
+}
+
+var built builds
+
+// Oca builds oca once per test process, as install.sh builds it (static,
+// stripped), so that tests and benchmarks run what users run.
+func Oca(t testing.TB) string {
+	t.Helper()
+	return build(t, "github.com/oca-sh/oca/cmd/oca", "oca")
+}
+
+// FakeOpencode builds the supervisor's fake OpenCode once per test process:
+// it serves /global/health as OpenCode does, and prints any other command it
+// is given (see internal/testsys/testdata/fakeopencode). It is named opencode, so
+// that its directory can go first on a PATH.
+func FakeOpencode(t testing.TB) string {
+	t.Helper()
+	return build(t, "github.com/oca-sh/oca/internal/testsys/testdata/fakeopencode", "opencode")
+}
+
+func build(t testing.TB, pkg, name string) string {
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	if bin, ok := built.bins[pkg]; ok {
+		return bin
+	}
+	if built.dir == "" {
+		dir, err := os.MkdirTemp("", "oca-test-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		built.dir, built.bins = dir, map[string]string{}
+	}
+	dir := filepath.Join(built.dir, fmt.Sprint(len(built.bins)))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", pkg, err, out)
+	}
+	built.bins[pkg] = bin
+	return bin
+}
+
+// RemoveBuilds deletes what Oca and FakeOpencode built: call it from
+// TestMain after m.Run.
+func RemoveBuilds() {
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+		built.dir, built.bins = "", nil
+	}
+}

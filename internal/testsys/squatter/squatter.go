@@ -1,0 +1,96 @@
+// Package squatter is a test fixture, for tests only: another local
+// user's server on an account's port. It runs testdata/squatter
+// (see its documentation) as a throwaway user; the squatter answers every
+// request as a healthy OpenCode would and records whether it was ever sent
+// the password.
+package squatter
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/oca-sh/oca/internal/testsys"
+)
+
+// Build builds the squatter where any user may run it, and returns its
+// path.
+func Build(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "oca-squatter-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "squatter")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/oca-sh/oca/internal/testsys/squatter/testdata/squatter")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the squatter: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Squatter is a running squatter.
+type Squatter struct {
+	cmd    *exec.Cmd
+	record string
+}
+
+// Start runs `bin serve PORT RECORD` as u, waits until it listens, and
+// kills it when the test ends.
+func Start(t testing.TB, bin string, u *testsys.User, port int) *Squatter {
+	t.Helper()
+	s := &Squatter{record: filepath.Join(u.Dir(t), "record")}
+	s.cmd = u.Command(bin, "serve", strconv.Itoa(port), s.record)
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "listening\n" {
+		t.Fatalf("squatter: %q, %v", line, err)
+	}
+	return s
+}
+
+// Pid is the squatter's process id.
+func (s *Squatter) Pid() int { return s.cmd.Process.Pid }
+
+// Lines is what the squatter recorded, one entry a line, spaces made "_".
+func (s *Squatter) Lines() []string {
+	b, _ := os.ReadFile(s.record)
+	return strings.Fields(strings.ReplaceAll(string(b), " ", "_"))
+}
+
+// Check fails the test when the squatter was ever sent the password, or,
+// with contacted, when nobody connected to it (the test would prove
+// nothing).
+func (s *Squatter) Check(t testing.TB, contacted bool) {
+	t.Helper()
+	lines := s.Lines()
+	conns := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "auth") {
+			t.Errorf("the squatter was sent the password: %v", lines)
+		}
+		if l == "conn" {
+			conns++
+		}
+	}
+	if contacted && conns == 0 {
+		t.Errorf("nobody connected to the squatter (%v): the test proves nothing", lines)
+	}
+}
