@@ -97,13 +97,8 @@ func Read(path string) ([]byte, error) {
 // has seen a regular file, but the name may be another file by now.
 func ReadStat(path string) ([]byte, os.FileInfo, error) {
 	data, fi, err := regularfile.Read(path, MaxSize, regularfile.FollowLinks)
-	var notRegular *regularfile.NotRegularError
-	var tooLarge *regularfile.TooLargeError
-	switch {
-	case errors.As(err, &notRegular):
-		return nil, nil, &Error{Path: path, Msg: "not a regular file but " + regularfile.Kind(notRegular.Mode)}
-	case errors.As(err, &tooLarge):
-		return nil, nil, &Error{Path: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
+	if regularfile.Refused(err) {
+		return nil, nil, &Error{Path: path, Err: err}
 	}
 	return data, fi, err
 }
@@ -197,9 +192,13 @@ type Error struct {
 	Line int    // 0 when unknown
 	Key  string // dotted key, "" when none
 	Msg  string
+	Err  error // with no Msg, the error that says it all (regularfile's, which names Path)
 }
 
 func (e *Error) Error() string {
+	if e.Msg == "" && e.Err != nil {
+		return e.Err.Error()
+	}
 	loc := e.Path
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", e.Path, e.Line)
@@ -209,6 +208,8 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // cut shortens what a file said (a key, a name) for a message: a hostile
 // file must not fill the terminal.

@@ -206,7 +206,7 @@ func TestReadSizeLimit(t *testing.T) {
 	write(t, big, body+"#")
 	_, err = Read(big)
 	var pe *Error
-	if !errors.As(err, &pe) || pe.Path != big || !strings.Contains(pe.Msg, "larger than") {
+	if !errors.As(err, &pe) || pe.Path != big || !strings.Contains(pe.Error(), "larger than") {
 		t.Fatalf("Read of MaxSize+1: %v, want *Error naming %s", err, big)
 	}
 	if _, err := Load(big); !errors.As(err, &pe) {

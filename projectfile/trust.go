@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/internal/paths"
 )
 
 // Verdict is whether a project file may apply.
@@ -383,7 +383,7 @@ func TrustedBy(found, real string, trustedPaths []string) bool {
 	at := filepath.Join(dir, filepath.Base(found)) // the name found, not followed
 	for _, tp := range trustedPaths {
 		rtp, err := RealPath(tp)
-		if err != nil || !within(at, rtp) || !within(real, rtp) {
+		if err != nil || !paths.Within(at, rtp) || !paths.Within(real, rtp) {
 			continue
 		}
 		if ownChain(real, rtp) && (at == real || ownChain(at, rtp)) {
@@ -433,14 +433,6 @@ func removeIfExists(path string) error {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-// within reports whether path is dir or below it.
-func within(path, dir string) bool {
-	if dir == "/" {
-		return true
-	}
-	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
 // ownChain reports whether path and every directory from its own up to

@@ -694,9 +694,9 @@ func TestReadRefusesEndlessFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ target, want string }{
-		{fifo, "not a regular file but a FIFO"},
-		{"/dev/zero", "not a regular file but a device"},
-		{dir, "not a regular file but a directory"},
+		{fifo, "is a FIFO, not a regular file"},
+		{"/dev/zero", "is a device, not a regular file"},
+		{dir, "is a directory, not a regular file"},
 	} {
 		p := filepath.Join(t.TempDir(), Name)
 		if err := os.Symlink(tc.target, p); err != nil {

@@ -78,7 +78,7 @@ func TestExportNeverWaitsOnAFIFO(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v: %s", i, err, out)
 		}
-		if strings.Contains(string(out), "not a regular file but a FIFO") || strings.Contains(string(out), "changed while oca read it") {
+		if strings.Contains(string(out), "is a FIFO, not a regular file") || strings.Contains(string(out), "changed while oca read it") {
 			refused++
 		}
 	}

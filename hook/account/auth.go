@@ -85,20 +85,46 @@ func Ago(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
+// ReadAuth reads the account's auth.json, the one way oca does: at most
+// 1 MiB of it, and only a regular file that is not a link (ReadRegular). A
+// missing file reads as empty.
+func ReadAuth(dataHome string) ([]byte, error) {
+	data, err := ReadRegular(AuthFile(dataHome), maxAuthSize)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	return data, err
+}
+
 // ReadLogins reads the account's auth.json: its providers in name order,
 // never a secret. A missing file is no logins. A file that is a link, a
 // directory or anything but a regular file, that cannot be read, or that is
 // not OpenCode's JSON, is an error that names it and says how to mend it.
 func ReadLogins(dataHome string) ([]Login, error) {
-	path := AuthFile(dataHome)
-	data, err := ReadRegular(path, maxAuthSize)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
+	data, err := ReadAuth(dataHome)
 	if err != nil {
 		return nil, err
 	}
-	return ParseLogins(path, data)
+	return ParseLogins(AuthFile(dataHome), data)
+}
+
+// AuthSecrets returns the secret values of an auth.json's content (every
+// string field of a provider's entry but its type), for a redactor. What
+// does not parse has none.
+func AuthSecrets(data []byte) []string {
+	var providers map[string]map[string]any
+	if json.Unmarshal(data, &providers) != nil {
+		return nil
+	}
+	var out []string
+	for _, entry := range providers {
+		for field, v := range entry {
+			if s, ok := v.(string); ok && field != "type" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // ParseLogins parses the content of an auth.json read from path.
@@ -145,14 +171,13 @@ func jsonProblem(err error) string {
 func ReadRegular(path string, limit int64) ([]byte, error) {
 	data, _, err := regularfile.Read(path, limit, regularfile.NoLinks)
 	var notRegular *regularfile.NotRegularError
-	var tooLarge *regularfile.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	case errors.As(err, &notRegular):
-		return nil, fmt.Errorf("%s is %s, not a regular file: refusing it; replace it with the file itself", path, regularfile.Kind(notRegular.Mode))
-	case errors.As(err, &tooLarge):
-		return nil, fmt.Errorf("%s is larger than %d bytes: refusing it", path, limit)
+		return nil, fmt.Errorf("%w: refusing it; replace it with the file itself", err)
+	case regularfile.Refused(err):
+		return nil, fmt.Errorf("%w: refusing it", err)
 	case errors.Is(err, fs.ErrPermission):
 		cause, fix := Unreadable(path, err, "600")
 		return nil, fmt.Errorf("reading %s: %s; mend with: %s", path, cause, fix)

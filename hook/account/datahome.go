@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/internal/paths"
 )
 
 // Prepare makes the account's data home usable: it creates it 0700 (and
@@ -78,7 +79,7 @@ func SyncLinks(real, shadow string) error {
 	for _, e := range entries {
 		name := e.Name()
 		target := filepath.Join(real, name)
-		if name == "opencode" || within(shadow, target) {
+		if name == "opencode" || paths.Within(shadow, target) {
 			continue
 		}
 		want[name] = true
@@ -107,10 +108,6 @@ func SyncLinks(real, shadow string) error {
 		}
 	}
 	return nil
-}
-
-func within(path, dir string) bool {
-	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // PasswordFile is where the account's server password is kept (mode 0600).

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/oca-sh/oca/internal/paths"
 )
 
 // Dirs are the directories oca works from. They are derived from the
@@ -124,9 +126,9 @@ func relation(a, b string) string {
 	switch {
 	case a == b:
 		return "is"
-	case within(b, a):
+	case paths.Within(b, a):
 		return "contains"
-	case within(a, b):
+	case paths.Within(a, b):
 		return "lies inside"
 	}
 	return ""

@@ -100,15 +100,11 @@ func Load(dirs Dirs) (*Registry, error) {
 // fill memory, at every prompt that runs oca.
 func readAccounts(path string) ([]byte, error) {
 	data, fi, err := regularfile.Read(path, maxAccountsSize, regularfile.FollowLinks)
-	var notRegular *regularfile.NotRegularError
-	var tooLarge *regularfile.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
-	case errors.As(err, &notRegular):
-		return nil, &projectfile.Error{Path: path, Msg: "not a regular file but " + regularfile.Kind(notRegular.Mode)}
-	case errors.As(err, &tooLarge):
-		return nil, &projectfile.Error{Path: path, Msg: "file is larger than 1 MiB"}
+	case regularfile.Refused(err):
+		return nil, &projectfile.Error{Path: path, Err: err}
 	case err != nil:
 		return nil, fmt.Errorf("reading accounts: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/shim"
+	"github.com/oca-sh/oca/internal/paths"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 )
@@ -296,7 +297,7 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 			Why:  "it holds the account's credentials and sessions",
 			Fix:  "chmod 700 " + shells.Quote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
 	}
-	auth := filepath.Join(a.DataHome, "opencode", "auth.json")
+	auth := account.AuthFile(a.DataHome)
 	if fi, err := os.Stat(auth); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("%s has mode %04o", auth, fi.Mode().Perm()),
@@ -396,7 +397,7 @@ func missingLinks(real, shadow string) []string {
 	for _, e := range entries {
 		name := e.Name()
 		target := filepath.Join(real, name)
-		if name == "opencode" || shadow == target || strings.HasPrefix(shadow, target+"/") {
+		if name == "opencode" || paths.Within(shadow, target) {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(shadow, name)); err != nil {

@@ -14,7 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/internal/paths"
 )
 
 const (
@@ -41,11 +43,6 @@ func ownFile(dir, path string) bool {
 	return slices.Contains(opencodesOwn, first)
 }
 
-// authPath is where OpenCode keeps the account's credentials.
-func authPath(dataHome string) string {
-	return filepath.Join(dataHome, "opencode", "auth.json")
-}
-
 // credsWatch follows auth.json and the account's config dir: when either
 // changes on disk, the running server is told to read them again (POST
 // /global/dispose), without a restart, but never in the middle of a reply:
@@ -63,7 +60,7 @@ func authPath(dataHome string) string {
 // reaches only the server's own directory, not the projects its clients
 // work in: hence /global/dispose, and the wait.
 type credsWatch struct {
-	path      string
+	dataHome  string
 	configDir string
 	debounce  *time.Timer
 	lastSum   [32]byte // of the auth.json the server is known to have read
@@ -78,27 +75,21 @@ type credsWatch struct {
 }
 
 func newCredsWatch(dataHome, configDir string, logf func(string, ...any)) *credsWatch {
-	c := &credsWatch{path: authPath(dataHome), configDir: configDir, debounce: time.NewTimer(time.Hour),
+	c := &credsWatch{dataHome: dataHome, configDir: configDir, debounce: time.NewTimer(time.Hour),
 		logf: logf, kick: make(chan struct{}, 1), refreshed: onlyRefreshed}
 	c.debounce.Stop()
 	return c
 }
 
-// read reads auth.json: a missing file reads as empty; one that is a link,
-// a directory or anything but a regular file is an error, and nothing of
-// it is used.
+// read reads auth.json (account.ReadAuth: a missing file reads as empty;
+// one that is a link, a directory or anything but a regular file is an
+// error, and nothing of it is used).
 func (c *credsWatch) read() ([]byte, error) {
-	fi, err := os.Lstat(c.path)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
+	data, err := account.ReadAuth(c.dataHome)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("not reloading the credentials: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): not reloading it; replace it with the file itself", c.path, fi.Mode().Type())
-	}
-	return os.ReadFile(c.path)
+	return data, nil
 }
 
 // confSum hashes the config dir's tree: each entry's path, kind, size and
@@ -302,29 +293,6 @@ func (c *credsWatch) reloader(ctx context.Context, port int, password string, wa
 	}
 }
 
-// authSecrets returns the secret values of auth.json (every string field
-// of a provider's entry but its type), for the redactor. A missing or
-// unreadable file has none.
-func authSecrets(path string) []string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var providers map[string]map[string]any
-	if json.Unmarshal(b, &providers) != nil {
-		return nil
-	}
-	var out []string
-	for _, entry := range providers {
-		for field, v := range entry {
-			if s, ok := v.(string); ok && field != "type" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
 // watchConfig watches the account's config dir and the directories below
 // it (agent/, command/, plugin/...: OpenCode reads them all). A config dir
 // that is a link or not a directory is not watched, and the log says so.
@@ -362,5 +330,5 @@ func (s *supervisor) watchConfig() {
 // inConfig reports whether path is the config dir or below it.
 func (s *supervisor) inConfig(path string) bool {
 	dir := s.cfg.ConfigDir
-	return dir != "" && (path == dir || strings.HasPrefix(path, dir+"/")) && !ownFile(dir, path)
+	return dir != "" && paths.Within(path, dir) && !ownFile(dir, path)
 }

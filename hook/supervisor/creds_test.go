@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oca-sh/oca/hook/account"
 )
 
 func TestOnlyRefreshed(t *testing.T) {
@@ -65,7 +67,7 @@ func TestServeTokenRefreshNoReload(t *testing.T) {
 	t.Parallel()
 	auth := ""
 	cfg, s, disposes := reloadAccount(t, nil)
-	auth = authPath(cfg.DataHome)
+	auth = account.AuthFile(cfg.DataHome)
 	write := func(body string) {
 		t.Helper()
 		if err := os.WriteFile(auth, []byte(body), 0o600); err != nil {
@@ -93,7 +95,7 @@ func TestServeReloadWaitsForBusySessions(t *testing.T) {
 	busy := filepath.Join(t.TempDir(), "busy")
 	os.WriteFile(busy, nil, 0o600)
 	cfg, s, disposes := reloadAccount(t, map[string]string{"FAKE_BUSY": busy})
-	os.WriteFile(authPath(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
+	os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
 	quiet(t, disposes, 0, "a change while a session is busy")
 	eventually(t, loaded, "the wait logged", func() bool {
 		return strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish, at most 10m0s")
@@ -114,7 +116,7 @@ func TestServeReloadWaitIsBounded(t *testing.T) {
 	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
 	disposes := func() int { b, _ := os.ReadFile(record); return strings.Count(string(b), "dispose") }
 	start := time.Now()
-	os.WriteFile(authPath(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
+	os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
 	eventually(t, loaded, "a dispose after the bound", func() bool { return disposes() == 1 })
 	if d := time.Since(start); d < 2*time.Second {
 		t.Errorf("disposed after %s, before the bound", d)
@@ -149,7 +151,7 @@ func TestServeConfigDirChangeReloads(t *testing.T) {
 func TestServeRefusesAuthNotAFile(t *testing.T) {
 	t.Parallel()
 	cfg, s, disposes := reloadAccount(t, nil)
-	auth := authPath(cfg.DataHome)
+	auth := account.AuthFile(cfg.DataHome)
 	other := filepath.Join(t.TempDir(), "other.json")
 	os.WriteFile(other, []byte(`{"openai":{"type":"api","key":"sk-other"}}`), 0o600)
 	if err := os.Symlink(other, auth); err != nil {
@@ -157,7 +159,7 @@ func TestServeRefusesAuthNotAFile(t *testing.T) {
 	}
 	quiet(t, disposes, 0, "auth.json a link")
 	eventually(t, loaded, "the refusal logged", func() bool {
-		return strings.Contains(s.log.String(), auth+" is not a regular file (L---------): not reloading it")
+		return strings.Contains(s.log.String(), "not reloading the credentials: "+auth+" is a symbolic link, not a regular file: refusing it")
 	})
 	os.Remove(auth)
 	os.Mkdir(auth, 0o700)
@@ -211,7 +213,7 @@ func TestServeReloadDroppedOnRestart(t *testing.T) {
 	busy := filepath.Join(t.TempDir(), "busy")
 	os.WriteFile(busy, nil, 0o600)
 	cfg, s, disposes := reloadAccount(t, map[string]string{"FAKE_BUSY": busy})
-	os.WriteFile(authPath(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
+	os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
 	eventually(t, loaded, "the wait logged", func() bool { return strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish") })
 	st, err := ReadStatus(cfg.StateDir)
 	if err != nil || st.OpencodePID == 0 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
 )
@@ -59,7 +60,7 @@ func realAccount(t testing.TB, name, key string) (Config, []string) {
 func writeAuth(t testing.TB, cfg Config, key string) {
 	t.Helper()
 	body := `{"anthropic":{"type":"api","key":"` + key + `"}}`
-	if err := os.WriteFile(authPath(cfg.DataHome), []byte(body), 0o600); err != nil {
+	if err := os.WriteFile(account.AuthFile(cfg.DataHome), []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oca-sh/oca/internal/paths"
 	"github.com/oca-sh/oca/internal/procfs"
 )
 
@@ -232,5 +233,5 @@ func inRoot(pid int, root string) bool {
 	if err != nil {
 		return true
 	}
-	return cwd == root || strings.HasPrefix(cwd, root+"/")
+	return paths.Within(cwd, root)
 }

@@ -95,12 +95,12 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// account is a test account: its dirs under t.TempDir and a Config.
-type account struct {
+// testAccount is a test account: its dirs under t.TempDir and a Config.
+type testAccount struct {
 	cfg Config
 }
 
-func newAccount(t testing.TB, name string) account {
+func newAccount(t testing.TB, name string) testAccount {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := Config{
@@ -118,12 +118,12 @@ func newAccount(t testing.TB, name string) account {
 	if err := os.MkdirAll(filepath.Join(cfg.DataHome, "opencode"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	return account{cfg: cfg}
+	return testAccount{cfg: cfg}
 }
 
 // withEnv returns cfg with OpenCode's environment built from this process's
 // plus extra.
-func (a account) withEnv(extra map[string]string) Config {
+func (a testAccount) withEnv(extra map[string]string) Config {
 	c := a.cfg
 	c.Env = BuildEnv(os.Environ(), c, extra)
 	return c

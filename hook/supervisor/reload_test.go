@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
 )
@@ -136,7 +137,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cfg.ConfigDir, "opencode.json"), []byte(providerConfig(p, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	auth := authPath(cfg.DataHome)
+	auth := account.AuthFile(cfg.DataHome)
 	if err := os.WriteFile(auth, []byte(`{"fake":{"type":"api","key":"key-fake-1"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

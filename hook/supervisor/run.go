@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
 
@@ -109,7 +110,8 @@ func (s *supervisor) launch() (*run, error) {
 	}
 	// The keys OpenCode was started with are redacted too, whatever their
 	// shape.
-	red := s.red.with(authSecrets(authPath(s.cfg.DataHome)))
+	auth, _ := account.ReadAuth(s.cfg.DataHome)
+	red := s.red.with(account.AuthSecrets(auth))
 	r.output.Add(2)
 	go func() { defer r.output.Done(); defer outR.Close(); readLines(outR, red, onLine("stdout")) }()
 	go func() { defer r.output.Done(); defer errR.Close(); readLines(errR, red, onLine("stderr")) }()

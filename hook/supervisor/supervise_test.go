@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
 )
@@ -340,7 +341,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 	a := newAccount(t, "creds")
 	record := filepath.Join(t.TempDir(), "record")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_RECORD": record})
-	auth := authPath(cfg.DataHome)
+	auth := account.AuthFile(cfg.DataHome)
 	if err := os.WriteFile(auth, []byte(`{"anthropic":{"type":"api","key":"sk-ant-fake-1"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/internal/procfs"
 	"golang.org/x/sys/unix"
 )
@@ -29,10 +30,9 @@ func TestRedact(t *testing.T) {
 }
 
 func TestAuthSecretsRedacted(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.json")
-	os.WriteFile(path, []byte(`{"google":{"type":"api","key":"AIzaFakeGoogleKey"},`+
-		`"anthropic":{"type":"oauth","refresh":"rt-fake-refresh","access":"at-fake-access","expires":1}}`), 0o600)
-	r := newRedactor("pw", nil).with(authSecrets(path))
+	auth := []byte(`{"google":{"type":"api","key":"AIzaFakeGoogleKey"},` +
+		`"anthropic":{"type":"oauth","refresh":"rt-fake-refresh","access":"at-fake-access","expires":1}}`)
+	r := newRedactor("pw", nil).with(account.AuthSecrets(auth))
 	out := r.redact("k AIzaFakeGoogleKey r rt-fake-refresh a at-fake-access type api oauth")
 	for _, secret := range []string{"AIza", "rt-fake", "at-fake"} {
 		if strings.Contains(out, secret) {

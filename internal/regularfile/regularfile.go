@@ -44,6 +44,15 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s is larger than %d bytes", e.Path, e.Limit)
 }
 
+// Refused tells whether err is Read's refusal of what the path holds (not
+// a regular file, or too large), as opposed to a failure to open or read.
+// Its message is the one oca shows for such a file.
+func Refused(err error) bool {
+	var notRegular *NotRegularError
+	var tooLarge *TooLargeError
+	return errors.As(err, &notRegular) || errors.As(err, &tooLarge)
+}
+
 // Read reads the regular file at path, at most limit bytes of it, and
 // returns what fstat said of the file it opened. It opens without waiting
 // (O_NONBLOCK changes nothing for a regular file) and without taking a

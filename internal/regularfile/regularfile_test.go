@@ -60,6 +60,9 @@ func TestRead(t *testing.T) {
 			t.Fatalf("Read(%s) still waits after 10 s", tc.path)
 		}
 		got := string(data)
+		if refused := err != nil && !errors.Is(err, fs.ErrNotExist); Refused(err) != refused {
+			t.Errorf("Refused(Read(%s)) = %v, want %v", tc.path, Refused(err), refused)
+		}
 		if err != nil {
 			got = err.Error()
 		} else if fi == nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
