@@ -159,7 +159,7 @@ func (w *world) wantBound(env Env, name string) {
 		"OPENCODE_ACCOUNT":         name,
 		"OPENCODE_PORT":            map[string]string{"work": "10101", "play": "10102"}[name],
 		"OPENCODE_SERVER_URL":      a.URL(),
-		"OPENCODE_SERVER_PASSWORD": account.ReadPassword(w.dirs, name),
+		"OPENCODE_SERVER_PASSWORD": readPassword(w.dirs, name),
 		"OPENCODE_CONFIG_DIR":      a.ConfigDir,
 	}
 	for k, v := range want {
@@ -671,4 +671,10 @@ func TestTrustedPathLoosenedWhileInside(t *testing.T) {
 		t.Fatalf("a project in a directory others may write to stays trusted: %+v", out)
 	}
 	wantEnv(t, env, w.base)
+}
+
+// readPassword is the account's password as its file holds it.
+func readPassword(dirs account.Dirs, name string) string {
+	data, _ := os.ReadFile(account.PasswordFile(dirs, name))
+	return strings.TrimSpace(string(data))
 }

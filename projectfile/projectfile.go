@@ -9,9 +9,7 @@ package projectfile
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,15 +99,6 @@ func ReadStat(path string) ([]byte, os.FileInfo, error) {
 		return nil, nil, &Error{Path: path, Err: err}
 	}
 	return data, fi, err
-}
-
-// Load reads and parses the project file at path.
-func Load(path string) (*File, error) {
-	data, err := Read(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, data)
 }
 
 // Parse parses the content of the project file at path. Every error is an
@@ -219,6 +208,3 @@ func cut(s string) string {
 	}
 	return strings.ToValidUTF8(s[:64], "") + "..."
 }
-
-// Missing reports whether err means the file does not exist.
-func Missing(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -2,6 +2,7 @@ package projectfile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -198,8 +199,8 @@ func TestReadSizeLimit(t *testing.T) {
 	if err != nil || len(data) != MaxSize {
 		t.Fatalf("Read of exactly MaxSize: %d bytes, %v", len(data), err)
 	}
-	if f, err := Load(exact); err != nil || f.Account != "work" {
-		t.Fatalf("Load = %+v, %v", f, err)
+	if f, err := Parse(exact, data); err != nil || f.Account != "work" {
+		t.Fatalf("Parse = %+v, %v", f, err)
 	}
 
 	big := filepath.Join(dir, "big")
@@ -209,16 +210,13 @@ func TestReadSizeLimit(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Path != big || !strings.Contains(pe.Error(), "larger than") {
 		t.Fatalf("Read of MaxSize+1: %v, want *Error naming %s", err, big)
 	}
-	if _, err := Load(big); !errors.As(err, &pe) {
-		t.Fatalf("Load of a huge file: %v", err)
-	}
 
 	_, err = Read(filepath.Join(dir, "missing"))
-	if !Missing(err) {
-		t.Fatalf("Read of a missing file: %v, want Missing", err)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Read of a missing file: %v, want fs.ErrNotExist", err)
 	}
-	if Missing(pe) {
-		t.Fatal("Missing of a size error")
+	if errors.Is(pe, fs.ErrNotExist) {
+		t.Fatal("a size error is fs.ErrNotExist")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/internal/atomicfile"
 )
 
 // unitPath is where the template unit goes: the user's systemd directory.
@@ -61,7 +62,7 @@ func (a *app) cmdSystemd(sub string, pos []string) error {
 		if err := os.MkdirAll(filepath.Dir(unit), 0o755); err != nil {
 			return err
 		}
-		if err := account.WriteFileAtomic(unit, []byte(a.unitText(reg)), 0o644); err != nil {
+		if err := atomicfile.Write(unit, []byte(a.unitText(reg)), 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "wrote %s\n", unit)

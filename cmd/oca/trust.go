@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/internal/atomicfile"
 	"github.com/oca-sh/oca/projectfile"
 )
 
@@ -141,7 +142,7 @@ func (a *app) cmdInit(pos []string, force bool) error {
 		fmt.Fprintf(a.stdout, "created account %s: port %d, data home %s\n", acc.Name, acc.Port, reg.Dirs().Abbrev(acc.DataHome))
 	}
 	content := fmt.Sprintf("# This directory uses the OpenCode account %q (see: oca account show %s).\naccount = %q\n", name, name, name)
-	if err := account.WriteFileAtomic(path, []byte(content), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(content), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "wrote %s\n", path)

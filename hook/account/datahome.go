@@ -161,16 +161,6 @@ func Password(dirs Dirs, name string) (string, error) {
 
 func validPassword(data []byte) bool { return len(strings.TrimSpace(string(data))) >= 16 }
 
-// ReadPassword returns the account's password without creating one ("" when
-// there is none yet).
-func ReadPassword(dirs Dirs, name string) string {
-	data, err := os.ReadFile(PasswordFile(dirs, name))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(data))
-}
-
 // Found is an account directory found by Scan.
 type Found struct {
 	Name     string

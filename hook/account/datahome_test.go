@@ -280,27 +280,6 @@ func TestEnsurePrivateDir(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	if err := WriteFileAtomic(p, []byte("one"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(p, []byte("two"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(p)
-	fi, _ := os.Stat(p)
-	if string(data) != "two" || fi.Mode().Perm() != 0o640 {
-		t.Fatalf("%q %v", data, fi.Mode())
-	}
-	if es, _ := os.ReadDir(dir); len(es) != 1 {
-		t.Fatalf("left behind: %v", es)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "no", "f"), nil, 0o600); err == nil {
-		t.Fatal("no error writing into a missing directory")
-	}
-}
 func TestPasswordConcurrent(t *testing.T) {
 	// Many shells entering a project at once must all export the password
 	// that ends up in the file, the one the server reads.

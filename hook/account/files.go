@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/oca-sh/oca/internal/atomicfile"
 	"github.com/oca-sh/oca/shells"
 )
 
@@ -42,11 +41,6 @@ func private(path string, fi os.FileInfo) error {
 		return fmt.Errorf("%s may be written by others (mode %04o): refusing it; mend with: chmod %s %s", path, fi.Mode().Perm(), mode, shells.Quote(path))
 	}
 	return nil
-}
-
-// WriteFileAtomic is atomicfile.Write, under the name cmd/oca knows.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return atomicfile.Write(path, data, perm)
 }
 
 // lockFile takes an exclusive flock on path, waiting for it.

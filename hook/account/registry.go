@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -465,27 +464,6 @@ func (r *Registry) Remove(name string) (*Account, error) {
 	}
 	delete(r.Accounts, name)
 	return a, nil
-}
-
-// SetTrustedPaths replaces an account's trusted_paths.
-func (r *Registry) SetTrustedPaths(name string, paths []string) error {
-	a, err := r.Get(name)
-	if err != nil {
-		return err
-	}
-	a.TrustedPaths = a.TrustedPaths[:0]
-	a.raw.TrustedPaths = nil
-	for _, p := range paths {
-		abs, err := r.dirs.Expand(p)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(a.TrustedPaths, abs) {
-			a.TrustedPaths = append(a.TrustedPaths, abs)
-			a.raw.TrustedPaths = append(a.raw.TrustedPaths, r.dirs.Abbrev(abs))
-		}
-	}
-	return nil
 }
 
 // SetSystemd marks whether the account's server runs under systemd.

@@ -69,13 +69,7 @@ func writeStatus(stateDir string, st Status) error {
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(stateDir, statusName), append(b, '\n'))
-}
-
-// writeFileAtomic writes data to path with mode 0600 (atomicfile.Write:
-// temporary file, fsync, rename, fsync of the directory).
-func writeFileAtomic(path string, data []byte) error {
-	return atomicfile.Write(path, data, 0o600)
+	return atomicfile.Write(filepath.Join(stateDir, statusName), append(b, '\n'), 0o600)
 }
 
 // readStatusFile reads status.json as written, without judging it.
