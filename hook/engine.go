@@ -399,9 +399,9 @@ func applyPath(env Env, st *State, b *binding, next *State, out *Output) {
 }
 
 // Attaches tells whether `opencode` goes to a's server: the account's
-// attach key, unless OCA_ATTACH=0 in env.
+// attach key, unless OCA_ATTACH is off in env (Env.Flag).
 func Attaches(env Env, a *account.Account) bool {
-	return a.Attach && env["OCA_ATTACH"] != "0"
+	return a.Attach && env.Flag("OCA_ATTACH", true)
 }
 
 // Environ is env as it was before oca changed it, with the account's own

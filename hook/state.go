@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/oca-sh/oca/hook/shim"
 )
@@ -112,6 +113,19 @@ func (s *State) ours(env Env, name string) bool {
 
 // Env is an environment as a map.
 type Env map[string]string
+
+// Flag reads one of oca's switches (OCA_ATTACH, OCA_AUTOSTART,
+// OCA_QUIET) the one way: unset or empty is def; 0, false, no and off
+// (any case) are off; anything else is on.
+func (e Env) Flag(name string, def bool) bool {
+	switch strings.ToLower(e[name]) {
+	case "":
+		return def
+	case "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
 
 // EnvFrom parses KEY=VALUE entries; later entries win.
 func EnvFrom(environ []string) Env {

@@ -60,3 +60,24 @@ func TestDecodeStateErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvFlag: oca's switches, read the one way.
+func TestEnvFlag(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		def   bool
+		want  bool
+	}{
+		{"", true, true}, {"", false, false},
+		{"0", true, false}, {"false", true, false}, {"No", true, false}, {"OFF", true, false},
+		{"1", false, true}, {"true", false, true}, {"yes", false, true}, {"on", false, true},
+	} {
+		env := Env{}
+		if c.value != "" {
+			env["OCA_X"] = c.value
+		}
+		if got := env.Flag("OCA_X", c.def); got != c.want {
+			t.Errorf("OCA_X=%q (default %v): %v, want %v", c.value, c.def, got, c.want)
+		}
+	}
+}

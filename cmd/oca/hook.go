@@ -39,7 +39,7 @@ func (a *app) cmdExport(format string, pid int) error {
 	for _, m := range out.Messages {
 		fmt.Fprintln(a.stderr, m)
 	}
-	if out.Entered != "" && env["OCA_QUIET"] == "" {
+	if out.Entered != "" && !env.Flag("OCA_QUIET", false) {
 		fmt.Fprintf(a.stderr, "oca: account %s\n", out.Entered)
 	}
 	for _, l := range out.Logins {

@@ -72,7 +72,7 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 			return err
 		}
 	}
-	if !f.Autostart || hook.EnvFrom(a.env)["OCA_AUTOSTART"] == "0" {
+	if !f.Autostart || !hook.EnvFrom(a.env).Flag("OCA_AUTOSTART", true) {
 		return nil
 	}
 	started, err := a.ensureServer(supervisor.Config{Account: acc.Name, StateDir: stateDir}, acc)
