@@ -1,7 +1,7 @@
 // Package safepath is oca's one rule for a path that no other user may
 // change: the path and every directory from it up belong to the user
 // running oca (or root) and may not be written by group or others, as
-// ssh's StrictModes asks of ~/.ssh. Whoever may write a directory on the
+// sshd's strict modes ask of ~/.ssh. Whoever may write a directory on the
 // way may rename what lies below it and put something of theirs in its
 // place, so a directory high up counts as much as the path's own.
 //
