@@ -24,7 +24,9 @@
 // SIGKILL) on ctx or when idle: no live lease and no client of the user's
 // for IdleTimeout, counted from the last use. A change of auth.json or the
 // config dir is answered with POST /global/dispose once no session is busy
-// (never for OpenCode's own token refresh).
+// (never for OpenCode's own token refresh). With Config.ConfigDirCheck, a
+// config dir that fails it (someone else could change it) keeps OpenCode
+// from starting, or stops it, and Serve gives up into phase "failing".
 //
 // Every request that carries the password goes over a connection checked
 // in /proc/net/tcp{,6} before a byte is sent (guard.go): the server's side
