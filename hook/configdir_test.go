@@ -8,6 +8,7 @@ import (
 
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/shells"
 )
 
 // TestConfigDirEnteredAndLeft: inside a project the account's config dir is
@@ -133,5 +134,28 @@ func chmodT(t *testing.T, p string, mode os.FileMode) {
 	t.Helper()
 	if err := os.Chmod(p, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConfigDirMendQuotedForTheShell: the mend the hook suggests quotes
+// the path for the shell that asked, so that pasting it runs that chmod
+// and nothing else.
+func TestConfigDirMendQuotedForTheShell(t *testing.T) {
+	w := newWorld(t)
+	w.write(".config/oca/accounts.toml", accountsTOML+"\n[accounts.odd]\nport = 10103\nconfig_dir = \"~/it's $(cfg)\"\n")
+	proj := w.project("proj", "odd")
+	cdir := w.mkdir("it's $(cfg)")
+	chmodT(t, cdir, 0o777)
+	for _, name := range []string{"bash", "fish"} {
+		sh, err := shells.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Export(Input{Env: w.base, PWD: proj, Quote: sh.Quote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantNoChanges(t, out)
+		wantMessage(t, out, "mend with: chmod go-w "+sh.Quote(cdir))
 	}
 }

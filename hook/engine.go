@@ -160,7 +160,12 @@ func Export(in Input) (*Output, error) {
 			check = account.EnsureConfigDir
 		}
 		if err := check(b.account); err != nil {
-			out.say("%v", err)
+			var unsafe *account.UnsafeConfigDirError
+			if errors.As(err, &unsafe) {
+				out.say("%s", unsafe.Message(out.quoted)) // its mend, for this shell
+			} else {
+				out.say("%v", err)
+			}
 			keep = true
 		}
 	}

@@ -32,7 +32,11 @@ type UnsafeConfigDirError struct {
 	Fault   *safepath.Fault // what is wrong, and where
 }
 
-func (e *UnsafeConfigDirError) Error() string {
+func (e *UnsafeConfigDirError) Error() string { return e.Message(shells.Quote) }
+
+// Message is the error's line with the paths of its mend quoted by quote
+// (the hook's: for the shell that asked).
+func (e *UnsafeConfigDirError) Message(quote func(string) string) string {
 	f := e.Fault
 	what := f.Error() // names f.Path
 	switch {
@@ -41,7 +45,7 @@ func (e *UnsafeConfigDirError) Error() string {
 	case f.Above():
 		what = e.Dir + ": ancestor " + what
 	}
-	return fmt.Sprintf("account %s: config dir %s: refusing it; mend with: %s", e.Account, what, e.Fix())
+	return fmt.Sprintf("account %s: config dir %s: refusing it; mend with: %s", e.Account, what, e.fix(quote))
 }
 
 func (e *UnsafeConfigDirError) Unwrap() error { return e.Fault }
@@ -50,16 +54,18 @@ func (e *UnsafeConfigDirError) Unwrap() error { return e.Fault }
 // directory of the user's, sudo for one of root's, and for a directory of
 // another user's, another config dir (or, for the config dir itself, sudo
 // chown once its content is trusted).
-func (e *UnsafeConfigDirError) Fix() string {
+func (e *UnsafeConfigDirError) Fix() string { return e.fix(shells.Quote) }
+
+func (e *UnsafeConfigDirError) fix(quote func(string) string) string {
 	f := e.Fault
 	other := "choose another config dir (--config-dir, or config_dir in accounts.toml)"
 	switch {
 	case f.Problem == safepath.Writable && f.UID == os.Getuid():
-		return "chmod go-w " + shells.Quote(f.Path)
+		return "chmod go-w " + quote(f.Path)
 	case f.Problem == safepath.Writable:
-		return "sudo chmod go-w " + shells.Quote(f.Path) + ", or " + other
+		return "sudo chmod go-w " + quote(f.Path) + ", or " + other
 	case f.Problem == safepath.NotMine && !f.Above():
-		return "sudo chown -R " + shells.Quote(currentUser()) + " " + shells.Quote(f.Path) + " once you trust what it holds, or " + other
+		return "sudo chown -R " + quote(currentUser()) + " " + quote(f.Path) + " once you trust what it holds, or " + other
 	}
 	return other
 }
