@@ -81,3 +81,30 @@ func TestServeRefusesUnsafeConfigDir(t *testing.T) {
 		}
 	})
 }
+
+// TestServeWatchesTheConfigDirItsCheckMade: a config dir absent when the
+// supervisor starts, made by its check (as cmd/oca's EnsureConfigDir makes
+// it), is watched: a change there reloads the server.
+func TestServeWatchesTheConfigDirItsCheckMade(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "cfgmade")
+	record := filepath.Join(t.TempDir(), "record")
+	dir := filepath.Join(t.TempDir(), "config")
+	a.cfg.ConfigDir = dir
+	a.cfg.ConfigDirCheck = func() error {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		return safepath.Check(dir, safepath.Rule{Top: dir, Mine: true})
+	}
+	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_RECORD": record})
+	startServe(t, cfg)
+	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	if err := os.WriteFile(filepath.Join(dir, "opencode.json"), []byte(`{"username":"x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, loaded, "a dispose for opencode.json", func() bool {
+		b, _ := os.ReadFile(record)
+		return strings.Count(string(b), "dispose") == 1
+	})
+}

@@ -125,6 +125,11 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
 		}
 	}
+	// Checked (and, by cmd/oca's check, made when absent) before it is
+	// watched; again before each start of OpenCode.
+	if err := s.checkConfigDir(); err != nil {
+		return s.fail(err)
+	}
 	s.watchConfig()
 	return s.loop(ctx)
 }
