@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/shells"
 	"github.com/oca-sh/oca/shells/shelltest"
 )
 
@@ -141,8 +142,12 @@ func TestConfigDirOthersMayWrite(t *testing.T) {
 		s := w.start(shell, "plain", shelltest.Options{})
 		base := s.Env()
 
+		sh, err := shells.Get(shell)
+		if err != nil {
+			t.Fatal(err)
+		}
 		out := s.Run("cd ../work")
-		want := "oca: account work: config dir " + cdir + " may be written by others (mode 0777): refusing it; mend with: chmod go-w " + cdir
+		want := "oca: account work: config dir " + cdir + " may be written by others (mode 0777): refusing it; mend with: chmod go-w " + sh.Quote(cdir)
 		if ocaLines(out) != 1 || !strings.Contains(out, want) {
 			t.Errorf("entering: want the one line %q, got %q", want, out)
 		}
