@@ -149,11 +149,23 @@ func Export(in Input) (*Output, error) {
 	out.Watch = append(out.Watch, aw)
 
 	b, keep := bind(dirs, path, out)
+	entering := false
 	if b != nil && !keep {
-		// A config dir that is a link, a file or unreadable: nothing of
-		// the account applies until it is mended.
-		if err := account.CheckConfigDir(b.account); err != nil {
-			out.say("%v", err)
+		entering = st == nil || st.Account != b.account.Name || !st.ours(in.Env, "XDG_DATA_HOME")
+		// A config dir that is a link, a file, unreadable, or one that
+		// someone else could change: nothing of the account applies until
+		// it is mended. Entering makes it when it is absent.
+		check := account.CheckConfigDir
+		if entering {
+			check = account.EnsureConfigDir
+		}
+		if err := check(b.account); err != nil {
+			var unsafe *account.UnsafeConfigDirError
+			if errors.As(err, &unsafe) {
+				out.say("%s", unsafe.Message(out.quoted)) // its mend, for this shell
+			} else {
+				out.say("%v", err)
+			}
 			keep = true
 		}
 	}
@@ -173,9 +185,8 @@ func Export(in Input) (*Output, error) {
 		leave(in, dirs, out)
 		return out, nil
 	}
-	entering := st == nil || st.Account != b.account.Name || !st.ours(in.Env, "XDG_DATA_HOME")
 	if entering {
-		if err := account.Prepare(dirs, b.account); err != nil {
+		if err := account.PrepareDataHome(dirs, b.account); err != nil {
 			out.say("%v", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
-	"github.com/oca-sh/oca/internal/paths"
+	"github.com/oca-sh/oca/internal/safepath"
 )
 
 // Verdict is whether a project file may apply.
@@ -383,7 +383,7 @@ func TrustedBy(found, real string, trustedPaths []string) bool {
 	at := filepath.Join(dir, filepath.Base(found)) // the name found, not followed
 	for _, tp := range trustedPaths {
 		rtp, err := RealPath(tp)
-		if err != nil || !paths.Within(at, rtp) || !paths.Within(real, rtp) {
+		if err != nil || !safepath.Within(at, rtp) || !safepath.Within(real, rtp) {
 			continue
 		}
 		if ownChain(real, rtp) && (at == real || ownChain(at, rtp)) {
@@ -438,33 +438,10 @@ func exists(path string) bool {
 // ownChain reports whether path and every directory from its own up to
 // root (path must be within root) belong to the user running oca or to
 // root, and may not be written by group or others, as /tmp may: a file
-// there is never trusted merely for where it is. A directory higher up
-// counts as much as the file's own, since whoever may write it may rename
-// the project directory and put another in its place. A symbolic link is
-// judged by its owner alone (its mode means nothing); a link further up is
-// refused (path's directories were resolved: one appearing since is a
-// change under way).
+// there is never trusted merely for where it is (safepath.Check, without
+// its exceptions). A symbolic link is judged by its owner alone (its mode
+// means nothing); a link further up is refused (path's directories were
+// resolved: one appearing since is a change under way).
 func ownChain(path, root string) bool {
-	uid := uint32(os.Getuid())
-	for p := path; ; p = filepath.Dir(p) {
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return false
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok || st.Uid != uid && st.Uid != 0 {
-			return false
-		}
-		switch {
-		case fi.Mode()&os.ModeSymlink != 0:
-			if p != path {
-				return false
-			}
-		case fi.Mode().Perm()&0o022 != 0:
-			return false
-		}
-		if p == root || p == filepath.Dir(p) {
-			return true
-		}
-	}
+	return safepath.Check(path, safepath.Rule{Top: root}) == nil
 }

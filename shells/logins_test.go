@@ -1,6 +1,7 @@
 package shells_test
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
+	"github.com/oca-sh/oca/shells"
 )
 
 // TestExpiredLoginOnEntering: entering a project whose account has an
@@ -122,5 +124,45 @@ func TestConfigDirRestoredOnLeaving(t *testing.T) {
 		expectEnv(t, "switched", s.Env(), base, w.vars("play"))
 		s.Run("cd ../plain")
 		expectEnv(t, "left", s.Env(), base, nil)
+	})
+}
+
+// TestConfigDirOthersMayWrite: entering a project whose account's config
+// dir others may write (0777) says so in one line, with the mend, and
+// keeps the shell as it is; the next prompt says nothing; the mend the
+// line gives, typed in the shell, makes the next entering apply the
+// account, in bash, zsh and fish.
+func TestConfigDirOthersMayWrite(t *testing.T) {
+	forEachShell(t, func(t *testing.T, shell string) {
+		w := newWorld(t)
+		cdir := w.path(".config/oca/accounts/work")
+		if err := os.Chmod(cdir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		s := w.start(shell, "plain", shelltest.Options{})
+		base := s.Env()
+
+		sh, err := shells.Get(shell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := s.Run("cd ../work")
+		want := "oca: account work: config dir " + cdir + " may be written by others (mode 0777): refusing it; mend with: chmod go-w " + sh.Quote(cdir)
+		if ocaLines(out) != 1 || !strings.Contains(out, want) {
+			t.Errorf("entering: want the one line %q, got %q", want, out)
+		}
+		expectEnv(t, "refused", s.Env(), base, nil)
+		if out := s.Run("echo still here"); !strings.Contains(out, "still here") || strings.Contains(out, "oca:") {
+			t.Errorf("the next prompt: %q", out)
+		}
+		s.Run("cd ../plain")
+		s.Run(want[strings.Index(want, "mend with: ")+len("mend with: "):])
+		if fi, err := os.Stat(cdir); err != nil || fi.Mode().Perm() != 0o755 {
+			t.Fatalf("after the mend: %v %v", fi, err)
+		}
+		if out := s.Run("cd ../work"); strings.Contains(strings.ReplaceAll(out, "oca: account work", ""), "oca:") {
+			t.Errorf("entering after the mend: %q", out)
+		}
+		expectEnv(t, "mended", s.Env(), base, w.vars("work"))
 	})
 }

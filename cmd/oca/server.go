@@ -27,21 +27,32 @@ func (a *app) opencodePath(reg *account.Registry) (string, error) {
 	return a.realOpencode(reg) // never oca's own shim (cmd/oca/shim.go)
 }
 
-// serverConfig is what the supervisor of acc needs.
+// serverConfig is what the supervisor of acc needs, with its config dir
+// checked now: a command that starts or waits for a server refuses a bad
+// one at once.
 func (a *app) serverConfig(reg *account.Registry, acc *account.Account) (supervisor.Config, error) {
-	dirs := reg.Dirs()
-	cfg := supervisor.Config{
-		Account:     acc.Name,
-		Port:        acc.Port,
-		DataHome:    acc.DataHome,
-		ConfigDir:   acc.ConfigDir,
-		IdleTimeout: acc.IdleTimeout,
-		StateDir:    dirs.RuntimeDir(acc.Name),
-	}
-	if err := account.EnsurePrivateDir(cfg.StateDir); err != nil {
+	cfg, err := a.supervisorConfig(reg, acc)
+	if err != nil {
 		return cfg, err
 	}
-	if err := account.EnsureConfigDir(acc); err != nil {
+	return cfg, cfg.ConfigDirCheck()
+}
+
+// supervisorConfig is what the supervisor of acc needs. The config dir is
+// left to the supervisor (Config.ConfigDirCheck), which checks it before
+// each start of OpenCode and says in its status why it will not start one.
+func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (supervisor.Config, error) {
+	dirs := reg.Dirs()
+	cfg := supervisor.Config{
+		Account:        acc.Name,
+		Port:           acc.Port,
+		DataHome:       acc.DataHome,
+		ConfigDir:      acc.ConfigDir,
+		IdleTimeout:    acc.IdleTimeout,
+		StateDir:       dirs.RuntimeDir(acc.Name),
+		ConfigDirCheck: func() error { return account.EnsureConfigDir(acc) },
+	}
+	if err := account.EnsurePrivateDir(cfg.StateDir); err != nil {
 		return cfg, err
 	}
 	pw, err := account.Password(dirs, acc.Name)
@@ -137,10 +148,10 @@ func (a *app) cmdServe(name string) error {
 	if acc.External {
 		return errExternal(acc, "serve")
 	}
-	if err := account.Prepare(reg.Dirs(), acc); err != nil {
+	if err := account.PrepareDataHome(reg.Dirs(), acc); err != nil {
 		return err
 	}
-	cfg, err := a.serverConfig(reg, acc)
+	cfg, err := a.supervisorConfig(reg, acc)
 	if err != nil {
 		return err
 	}

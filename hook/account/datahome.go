@@ -7,22 +7,40 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
-	"github.com/oca-sh/oca/internal/paths"
+	"github.com/oca-sh/oca/internal/safepath"
 )
 
-// Prepare makes the account's data home usable: it creates it 0700 (and
-// the account's config dir, when absent: EnsureConfigDir), and links every entry of the user's real data home into it but opencode/, so
-// that exporting it as XDG_DATA_HOME moves OpenCode alone while direnv, mise,
-// nvim and the rest keep finding their data. A data home that another user
-// owns is refused, never chmod'ed.
+// Prepare makes the account usable: its data home (PrepareDataHome) and
+// its config dir (EnsureConfigDir: made 0700 when absent, refused when it
+// is not a directory of the user's own that only they may change).
 func Prepare(dirs Dirs, a *Account) error {
+	if err := makeDataHome(a); err != nil {
+		return err
+	}
+	if err := EnsureConfigDir(a); err != nil {
+		return err
+	}
+	return SyncLinks(dirs.Data, a.DataHome)
+}
+
+// PrepareDataHome makes the account's data home usable: it creates it
+// 0700, and links every entry of the user's real data home into it but
+// opencode/, so that exporting it as XDG_DATA_HOME moves OpenCode alone
+// while direnv, mise, nvim and the rest keep finding their data. A data
+// home that another user owns is refused, never chmod'ed. (The supervisor
+// checks the config dir itself, before each start of OpenCode.)
+func PrepareDataHome(dirs Dirs, a *Account) error {
+	if err := makeDataHome(a); err != nil {
+		return err
+	}
+	return SyncLinks(dirs.Data, a.DataHome)
+}
+
+func makeDataHome(a *Account) error {
 	if err := os.MkdirAll(a.DataHome, 0o700); err != nil {
 		return fmt.Errorf("account %s: creating data home: %w", a.Name, err)
 	}
@@ -44,23 +62,16 @@ func Prepare(dirs Dirs, a *Account) error {
 	if err := f.Chmod(0o700); err != nil {
 		return fmt.Errorf("account %s: %w", a.Name, err)
 	}
-	if err := EnsureConfigDir(a); err != nil {
-		return err
-	}
-	return SyncLinks(dirs.Data, a.DataHome)
+	return nil
 }
 
-// ownedByMe refuses a file that another user owns.
+// ownedByMe refuses a data home that another user owns (fi: what the
+// caller opened), by the owner rule of safepath.
 func ownedByMe(path string, fi fs.FileInfo) error {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || int(st.Uid) == os.Getuid() {
-		return nil
+	if err := safepath.Owned(path, fi); err != nil {
+		return fmt.Errorf("%w: refusing to use it as a data home", err)
 	}
-	who := strconv.Itoa(int(st.Uid))
-	if u, err := user.LookupId(who); err == nil {
-		who = u.Username + " (uid " + who + ")"
-	}
-	return fmt.Errorf("%s belongs to %s, not to you (uid %d): refusing to use it as a data home", path, who, os.Getuid())
+	return nil
 }
 
 // SyncLinks brings the links in shadow up to date with real: a link for each
@@ -79,7 +90,7 @@ func SyncLinks(real, shadow string) error {
 	for _, e := range entries {
 		name := e.Name()
 		target := filepath.Join(real, name)
-		if name == "opencode" || paths.Within(shadow, target) {
+		if name == "opencode" || safepath.Within(shadow, target) {
 			continue
 		}
 		want[name] = true

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/oca-sh/oca/internal/paths"
+	"github.com/oca-sh/oca/internal/safepath"
 )
 
 // Dirs are the directories oca works from. They are derived from the
@@ -126,9 +126,9 @@ func relation(a, b string) string {
 	switch {
 	case a == b:
 		return "is"
-	case paths.Within(b, a):
+	case safepath.Within(b, a):
 		return "contains"
-	case paths.Within(a, b):
+	case safepath.Within(a, b):
 		return "lies inside"
 	}
 	return ""

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/oca-sh/oca/internal/safepath"
 	"github.com/oca-sh/oca/shells"
 )
 
@@ -30,8 +31,8 @@ func EnsurePrivateDir(dir string) error {
 // private refuses a file or directory of oca's that another user owns or
 // that others may write to, saying how to mend it.
 func private(path string, fi os.FileInfo) error {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("%s belongs to uid %d, not to you (uid %d): refusing to use it", path, st.Uid, os.Getuid())
+	if err := safepath.Owned(path, fi); err != nil {
+		return fmt.Errorf("%w: refusing to use it", err)
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		mode := "600"
@@ -89,9 +90,14 @@ func Unreadable(path string, err error, mode string) (cause, fix string) {
 	if u, err := user.LookupId(owner); err == nil {
 		owner = u.Username
 	}
-	me := strconv.Itoa(os.Getuid())
+	return cause + " (it belongs to " + owner + ")", "sudo chown " + shells.Quote(currentUser()) + " " + shells.Quote(path) + " && " + fix
+}
+
+// currentUser is the name of the user running oca (their uid where the
+// user database does not know it).
+func currentUser() string {
 	if u, err := user.Current(); err == nil {
-		me = u.Username
+		return u.Username
 	}
-	return cause + " (it belongs to " + owner + ")", "sudo chown " + shells.Quote(me) + " " + shells.Quote(path) + " && " + fix
+	return strconv.Itoa(os.Getuid())
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/shim"
-	"github.com/oca-sh/oca/internal/paths"
+	"github.com/oca-sh/oca/internal/safepath"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 )
@@ -317,7 +317,16 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 		f := Finding{Check: check, Severity: Error, What: strings.TrimPrefix(err.Error(), "account "+a.Name+": "),
 			Why: "nothing of the account applies (shells, server, exec, login) until it is a directory of its own",
 			Fix: fmt.Sprintf("rm %s && oca doctor --fix   # makes it anew, empty, 0700", shells.Quote(a.ConfigDir))}
-		if fi, lerr := os.Lstat(a.ConfigDir); lerr == nil && fi.IsDir() {
+		var unsafe *account.UnsafeConfigDirError
+		if errors.As(err, &unsafe) {
+			// Someone else could change it: its files are the user's
+			// config, to keep; only a chmod of the user's own is safe.
+			f.Why = "OpenCode runs the plugins and MCP commands it finds there, as you, and sends the account's keys where its opencode.json says: whoever may change it has your account; nothing of the account applies until it is mended"
+			f.Fix = unsafe.Fix()
+			if unsafe.Mend() != nil {
+				f.mend = func() error { return mendConfigDir(a) }
+			}
+		} else if fi, lerr := os.Lstat(a.ConfigDir); lerr == nil && fi.IsDir() {
 			// A directory of the account's that cannot be read: its
 			// files are the user's config, to keep.
 			_, f.Fix = account.Unreadable(a.ConfigDir, err, "700")
@@ -347,6 +356,29 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 		out = append(out, Finding{Check: check, Severity: OK, What: fmt.Sprintf("port %d, data home %s", a.Port, dirs.Abbrev(a.DataHome))})
 	}
 	return out
+}
+
+// mendConfigDir takes group's and others' write off each directory of the
+// user's that keeps the account's config dir from passing its check, from
+// the config dir up, and fails at the first fault that is not that (a
+// directory of root's or of another user's: never chown'ed here).
+func mendConfigDir(a *account.Account) error {
+	mended := map[string]bool{}
+	for {
+		err := account.CheckConfigDir(a)
+		var unsafe *account.UnsafeConfigDirError
+		if !errors.As(err, &unsafe) {
+			return err
+		}
+		mend := unsafe.Mend()
+		if mend == nil || mended[unsafe.Fault.Path] {
+			return err // not ours to mend, or a chmod that did not hold
+		}
+		mended[unsafe.Fault.Path] = true
+		if merr := mend(); merr != nil {
+			return merr
+		}
+	}
 }
 
 // checkLogins: an expired OAuth login is an error, one that expires within
@@ -397,7 +429,7 @@ func missingLinks(real, shadow string) []string {
 	for _, e := range entries {
 		name := e.Name()
 		target := filepath.Join(real, name)
-		if name == "opencode" || paths.Within(shadow, target) {
+		if name == "opencode" || safepath.Within(shadow, target) {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(shadow, name)); err != nil {

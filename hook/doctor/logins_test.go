@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func writeLogins(t *testing.T, dirs account.Dirs, content string) {
@@ -121,5 +123,69 @@ func TestConfigDirFindings(t *testing.T) {
 	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
 	if f := finding(fs, "account work", "is a symbolic link, not a directory"); f == nil || f.Severity != Error {
 		t.Errorf("config dir a link: %+v", fs)
+	}
+}
+
+// TestConfigDirOthersMayChange: a config dir that others may write, or
+// below a directory they may write, is an error naming it, with the chmod
+// that mends it; --fix makes that chmod (of the user's own directories,
+// from the config dir up) and nothing else. Another user's config dir is
+// an error too, and --fix leaves it as it is: never a chown.
+func TestConfigDirOthersMayChange(t *testing.T) {
+	env, dirs := world(t, freePort(t))
+	reg, err := account.Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := reg.Accounts["work"]
+	if err := account.Prepare(dirs, a); err != nil {
+		t.Fatal(err)
+	}
+	cdir := dirs.DefaultConfigDir("work")
+	if err := os.WriteFile(filepath.Join(cdir, "opencode.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{cdir, filepath.Dir(cdir)} {
+		if err := os.Chmod(p, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	f := finding(fs, "account work", "config dir "+cdir+" may be written by others (mode 0777)")
+	if f == nil || f.Severity != Error || f.Fix != "chmod go-w "+cdir || !strings.Contains(f.Why, "plugins") {
+		t.Fatalf("a 0777 config dir: %+v", fs)
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	if f := finding(fs, "account work", "config dir "+cdir); f == nil || f.Fixed == "" || f.Severity != OK {
+		t.Fatalf("--fix: %+v", fs)
+	}
+	for _, p := range []string{cdir, filepath.Dir(cdir)} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o755 {
+			t.Errorf("after --fix, %s: %v %v, want mode 0755", p, fi, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cdir, "opencode.json")); err != nil {
+		t.Errorf("--fix lost the config dir's file: %v", err)
+	}
+	if err := account.CheckConfigDir(a); err != nil {
+		t.Errorf("after --fix: %v", err)
+	}
+
+	// Another user's: an error, and --fix neither chowns nor chmods it.
+	u := testsys.AddUser(t)
+	if err := os.Chown(cdir, u.UID, u.GID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(cdir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	f = finding(fs, "account work", "config dir "+cdir+" belongs to "+u.Name)
+	if f == nil || f.Severity != Error || f.Fixed != "" || !strings.Contains(f.Fix, "sudo chown -R") {
+		t.Fatalf("another user's config dir: %+v", fs)
+	}
+	fi, err := os.Stat(cdir)
+	if err != nil || fi.Mode().Perm() != 0o777 || fi.Sys().(*syscall.Stat_t).Uid != uint32(u.UID) {
+		t.Errorf("--fix changed another user's config dir: %v %v", fi, err)
 	}
 }

@@ -23,6 +23,14 @@ type Config struct {
 	// (the account was removed meanwhile) ends Serve at once, before
 	// anything starts. `oca account remove` holds the lock while it removes.
 	Registered func() error
+	// ConfigDirCheck, when set, judges the config dir (cmd/oca gives it
+	// account.EnsureConfigDir): whoever may change it can have OpenCode
+	// run code as the user, and send the account's keys where they like.
+	// It is asked before each start of OpenCode, when something in the
+	// config dir changes, before each reload and at each poll; an error
+	// keeps OpenCode from starting, or stops it, and Serve gives up
+	// (phase failing, the error in status.json and in the log).
+	ConfigDirCheck func() error
 
 	// Tuning. Zero means the default shown.
 	ReadyTimeout time.Duration // 60s: an OpenCode not healthy by then is killed and counted as a crash

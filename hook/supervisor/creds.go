@@ -16,7 +16,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
-	"github.com/oca-sh/oca/internal/paths"
+	"github.com/oca-sh/oca/internal/safepath"
 )
 
 const (
@@ -330,5 +330,5 @@ func (s *supervisor) watchConfig() {
 // inConfig reports whether path is the config dir or below it.
 func (s *supervisor) inConfig(path string) bool {
 	dir := s.cfg.ConfigDir
-	return dir != "" && paths.Within(path, dir) && !ownFile(dir, path)
+	return dir != "" && safepath.Within(path, dir) && !ownFile(dir, path)
 }

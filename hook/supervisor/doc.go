@@ -26,7 +26,9 @@
 // SIGKILL) on ctx or when idle: no live lease and no client of the user's
 // for IdleTimeout, counted from the last use. A change of auth.json or the
 // config dir is answered with a reload once no session is busy (never for
-// OpenCode's own token refresh).
+// OpenCode's own token refresh). With Config.ConfigDirCheck, a config dir
+// that fails it (someone else could change it) keeps OpenCode from
+// starting, or stops it, and Serve gives up into phase "failing".
 //
 // Ensure, the hook's call, costs one lock probe when a supervisor runs and
 // otherwise starts one detached without waiting.

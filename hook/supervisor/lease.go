@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/oca-sh/oca/internal/paths"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/safepath"
 )
 
 const (
@@ -233,5 +233,5 @@ func inRoot(pid int, root string) bool {
 	if err != nil {
 		return true
 	}
-	return paths.Within(cwd, root)
+	return safepath.Within(cwd, root)
 }

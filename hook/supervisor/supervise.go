@@ -39,6 +39,7 @@ type supervisor struct {
 
 	backoff time.Duration
 	crashes []time.Time // quick crashes in a row, for crash-loop detection
+	unsafe  error       // why the config dir is refused (evUnsafe)
 }
 
 // Serve runs the account's supervisor in the foreground until ctx is done,
@@ -126,6 +127,11 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 		if err := s.watcher.Add(dir); err != nil {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
 		}
+	}
+	// Checked (and, by cmd/oca's check, made when absent) before it is
+	// watched; again before each start of OpenCode.
+	if err := s.checkConfigDir(); err != nil {
+		return s.fail(err)
 	}
 	s.watchConfig()
 	return s.loop(ctx)
@@ -226,6 +232,7 @@ const (
 	evStop                  // ctx done
 	evIdle                  // unused for IdleTimeout
 	evTaken                 // the port's listener is not this run's (r.takenErr)
+	evUnsafe                // the config dir failed Config.ConfigDirCheck (s.unsafe)
 )
 
 // loop starts OpenCode, and restarts it when it dies, until a stop.
@@ -233,6 +240,9 @@ func (s *supervisor) loop(ctx context.Context) error {
 	for {
 		if ctx.Err() != nil {
 			return s.shutdown(nil, "stop requested")
+		}
+		if err := s.checkConfigDir(); err != nil {
+			return s.fail(err)
 		}
 		s.creds.launched()
 		r, err := s.launch()
@@ -256,6 +266,9 @@ func (s *supervisor) loop(ctx context.Context) error {
 			case evTaken:
 				s.stop(r, "the port is held by another process")
 				return s.fail(r.takenErr)
+			case evUnsafe:
+				s.stop(r, "its config dir is refused")
+				return s.fail(s.unsafe)
 			case evNotReady:
 				state := s.stop(r, fmt.Sprintf("not healthy after %s", s.cfg.ReadyTimeout))
 				reason = fmt.Sprintf("not healthy after %s (then %s)", s.cfg.ReadyTimeout, state)
@@ -295,8 +308,25 @@ func (s *supervisor) loop(ctx context.Context) error {
 			return s.shutdown(nil, "stop requested")
 		case evIdle:
 			return s.shutdown(nil, fmt.Sprintf("no shell and no client for %s", s.cfg.IdleTimeout))
+		case evUnsafe:
+			return s.fail(s.unsafe)
 		}
 	}
+}
+
+// checkConfigDir asks Config.ConfigDirCheck, where there is one.
+func (s *supervisor) checkConfigDir() error {
+	if s.cfg.ConfigDirCheck == nil {
+		return nil
+	}
+	return s.cfg.ConfigDirCheck()
+}
+
+// configDirUnsafe reports whether the config dir is refused now, keeping
+// why for the main loop.
+func (s *supervisor) configDirUnsafe() bool {
+	s.unsafe = s.checkConfigDir()
+	return s.unsafe != nil
 }
 
 // await serves file events, polls and credential reloads until something
@@ -345,6 +375,11 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 				return evIdle
 			}
 		case <-poll.C:
+			// A directory above the config dir loosened (no event of the
+			// watcher's shows it) is seen here.
+			if s.configDirUnsafe() {
+				return evUnsafe
+			}
 			if r != nil && r.isReady && s.idle.check() {
 				return evIdle
 			}
@@ -366,6 +401,11 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 					s.creds.changed()
 				}
 			default:
+				// Any change there, a chmod of the dir itself included,
+				// is judged before anything of it is read again.
+				if s.inConfig(ev.Name) && s.configDirUnsafe() {
+					return evUnsafe
+				}
 				if s.inConfig(ev.Name) && !ev.Has(fsnotify.Chmod) {
 					if ev.Has(fsnotify.Create) {
 						s.watchConfig() // a new sub-directory (agent/, command/...)
@@ -380,6 +420,9 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			}
 			s.log.Printf("watching files: %v", err)
 		case <-s.creds.debounce.C:
+			if s.configDirUnsafe() {
+				return evUnsafe
+			}
 			if s.creds.settled(r != nil && r.isReady) {
 				s.creds.request(opencode.OwnGroup(r.pgid))
 			}
