@@ -87,7 +87,7 @@ func TestConfigDirOthersCanChange(t *testing.T) {
 			}
 
 			// account add --config-dir: refused, nothing added or made.
-			want, mendable := sp.apply(t, filepath.Join(home, "theirs", "cfg"))
+			want, _ := sp.apply(t, filepath.Join(home, "theirs", "cfg"))
 			_, errOut, err := run("", "account", "add", "x", "--config-dir", filepath.Join(home, "theirs", "cfg"))
 			if err == nil {
 				t.Error("account add took it")
@@ -131,7 +131,7 @@ func TestConfigDirOthersCanChange(t *testing.T) {
 			if err := os.RemoveAll(cdir); err != nil {
 				t.Fatal(err)
 			}
-			want, mendable = sp.apply(t, cdir)
+			want, mendable := sp.apply(t, cdir)
 			want = "account work: " + want
 
 			// Entering: one line, nothing exported, the shell as it was.
