@@ -276,3 +276,28 @@ func TestConfigDirOfAnotherUserRunsNothing(t *testing.T) {
 	}
 	oneLine(t, "entering", errOut, "config dir "+cdir+" belongs to "+u.Name)
 }
+
+// TestConfigDirOfRootForAUser: for a user who is not root, a config dir of
+// root's (made with sudo) is not theirs: refused in one line whose mend is
+// the chown back to them; root's directories above it (/, /home) are fine.
+func TestConfigDirOfRootForAUser(t *testing.T) {
+	u := testsys.AddUser(t)
+	o := newUserOca(t, u, "OCA_AUTOSTART=0")
+	o.must(u.Home, "account", "add", "work")
+	proj := filepath.Join(u.Home, "proj")
+	o.as("mkdir", "-p", proj)
+	o.must(proj, "init", "work")
+	o.must(proj, "exec", "work", "--", "true") // below /, /home: root's
+	cdir := filepath.Join(u.Home, ".config/oca/accounts/work")
+	if err := os.Chown(cdir, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := "oca: account work: config dir " + cdir + " belongs to root (uid 0), not to you (uid " + strconv.Itoa(u.UID) + "): refusing it; mend with: sudo chown -R " + u.Name + " " + cdir + " once you trust what it holds"
+	_, errOut, err := o.run(proj, "exec", "work", "--", "true")
+	if err == nil {
+		t.Error("exec took a config dir of root's")
+	}
+	oneLine(t, "exec", errOut, want)
+	_, errOut, _ = o.run(proj, "export", "bash")
+	oneLine(t, "entering", errOut, want)
+}
