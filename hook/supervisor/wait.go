@@ -16,14 +16,19 @@ const waitPoll = 25 * time.Millisecond
 // WaitReady polls the account's server every 25 ms until it is healthy or
 // ctx is done. It returns early with the reason when the account's
 // supervisor gives up (phase "failing" written after WaitReady began), and
-// at once with a *PortInUseError when the port is another user's.
+// at once with a *PortInUseError when the port is another user's. It asks
+// in the routes of the OpenCode Config.Detect names.
 func WaitReady(ctx context.Context, cfg Config) error {
+	client, err := cfg.Client()
+	if err != nil {
+		return fmt.Errorf("wait for server of %s: %w", cfg.Account, err)
+	}
 	begin := time.Now()
 	tick := time.NewTicker(waitPoll)
 	defer tick.Stop()
 	var last error
 	for {
-		ok, err := opencode.Health(ctx, cfg.Port, cfg.Password)
+		ok, err := client.Health(ctx)
 		if ok {
 			return nil
 		}
