@@ -211,3 +211,31 @@ func childCheck(pgid int) listenerCheck {
 		return nil
 	}
 }
+
+// DialGuarded connects to 127.0.0.1:port as oca's own requests do: it
+// returns the connection only when the socket that accepted it is the
+// user's own (or root's), and a *PortInUseError naming the holder
+// otherwise. oca's local proxy (hook/shim/proxy) dials every connection of
+// an OpenCode client so.
+func DialGuarded(ctx context.Context, port int) (net.Conn, error) {
+	return dialGuarded(ctx, port, ownUser)
+}
+
+// PeerUID is the owner of the socket at the other end of conn, a TCP
+// connection within this machine (found in /proc/net/tcp{,6}); known is
+// false where the system does not list sockets' owners.
+func PeerUID(ctx context.Context, conn net.Conn) (uid int, known bool, err error) {
+	la, ok1 := conn.LocalAddr().(*net.TCPAddr)
+	ra, ok2 := conn.RemoteAddr().(*net.TCPAddr)
+	switch {
+	case !ownersReadable():
+		return -1, false, nil
+	case !ok1 || !ok2:
+		return -1, true, errors.New("not a TCP connection")
+	}
+	peer, err := serverSide(ctx, la.AddrPort(), ra.AddrPort())
+	if err != nil {
+		return -1, true, err
+	}
+	return peer.uid, true, nil
+}
