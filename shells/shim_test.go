@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,16 +130,18 @@ func withPath(vars map[string]string, path string) map[string]string {
 
 // recordingOpencode is an opencode that runs the fake server for `serve`
 // and, for anything else, records its arguments and environment in dir.
-// With HOLD=1 in its environment, `attach URL` then stays connected to URL
-// until it is killed, as an idle TUI does; with HOLD=2 it stays without a
-// connection.
+// With HOLD=1 in its environment, `attach URL` then sends one request to
+// URL and keeps its connection until it is killed, as an idle TUI keeps its
+// event stream; with HOLD=2 it stays without a connection.
 func recordingOpencode(t *testing.T, dir string) string {
 	t.Helper()
 	p := filepath.Join(dir, "opencode")
 	script := "#!/bin/bash\nif [ \"$1\" = serve ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
 		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n" +
 		"if [ \"$1\" = attach ] && [ -n \"$HOLD\" ]; then echo $$ >> '" + dir + "/holders'; fi\n" +
-		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; exec sleep 300; fi\n" +
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; " +
+		"printf 'GET /global/event HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Basic %s\\r\\n\\r\\n' \"$(printf opencode:%s \"$OPENCODE_SERVER_PASSWORD\" | base64 -w0)\" >&3; " +
+		"exec sleep 300; fi\n" +
 		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n"
 	testsys.WriteExecutable(t, p, []byte(script))
 	return p
@@ -177,56 +180,61 @@ func readLines(t *testing.T, p string) []string {
 }
 
 // TestShimExecsAttach: `opencode` in a bound project starts the account's
-// server, waits for it, and becomes `opencode attach URL --dir DIR`, the
-// password in its environment and on no command line; `opencode run`
-// becomes `opencode run --attach URL --dir DIR ...`; the rest is the real
-// OpenCode with the account's environment.
+// server and becomes `opencode attach PROXY --dir DIR`, a client of oca's
+// proxy in front of the server, with the proxy's password in its
+// environment (never the account's) and no password on a command line;
+// `opencode run` becomes `opencode run --attach PROXY --dir DIR ...`; the
+// rest is the real OpenCode with the account's environment.
 func TestShimExecsAttach(t *testing.T) {
 	w, rec, port := shimWorld(t)
 	s := w.start("bash", "proj", shelltest.Options{})
 	pw := w.password("sh")
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	// The client's URL is oca's proxy (hook/shim/proxy): 127.0.0.1, a port
+	// of the kernel's choosing, not the server's.
+	proxied := func(argv []string, at int) []string {
+		if len(argv) > at && argv[at] != url && strings.HasPrefix(argv[at], "http://127.0.0.1:") {
+			argv[at] = "PROXY"
+		}
+		return argv
+	}
 
 	out := s.Run("opencode -c; echo rc=$?")
 	if !strings.Contains(out, "recorded attach") || !strings.Contains(out, "rc=0") {
 		t.Fatalf("opencode printed %q", out)
 	}
 	argv := readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"attach", url, "--dir", w.path("proj"), "-c"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+	if want := []string{"attach", "PROXY", "--dir", w.path("proj"), "-c"}; strings.Join(proxied(argv, 1), "\n") != strings.Join(want, "\n") {
 		t.Errorf("argv = %q, want %q", argv, want)
 	}
 	env := readLines(t, filepath.Join(rec, "env"))
-	if !contains(env, "OPENCODE_SERVER_PASSWORD="+pw) || !contains(env, "OPENCODE_ACCOUNT=sh") {
-		t.Errorf("the password or the account is not in attach's environment")
+	if !contains(env, "OPENCODE_ACCOUNT=sh") {
+		t.Errorf("the account is not in attach's environment")
+	}
+	if contains(env, "OPENCODE_SERVER_PASSWORD="+pw) || !slices.ContainsFunc(env, func(kv string) bool {
+		return strings.HasPrefix(kv, "OPENCODE_SERVER_PASSWORD=") && len(kv) > len("OPENCODE_SERVER_PASSWORD=")
+	}) {
+		t.Errorf("attach's environment has the account's password, or no password: %q", env)
 	}
 	for _, a := range argv {
 		if strings.Contains(a, pw) {
 			t.Errorf("the password is on the command line: %q", argv)
 		}
 	}
-	if !listening(port) {
-		t.Errorf("the account's server does not listen on %d", port)
-	}
+	eventually(t, 60*time.Second, "the account's server listening", func() bool { return listening(port) })
 
 	s.Run("cd sub")
 	s.Run(`opencode run "say hi" -m fake/m`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	// run goes through oca's run proxy, a port of its own before the
-	// server (see server.RunProxy).
-	proxied := func(argv []string) []string {
-		if len(argv) > 2 && argv[1] == "--attach" && argv[2] != url && strings.HasPrefix(argv[2], "http://127.0.0.1:") {
-			argv[2] = "PROXY"
-		}
-		return argv
-	}
-	if want := []string{"run", "--attach", "PROXY", "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(proxied(argv), "\n") != strings.Join(want, "\n") {
+	proxied(argv, 2)
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
 		t.Errorf("run argv = %q, want %q", argv, want)
 	}
 	// The same through oca exec, from outside the project.
 	s.Run("cd ~")
 	s.Run(`oca exec sh -- opencode run hello`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"run", "--attach", "PROXY", "--dir", w.home, "hello"}; strings.Join(proxied(argv), "\n") != strings.Join(want, "\n") {
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.home, "hello"}; strings.Join(proxied(argv, 2), "\n") != strings.Join(want, "\n") {
 		t.Errorf("oca exec: run argv = %q, want %q", argv, want)
 	}
 	// A flag attach lacks: the real OpenCode, said so in one line.
