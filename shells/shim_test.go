@@ -414,15 +414,15 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 }
 
 // TestShimRealOpencodeSmoke: with the real OpenCode, `opencode` in a bound
-// project is `opencode attach` on the account's server, which `oca status`
-// counts as a client, and no command line holds the password. (The
-// end-to-end tests with a provider are elsewhere.)
+// project is `opencode attach` on oca's proxy in front of the account's
+// server, which `oca status` counts as one client, and no command line
+// holds the password. (The end-to-end tests with a provider are elsewhere.)
 func TestShimRealOpencodeSmoke(t *testing.T) {
 	w, port := serverWorld(t, "1h")
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
 	s := w.start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.env...), "TERM=xterm-256color")})
+	tuis := func() []int { return procs("attach", "--dir", w.path("srvproj")) }
 	t.Cleanup(func() {
-		for _, pid := range procs("attach", url) {
+		for _, pid := range tuis() {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -430,8 +430,11 @@ func TestShimRealOpencodeSmoke(t *testing.T) {
 	s.Type("opencode\n")
 	eventually(t, 120*time.Second, "an attached OpenCode counted by oca status", func() bool {
 		st := w.status("srv")
-		return st.Phase == "ready" && st.Clients >= 1 && len(procs("attach", url, "--dir", w.path("srvproj"))) == 1
+		return st.Phase == "ready" && st.Clients == 1 && len(tuis()) == 1
 	})
+	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(tuis()[0]) + "/cmdline"); strings.Contains(string(b), "127.0.0.1:"+strconv.Itoa(port)+"\x00") {
+		t.Errorf("the TUI attaches to the server's port itself: %q", b)
+	}
 	pw := w.password("srv")
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -442,4 +445,31 @@ func TestShimRealOpencodeSmoke(t *testing.T) {
 	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Errorf("%d OpenCode servers on the account's port, want 1", n)
 	}
+}
+
+// TestShimClientDiesWithOca: the OpenCode that `opencode` runs in a project
+// is a child of the oca that proxies it, and dies with it, even by SIGKILL
+// (Pdeathsig): a client that outlived its proxy would reconnect to a port
+// that another user could take.
+func TestShimClientDiesWithOca(t *testing.T) {
+	w, rec, _ := shimWorld(t)
+	s := w.start("bash", "proj", shelltest.Options{Pre: "export HOLD=2"})
+	oca, err := strconv.Atoi(lastLine(s.Run("opencode >/dev/null 2>&1 & echo $!")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client int
+	eventually(t, 60*time.Second, "the client started", func() bool {
+		data, _ := os.ReadFile(filepath.Join(rec, "holders"))
+		client, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		return client != 0
+	})
+	t.Cleanup(func() { syscall.Kill(client, syscall.SIGKILL) })
+	if got := ppid(client); got != oca {
+		t.Fatalf("the client's parent is %d, want oca %d", got, oca)
+	}
+	if err := syscall.Kill(oca, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the client gone with its oca", func() bool { return !alive(client) })
 }
