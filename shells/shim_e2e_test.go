@@ -683,7 +683,8 @@ func (m *tmuxServer) prompt(t testing.TB, target, prompt string) {
 }
 
 // client is the OpenCode the shell of window target runs: the shell's
-// child is oca (the shim, or oca attach), and oca's only child is the TUI
+// child is oca (the shim, or oca attach), and oca's only child other than
+// the supervisor it may have started (`oca serve`, detached) is the TUI
 // (or, with OCA_ATTACH=0, the shell's child is the TUI itself).
 func (m *tmuxServer) client(t testing.TB, target string) proc {
 	t.Helper()
@@ -699,7 +700,7 @@ func (m *tmuxServer) client(t testing.TB, target string) proc {
 		return kids[0]
 	}
 	oca := kids[0].pid
-	if kids = m.w.procs(func(p proc) bool { return ppid(p.pid) == oca }); len(kids) != 1 {
+	if kids = m.w.procs(func(p proc) bool { return ppid(p.pid) == oca && !m.w.isOca(p.pid) }); len(kids) != 1 {
 		t.Fatalf("the oca of window %s has %d children, want the TUI: %v", target, len(kids), kids)
 	}
 	return kids[0]
@@ -797,4 +798,79 @@ func BenchmarkShimTUIMemory(b *testing.B) {
 		}
 		closeAll(names, tuis)
 	}
+}
+
+// BenchmarkShimColdStart measures a cold `opencode` in a project (the
+// account's server stopped), from Enter until the TUI shows ("ctrl+p" on the
+// screen), against the plain TUI (`OCA_ATTACH=0 opencode`, which embeds a
+// server of its own), alternated in one run (the order swapped each round),
+// so that the machine's load weighs on both alike. oca's `opencode` starts
+// the server and the TUI at once; the TUI's first requests wait in oca's
+// proxy until the server is ready. Run by hand (OCA_BENCH_ROUNDS rounds, 5
+// by default):
+//
+//	go test -run '^$' -bench ShimColdStart -benchtime 1x ./shells/
+func BenchmarkShimColdStart(b *testing.B) {
+	rounds := 5
+	if n, err := strconv.Atoi(os.Getenv("OCA_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	w := newRealWorld(b, providertest.Options{}, "a")
+	m := newTmux(b, w)
+	// Entering the project starts nothing: the cold start is opencode's.
+	m.run(b, "set-environment", "-g", "OCA_AUTOSTART", "0")
+	modes := []struct{ name, command string }{{"oca", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}}
+	took := map[string][]time.Duration{}
+	var ocaRSS []int64
+	for round := range rounds {
+		for i := range modes {
+			mode := modes[(i+round)%len(modes)]
+			w.oca("", "server", "stop", "a")
+			name := fmt.Sprint(mode.name, round)
+			target := m.window(b, name, "~/pa")
+			m.send(b, target, mode.command)
+			begin := time.Now()
+			m.run(b, "send-keys", "-t", target, "Enter")
+			for !strings.Contains(m.capture(b, target), "ctrl+p") {
+				if time.Since(begin) > realWait {
+					b.Fatalf("%s: no TUI within %s:\n%s", mode.command, realWait, m.capture(b, target))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			d := time.Since(begin)
+			took[mode.name] = append(took[mode.name], d)
+			tui := m.client(b, target)
+			if mode.name == "oca" {
+				ocaRSS = append(ocaRSS, rss(ppid(tui.pid)))
+			}
+			b.Logf("round %d, %s: %.2f s", round, mode.command, d.Seconds())
+			m.run(b, "kill-window", "-t", target)
+			deadline := time.Now().Add(realWait)
+			for alive(tui.pid) {
+				if time.Now().After(deadline) {
+					b.Fatalf("TUI %d still runs after its window closed", tui.pid)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	med := func(ds []time.Duration) float64 {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[len(s)/2].Seconds()
+	}
+	mean := func(ds []time.Duration) float64 {
+		var sum time.Duration
+		for _, d := range ds {
+			sum += d
+		}
+		return sum.Seconds() / float64(len(ds))
+	}
+	slices.Sort(ocaRSS)
+	b.Logf("cold opencode: median %.2f s, mean %.2f s; plain TUI: median %.2f s, mean %.2f s; ratio of medians %.2f, of means %.2f; the oca beside the TUI: %s (median RSS)",
+		med(took["oca"]), mean(took["oca"]), med(took["plain"]), mean(took["plain"]),
+		med(took["oca"])/med(took["plain"]), mean(took["oca"])/mean(took["plain"]), mb(ocaRSS[len(ocaRSS)/2]))
+	b.ReportMetric(med(took["oca"]), "oca-cold-s")
+	b.ReportMetric(med(took["plain"]), "plain-s")
+	b.ReportMetric(med(took["oca"])/med(took["plain"]), "x-plain")
 }
