@@ -132,7 +132,8 @@ func withPath(vars map[string]string, path string) map[string]string {
 // and, for anything else, records its arguments and environment in dir.
 // With HOLD=1 in its environment, `attach URL` then sends one request to
 // URL and keeps its connection until it is killed, as an idle TUI keeps its
-// event stream; with HOLD=2 it stays without a connection.
+// event stream; with HOLD=2 it stays without a connection; with HOLD=3 it
+// stays so, ignoring SIGTERM.
 func recordingOpencode(t *testing.T, dir string) string {
 	t.Helper()
 	p := filepath.Join(dir, "opencode")
@@ -142,7 +143,8 @@ func recordingOpencode(t *testing.T, dir string) string {
 		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; " +
 		"printf 'GET /global/event HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Basic %s\\r\\n\\r\\n' \"$(printf opencode:%s \"$OPENCODE_SERVER_PASSWORD\" | base64 -w0)\" >&3; " +
 		"exec sleep 300; fi\n" +
-		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n"
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n" +
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 3 ]; then trap '' TERM; exec sleep 300; fi\n"
 	testsys.WriteExecutable(t, p, []byte(script))
 	return p
 }
@@ -472,4 +474,45 @@ func TestShimClientDiesWithOca(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the client gone with its oca", func() bool { return !alive(client) })
+}
+
+// TestShimClientEndsWhenServerCannotRun: `opencode` in a project whose
+// server is not running starts the server and the client at once; when the
+// server then cannot run (it crashes at every start: phase failing), oca
+// ends the client (SIGTERM, and SIGKILL after a grace for a client that
+// ignores SIGTERM), says why in one line once the client is gone, and
+// exits 1.
+func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
+	for _, hold := range []string{"2", "3"} {
+		t.Run("HOLD="+hold, func(t *testing.T) {
+			t.Parallel()
+			w, rec, _ := shimWorld(t)
+			accounts := w.path(".config/oca/accounts.toml")
+			data, err := os.ReadFile(accounts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(accounts, append(data, "\n[accounts.sh.env]\nFAKE_MODE = \"crash\"\n"...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := w.start("bash", "", shelltest.Options{Pre: "export HOLD=" + hold})
+			s.Run("cd proj")
+			begin := time.Now()
+			out := s.RunWithin("opencode; echo rc=$?", 90*time.Second)
+			want := "oca: opencode: the server of sh cannot run (phase failing): opencode crashed 5 times"
+			if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
+				t.Errorf("opencode printed %q, want %q and rc=1", out, want)
+			}
+			data, _ = os.ReadFile(filepath.Join(rec, "holders"))
+			client, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			if client == 0 {
+				t.Fatalf("no client was started (holders: %q)", data)
+			}
+			if alive(client) {
+				syscall.Kill(client, syscall.SIGKILL)
+				t.Errorf("the client %d outlives opencode", client)
+			}
+			t.Logf("ended after %s", time.Since(begin).Round(time.Millisecond))
+		})
+	}
 }
