@@ -810,6 +810,10 @@ func BenchmarkShimTUIMemory(b *testing.B) {
 // by default):
 //
 //	go test -run '^$' -bench ShimColdStart -benchtime 1x ./shells/
+//
+// OCA_BENCH_BEFORE=/path/opencode, a link named opencode to another build
+// of oca (an earlier version), adds that oca's `opencode` to the
+// alternation, typed by its path.
 func BenchmarkShimColdStart(b *testing.B) {
 	rounds := 5
 	if n, err := strconv.Atoi(os.Getenv("OCA_BENCH_ROUNDS")); err == nil && n > 0 {
@@ -820,6 +824,9 @@ func BenchmarkShimColdStart(b *testing.B) {
 	// Entering the project starts nothing: the cold start is opencode's.
 	m.run(b, "set-environment", "-g", "OCA_AUTOSTART", "0")
 	modes := []struct{ name, command string }{{"oca", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}}
+	if before := os.Getenv("OCA_BENCH_BEFORE"); before != "" {
+		modes = append(modes, struct{ name, command string }{"before", before})
+	}
 	took := map[string][]time.Duration{}
 	var ocaRSS []int64
 	for round := range rounds {
@@ -873,4 +880,9 @@ func BenchmarkShimColdStart(b *testing.B) {
 	b.ReportMetric(med(took["oca"]), "oca-cold-s")
 	b.ReportMetric(med(took["plain"]), "plain-s")
 	b.ReportMetric(med(took["oca"])/med(took["plain"]), "x-plain")
+	if len(took["before"]) > 0 {
+		b.Logf("the oca before: median %.2f s, mean %.2f s; ratio of medians to the plain TUI %.2f, of means %.2f",
+			med(took["before"]), mean(took["before"]), med(took["before"])/med(took["plain"]), mean(took["before"])/mean(took["plain"]))
+		b.ReportMetric(med(took["before"]), "before-cold-s")
+	}
 }
