@@ -64,7 +64,7 @@ func (a *app) client(reg *account.Registry, acc *account.Account, real string, a
 		Port:     cfg.Port,
 		Password: cfg.Password,
 		Warm:     !cold,
-		Ready:    serverWaiter(cfg, acc, began, cold, timeout),
+		Ready:    serverWaiter(cfg, began, cold, timeout),
 		Run:      run,
 	})
 	if err != nil {
@@ -74,8 +74,23 @@ func (a *app) client(reg *account.Registry, acc *account.Account, real string, a
 	env = maps.Clone(env)
 	env["OPENCODE_SERVER_PASSWORD"] = p.Token()
 	delete(env, "OPENCODE_SERVER_USERNAME") // OpenCode's default, which the server wants
-	return a.runChild(real, proxied(args, acc.URL(), p.URL()), env, p)
+	err = a.runChild(real, proxied(args, acc.URL(), p.URL()), env, p)
+	if failed := (proxyError{}); errors.As(err, &failed) {
+		// Why the server cannot run, in one line, as before a client.
+		if errors.Is(failed.err, errStopped) {
+			return errStoppedWhileStarting(acc)
+		}
+		return notReady(cfg, acc, failed.err, timeout)
+	}
+	return err
 }
+
+// proxyError is why the proxy failed for good, once runChild ended the
+// client for it.
+type proxyError struct{ err error }
+
+func (e proxyError) Error() string { return e.err.Error() }
+func (e proxyError) Unwrap() error { return e.err }
 
 // proxied is args with the server's url replaced by the proxy's where a
 // client takes it: `attach URL`, `--attach URL` (run), `--server URL`
@@ -91,13 +106,13 @@ func proxied(args []string, url, proxyURL string) []string {
 }
 
 // serverWaiter is the proxy's Options.Ready: it waits until the account's
-// server is healthy. The first wait of a cold start is bounded by timeout,
-// and also ends when the supervisor stopped while starting; later waits
-// (the server went away: killed, restarted, or stopped by hand) have no
-// bound. Every wait ends with the reason when the supervisor gave up
-// (phase failing, written after the client began) or the port is another
-// user's.
-func serverWaiter(cfg server.Config, acc *account.Account, began time.Time, cold bool, timeout time.Duration) func(context.Context) error {
+// server is healthy (awaitServer). The first wait of a cold start is
+// bounded by timeout, and also ends when the supervisor stopped while
+// starting; later waits (the server went away: killed, restarted, or
+// stopped by hand) have no bound. Every wait ends with the reason when the
+// supervisor gave up (phase failing, written after the client began) or
+// the port is another user's.
+func serverWaiter(cfg server.Config, began time.Time, cold bool, timeout time.Duration) func(context.Context) error {
 	first := cold // the proxy calls this one call at a time
 	return func(ctx context.Context) error {
 		starting := first
@@ -107,14 +122,7 @@ func serverWaiter(cfg server.Config, acc *account.Account, began time.Time, cold
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		err := awaitServer(ctx, cfg, began, starting)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, errStopped):
-			return errStoppedWhileStarting(acc)
-		}
-		return notReady(cfg, acc, err, timeout)
+		return awaitServer(ctx, cfg, began, starting)
 	}
 }
 
@@ -160,7 +168,7 @@ func awaitServer(ctx context.Context, cfg server.Config, since time.Time, starti
 // it; its exit status is oca's (128+N for signal N). The child is killed
 // when oca dies (Pdeathsig), so that it never outlives the proxy p. When p
 // fails (the server cannot run), the child is ended, SIGTERM then SIGKILL
-// after endGrace, and p's error returned.
+// after endGrace, and p's error returned as a proxyError.
 //
 // The terminal's signals (SIGINT, SIGQUIT from the keyboard, and SIGTSTP,
 // which the TUI sends its whole group on ctrl+z) reach the child and oca
@@ -216,7 +224,7 @@ func (a *app) runChild(real string, args []string, env hook.Env, p *proxy.Proxy)
 			_ = cmd.Process.Kill()
 		case err := <-exited:
 			if why != nil {
-				return why
+				return proxyError{why}
 			}
 			return exitStatus(err)
 		}
