@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
 	"slices"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -79,11 +74,6 @@ func (a *app) client(reg *account.Registry, acc *account.Account, real string, a
 	env = maps.Clone(env)
 	env["OPENCODE_SERVER_PASSWORD"] = p.Token()
 	delete(env, "OPENCODE_SERVER_USERNAME") // OpenCode's default, which the server wants
-	if dir := dirOf(args); !run && dir != "" {
-		warmCtx, stopWarm := context.WithCancel(context.Background())
-		defer stopWarm()
-		go warm(warmCtx, p, dir)
-	}
 	err = a.runChild(real, proxied(args, acc.URL(), p.URL()), env, p)
 	if failed := (proxyError{}); errors.As(err, &failed) {
 		// Why the server cannot run, in one line, as before a client.
@@ -101,57 +91,6 @@ type proxyError struct{ err error }
 
 func (e proxyError) Error() string { return e.err.Error() }
 func (e proxyError) Unwrap() error { return e.err }
-
-// warmPaths are the TUI's first requests (OpenCode 1.18.33's attach, all
-// GETs with ?directory=DIR): the first of them for a directory makes the
-// server load its instance for it (config, agents, providers), which took
-// 3-5 s here, and 10 s more for the providers on a server just started.
-var warmPaths = []string{"/path", "/project/current", "/config", "/config/providers", "/provider", "/agent"}
-
-// warm asks the server, through the proxy p, what the TUI asks first for
-// dir, and drops the answers: the server loads the directory's instance
-// while the TUI itself loads (about 10 s), not after, and the TUI's own
-// requests find it ready. On a cold start they wait in the proxy with the
-// TUI's, until the server is ready. They go through the proxy, and its
-// owner check, as the TUI's do.
-func warm(ctx context.Context, p *proxy.Proxy, dir string) {
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	defer client.CloseIdleConnections()
-	var wg sync.WaitGroup
-	for _, path := range warmPaths {
-		wg.Go(func() {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+path+"?directory="+url.QueryEscape(dir), nil)
-			if err != nil {
-				return
-			}
-			req.SetBasicAuth("opencode", p.Token())
-			req.Close = true // its connection to the server is no client's
-			resp, err := client.Do(req)
-			if err != nil {
-				return
-			}
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 16<<20))
-			resp.Body.Close()
-		})
-	}
-	wg.Wait()
-}
-
-// dirOf is the value of --dir in a client's arguments ("" for none).
-func dirOf(args []string) string {
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		if v, ok := strings.CutPrefix(a, "--dir="); ok {
-			return v
-		}
-		if a == "--dir" && i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return ""
-}
 
 // proxied is args with the server's url replaced by the proxy's where a
 // client takes it: `attach URL`, `--attach URL` (run), `--server URL`

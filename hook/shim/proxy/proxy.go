@@ -123,10 +123,6 @@ func Start(opt Options) (*Proxy, error) {
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Host = target.Host
-			// A client's "Connection: close" closes the connection to the
-			// server too, after the answer (`oca status` counts a process
-			// with an idle one open as a client).
-			r.Out.Close = r.In.Close
 			p.swapCredentials(r)
 			if p.run != nil {
 				p.run.rewrite(r)
