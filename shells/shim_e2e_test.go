@@ -174,12 +174,23 @@ func (w *realWorld) procs(keep func(proc) bool) []proc {
 }
 
 // opencodesOf are the world's OpenCode processes of account name: those
-// whose XDG_DATA_HOME is its data home.
+// whose XDG_DATA_HOME is its data home (not oca's own `opencode`, the shim,
+// which stays the parent of the client it runs).
 func (w *realWorld) opencodesOf(name string) []proc {
 	return w.procs(func(p proc) bool {
 		base := filepath.Base(p.args[0])
-		return (base == "opencode" || base == "opencode.exe") && p.env["XDG_DATA_HOME"] == w.data[name]
+		return (base == "opencode" || base == "opencode.exe") && p.env["XDG_DATA_HOME"] == w.data[name] && !w.isOca(p.pid)
 	})
+}
+
+// isOca tells whether process pid runs the oca binary.
+func (w *realWorld) isOca(pid int) bool {
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return false
+	}
+	bin, err := filepath.EvalSymlinks(w.bin)
+	return err == nil && exe == bin
 }
 
 // serverPid waits for the one `opencode serve` of account name, and
@@ -382,8 +393,11 @@ func TestShimRealOpencode(t *testing.T) {
 		m := newTmux(t, w)
 		pid := w.serverPid(t, "a")
 		tui := m.tui(t, "one", "~/pa", "opencode", "ping-tui-1")
-		if got := strings.Join(tui.args[1:], " "); got != "attach http://127.0.0.1:"+strconv.Itoa(w.ports["a"])+" --dir "+w.path("pa") {
-			t.Errorf("the TUI is %q, want attach URL --dir ~/pa", tui.args)
+		// The TUI is a client of oca's proxy (127.0.0.1, a port of the
+		// kernel's choosing), run by the oca the shell started.
+		proxyURL := attachedTo(t, tui, w.path("pa"))
+		if proxyURL == "http://127.0.0.1:"+strconv.Itoa(w.ports["a"]) {
+			t.Errorf("the TUI attaches to the server's port itself: %q", tui.args)
 		}
 		fromServer(t, "the TUI's prompt", w.answered(t, "ping-tui-1"), pid, w.keys["a"])
 		// One server for A and the client: no other OpenCode of A.
@@ -394,7 +408,7 @@ func TestShimRealOpencode(t *testing.T) {
 		slices.Sort(got)
 		want := []string{
 			fmt.Sprint(pid, " serve --hostname 127.0.0.1 --port ", w.ports["a"]),
-			fmt.Sprint(tui.pid, " attach http://127.0.0.1:", w.ports["a"], " --dir ", w.path("pa")),
+			fmt.Sprint(tui.pid, " attach ", proxyURL, " --dir ", w.path("pa")),
 		}
 		slices.Sort(want)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -409,8 +423,13 @@ func TestShimRealOpencode(t *testing.T) {
 				t.Errorf("ps shows %s's password", name)
 			}
 		}
-		t.Logf("one terminal through the server: client %s, server %s, supervisor %s",
-			mb(rss(tui.pid)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
+		// The TUI holds the proxy's password, not the account's.
+		if got := tui.env["OPENCODE_SERVER_PASSWORD"]; got == "" || got == w.password("a") {
+			t.Errorf("the TUI's OPENCODE_SERVER_PASSWORD is empty or the account's")
+		}
+		oca := ppid(tui.pid)
+		t.Logf("one terminal through the server: client %s, oca beside it %s, server %s, supervisor %s",
+			mb(rss(tui.pid)), mb(rss(oca)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
 
 		t.Run("three TUIs, one server", func(t *testing.T) {
 			tuis := []proc{tui}
@@ -431,12 +450,18 @@ func TestShimRealOpencode(t *testing.T) {
 			if len(clients) != 3 {
 				t.Errorf("%d clients of A, want 3", len(clients))
 			}
+			// oca status counts each TUI once: the oca beside it holds
+			// its connections to the server.
+			var st accountStatus
+			if !within(realWait, func() bool { st = w.status("a"); return st.Clients == 3 }) {
+				t.Errorf("oca status counts %d clients of A, want 3", st.Clients)
+			}
 			if pids := procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
 				t.Errorf("A's servers: %v, want only %d", pids, pid)
 			}
 			sum := rss(pid) + supervisorRSS(w, "a")
 			for _, p := range tuis {
-				sum += rss(p.pid)
+				sum += rss(p.pid) + rss(ppid(p.pid))
 			}
 			t.Logf("three terminals through the server: %s in all", mb(sum))
 		})
@@ -635,9 +660,7 @@ func (m *tmuxServer) tui(t testing.TB, name, dir, command, prompt string) proc {
 	m.send(t, target, command)
 	m.run(t, "send-keys", "-t", target, "Enter")
 	m.wait(t, target, realWait, "OpenCode's TUI", func(s string) bool { return strings.Contains(s, "ctrl+p") })
-	m.send(t, target, prompt)
-	m.wait(t, target, realWait, "the prompt typed", func(s string) bool { return strings.Contains(s, prompt) })
-	m.run(t, "send-keys", "-t", target, "Enter")
+	m.prompt(t, target, prompt)
 	reply := m.w.prov.Reply()
 	m.wait(t, target, realWait, "the reply as a message", func(s string) bool {
 		for _, l := range strings.Split(s, "\n") {
@@ -647,15 +670,61 @@ func (m *tmuxServer) tui(t testing.TB, name, dir, command, prompt string) proc {
 		}
 		return false
 	})
+	return m.client(t, target)
+}
+
+// prompt types prompt into the TUI of window target, and Enter once the
+// screen shows it.
+func (m *tmuxServer) prompt(t testing.TB, target, prompt string) {
+	t.Helper()
+	m.send(t, target, prompt)
+	m.wait(t, target, realWait, "the prompt typed", func(s string) bool { return strings.Contains(s, prompt) })
+	m.run(t, "send-keys", "-t", target, "Enter")
+}
+
+// client is the OpenCode the shell of window target runs: the shell's
+// child is oca (the shim, or oca attach), and oca's only child other than
+// the supervisor it may have started (`oca serve`, detached) is the TUI
+// (or, with OCA_ATTACH=0, the shell's child is the TUI itself).
+func (m *tmuxServer) client(t testing.TB, target string) proc {
+	t.Helper()
 	shell, err := strconv.Atoi(strings.TrimSpace(m.run(t, "display-message", "-p", "-t", target, "#{pane_pid}")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	kids := m.w.procs(func(p proc) bool { return ppid(p.pid) == shell })
 	if len(kids) != 1 {
-		t.Fatalf("the shell of window %s has %d children, want the TUI: %v", name, len(kids), kids)
+		t.Fatalf("the shell of window %s has %d children, want one: %v", target, len(kids), kids)
+	}
+	if !m.w.isOca(kids[0].pid) {
+		return kids[0]
+	}
+	oca := kids[0].pid
+	if kids = m.w.procs(func(p proc) bool { return ppid(p.pid) == oca && !m.w.isOca(p.pid) }); len(kids) != 1 {
+		t.Fatalf("the oca of window %s has %d children, want the TUI: %v", target, len(kids), kids)
 	}
 	return kids[0]
+}
+
+// attachedTo checks that tui is `opencode attach URL --dir dir`, with URL on
+// 127.0.0.1, and returns URL.
+func attachedTo(t testing.TB, tui proc, dir string) string {
+	t.Helper()
+	if len(tui.args) != 5 || tui.args[1] != "attach" || !strings.HasPrefix(tui.args[2], "http://127.0.0.1:") || tui.args[3] != "--dir" || tui.args[4] != dir {
+		t.Fatalf("the TUI is %q, want attach http://127.0.0.1:PORT --dir %s", tui.args, dir)
+	}
+	return tui.args[2]
+}
+
+// within polls ok every 200 ms until it is true (true) or d has passed
+// (false).
+func within(d time.Duration, ok func() bool) bool {
+	for deadline := time.Now().Add(d); !ok(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 func ppid(pid int) int {
@@ -675,8 +744,8 @@ func ppid(pid int) int {
 
 // BenchmarkShimTUIMemory measures the memory (RSS) of N terminals on one
 // account, N = 1 and 3, each an OpenCode TUI that has answered one prompt:
-// through the account's server (N `opencode attach` clients, plus the
-// server and its supervisor) against N plain TUIs (OCA_ATTACH=0, each with
+// through the account's server (N `opencode attach` clients and the N ocas
+// that proxy them, plus the server and its supervisor) against N plain TUIs (OCA_ATTACH=0, each with
 // the server it embeds). Run by hand:
 //
 //	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/
@@ -716,13 +785,104 @@ func BenchmarkShimTUIMemory(b *testing.B) {
 			total := sum(tuis)
 			detail := fmt.Sprintf("%d TUIs %s", n, mb(total))
 			if mode.name == "attached" {
+				var ocas int64
+				for _, p := range tuis {
+					ocas += rss(ppid(p.pid))
+				}
 				srv, sup := rss(w.serverPid(b, "a")), supervisorRSS(w, "a")
-				total += srv + sup
-				detail += fmt.Sprintf(" + server %s + supervisor %s", mb(srv), mb(sup))
+				total += ocas + srv + sup
+				detail += fmt.Sprintf(" + the ocas beside them %s + server %s + supervisor %s", mb(ocas), mb(srv), mb(sup))
 			}
 			b.Logf("%s, %d terminals: %s = %s", mode.name, n, detail, mb(total))
 			b.ReportMetric(float64(total)/(1<<20), fmt.Sprintf("%s-%d-MB", mode.name, n))
 		}
 		closeAll(names, tuis)
+	}
+}
+
+// BenchmarkShimColdStart measures a cold `opencode` in a project (the
+// account's server stopped), from Enter until the TUI shows ("ctrl+p" on the
+// screen), against the plain TUI (`OCA_ATTACH=0 opencode`, which embeds a
+// server of its own), alternated in one run (the order swapped each round),
+// so that the machine's load weighs on both alike. oca's `opencode` starts
+// the server and the TUI at once; the TUI's first requests wait in oca's
+// proxy until the server is ready. Run by hand (OCA_BENCH_ROUNDS rounds, 5
+// by default):
+//
+//	go test -run '^$' -bench ShimColdStart -benchtime 1x ./shells/
+//
+// OCA_BENCH_BEFORE=/path/opencode, a link named opencode to another build
+// of oca (an earlier version), adds that oca's `opencode` to the
+// alternation, typed by its path.
+func BenchmarkShimColdStart(b *testing.B) {
+	rounds := 5
+	if n, err := strconv.Atoi(os.Getenv("OCA_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	w := newRealWorld(b, fakeprovider.Options{}, "a")
+	m := newTmux(b, w)
+	// Entering the project starts nothing: the cold start is opencode's.
+	m.run(b, "set-environment", "-g", "OCA_AUTOSTART", "0")
+	modes := []struct{ name, command string }{{"oca", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}}
+	if before := os.Getenv("OCA_BENCH_BEFORE"); before != "" {
+		modes = append(modes, struct{ name, command string }{"before", before})
+	}
+	took := map[string][]time.Duration{}
+	var ocaRSS []int64
+	for round := range rounds {
+		for i := range modes {
+			mode := modes[(i+round)%len(modes)]
+			w.oca("", "server", "stop", "a")
+			name := fmt.Sprint(mode.name, round)
+			target := m.window(b, name, "~/pa")
+			m.send(b, target, mode.command)
+			begin := time.Now()
+			m.run(b, "send-keys", "-t", target, "Enter")
+			for !strings.Contains(m.capture(b, target), "ctrl+p") {
+				if time.Since(begin) > realWait {
+					b.Fatalf("%s: no TUI within %s:\n%s", mode.command, realWait, m.capture(b, target))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			d := time.Since(begin)
+			took[mode.name] = append(took[mode.name], d)
+			tui := m.client(b, target)
+			if mode.name == "oca" {
+				ocaRSS = append(ocaRSS, rss(ppid(tui.pid)))
+			}
+			b.Logf("round %d, %s: %.2f s", round, mode.command, d.Seconds())
+			m.run(b, "kill-window", "-t", target)
+			deadline := time.Now().Add(realWait)
+			for alive(tui.pid) {
+				if time.Now().After(deadline) {
+					b.Fatalf("TUI %d still runs after its window closed", tui.pid)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	med := func(ds []time.Duration) float64 {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[len(s)/2].Seconds()
+	}
+	mean := func(ds []time.Duration) float64 {
+		var sum time.Duration
+		for _, d := range ds {
+			sum += d
+		}
+		return sum.Seconds() / float64(len(ds))
+	}
+	slices.Sort(ocaRSS)
+	b.Logf("cold opencode: median %.2f s, mean %.2f s; plain TUI: median %.2f s, mean %.2f s; ratio of medians %.2f, of means %.2f; the oca beside the TUI: %s (median RSS)",
+		med(took["oca"]), mean(took["oca"]), med(took["plain"]), mean(took["plain"]),
+		med(took["oca"])/med(took["plain"]), mean(took["oca"])/mean(took["plain"]), mb(ocaRSS[len(ocaRSS)/2]))
+	b.ReportMetric(med(took["oca"]), "oca-cold-s")
+	b.ReportMetric(med(took["plain"]), "plain-s")
+	b.ReportMetric(med(took["oca"])/med(took["plain"]), "x-plain")
+	if len(took["before"]) > 0 {
+		b.Logf("the oca before: median %.2f s, mean %.2f s; ratio of medians to the plain TUI %.2f, of means %.2f",
+			med(took["before"]), mean(took["before"]), med(took["before"])/med(took["plain"]), mean(took["before"])/mean(took["plain"]))
+		b.ReportMetric(med(took["before"]), "before-cold-s")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,17 +130,21 @@ func withPath(vars map[string]string, path string) map[string]string {
 
 // recordingOpencode is an opencode that runs the fake server for `serve`
 // and, for anything else, records its arguments and environment in dir.
-// With HOLD=1 in its environment, `attach URL` then stays connected to URL
-// until it is killed, as an idle TUI does; with HOLD=2 it stays without a
-// connection.
+// With HOLD=1 in its environment, `attach URL` then sends one request to
+// URL and keeps its connection until it is killed, as an idle TUI keeps its
+// event stream; with HOLD=2 it stays without a connection; with HOLD=3 it
+// stays so, ignoring SIGTERM.
 func recordingOpencode(t *testing.T, dir string) string {
 	t.Helper()
 	p := filepath.Join(dir, "opencode")
 	script := "#!/bin/bash\nif [ \"$1\" = serve ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
 		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n" +
 		"if [ \"$1\" = attach ] && [ -n \"$HOLD\" ]; then echo $$ >> '" + dir + "/holders'; fi\n" +
-		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; exec sleep 300; fi\n" +
-		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n"
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; " +
+		"printf 'GET /global/event HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Basic %s\\r\\n\\r\\n' \"$(printf opencode:%s \"$OPENCODE_SERVER_PASSWORD\" | base64 -w0)\" >&3; " +
+		"exec sleep 300; fi\n" +
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 2 ]; then exec sleep 300; fi\n" +
+		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 3 ]; then trap '' TERM; exec sleep 300; fi\n"
 	testsys.WriteExecutable(t, p, []byte(script))
 	return p
 }
@@ -177,56 +182,61 @@ func readLines(t *testing.T, p string) []string {
 }
 
 // TestShimExecsAttach: `opencode` in a bound project starts the account's
-// server, waits for it, and becomes `opencode attach URL --dir DIR`, the
-// password in its environment and on no command line; `opencode run`
-// becomes `opencode run --attach URL --dir DIR ...`; the rest is the real
-// OpenCode with the account's environment.
+// server and becomes `opencode attach PROXY --dir DIR`, a client of oca's
+// proxy in front of the server, with the proxy's password in its
+// environment (never the account's) and no password on a command line;
+// `opencode run` becomes `opencode run --attach PROXY --dir DIR ...`; the
+// rest is the real OpenCode with the account's environment.
 func TestShimExecsAttach(t *testing.T) {
 	w, rec, port := shimWorld(t)
 	s := w.start("bash", "proj", shelltest.Options{})
 	pw := w.password("sh")
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	// The client's URL is oca's proxy (hook/shim/proxy): 127.0.0.1, a port
+	// of the kernel's choosing, not the server's.
+	proxied := func(argv []string, at int) []string {
+		if len(argv) > at && argv[at] != url && strings.HasPrefix(argv[at], "http://127.0.0.1:") {
+			argv[at] = "PROXY"
+		}
+		return argv
+	}
 
 	out := s.Run("opencode -c; echo rc=$?")
 	if !strings.Contains(out, "recorded attach") || !strings.Contains(out, "rc=0") {
 		t.Fatalf("opencode printed %q", out)
 	}
 	argv := readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"attach", url, "--dir", w.path("proj"), "-c"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+	if want := []string{"attach", "PROXY", "--dir", w.path("proj"), "-c"}; strings.Join(proxied(argv, 1), "\n") != strings.Join(want, "\n") {
 		t.Errorf("argv = %q, want %q", argv, want)
 	}
 	env := readLines(t, filepath.Join(rec, "env"))
-	if !contains(env, "OPENCODE_SERVER_PASSWORD="+pw) || !contains(env, "OPENCODE_ACCOUNT=sh") {
-		t.Errorf("the password or the account is not in attach's environment")
+	if !contains(env, "OPENCODE_ACCOUNT=sh") {
+		t.Errorf("the account is not in attach's environment")
+	}
+	if contains(env, "OPENCODE_SERVER_PASSWORD="+pw) || !slices.ContainsFunc(env, func(kv string) bool {
+		return strings.HasPrefix(kv, "OPENCODE_SERVER_PASSWORD=") && len(kv) > len("OPENCODE_SERVER_PASSWORD=")
+	}) {
+		t.Errorf("attach's environment has the account's password, or no password: %q", env)
 	}
 	for _, a := range argv {
 		if strings.Contains(a, pw) {
 			t.Errorf("the password is on the command line: %q", argv)
 		}
 	}
-	if !listening(port) {
-		t.Errorf("the account's server does not listen on %d", port)
-	}
+	eventually(t, 60*time.Second, "the account's server listening", func() bool { return listening(port) })
 
 	s.Run("cd sub")
 	s.Run(`opencode run "say hi" -m fake/m`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	// run goes through oca's run proxy, a port of its own before the
-	// server (see supervisor.RunProxy).
-	proxied := func(argv []string) []string {
-		if len(argv) > 2 && argv[1] == "--attach" && argv[2] != url && strings.HasPrefix(argv[2], "http://127.0.0.1:") {
-			argv[2] = "PROXY"
-		}
-		return argv
-	}
-	if want := []string{"run", "--attach", "PROXY", "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(proxied(argv), "\n") != strings.Join(want, "\n") {
+	proxied(argv, 2)
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
 		t.Errorf("run argv = %q, want %q", argv, want)
 	}
 	// The same through oca exec, from outside the project.
 	s.Run("cd ~")
 	s.Run(`oca exec sh -- opencode run hello`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"run", "--attach", "PROXY", "--dir", w.home, "hello"}; strings.Join(proxied(argv), "\n") != strings.Join(want, "\n") {
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.home, "hello"}; strings.Join(proxied(argv, 2), "\n") != strings.Join(want, "\n") {
 		t.Errorf("oca exec: run argv = %q, want %q", argv, want)
 	}
 	// A flag attach lacks: the real OpenCode, said so in one line.
@@ -406,15 +416,15 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 }
 
 // TestShimRealOpencodeSmoke: with the real OpenCode, `opencode` in a bound
-// project is `opencode attach` on the account's server, which `oca status`
-// counts as a client, and no command line holds the password. (The
-// end-to-end tests with a provider are elsewhere.)
+// project is `opencode attach` on oca's proxy in front of the account's
+// server, which `oca status` counts as one client, and no command line
+// holds the password. (The end-to-end tests with a provider are elsewhere.)
 func TestShimRealOpencodeSmoke(t *testing.T) {
 	w, port := serverWorld(t, "1h")
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
 	s := w.start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.env...), "TERM=xterm-256color")})
+	tuis := func() []int { return procs("attach", "--dir", w.path("srvproj")) }
 	t.Cleanup(func() {
-		for _, pid := range procs("attach", url) {
+		for _, pid := range tuis() {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -422,8 +432,11 @@ func TestShimRealOpencodeSmoke(t *testing.T) {
 	s.Type("opencode\n")
 	eventually(t, 120*time.Second, "an attached OpenCode counted by oca status", func() bool {
 		st := w.status("srv")
-		return st.Phase == "ready" && st.Clients >= 1 && len(procs("attach", url, "--dir", w.path("srvproj"))) == 1
+		return st.Phase == "ready" && st.Clients == 1 && len(tuis()) == 1
 	})
+	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(tuis()[0]) + "/cmdline"); strings.Contains(string(b), "127.0.0.1:"+strconv.Itoa(port)+"\x00") {
+		t.Errorf("the TUI attaches to the server's port itself: %q", b)
+	}
 	pw := w.password("srv")
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -433,5 +446,73 @@ func TestShimRealOpencodeSmoke(t *testing.T) {
 	}
 	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Errorf("%d OpenCode servers on the account's port, want 1", n)
+	}
+}
+
+// TestShimClientDiesWithOca: the OpenCode that `opencode` runs in a project
+// is a child of the oca that proxies it, and dies with it, even by SIGKILL
+// (Pdeathsig): a client that outlived its proxy would reconnect to a port
+// that another user could take.
+func TestShimClientDiesWithOca(t *testing.T) {
+	w, rec, _ := shimWorld(t)
+	s := w.start("bash", "proj", shelltest.Options{Pre: "export HOLD=2"})
+	oca, err := strconv.Atoi(lastLine(s.Run("opencode >/dev/null 2>&1 & echo $!")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client int
+	eventually(t, 60*time.Second, "the client started", func() bool {
+		data, _ := os.ReadFile(filepath.Join(rec, "holders"))
+		client, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		return client != 0
+	})
+	t.Cleanup(func() { syscall.Kill(client, syscall.SIGKILL) })
+	if got := ppid(client); got != oca {
+		t.Fatalf("the client's parent is %d, want oca %d", got, oca)
+	}
+	if err := syscall.Kill(oca, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the client gone with its oca", func() bool { return !alive(client) })
+}
+
+// TestShimClientEndsWhenServerCannotRun: `opencode` in a project whose
+// server is not running starts the server and the client at once; when the
+// server then cannot run (it crashes at every start: phase failing), oca
+// ends the client (SIGTERM, and SIGKILL after a grace for a client that
+// ignores SIGTERM), says why in one line once the client is gone, and
+// exits 1.
+func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
+	for _, hold := range []string{"2", "3"} {
+		t.Run("HOLD="+hold, func(t *testing.T) {
+			t.Parallel()
+			w, rec, _ := shimWorld(t)
+			accounts := w.path(".config/oca/accounts.toml")
+			data, err := os.ReadFile(accounts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(accounts, append(data, "\n[accounts.sh.env]\nFAKE_MODE = \"crash\"\n"...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := w.start("bash", "", shelltest.Options{Pre: "export HOLD=" + hold})
+			s.Run("cd proj")
+			begin := time.Now()
+			out := s.RunWithin("opencode; echo rc=$?", 90*time.Second)
+			want := "oca: opencode: the server of sh cannot run (phase failing): opencode crashed 5 times"
+			if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
+				t.Errorf("opencode printed %q, want %q and rc=1", out, want)
+			}
+			data, _ = os.ReadFile(filepath.Join(rec, "holders"))
+			client, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			if client == 0 {
+				t.Fatalf("no client was started (holders: %q)", data)
+			}
+			if alive(client) {
+				syscall.Kill(client, syscall.SIGKILL)
+				t.Errorf("the client %d outlives opencode", client)
+			}
+			t.Logf("ended after %s", time.Since(begin).Round(time.Millisecond))
+		})
 	}
 }

@@ -372,7 +372,7 @@ func (a *app) cmdAttach(pos, rest []string, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	return a.attach(reg, acc, real, append(shim.AttachArgs(acc.URL(), a.wd), rest...), env, timeout)
+	return a.client(reg, acc, real, append(shim.AttachArgs(acc.URL(), a.wd), rest...), env, timeout, false)
 }
 
 // execOpencode replaces oca with opencode ARGS in the account's environment.

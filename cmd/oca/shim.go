@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"time"
 
@@ -101,58 +98,9 @@ func (a *app) runShim(args []string) error {
 	case shim.PassThrough:
 		return a.execReal(real, plan.Args, xenv)
 	case shim.Run:
-		return a.runAttached(reg, acc, real, plan.Args, xenv)
+		return a.client(reg, acc, real, plan.Args, xenv, attachWait, true)
 	}
-	return a.attach(reg, acc, real, plan.Args, xenv, attachWait)
-}
-
-// runAttached is `opencode run --attach URL …` through a supervisor.RunProxy,
-// which holds the prompt's answer until the reply has reached run's event
-// stream (OpenCode 1.18's run, attached, exits without printing it
-// otherwise). oca stays the parent: it passes signals on and exits as run
-// does.
-func (a *app) runAttached(reg *account.Registry, acc *account.Account, real string, args []string, env hook.Env) error {
-	if err := a.ready(reg, acc, attachWait); err != nil {
-		return err
-	}
-	if err := opencode.VerifyListener(acc.Port); err != nil {
-		return fmt.Errorf("not attaching to the server of %s: %w", acc.Name, err)
-	}
-	proxy, err := supervisor.StartRunProxy(acc.Port)
-	if err != nil {
-		return fmt.Errorf("opencode run through the server of %s: %w", acc.Name, err)
-	}
-	defer proxy.Close()
-	args = slices.Clone(args)
-	for i := range args {
-		if args[i] == acc.URL() && i > 0 && args[i-1] == "--attach" {
-			args[i] = proxy.URL()
-		}
-	}
-	delete(env, "OPENCODE_SERVER_USERNAME")
-	cmd := exec.Command(real, args...)
-	cmd.Args[0] = "opencode"
-	cmd.Env = envList(env)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go func() {
-		for sig := range sigs {
-			_ = cmd.Process.Signal(sig)
-		}
-	}()
-	err = cmd.Wait()
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return exitError(128 + int(ws.Signal()))
-		}
-		return exitError(ee.ExitCode())
-	}
-	return err
+	return a.client(reg, acc, real, plan.Args, xenv, attachWait, false)
 }
 
 func isDir(p string) bool {
@@ -185,31 +133,34 @@ func (a *app) execReal(bin string, args []string, env hook.Env) error {
 	return syscall.Exec(bin, append([]string{"opencode"}, args...), envList(env))
 }
 
-// ready makes sure the account's server runs and waits until it is
-// healthy, saying so in one line on a terminal once the wait passes half a
-// second. A server that cannot run is an error with the reason from its
-// status file: the caller never falls back to an OpenCode of its own.
-func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Duration) error {
+// clientConfig prepares account acc for a client of its server, and
+// records a lease for this process with no root (valid while the process
+// lives), as a shell in a project has: the server is in use while a client
+// lives, even one that is idle with no connection open, and is not stopped
+// for idleness while it starts. (The shim and `oca attach` stay the
+// client's parent for its whole life, so the lease lasts as long.)
+func (a *app) clientConfig(reg *account.Registry, acc *account.Account) (supervisor.Config, error) {
 	if err := account.Prepare(reg.Dirs(), acc); err != nil {
-		return err
+		return supervisor.Config{}, err
 	}
 	cfg, err := a.serverConfig(reg, acc)
 	if err != nil {
-		return err
+		return cfg, err
 	}
-	// This process (OpenCode, once exec'd: the pid stays) holds a lease
-	// for its life, as a shell in a project does: the server is in use
-	// while a client lives, even one that is idle with no connection
-	// open, and is not stopped for idleness while it starts.
 	if err := supervisor.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
-		return err
+		return cfg, err
 	}
+	return cfg, nil
+}
+
+// startAndWait makes sure the account's server runs (ensureServer) and
+// waits until it is healthy, saying so in one line on a terminal once the
+// wait passes half a second. A server that cannot run is an error with the
+// reason from its status file: the caller never falls back to an OpenCode
+// of its own.
+func (a *app) startAndWait(cfg supervisor.Config, acc *account.Account, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	// Already healthy: no supervisor to start, nothing to wait for.
-	if ok, _ := opencode.Health(ctx, cfg.Port, cfg.Password); ok {
-		return nil
-	}
 	if _, err := a.ensureServer(cfg, acc); err != nil {
 		return err
 	}
@@ -229,17 +180,7 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 			if err == nil {
 				return nil
 			}
-			if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
-				return fmt.Errorf("the server of %s cannot run: %w (not the account's; its password is not sent there)", acc.Name, pie)
-			}
-			if acc.External {
-				return fmt.Errorf("the server of %s runs elsewhere (external = true in accounts.toml) and does not answer on %s after %s: start it where it runs (for oca compose: docker compose up -d)", acc.Name, acc.URL(), timeout)
-			}
-			st, _ := supervisor.ReadStatus(cfg.StateDir)
-			if st.LastError != "" {
-				return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
-			}
-			return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, timeout, st.Phase, acc.Name)
+			return notReady(cfg, acc, err, timeout)
 		case <-tick.C:
 			st, _ := supervisor.ReadStatus(cfg.StateDir)
 			if st.Phase == supervisor.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
@@ -248,7 +189,7 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 				if shown {
 					fmt.Fprint(a.stderr, "\r\x1b[K")
 				}
-				return fmt.Errorf("the server of %s stopped while starting (see: oca server logs %s)", acc.Name, acc.Name)
+				return errStoppedWhileStarting(acc)
 			}
 			if tty && time.Since(begin) >= 500*time.Millisecond {
 				fmt.Fprintf(a.stderr, "\r\x1b[Koca: waiting for the server of %s (%s, %.1fs)", acc.Name, st.Phase, time.Since(begin).Seconds())
@@ -258,21 +199,24 @@ func (a *app) ready(reg *account.Registry, acc *account.Account, timeout time.Du
 	}
 }
 
-// attach is "wait for the account's server, then attach here", for `oca
-// attach` and the shim alike: the real OpenCode at real with args (attach
-// URL --dir DIR ..., or run --attach URL ...) in env, the account's
-// environment. The password is in env, never on the command line (ps
-// shows that); the user name is OpenCode's default, which the server wants.
-func (a *app) attach(reg *account.Registry, acc *account.Account, real string, args []string, env hook.Env, timeout time.Duration) error {
-	if err := a.ready(reg, acc, timeout); err != nil {
-		return err
+func errStoppedWhileStarting(acc *account.Account) error {
+	return fmt.Errorf("the server of %s stopped while starting (see: oca server logs %s)", acc.Name, acc.Name)
+}
+
+// notReady is why the account's server is not ready, from err (a wait's)
+// and its status file, in one line.
+func notReady(cfg supervisor.Config, acc *account.Account, err error, timeout time.Duration) error {
+	if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
+		return fmt.Errorf("the server of %s cannot run: %w (not the account's; its password is not sent there)", acc.Name, pie)
 	}
-	// OpenCode sends the password itself: to the user's own listener only.
-	if err := opencode.VerifyListener(acc.Port); err != nil {
-		return fmt.Errorf("not attaching to the server of %s: %w", acc.Name, err)
+	if acc.External {
+		return fmt.Errorf("the server of %s runs elsewhere (external = true in accounts.toml) and does not answer on %s after %s: start it where it runs (for oca compose: docker compose up -d)", acc.Name, acc.URL(), timeout)
 	}
-	delete(env, "OPENCODE_SERVER_USERNAME")
-	return a.execReal(real, args, env)
+	st, _ := supervisor.ReadStatus(cfg.StateDir)
+	if st.LastError != "" {
+		return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
+	}
+	return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, timeout, st.Phase, acc.Name)
 }
 
 // shimPath is PATH for a command of account acc run by oca (oca exec): oca's

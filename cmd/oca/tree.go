@@ -380,7 +380,7 @@ func (a *app) attachCmd(accounts completer) *cobra.Command {
 	c := &cobra.Command{
 		Use:                   "attach [ACCOUNT] [flags] [-- OPENCODE-ATTACH-ARGS...]",
 		DisableFlagsInUseLine: true,
-		Short:                 "wait for the server, then open OpenCode on it, here",
+		Short:                 "open OpenCode on the account's server, here, starting it",
 		Example:               "  oca attach\n  oca attach work --timeout 2m",
 		Args:                  dashArgs,
 		ValidArgsFunction:     beforeDash(accounts),

@@ -189,3 +189,23 @@ func OwnListenersGone(port int) bool {
 	}
 	return true
 }
+
+// PeerUID is the owner of the socket at the other end of conn, a TCP
+// connection within this machine (found in /proc/net/tcp{,6}); known is
+// false where the system does not list sockets' owners. oca's local proxy
+// (hook/shim/proxy) refuses a client whose socket is not the user's.
+func PeerUID(ctx context.Context, conn net.Conn) (uid int, known bool, err error) {
+	la, ok1 := conn.LocalAddr().(*net.TCPAddr)
+	ra, ok2 := conn.RemoteAddr().(*net.TCPAddr)
+	switch {
+	case !procfs.Readable():
+		return -1, false, nil
+	case !ok1 || !ok2:
+		return -1, true, errors.New("not a TCP connection")
+	}
+	peer, err := serverSide(ctx, la.AddrPort(), ra.AddrPort())
+	if err != nil {
+		return -1, true, err
+	}
+	return peer.UID, true, nil
+}

@@ -2,7 +2,7 @@
 // user's server on an account's port. It runs testdata/squatter
 // (see its documentation) as a throwaway user; the squatter answers every
 // request as a healthy OpenCode would and records whether it was ever sent
-// the password.
+// the password. It also plays another user's client (Get).
 package squatter
 
 import (
@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,6 +65,46 @@ func Start(t testing.TB, bin string, u *testsys.User, port int) *Squatter {
 		t.Fatalf("squatter: %q, %v", line, err)
 	}
 	return s
+}
+
+// Await runs `bin await PORT RECORD` as u: a squatter that tries to bind
+// the port until it can (while the account's server holds it), and kills it
+// when the test ends. It returns at once; Bound says when it has the port.
+func Await(t testing.TB, bin string, u *testsys.User, port int) *Squatter {
+	t.Helper()
+	s := &Squatter{record: filepath.Join(u.Dir(t), "record")}
+	s.cmd = u.Command(bin, "await", strconv.Itoa(port), s.record)
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	return s
+}
+
+// Bound tells whether the squatter has bound its port.
+func (s *Squatter) Bound() bool { return slices.Contains(s.Lines(), "listening") }
+
+// Conns is how many connections the squatter has accepted.
+func (s *Squatter) Conns() int {
+	n := 0
+	for _, l := range s.Lines() {
+		if l == "conn" {
+			n++
+		}
+	}
+	return n
+}
+
+// Get runs `bin get URL` as u, another user's client, and returns what it
+// printed: "status N", or "error ..." when it had no answer.
+func Get(t testing.TB, bin string, u *testsys.User, url string) string {
+	t.Helper()
+	out, err := u.Command(bin, "get", url).Output()
+	if err != nil {
+		t.Fatalf("squatter get %s: %v", url, err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // Pid is the squatter's process id.

@@ -10,9 +10,18 @@
 //	                             request, "auth METHOD PATH" when it came with
 //	                             an Authorization header (the password) or
 //	                             "noauth METHOD PATH" when it did not.
+//	squatter await PORT RECORD   the same as serve, but trying to bind
+//	                             until it can, however long that takes, as
+//	                             one who waits for the account's server to
+//	                             go away would (SO_REUSEADDR, as Go sets
+//	                             it: a port whose last connections are in
+//	                             TIME_WAIT binds at once).
 //	squatter hold PORT           connect to 127.0.0.1:PORT, print
 //	                             "connected", and hold the connection open
 //	                             until killed.
+//	squatter get URL             GET URL with basic auth opencode:guess and
+//	                             print "status N" or "error ...": a client
+//	                             of another user's.
 package main
 
 import (
@@ -26,13 +35,19 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: squatter serve PORT RECORD | squatter hold PORT")
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
+	}
+	if os.Args[1] == "get" {
+		get(os.Args[2])
+		return
 	}
 	addr := net.JoinHostPort("127.0.0.1", os.Args[2])
 	switch {
 	case os.Args[1] == "serve" && len(os.Args) == 4:
-		serve(addr, os.Args[3])
+		serve(addr, os.Args[3], time.Minute)
+	case os.Args[1] == "await" && len(os.Args) == 4:
+		serve(addr, os.Args[3], 0)
 	case os.Args[1] == "hold":
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -43,16 +58,37 @@ func main() {
 		fmt.Println("connected")
 		time.Sleep(time.Hour)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: squatter serve PORT RECORD | squatter hold PORT")
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 }
 
-func serve(addr, record string) {
+const usage = "usage: squatter serve|await PORT RECORD | squatter hold PORT | squatter get URL"
+
+func get(url string) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	req.SetBasicAuth("opencode", "guess")
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println("status", resp.StatusCode)
+}
+
+// serve binds addr, trying every millisecond for up to limit (0: for
+// ever), and answers as a healthy OpenCode.
+func serve(addr, record string, limit time.Duration) {
 	var ln net.Listener
 	var err error
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
-		if ln, err = net.Listen("tcp", addr); err == nil || time.Now().After(deadline) {
+	for deadline := time.Now().Add(limit); ; time.Sleep(time.Millisecond) {
+		if ln, err = net.Listen("tcp", addr); err == nil || limit > 0 && time.Now().After(deadline) {
 			break
 		}
 	}

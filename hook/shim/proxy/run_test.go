@@ -1,4 +1,4 @@
-package supervisor
+package proxy
 
 import (
 	"fmt"
@@ -60,7 +60,7 @@ func TestRunProxyOrdersPromptAndReply(t *testing.T) {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	p, err := StartRunProxy(ln.Addr().(*net.TCPAddr).Port)
+	p, err := Start(Options{Port: ln.Addr().(*net.TCPAddr).Port, Run: true})
 	if err != nil {
 		t.Fatal(err)
 	}

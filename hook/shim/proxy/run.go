@@ -1,39 +1,37 @@
-package supervisor
+package proxy
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"regexp"
-	"strconv"
 	"sync"
 	"time"
-
-	"github.com/oca-sh/oca/hook/opencode"
 )
 
-// RunProxy stands between `opencode run --attach` and the account's
-// server. OpenCode 1.18's run, attached, exits as soon as the server
-// answers its prompt, and the reply's text, which comes a moment later on
-// the event stream, is never printed (upstream: anomalyco/opencode#27703,
-// #38661). The proxy sends a prompt on only once run's event stream flows
-// (so that no event of the reply comes before run listens), and holds the
-// prompt's answer until that stream has said the session was busy with it
-// and then went idle: by then run has printed the reply. It also puts every connection to the server
-// through the same check as oca's own requests (the user's socket only).
-type RunProxy struct {
-	ln  net.Listener
-	srv *http.Server
+// With Options.Run the proxy stands between `opencode run --attach` and the
+// account's server. OpenCode 1.18's run, attached, exits as soon as the
+// server answers its prompt, and the reply's text, which comes a moment
+// later on the event stream, is never printed (upstream:
+// anomalyco/opencode#27703, #38661). The proxy sends a prompt on only once
+// run's event stream flows (so that no event of the reply comes before run
+// listens), and holds the prompt's answer until that stream has said the
+// session was busy with it and then went idle, and a second more: by then
+// run has printed the reply.
 
+// runOrder is what the proxy knows of run's sessions and stream.
+type runOrder struct {
 	mu     sync.Mutex
 	status map[string]sessionTimes // by session ID
 	stream bool                    // an event stream has begun to flow
 	seen   chan struct{}           // closed and replaced at each of those
+}
+
+func newRunOrder() *runOrder {
+	return &runOrder{status: map[string]sessionTimes{}, seen: make(chan struct{})}
 }
 
 // sessionTimes are when the proxy sent a session's prompt on, and when the
@@ -57,67 +55,36 @@ const printGrace = time.Second
 // promptPath is the route of a prompt: POST /session/ID/message.
 var promptPath = regexp.MustCompile(`^/session/([^/]+)/message$`)
 
-// StartRunProxy listens on 127.0.0.1 (a port of the kernel's choosing) and
-// forwards to the server on port.
-func StartRunProxy(port int) (*RunProxy, error) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+// rewrite holds a prompt until run's event stream flows.
+func (o *runOrder) rewrite(r *httputil.ProxyRequest) {
+	if m := promptPath.FindStringSubmatch(r.In.URL.Path); m != nil && r.In.Method == http.MethodPost {
+		o.waitStream(r.In.Context())
+		o.sawStatus(m[1], "prompt")
 	}
-	p := &RunProxy{ln: ln, status: map[string]sessionTimes{}, seen: make(chan struct{})}
-	target := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(port)}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = target.Host
-			if m := promptPath.FindStringSubmatch(r.In.URL.Path); m != nil && r.In.Method == http.MethodPost {
-				p.waitStream(r.In.Context())
-				p.sawStatus(m[1], "prompt")
-			}
-		},
-		Transport: &http.Transport{
-			Proxy: nil,
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return opencode.Dial(ctx, port, opencode.OwnUser)
-			},
-		},
-		FlushInterval:  -1,
-		ModifyResponse: p.modify,
-	}
-	p.srv = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = p.srv.Serve(ln) }()
-	return p, nil
 }
 
-// URL is the proxy's base URL, for `opencode run --attach`.
-func (p *RunProxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-// Close stops the proxy and every connection through it.
-func (p *RunProxy) Close() error { return p.srv.Close() }
-
-func (p *RunProxy) modify(resp *http.Response) error {
+// modify reads event streams through, and holds a prompt's answer until it
+// is answered on the stream.
+func (o *runOrder) modify(resp *http.Response) {
 	if bytes.HasPrefix([]byte(resp.Header.Get("Content-Type")), []byte("text/event-stream")) {
-		resp.Body = &eventTee{ReadCloser: resp.Body, onStatus: p.sawStatus, onData: p.sawStream}
-		return nil
+		resp.Body = &eventTee{ReadCloser: resp.Body, onStatus: o.sawStatus, onData: o.sawStream}
+		return
 	}
 	req := resp.Request
 	if req.Method != http.MethodPost {
-		return nil
+		return
 	}
-	m := promptPath.FindStringSubmatch(req.URL.Path)
-	if m == nil {
-		return nil
+	if m := promptPath.FindStringSubmatch(req.URL.Path); m != nil {
+		o.waitAnswered(req.Context(), m[1])
 	}
-	p.waitAnswered(req.Context(), m[1])
-	return nil
 }
 
 // sawStatus records what session id is now: "prompt" (sent on), or the
 // status the stream said ("busy", "retry", "idle"), and wakes the waiters.
-func (p *RunProxy) sawStatus(id, status string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t, now := p.status[id], time.Now()
+func (o *runOrder) sawStatus(id, status string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, now := o.status[id], time.Now()
 	switch status {
 	case "prompt":
 		t.prompt = now
@@ -126,37 +93,37 @@ func (p *RunProxy) sawStatus(id, status string) {
 	default:
 		t.busy = now
 	}
-	p.status[id] = t
-	p.wake()
+	o.status[id] = t
+	o.wake()
 }
 
 // sawStream records that an event stream has begun to flow.
-func (p *RunProxy) sawStream() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.stream {
-		p.stream = true
-		p.wake()
+func (o *runOrder) sawStream() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.stream {
+		o.stream = true
+		o.wake()
 	}
 }
 
-// wake wakes the waiters; p.mu is held.
-func (p *RunProxy) wake() {
-	close(p.seen)
-	p.seen = make(chan struct{})
+// wake wakes the waiters; o.mu is held.
+func (o *runOrder) wake() {
+	close(o.seen)
+	o.seen = make(chan struct{})
 }
 
 // waitStream returns once an event stream flows, or after promptHold, or
 // when ctx is done.
-func (p *RunProxy) waitStream(ctx context.Context) {
-	p.waitFor(ctx, func() bool { return p.stream })
+func (o *runOrder) waitStream(ctx context.Context) {
+	o.waitFor(ctx, func() bool { return o.stream })
 }
 
 // waitAnswered returns once the event stream has said session id was busy
 // with its prompt and then went idle, or after promptHold, or when ctx is
 // done.
-func (p *RunProxy) waitAnswered(ctx context.Context, id string) {
-	p.waitFor(ctx, func() bool { return p.status[id].answered() })
+func (o *runOrder) waitAnswered(ctx context.Context, id string) {
+	o.waitFor(ctx, func() bool { return o.status[id].answered() })
 	// run prints the reply when it reads the events before the idle, in
 	// its own time: nothing of that can be seen from here (it keeps the
 	// stream open until it exits), so it gets a moment.
@@ -166,16 +133,16 @@ func (p *RunProxy) waitAnswered(ctx context.Context, id string) {
 	}
 }
 
-// waitFor returns once done (called with p.mu held) is true, or after
+// waitFor returns once done (called with o.mu held) is true, or after
 // promptHold, or when ctx is done.
-func (p *RunProxy) waitFor(ctx context.Context, done func() bool) {
+func (o *runOrder) waitFor(ctx context.Context, done func() bool) {
 	limit := time.NewTimer(promptHold)
 	defer limit.Stop()
 	for {
-		p.mu.Lock()
+		o.mu.Lock()
 		ok := done()
-		seen := p.seen
-		p.mu.Unlock()
+		seen := o.seen
+		o.mu.Unlock()
 		if ok {
 			return
 		}

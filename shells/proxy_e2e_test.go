@@ -1,0 +1,130 @@
+package shells_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oca-sh/oca/internal/testsys"
+	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
+	"github.com/oca-sh/oca/internal/testsys/squatter"
+)
+
+// TestShimTUIThroughProxy: the real OpenCode's TUI, started by `opencode`
+// in a project, for the whole of its life. It talks to the proxy of the oca
+// that started it, never to the server's port: it goes on working across a
+// kill -9 of its server (the supervisor starts a new one); it dies with
+// its oca; and when another local user takes the port after the server
+// stopped, as the TUI reconnects (after 1, 2 and 4 s, then every 30 s,
+// with the password), that user is never sent the password: oca ends the
+// TUI and says why.
+func TestShimTUIThroughProxy(t *testing.T) {
+	u := testsys.AddUser(t)
+	squatBin := squatter.Build(t)
+	w := newRealWorld(t, fakeprovider.Options{}, "a")
+	m := newTmux(t, w)
+	port := w.ports["a"]
+	tui := m.tui(t, "one", "~/pa", "opencode", "ping-first")
+	oca := ppid(tui.pid)
+	if !w.isOca(oca) {
+		t.Errorf("the TUI's parent %d is not oca: %q", oca, tui.args)
+	}
+	if attachedTo(t, tui, w.path("pa")) == "http://127.0.0.1:"+strconv.Itoa(port) {
+		t.Errorf("the TUI attaches to the server's port itself: %q", tui.args)
+	}
+
+	t.Run("it goes on across a restart of its server", func(t *testing.T) {
+		old := w.serverPid(t, "a")
+		fromServer(t, "the first prompt", w.answered(t, "ping-first"), old, w.keys["a"])
+		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		if !within(realWait, func() bool {
+			pids := procs("opencode", "serve", "--port", strconv.Itoa(port))
+			if len(pids) != 1 || pids[0] == old {
+				return false
+			}
+			pid = pids[0]
+			return w.status("a").Phase == "ready"
+		}) {
+			t.Fatalf("no new server of a after kill -9 of %d", old)
+		}
+		m.prompt(t, "oca:one", "ping-after-restart")
+		fromServer(t, "the prompt after the restart", w.answered(t, "ping-after-restart"), pid, w.keys["a"])
+		if !alive(tui.pid) || ppid(tui.pid) != oca {
+			t.Errorf("the TUI %d (oca %d) did not live through the restart", tui.pid, oca)
+		}
+	})
+
+	t.Run("it dies with its oca", func(t *testing.T) {
+		two := m.tui(t, "two", "~/pa", "opencode", "ping-two")
+		parent := ppid(two.pid)
+		if !w.isOca(parent) {
+			t.Fatalf("the TUI's parent %d is not oca: %q", parent, two.args)
+		}
+		if err := syscall.Kill(parent, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if !within(30*time.Second, func() bool { return !alive(two.pid) }) {
+			t.Errorf("the TUI %d outlives its oca %d (killed)", two.pid, parent)
+		}
+	})
+
+	t.Run("another user on the port after the server stopped gets no password", func(t *testing.T) {
+		sq := squatter.Await(t, squatBin, u, port)
+		w.oca("", "server", "stop", "a")
+		if !within(realWait, sq.Bound) {
+			t.Fatalf("the squatter never bound port %d", port)
+		}
+		// Until the squatter was sent the password, or the TUI and its oca
+		// are gone (then nothing of the account's can send it anything).
+		if !within(realWait, func() bool {
+			return sentPassword(sq) || !alive(tui.pid) && !alive(oca)
+		}) {
+			t.Errorf("the TUI %d (oca %d) still runs with another user's server on the port", tui.pid, oca)
+		}
+		sq.Check(t, true)
+		if sentPassword(sq) {
+			t.FailNow()
+		}
+		want := "oca: opencode: the server of a cannot run: port " + strconv.Itoa(port) + " is already in use by pid " + strconv.Itoa(sq.Pid())
+		var screen string
+		if !within(realWait, func() bool {
+			screen = m.run(t, "capture-pane", "-p", "-J", "-t", "oca:one") // -J: a long line whole
+			return strings.Contains(screen, want)
+		}) {
+			t.Fatalf("no %q on the screen:\n%s", want, screen)
+		}
+		if !strings.Contains(screen, "of user "+u.Name) {
+			t.Errorf("the reason does not name user %s:\n%s", u.Name, screen)
+		}
+		m.send(t, "oca:one", "echo rc=$?")
+		m.run(t, "send-keys", "-t", "oca:one", "Enter")
+		m.wait(t, "oca:one", realWait, "opencode's status", func(s string) bool { return strings.Contains(s, "rc=1") })
+	})
+}
+
+// sentPassword tells whether the squatter was sent an Authorization header.
+func sentPassword(sq *squatter.Squatter) bool {
+	for _, l := range sq.Lines() {
+		if strings.HasPrefix(l, "auth") {
+			return true
+		}
+	}
+	return false
+}
+
+// alive tells whether process pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z"
+}
