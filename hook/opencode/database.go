@@ -1,7 +1,6 @@
 package opencode
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
@@ -71,7 +71,7 @@ func (e *MigratedError) Error() string {
 	msg := fmt.Sprintf("%s was served by %s on %s, which migrates the database in place: OpenCode 1.x would fail on it",
 		filepath.Join(dbDir(e.DataHome), dbName), e.By, e.At.Format("2006-01-02"))
 	if e.Backup != "" {
-		msg += fmt.Sprintf("; use OpenCode 2, or restore the backup: cp %s %s", e.Backup, filepath.Join(dbDir(e.DataHome), dbName))
+		msg += "; use OpenCode 2, or put the OpenCode 1.x database back: " + restoreCommand(e.Backup, filepath.Join(dbDir(e.DataHome), dbName))
 	} else {
 		msg += "; use OpenCode 2"
 	}
@@ -99,7 +99,7 @@ func BeforeServing(dataHome string, v Version) (backup string, err error) {
 			rec.Backup = backup
 		}
 	case !v.V2() && known && rec.Major == 2:
-		if rec.Backup == "" || !sameContent(db, rec.BackupSum) {
+		if rec.Backup == "" || rec.BackupSum == "" || contentSum(db) != rec.BackupSum {
 			return "", &MigratedError{DataHome: dataHome, By: rec.Version, At: rec.At, Backup: rec.Backup}
 		}
 		rec.Backup, rec.BackupSum = "", ""
@@ -123,37 +123,55 @@ func copyAside(db string) (string, string, error) {
 	for i := 2; exists(name); i++ {
 		name = fmt.Sprintf("%s.%d", base, i)
 	}
-	var sum string
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		s, err := copyFile(db+suffix, name+suffix)
+		err := copyFile(db+suffix, name+suffix)
 		if errors.Is(err, fs.ErrNotExist) && suffix != "" {
 			continue
 		}
 		if err != nil {
 			return "", "", fmt.Errorf("back up %s before OpenCode 2 migrates it: %w", db+suffix, err)
 		}
-		if suffix == "" {
-			sum = s
+	}
+	return name, contentSum(name), nil
+}
+
+// contentSum is the SHA-256 of a database and its write-ahead log (what
+// SQLite reads of it; the -shm is an index it rebuilds), "" when the
+// database cannot be read.
+func contentSum(db string) string {
+	h := sha256.New()
+	for _, suffix := range []string{"", "-wal"} {
+		f, err := os.Open(db + suffix)
+		if errors.Is(err, fs.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(h, "%s\x00", suffix)
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return ""
 		}
 	}
-	return name, sum, nil
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
 
-// copyFile copies src to dst (new, 0600, synced) and returns src's SHA-256.
-func copyFile(src, dst string) (string, error) {
+// copyFile copies src to dst (new, 0600, synced).
+func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer in.Close()
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", err
+		return err
 	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(out, h), in)
+	_, err = io.Copy(out, in)
 	if err == nil {
 		err = out.Sync()
 	}
@@ -162,21 +180,29 @@ func copyFile(src, dst string) (string, error) {
 	}
 	if err != nil {
 		os.Remove(dst)
-		return "", err
 	}
-	return fmt.Sprintf("%x", h.Sum(nil)), nil
+	return err
 }
 
-// sameContent tells whether the file at path has the SHA-256 sum.
-func sameContent(path, sum string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
+// restoreCommand is the shell command that puts the backup of a database
+// (and its -wal and -shm, where the backup has them; else none) back in
+// its place.
+func restoreCommand(backup, db string) string {
+	cmd := "cp " + shellQuote(backup) + " " + shellQuote(db)
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if exists(backup + suffix) {
+			cmd += " && cp " + shellQuote(backup+suffix) + " " + shellQuote(db+suffix)
+		} else {
+			cmd += " && rm -f " + shellQuote(db+suffix)
+		}
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false
+	return cmd
+}
+
+// shellQuote quotes a path for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%") == "" {
+		return s
 	}
-	return bytes.Equal([]byte(fmt.Sprintf("%x", h.Sum(nil))), []byte(sum))
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

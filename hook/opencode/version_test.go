@@ -75,13 +75,16 @@ func TestDetectCaches(t *testing.T) {
 func TestDetectRealBinaries(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	env := []string{"PATH=" + os.Getenv("PATH")}
-	v1 := testsys.NeedOpencode(t)
+	v1, err := exec.LookPath("opencode")
+	if err != nil {
+		t.Skip("no opencode")
+	}
 	if v, err := Detect(v1, cache, env); err != nil || v.Major != 1 || v.Preview {
 		t.Errorf("Detect(%s) = %+v, %v; want 1.x", v1, v, err)
 	}
-	v2 := testsys.NeedOpencode2Preview(t)
+	root, _ := exec.Command("npm", "root", "-g").Output()
+	v2 := filepath.Join(strings.TrimSpace(string(root)), "@opencode-ai", "cli-linux-x64", "bin", "lildax")
 	if v, err := Detect(v2, cache, env); err != nil || !v.V2() || !v.Preview {
 		t.Errorf("Detect(%s) = %+v, %v; want the 2.0 preview", v2, v, err)
 	}
-	_ = exec.Command
 }

@@ -173,7 +173,7 @@ func (s *supervisor) probe(ctx context.Context, r *run) {
 		case <-tick.C:
 		}
 		ok, err := r.client.Health(ctx)
-		if ok {
+		if ok && s.discoverable(r) {
 			close(r.ready)
 			return
 		}
@@ -308,6 +308,20 @@ func (s *supervisor) version() (opencode.Version, error) {
 	}
 	s.st.Version = v.String()
 	return v, nil
+}
+
+// discoverable tells whether V2's own discovery finds r in the account's
+// state home: the preview's server registers itself a moment after it
+// answers, and a client that looked in between would start a server of
+// its own. (OpenCode 1.x, and the stable line, which oca registers once
+// ready: true.)
+func (s *supervisor) discoverable(r *run) bool {
+	v := r.client.Version
+	if s.cfg.StateHome == "" || !v.Preview {
+		return true
+	}
+	reg, ok := v.Registered(s.cfg.StateHome)
+	return ok && reg.PID == r.pid && reg.URL == opencode.URL(s.cfg.Port)
 }
 
 // registered records a ready run of the stable OpenCode 2 in the account's

@@ -29,7 +29,7 @@ func WaitReady(ctx context.Context, cfg Config) error {
 	var last error
 	for {
 		ok, err := client.Health(ctx)
-		if ok {
+		if ok && cfg.discoverable(client.Version) {
 			return nil
 		}
 		if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
@@ -47,4 +47,15 @@ func WaitReady(ctx context.Context, cfg Config) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// discoverable tells whether OpenCode 2's own discovery, in the account's
+// state home, finds the server on the account's port: the 2.0 preview's
+// server registers itself a moment after it first answers.
+func (c Config) discoverable(v opencode.Version) bool {
+	if c.StateHome == "" || !v.Preview {
+		return true
+	}
+	reg, ok := v.Registered(c.StateHome)
+	return ok && reg.URL == opencode.URL(c.Port)
 }
