@@ -20,27 +20,6 @@ import (
 	"time"
 )
 
-// RequireRoot skips the test when not run as root, or fails it under
-// CI=true.
-func RequireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (mount, useradd), and CI must run every test")
-	}
-	t.Skip("needs root (mount, useradd)")
-}
-
-func skipOrFail(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s, and CI must run every test", why)
-	}
-	t.Skip(why)
-}
-
 // Tmpfs mounts a tmpfs of size bytes (e.g. "64k") on a new directory and
 // unmounts it when the test ends.
 func Tmpfs(t testing.TB, size string) string {
@@ -187,15 +166,4 @@ func (u *User) killAll() {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-}
-
-// NeedTool is the path of the named program: without it on PATH, the test
-// skips, or fails under CI=true.
-func NeedTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		skipOrFail(t, name+" is not installed")
-	}
-	return p
 }
