@@ -11,22 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // End to end with the real OpenCode: entering a project starts its
 // account's server, once however many shells enter at once, and the server
 // stops when the last shell has left for idle_timeout.
-
-func requireOpencode(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("opencode"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("opencode is not installed, and CI must run every test")
-		}
-		t.Skip("opencode is not installed")
-	}
-}
 
 // freePort is a port nothing listens on, from the kernel, so that servers
 // of parallel tests never meet on oca's own range.
@@ -97,22 +88,11 @@ func listening(port int) bool {
 	return err == nil
 }
 
-func eventually(t *testing.T, within time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // serverWorld is a world whose account "srv" has a port of its own and
 // whose environment lets the hook start servers.
 func serverWorld(t *testing.T, idle string) (*world, int) {
 	t.Helper()
-	requireOpencode(t)
+	testsys.NeedOpencode(t)
 	w := newWorld(t)
 	var env []string
 	for _, kv := range w.env {
@@ -165,14 +145,14 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	out := w.oca("", "server", "wait", "srv", "--timeout", "90s")
+	out := w.oca("", "server", "wait", "srv", "--timeout", testsys.OpencodeWait().String())
 	if !strings.Contains(out, "is ready") {
 		t.Fatalf("server wait: %q", out)
 	}
 	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Errorf("%d opencode servers on port %d, want 1", n, port)
 	}
-	eventually(t, 10*time.Second, "one supervisor", func() bool { return len(w.supervisors("srv")) == 1 })
+	testsys.Eventually(t, 10*time.Second, "one supervisor", func() bool { return len(w.supervisors("srv")) == 1 })
 	ents, _ := os.ReadDir(w.path(".local/state/oca/accounts/srv/leases"))
 	leases := 0
 	for _, e := range ents {
@@ -219,7 +199,7 @@ func TestServerStopsWhenTheLastShellLeaves(t *testing.T) {
 	shelltest.Require(t, "bash")
 	s := w.start("bash", "", shelltest.Options{})
 	s.Run("cd srvproj")
-	if out := w.oca("", "server", "wait", "srv", "--timeout", "90s"); !strings.Contains(out, "is ready") {
+	if out := w.oca("", "server", "wait", "srv", "--timeout", testsys.OpencodeWait().String()); !strings.Contains(out, "is ready") {
 		t.Fatalf("server wait: %q", out)
 	}
 	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
@@ -231,7 +211,7 @@ func TestServerStopsWhenTheLastShellLeaves(t *testing.T) {
 		t.Fatal("the server stopped while a shell was inside the project")
 	}
 	s.Run("cd ..")
-	eventually(t, 40*time.Second, "no process of the account after the shell left", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "no process of the account after the shell left", func() bool {
 		return len(procs("opencode", "serve", "--port", strconv.Itoa(port)))+len(w.supervisors("srv")) == 0 && !listening(port)
 	})
 	if st := w.oca("", "status", "srv"); !strings.Contains(st, "stopped") {

@@ -383,7 +383,7 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 	})
 	s.Run("cd proj")
 	s.Run("opencode >/dev/null 2>&1 &")
-	eventually(t, 60*time.Second, "the server ready with the client", func() bool {
+	testsys.Eventually(t, 60*time.Second, "the server ready with the client", func() bool {
 		st := w.status("sh")
 		return st.Phase == "ready" && st.Clients == clients
 	})
@@ -396,7 +396,7 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 		t.Fatalf("with an idle client attached: %+v\n%s", st, mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
 	}
 	s.Run("kill %1; wait")
-	eventually(t, 30*time.Second, "the server stopped after its last client left", func() bool {
+	testsys.Eventually(t, 30*time.Second, "the server stopped after its last client left", func() bool {
 		return w.status("sh").Phase == "stopped"
 	})
 	log := string(mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
@@ -420,7 +420,7 @@ func TestShimRealOpencodeSmoke(t *testing.T) {
 	})
 	// The TUI takes the terminal: type it without waiting for a prompt.
 	s.Type("opencode\n")
-	eventually(t, 120*time.Second, "an attached OpenCode counted by oca status", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "an attached OpenCode counted by oca status", func() bool {
 		st := w.status("srv")
 		return st.Phase == "ready" && st.Clients >= 1 && len(procs("attach", url, "--dir", w.path("srvproj"))) == 1
 	})

@@ -108,7 +108,8 @@ exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" 
 	})
 
 	var state string
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	within := Loaded(90 * time.Second)
+	if !Poll(within, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("systemd --user exited at once:\n%s", out.String())
@@ -118,13 +119,11 @@ exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" 
 		// on a machine not booted with systemd, whatever the manager says.
 		b, _ := m.Systemctl(u, "show", "--property", "SystemState", "--value").Output()
 		state = strings.TrimSpace(string(b))
-		if state == "running" || state == "degraded" {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("systemd --user is %q after 90 s:\n%s", state, out.String())
-		}
+		return state == "running" || state == "degraded"
+	}) {
+		t.Fatalf("systemd --user is %q after %s:\n%s", state, within, out.String())
 	}
+	return m
 }
 
 // Systemctl is `systemctl --user ARGS` as u, for this manager.

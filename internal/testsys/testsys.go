@@ -112,16 +112,14 @@ func AddUser(t testing.TB) *User {
 	return u
 }
 
-// retry runs f until it succeeds, 50 times at most, 100 ms apart.
+// retry runs f until it succeeds, for 5 s at most.
 func retry(f func() ([]byte, error)) ([]byte, error) {
 	var out []byte
 	var err error
-	for range 50 {
-		if out, err = f(); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	Poll(5*time.Second, func() bool {
+		out, err = f()
+		return err == nil
+	})
 	return out, err
 }
 
