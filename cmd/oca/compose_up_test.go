@@ -77,6 +77,7 @@ func TestComposeUp(t *testing.T) {
 		out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project).Output()
 		return strings.TrimSpace(string(out))
 	}
+	testsys.OnKill(t, "docker-compose", "-f", file, "-p", project, "down", "-t", "2")
 	t.Cleanup(func() {
 		if running() != "" {
 			_ = exec.Command("docker-compose", "-f", file, "-p", project, "down", "-t", "2").Run()

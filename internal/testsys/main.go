@@ -34,6 +34,12 @@ const (
 	// "fallback" reaps it as where cgroups cannot be used, "off" not at
 	// all. Unset, a world is reaped by its cgroup where it can be.
 	ReaperEnv = "OCA_TEST_REAPER"
+	// worldDirEnv is the world's directory: its TMPDIR, and the commands
+	// OnKill leaves the reaper.
+	worldDirEnv = "OCA_TEST_WORLD_DIR"
+	// sharedTmpEnv is the temporary directory of the machine (TMPDIR before
+	// Main changed it), for what worlds share: ClaimPorts's locks.
+	sharedTmpEnv = "OCA_TEST_SHARED_TMPDIR"
 )
 
 // Main runs a package's tests (m.Run) in a world of their own and returns
@@ -68,6 +74,12 @@ const (
 //     of its start, under an environment of the test's own making
 //     (without WorldEnv), and processes of other users it may not signal.
 //
+// The world has a directory of its own too, the tests' TMPDIR (so their
+// t.TempDir, os.MkdirTemp and what their programs make there); the reaper
+// removes it at the end, after unmounting what is mounted in it (Tmpfs)
+// and running the commands OnKill left it, for what is no process of the
+// world (a container, a user).
+//
 // A run that ends normally must leave nothing either: once m.Run returns,
 // Main waits a moment (Loaded(2 s)) for the world's processes to end,
 // and if any are left it names them and fails the run; the reaper kills
@@ -95,6 +107,7 @@ func Main(m M) int {
 // world is the test process's side of its world.
 type world struct {
 	id     string
+	dir    string   // the world's directory
 	cgroup string   // the world's cgroup; "" when the fallback reaps it
 	reaper int      // the reaper's pid (0: none)
 	alive  *os.File // the pipe's end the reaper waits on: open as long as this process runs
@@ -110,7 +123,11 @@ func startWorld() (*world, error) {
 	}
 	mode := os.Getenv(ReaperEnv)
 	if mode == "off" {
-		return w, nil
+		// Nor a directory: not an outer world's either.
+		return w, os.Unsetenv(worldDirEnv)
+	}
+	if err := w.makeDir(); err != nil {
+		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -126,7 +143,7 @@ func startWorld() (*world, error) {
 	}
 	cmd := exec.Command(self)
 	cmd.Args = []string{"oca-test-reaper"}
-	cmd.Env = append(os.Environ(), reapEnv+"="+w.id+":"+strconv.Itoa(os.Getpid())+":"+mode)
+	cmd.Env = append(os.Environ(), reapEnv+"="+w.id+":"+strconv.Itoa(os.Getpid())+":"+mode+":"+w.dir)
 	cmd.Stdin = stdin
 	cmd.Stderr = os.Stderr
 	cmd.ExtraFiles = []*os.File{readyW}
@@ -160,6 +177,35 @@ func startWorld() (*world, error) {
 		return nil, fmt.Errorf("the reaper said %q", line)
 	}
 	return w, nil
+}
+
+// makeDir makes the world's directory and its tmp, the tests' TMPDIR
+// from now on: 1777, as /tmp is, for the programs tests run as other
+// users.
+func (w *world) makeDir() error {
+	shared := os.Getenv(sharedTmpEnv)
+	if shared == "" {
+		shared = os.TempDir()
+	}
+	w.dir = filepath.Join(os.TempDir(), "oca-test."+w.id)
+	tmp := filepath.Join(w.dir, "tmp")
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{w.dir, 0o755}, {filepath.Join(w.dir, onKillDir), 0o700}, {tmp, 0o777 | os.ModeSticky}} {
+		if err := os.Mkdir(d.path, d.mode); err != nil {
+			return fmt.Errorf("making the test world's directory: %w", err)
+		}
+		if err := os.Chmod(d.path, d.mode); err != nil {
+			return fmt.Errorf("making the test world's directory: %w", err)
+		}
+	}
+	for k, v := range map[string]string{sharedTmpEnv: shared, "TMPDIR": tmp, worldDirEnv: w.dir} {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("making the test world's directory: %w", err)
+		}
+	}
+	return nil
 }
 
 // members lists the world's live processes other than this one and the
@@ -211,12 +257,12 @@ func init() {
 // stdin), and kills what is left of the world.
 func reap(v string) int {
 	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
-	f := strings.SplitN(v, ":", 3)
-	if len(f) != 3 {
+	f := strings.SplitN(v, ":", 4)
+	if len(f) != 4 {
 		fmt.Fprintf(os.Stderr, "testsys: reaper: bad %s=%q\n", reapEnv, v)
 		return 2
 	}
-	id, mode := f[0], f[2]
+	id, mode, dir := f[0], f[2], f[3]
 	testPid, err := strconv.Atoi(f[1])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testsys: reaper: bad %s=%q\n", reapEnv, v)
@@ -244,7 +290,8 @@ func reap(v string) int {
 	}()
 	if cg != "" {
 		<-ended
-		return reapCgroup(testPid, cg)
+		code := reapCgroup(testPid, cg)
+		return max(code, clearDir(dir))
 	}
 	// The fallback: note the test process's descendants until it ends.
 	seen := map[procKey]bool{}
@@ -258,7 +305,8 @@ func reap(v string) int {
 		}
 		select {
 		case <-ended:
-			return reapFallback(testPid, id, seen)
+			code := reapFallback(testPid, id, seen)
+			return max(code, clearDir(dir))
 		case <-tick.C:
 		}
 	}
@@ -370,4 +418,67 @@ type procKey struct {
 func dirExists(dir string) bool {
 	fi, err := os.Stat(dir)
 	return err == nil && fi.IsDir()
+}
+
+// clearDir runs the commands OnKill left in the world's directory, the
+// last one left first, then unmounts what is mounted in it and removes it.
+func clearDir(dir string) int {
+	code := 0
+	cmds, _ := filepath.Glob(filepath.Join(dir, onKillDir, "*"))
+	slices.Sort(cmds)
+	slices.Reverse(cmds)
+	for _, file := range cmds {
+		if err := runOnKill(file); err != nil {
+			fmt.Fprintf(os.Stderr, "testsys: reaper: %v\n", err)
+			code = 1
+		}
+	}
+	for _, m := range mountsUnder(dir) {
+		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
+			fmt.Fprintf(os.Stderr, "testsys: reaper: unmounting %s: %v\n", m, err)
+			code = 1
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "testsys: reaper: %v\n", err)
+		code = 1
+	}
+	return code
+}
+
+// mountsUnder lists the mount points inside dir, deepest first, from
+// /proc/self/mountinfo.
+func mountsUnder(dir string) []string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		// Field 5 is the mount point, with space, tab, newline and
+		// backslash octal-escaped.
+		if len(f) > 4 {
+			if m := unescapeMount(f[4]); strings.HasPrefix(m, dir+"/") {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+func unescapeMount(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -19,7 +19,8 @@ func TestMain(m *testing.M) { os.Exit(Main(m)) }
 // processes as oca's tests do: detached with setsid and a fork, a child
 // with a grandchild, one as another user, and one detached under an
 // environment of its own; kills it with SIGKILL mid-test, and finds none
-// of them 10 s later. Without a reaper they are all left, so the check
+// of them 10 s later, nor its temporary directory or tmpfs, and the
+// command it left the reaper run. Without a reaper they are all left, so the check
 // finds what a reaper misses; the fallback (no cgroups) misses the one
 // that left the tree at once with an environment of its own, and only
 // that one. A run that passes but leaves a process fails, naming it, and
@@ -127,6 +128,28 @@ func TestReaper(t *testing.T) {
 					t.Errorf("the fixture's cgroup %s is left: %v", cg, err)
 				}
 			}
+			tmpdir, tmpfs := readFile(t, filepath.Join(dir, "tmpdir")), readFile(t, filepath.Join(dir, "tmpfs"))
+			_, err = os.Stat(filepath.Join(dir, "onkill"))
+			if reaped := tc.mode != "off"; reaped {
+				if err != nil {
+					t.Errorf("the reaper did not run the command OnKill left it: %v", err)
+				}
+				for _, p := range []string{tmpdir, tmpfs} {
+					if _, err := os.Stat(p); !os.IsNotExist(err) {
+						t.Errorf("the fixture's %s is left: %v", p, err)
+					}
+				}
+			} else {
+				if err == nil {
+					t.Errorf("without a reaper, the command OnKill left ran")
+				}
+				if len(mountsUnder(filepath.Dir(tmpfs))) == 0 {
+					t.Errorf("without a reaper, the tmpfs %s is gone: the check proves nothing", tmpfs)
+				}
+				syscall.Unmount(tmpfs, syscall.MNT_DETACH)
+				os.RemoveAll(filepath.Dir(tmpfs))
+				os.RemoveAll(filepath.Dir(tmpdir))
+			}
 		})
 	}
 
@@ -162,4 +185,13 @@ func kill(k procKey) {
 	if alive(k) {
 		syscall.Kill(k.pid, syscall.SIGKILL)
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

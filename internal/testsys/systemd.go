@@ -37,6 +37,7 @@ func StartUserManager(t testing.TB, u *User) *UserManager {
 	if err := os.Chown(m.RuntimeDir, u.UID, u.GID); err != nil {
 		t.Fatal(err)
 	}
+	OnKill(t, "rm", "-rf", m.RuntimeDir)
 	t.Cleanup(func() { os.RemoveAll(m.RuntimeDir) })
 
 	// The cgroups the manager is started in and may create below.
@@ -86,6 +87,7 @@ exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" 
 		if err := os.Mkdir("/run/systemd", 0o755); err != nil {
 			t.Fatal(err)
 		}
+		OnKill(t, "rmdir", "/run/systemd")
 		t.Cleanup(func() { os.Remove("/run/systemd") })
 	}
 	m.cmd = exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "sh", "-c", script, "sh"}, procs...)...)

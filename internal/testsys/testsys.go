@@ -93,6 +93,8 @@ func AddUser(t testing.TB) *User {
 	if err != nil {
 		t.Fatalf("useradd %s: %v: %s", name, err, out)
 	}
+	// Killed before its cleanup, the test leaves the reaper to remove it.
+	OnKill(t, "userdel", "--remove", name)
 	lu, err := user.Lookup(name)
 	if err != nil {
 		t.Fatalf("lookup %s: %v", name, err)

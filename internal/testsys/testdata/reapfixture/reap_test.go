@@ -26,11 +26,18 @@ func TestMain(m *testing.M) { os.Exit(testsys.Main(m)) }
 //	parent, parent.child      a child and its grandchild
 //	user                      a process of another user ($FIXTURE_UID, $FIXTURE_GID)
 //	bare                      detached, with an environment of its own (no testsys.WorldEnv)
+//
+// and, beside them, a temporary directory (its path in the file tmpdir), a
+// tmpfs mounted (tmpfs), and a command for the reaper (testsys.OnKill)
+// that makes the file onkill.
 func TestTree(t *testing.T) {
 	dir := os.Getenv("FIXTURE_DIR")
 	if dir == "" {
 		t.Skip("run by internal/testsys's TestReaper")
 	}
+	os.WriteFile(filepath.Join(dir, "tmpdir"), []byte(t.TempDir()), 0o644)
+	os.WriteFile(filepath.Join(dir, "tmpfs"), []byte(testsys.Tmpfs(t, "64k")), 0o644)
+	testsys.OnKill(t, "touch", filepath.Join(dir, "onkill"))
 	start := func(cmd *exec.Cmd) {
 		t.Helper()
 		if cmd.Dir == "" {
