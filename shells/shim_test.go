@@ -404,34 +404,3 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 		t.Errorf("serve.log does not say why it stopped:\n%s", log)
 	}
 }
-
-// TestShimRealOpencodeSmoke: with the real OpenCode, `opencode` in a bound
-// project is `opencode attach` on the account's server, which `oca status`
-// counts as a client, and no command line holds the password. (The
-// end-to-end tests with a provider are elsewhere.)
-func TestShimRealOpencodeSmoke(t *testing.T) {
-	w, port := serverWorld(t, "1h")
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	s := w.start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.env...), "TERM=xterm-256color")})
-	t.Cleanup(func() {
-		for _, pid := range procs("attach", url) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	// The TUI takes the terminal: type it without waiting for a prompt.
-	s.Type("opencode\n")
-	testsys.Eventually(t, testsys.OpencodeWait(), "an attached OpenCode counted by oca status", func() bool {
-		st := w.status("srv")
-		return st.Phase == "ready" && st.Clients >= 1 && len(procs("attach", url, "--dir", w.path("srvproj"))) == 1
-	})
-	pw := w.password("srv")
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), pw) {
-			t.Errorf("pid %s has the password on its command line: %q", e.Name(), b)
-		}
-	}
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
-		t.Errorf("%d OpenCode servers on the account's port, want 1", n)
-	}
-}

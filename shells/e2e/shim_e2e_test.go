@@ -1,4 +1,4 @@
-package shells_test
+package e2e
 
 import (
 	"fmt"
