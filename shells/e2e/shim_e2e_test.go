@@ -643,7 +643,7 @@ func ppid(pid int) int {
 // server and its supervisor) against N plain TUIs (OCA_ATTACH=0, each with
 // the server it embeds). Run by hand:
 //
-//	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/
+//	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/e2e/
 func BenchmarkShimTUIMemory(b *testing.B) {
 	w := newRealWorld(b, fakeprovider.Options{}, "a")
 	m := newTmux(b, w)
