@@ -58,6 +58,7 @@ func TestScripts(t *testing.T) {
 			// A fake OpenCode that serves health as OpenCode does, for
 			// scripts about servers that need no real one.
 			env.Setenv("FAKE_OPENCODE", fake)
+			env.Setenv("FAKE_OPENCODE_DIR", filepath.Dir(fake))
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
