@@ -209,7 +209,7 @@ func TestRealTwoAccounts(t *testing.T) {
 
 	t.Run("stop", func(t *testing.T) {
 		for _, cfg := range []Config{a, b} {
-			if err := Stop(cfg.StateDir, 15*time.Second); err != nil {
+			if err := Stop(cfg.StateDir, testsys.OpencodeWait()); err != nil {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
