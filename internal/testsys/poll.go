@@ -62,14 +62,18 @@ func OpencodeWait() time.Duration { return Loaded(90 * time.Second) }
 
 // Loaded is base on a machine whose load average (over the last minute) is
 // at most its number of CPUs, and base times the load per CPU above that,
-// up to ten times base: a deadline that a machine busy with other work
-// does not miss.
+// up to ten times base (in whole seconds): a deadline that a machine busy
+// with other work does not miss.
 func Loaded(base time.Duration) time.Duration {
 	f := loadPerCPU()
 	if f <= 1 {
 		return base
 	}
-	return time.Duration(float64(base) * min(f, 10))
+	d := time.Duration(float64(base) * min(f, 10))
+	if d > time.Second {
+		d = d.Round(time.Second)
+	}
+	return d
 }
 
 // loadPerCPU is the load average over the last minute divided by the
