@@ -22,7 +22,7 @@ import (
 func ocaBinary(t *testing.T) string { return shelltest.Oca(t) }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testsys.Main(m)
 	shelltest.RemoveBuilds()
 	os.Exit(code)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/projectfile"
 )
 
@@ -315,7 +316,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testsys.Main(m))
 }
 
 func TestUpdateConcurrent(t *testing.T) {

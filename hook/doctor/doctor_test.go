@@ -13,7 +13,6 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // world is a home with one account whose port the test chooses.
@@ -121,7 +120,7 @@ func TestServerWithoutPassword(t *testing.T) {
 }
 
 func TestNothingWrong(t *testing.T) {
-	shelltest.Require(t, "opencode") // the check runs it
+	testsys.NeedOpencode(t) // the check runs it
 	env, dirs := world(t, freePort(t))
 	if _, err := account.Password(dirs, "work"); err != nil {
 		t.Fatal(err)

@@ -25,7 +25,13 @@ const (
 // claim is a lock (flock) on a file per block under the temporary
 // directory, held until release.
 func ClaimPorts() (first int, release func(), err error) {
-	dir := filepath.Join(os.TempDir(), "oca-test-ports")
+	// The machine's temporary directory, not the world's (Main): the
+	// claims are between worlds.
+	tmp := os.Getenv(sharedTmpEnv)
+	if tmp == "" {
+		tmp = os.TempDir()
+	}
+	dir := filepath.Join(tmp, "oca-test-ports")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, nil, fmt.Errorf("claiming ports: %w", err)
 	}
