@@ -186,7 +186,7 @@ func Export(in Input) (*Output, error) {
 		return out, nil
 	}
 	if entering {
-		if err := account.PrepareDataHome(dirs, b.account); err != nil {
+		if _, err := account.PrepareHomes(dirs, b.account); err != nil {
 			out.say("%v", err)
 		}
 	}

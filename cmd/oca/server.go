@@ -148,7 +148,7 @@ func (a *app) cmdServe(name string) error {
 	if acc.External {
 		return errExternal(acc, "serve")
 	}
-	if err := account.PrepareDataHome(reg.Dirs(), acc); err != nil {
+	if _, err := account.PrepareHomes(reg.Dirs(), acc); err != nil {
 		return err
 	}
 	cfg, err := a.supervisorConfig(reg, acc)
