@@ -185,9 +185,22 @@ func Export(in Input) (*Output, error) {
 		leave(in, dirs, out)
 		return out, nil
 	}
-	if entering {
-		if _, err := account.PrepareHomes(dirs, b.account); err != nil {
+	// The account's homes: made and linked on entering, and brought up to
+	// date when another program made something in one (the shell watches
+	// both, below). Only then: each costs a readdir of it and of the
+	// user's own.
+	if entering || !stamps.current(b.account.DataHome) || !stamps.current(b.account.StateHome) {
+		stranded, err := account.PrepareHomes(dirs, b.account)
+		if err != nil {
 			out.say("%v", err)
+		}
+		for _, s := range stranded {
+			out.say("%s", s.Message(out.quoted))
+		}
+	}
+	for _, h := range []string{b.account.DataHome, b.account.StateHome} {
+		if w, err := stamps.watch(h); err == nil {
+			out.Watch = append(out.Watch, w)
 		}
 	}
 	if b.pw, err = account.Password(dirs, b.account.Name); err != nil {
@@ -260,6 +273,7 @@ func (b *binding) values() []Change {
 	a := b.account
 	vals := []Change{
 		{Name: "XDG_DATA_HOME", Value: a.DataHome},
+		{Name: "XDG_STATE_HOME", Value: a.StateHome},
 		{Name: "OPENCODE_ACCOUNT", Value: a.Name},
 		{Name: "OPENCODE_PORT", Value: strconv.Itoa(a.Port)},
 		{Name: "OPENCODE_SERVER_URL", Value: a.URL()},
