@@ -47,6 +47,7 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 		Account:        acc.Name,
 		Port:           acc.Port,
 		DataHome:       acc.DataHome,
+		StateHome:      acc.StateHome,
 		ConfigDir:      acc.ConfigDir,
 		IdleTimeout:    acc.IdleTimeout,
 		StateDir:       dirs.RuntimeDir(acc.Name),
