@@ -186,10 +186,14 @@ func Export(in Input) (*Output, error) {
 		return out, nil
 	}
 	// The account's homes: made and linked on entering, and brought up to
-	// date when another program made something in one (the shell watches
-	// both, below). Only then: each costs a readdir of it and of the
-	// user's own.
-	if entering || !stamps.current(b.account.DataHome) || !stamps.current(b.account.StateHome) {
+	// date when another program made something in the data home (the
+	// shell watches it, below: direnv's first allow inside a project goes
+	// there, and its hook, which runs before oca's, must find the record in
+	// the user's own data home on coming back). Only then: each home costs
+	// a readdir of it and of the user's own. The state home is not
+	// watched: less replaces its history file there at each exit, and each
+	// would start oca at the next prompt.
+	if entering || !stamps.current(b.account.DataHome) {
 		stranded, err := account.PrepareHomes(dirs, b.account)
 		if err != nil {
 			out.say("%v", err)
@@ -198,10 +202,8 @@ func Export(in Input) (*Output, error) {
 			out.say("%s", s.Message(out.quoted))
 		}
 	}
-	for _, h := range []string{b.account.DataHome, b.account.StateHome} {
-		if w, err := stamps.watch(h); err == nil {
-			out.Watch = append(out.Watch, w)
-		}
+	if w, err := stamps.watch(b.account.DataHome); err == nil {
+		out.Watch = append(out.Watch, w)
 	}
 	if b.pw, err = account.Password(dirs, b.account.Name); err != nil {
 		out.say("%v", err)

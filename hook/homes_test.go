@@ -148,20 +148,22 @@ func TestOcasDirsFromTheStateHomeBeforeOca(t *testing.T) {
 
 // TestHomesTakeBackWhatOthersMake: a program's first write inside a
 // project (direnv's first `direnv allow`, atuin's history) makes its
-// directory in the account's data home. The shell watches both
-// homes, so the next prompt runs oca, which moves the new entry to the
-// user's real home and links it: leaving and coming back, direnv finds
-// its record. An entry the real home has too is left for the user (oca
-// doctor names it), and the state home is kept the same way.
+// directory in the account's data home. The shell watches the data home,
+// so the next prompt runs oca, which moves the new entry to the user's
+// real home and links it: leaving and coming back, direnv finds its
+// record. The state home is brought up to date with it, and on entering
+// (it is not watched: less rewrites its history there at each exit). An
+// entry the real home has too is left for the user (oca doctor names it).
 func TestHomesTakeBackWhatOthersMake(t *testing.T) {
 	w := newWorld(t)
 	proj := w.project("proj", "work")
 	env, out := w.cd(w.base, proj)
 	a := w.account("work")
-	for _, h := range []string{a.DataHome, a.StateHome} {
-		if !slices.ContainsFunc(out.Watch, func(x Watch) bool { return x.Path == h && x.Stamp != Absent && x.Stamp != Present }) {
-			t.Errorf("%s is not watched: %+v", h, out.Watch)
-		}
+	if !slices.ContainsFunc(out.Watch, func(x Watch) bool { return x.Path == a.DataHome && x.Stamp != Absent && x.Stamp != Present }) {
+		t.Errorf("the data home is not watched: %+v", out.Watch)
+	}
+	if slices.ContainsFunc(out.Watch, func(x Watch) bool { return x.Path == a.StateHome }) {
+		t.Errorf("the state home is watched: %+v", out.Watch)
 	}
 	if c := anyChanged(t, out.Watch); len(c) != 0 {
 		t.Fatalf("fresh watches report changes: %+v", c)
@@ -174,8 +176,8 @@ func TestHomesTakeBackWhatOthersMake(t *testing.T) {
 	w.write(".local/share/oca/accounts/work/atuin/history.db", "ls")
 	w.write(".local/state/oca/homes/work/lesshst", ".less-history-file:")
 	c := anyChanged(t, out.Watch)
-	if len(c) != 2 {
-		t.Fatalf("changed watches %+v, want the two homes", c)
+	if len(c) != 1 || c[0].Path != a.DataHome {
+		t.Fatalf("changed watches %+v, want the data home", c)
 	}
 	out = w.export(env, proj)
 	wantNoChanges(t, out)
@@ -195,6 +197,17 @@ func TestHomesTakeBackWhatOthersMake(t *testing.T) {
 	}
 	if c := anyChanged(t, out.Watch); len(c) != 0 {
 		t.Errorf("after the move, watches report changes: %+v", c)
+	}
+	// The state home alone changed: nothing runs at the prompt; entering
+	// again takes it in.
+	w.write(".local/state/oca/homes/work/nvim/shada", "")
+	if c := anyChanged(t, out.Watch); len(c) != 0 {
+		t.Errorf("a change in the state home alone fires %+v", c)
+	}
+	env, _ = w.cd(env, w.home)
+	env, _ = w.cd(env, proj)
+	if got := readlinkT(t, filepath.Join(a.StateHome, "nvim")); got != w.path(".local/state/nvim") {
+		t.Errorf("re-entered: nvim -> %q", got)
 	}
 	// Both hold it: nothing moves, nothing is said at the prompt.
 	w.mkdir(".local/share/mise")
