@@ -212,7 +212,7 @@ func TestHomesTakeBackWhatOthersMake(t *testing.T) {
 	// Both hold it: nothing moves, nothing is said at the prompt.
 	w.mkdir(".local/share/mise")
 	env, _ = w.cd(env, w.home)
-	env, out = w.cd(env, proj)
+	env, _ = w.cd(env, proj)
 	w.write(".local/share/oca/accounts/work/zoxide/db.zo", "")
 	os.Remove(w.path(".local/share/oca/accounts/work/mise"))
 	w.write(".local/share/oca/accounts/work/mise/x", "the account's")
