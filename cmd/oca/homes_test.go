@@ -44,7 +44,7 @@ func TestExecMovesWhatOthersMade(t *testing.T) {
 	if err != nil || string(out) != "ran\n" {
 		t.Fatalf("oca exec far: %v, %q", err, out)
 	}
-	want := "oca: account far: zoxide in the data home " + far + ", made there by another program, are not in your own " +
+	want := "oca: account far: zoxide in the data home " + far + ", made there by another program, is not in your own " +
 		filepath.Join(h.home, ".local/share") + ", which lies on another file system"
 	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], want) ||
 		!strings.Contains(lines[0], "mv -n "+filepath.Join(far, "zoxide")+" ") {

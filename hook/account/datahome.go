@@ -137,17 +137,20 @@ func (e *StrandedError) Message(quote func(string) string) string {
 	if kind == "" {
 		kind = "home"
 	}
-	var items, args []string
+	var args []string
 	for _, n := range e.Names {
-		items = append(items, n)
 		args = append(args, quote(filepath.Join(e.Home, n)))
 	}
 	who := ""
 	if e.Account != "" {
 		who = "account " + e.Account + ": "
 	}
-	return fmt.Sprintf("%s%s in the %s %s, made there by another program, are not in your own %s, which lies on another file system; oca moves nothing across file systems; to share them, run: mv -n %s %s/ (oca links them at the next entering)",
-		who, strings.Join(items, ", "), kind, e.Home, e.Real, strings.Join(args, " "), quote(e.Real))
+	are, them := "is", "it"
+	if len(e.Names) > 1 {
+		are, them = "are", "them"
+	}
+	return fmt.Sprintf("%s%s in the %s %s, made there by another program, %s not in your own %s, which lies on another file system; oca moves nothing across file systems; to share %s, run: mv -n %s %s/ (oca links %s at the next entering)",
+		who, strings.Join(e.Names, ", "), kind, e.Home, are, e.Real, them, strings.Join(args, " "), quote(e.Real), them)
 }
 
 // Stray is an entry of an account's home that another program made there
