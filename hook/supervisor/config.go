@@ -14,6 +14,7 @@ type Config struct {
 	Port        int           // 127.0.0.1 port for opencode serve
 	DataHome    string        // the account's XDG_DATA_HOME (auth.json is DataHome/opencode/auth.json)
 	ConfigDir   string        // the account's OpenCode config layer (OPENCODE_CONFIG_DIR); "" for none
+	StateHome   string        // the account's XDG_STATE_HOME (OpenCode 2 registers its server there); "" for the caller's
 	Password    string        // OPENCODE_SERVER_PASSWORD for this server; never printed or logged
 	IdleTimeout time.Duration // stop after this long with no lease and no client connection; 0 = never
 	Opencode    string        // path to the opencode binary
