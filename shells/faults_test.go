@@ -66,7 +66,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := bareWorld(t)
 		name := "gone-" + shell
-		port := freePort(t)
+		port := testsys.FreePort(t)
 		killAtEnd(t, w, name, port)
 		w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
 		w.mkdir("proj")

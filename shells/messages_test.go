@@ -81,7 +81,7 @@ func TestErrorsEscapeNames(t *testing.T) {
 func TestHolderCommandEscaped(t *testing.T) {
 	py := testsys.NeedTool(t, "python3")
 	w := bareWorld(t)
-	port := freePort(t)
+	port := testsys.FreePort(t)
 	name := "held"
 	killAtEnd(t, w, name, port)
 	w.oca("", "account", "add", name, "--port", strconv.Itoa(port))

@@ -160,7 +160,7 @@ func shimWorld(t *testing.T, addArgs ...string) (w *world, rec string, port int)
 	if err := os.Chmod(w.path(".config/oca/accounts.toml"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port = freePort(t)
+	port = testsys.FreePort(t)
 	w.oca("", append([]string{"account", "add", "sh", "--port", strconv.Itoa(port)}, addArgs...)...)
 	w.mkdir("proj/sub")
 	w.oca("proj", "init", "sh")

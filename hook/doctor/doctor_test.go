@@ -80,7 +80,7 @@ func TestPortHeldByAnother(t *testing.T) {
 }
 
 func TestStaleStatusFixed(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	// A supervisor pid that is surely gone.
 	path := writeStatus(t, dirs, map[string]any{"account": "work", "phase": "ready", "port": 1, "supervisor_pid": 1 << 22})
 	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
@@ -122,7 +122,7 @@ func TestServerWithoutPassword(t *testing.T) {
 
 func TestNothingWrong(t *testing.T) {
 	testsys.NeedOpencode(t) // the check runs it
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	if _, err := account.Password(dirs, "work"); err != nil {
 		t.Fatal(err)
 	}
@@ -140,20 +140,11 @@ func TestNothingWrong(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestOcaOnPath: doctor says when typing oca would not find this oca.
 func TestOcaOnPath(t *testing.T) {
-	env, _ := world(t, freePort(t))
+	env, _ := world(t, testsys.FreePort(t))
 	bin := filepath.Join(t.TempDir(), "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -186,7 +177,7 @@ func TestOcaOnPath(t *testing.T) {
 // reports it nor replaces it with --fix, while it still adds a link that
 // is missing.
 func TestFixLeavesTheUsersLinks(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	home := dirs.DefaultDataHome("work")
 	for _, d := range []string{home, filepath.Join(dirs.Data, "nvim"), filepath.Join(dirs.Data, "mise")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -219,7 +210,7 @@ func TestFixLeavesTheUsersLinks(t *testing.T) {
 // paths and what to do, and --fix leaves it as it is (oca merges and
 // deletes nothing); across file systems, the fix is the mv to run.
 func TestHomeEntriesFindings(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	r, err := account.Load(dirs)
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +284,7 @@ func TestHomeEntriesFindings(t *testing.T) {
 	// Across file systems: the mv to run, and no --fix.
 	far := filepath.Join(testsys.Tmpfs(t, "1m"), "far")
 	if err := account.Update(dirs, func(r *account.Registry) error {
-		_, err := r.Create("far", account.AddOptions{Port: freePort(t), DataHome: far})
+		_, err := r.Create("far", account.AddOptions{Port: testsys.FreePort(t), DataHome: far})
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,18 +87,6 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// freePort returns a port nothing listens on. Ports come from the kernel,
-// so parallel tests do not collide.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // testAccount is a test account: its dirs under t.TempDir and a Config.
 type testAccount struct {
 	cfg Config
@@ -110,7 +97,7 @@ func newAccount(t testing.TB, name string) testAccount {
 	dir := t.TempDir()
 	cfg := Config{
 		Account:      name,
-		Port:         freePort(t),
+		Port:         testsys.FreePort(t),
 		DataHome:     filepath.Join(dir, "data"),
 		Password:     "pw-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		Opencode:     bins.fake,

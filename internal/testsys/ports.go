@@ -63,3 +63,14 @@ func Ports(t testing.TB) int {
 	t.Cleanup(release)
 	return first
 }
+
+// FreePort is a port for one server of a test: the first of a block of
+// its own (Ports), below the kernel's ephemeral range, so that no
+// connection of another test's can have taken it as its local port, and no
+// other test or copy of the suite is handed it. (A port the kernel chose,
+// from the ephemeral range, was sometimes in use by the time a server
+// bound it.)
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return Ports(t)
+}

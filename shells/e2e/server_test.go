@@ -33,7 +33,7 @@ func serverWorld(t *testing.T, idle string) (*world, int) {
 		}
 	}
 	w.env = env
-	port := freePort(t)
+	port := testsys.FreePort(t)
 	w.oca("", "account", "add", "srv", "--port", strconv.Itoa(port), "--idle-timeout", idle)
 	w.mkdir("srvproj/sub")
 	w.oca("srvproj", "init", "srv")

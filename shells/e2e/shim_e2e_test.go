@@ -78,7 +78,7 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 	// The servers run with the accounts' env tables, not the shell's.
 	var tables strings.Builder
 	for _, name := range names {
-		w.ports[name] = freePort(t)
+		w.ports[name] = testsys.FreePort(t)
 		w.oca("", "account", "add", name, "--port", strconv.Itoa(w.ports[name]), "--idle-timeout", "1h")
 		w.mkdir("p" + name)
 		w.oca("p"+name, "init", name)

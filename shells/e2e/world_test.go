@@ -149,18 +149,6 @@ func (w *world) start(shell, dir string, opt shelltest.Options) *shelltest.Shell
 	return shelltest.Start(w.t, shell, opt)
 }
 
-// freePort is a port nothing listens on, from the kernel, so that servers
-// of parallel tests never meet on oca's own range.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // procs lists the pids whose command line has every one of words.
 func procs(words ...string) []int {
 	ents, _ := os.ReadDir("/proc")
