@@ -185,10 +185,25 @@ func Export(in Input) (*Output, error) {
 		leave(in, dirs, out)
 		return out, nil
 	}
-	if entering {
-		if err := account.PrepareDataHome(dirs, b.account); err != nil {
+	// The account's homes: made and linked on entering, and brought up to
+	// date when another program made something in the data home (the
+	// shell watches it, below: direnv's first allow inside a project goes
+	// there, and its hook, which runs before oca's, must find the record in
+	// the user's own data home on coming back). Only then: each home costs
+	// a readdir of it and of the user's own. The state home is not
+	// watched: less replaces its history file there at each exit, and each
+	// would start oca at the next prompt.
+	if entering || !stamps.current(b.account.DataHome) {
+		stranded, err := account.PrepareHomes(dirs, b.account)
+		if err != nil {
 			out.say("%v", err)
 		}
+		for _, s := range stranded {
+			out.say("%s", s.Message(out.quoted))
+		}
+	}
+	if w, err := stamps.watch(b.account.DataHome); err == nil {
+		out.Watch = append(out.Watch, w)
 	}
 	if b.pw, err = account.Password(dirs, b.account.Name); err != nil {
 		out.say("%v", err)
@@ -260,6 +275,7 @@ func (b *binding) values() []Change {
 	a := b.account
 	vals := []Change{
 		{Name: "XDG_DATA_HOME", Value: a.DataHome},
+		{Name: "XDG_STATE_HOME", Value: a.StateHome},
 		{Name: "OPENCODE_ACCOUNT", Value: a.Name},
 		{Name: "OPENCODE_PORT", Value: strconv.Itoa(a.Port)},
 		{Name: "OPENCODE_SERVER_URL", Value: a.URL()},

@@ -156,6 +156,7 @@ func (w *world) wantBound(env Env, name string) {
 	a := w.account(name)
 	want := map[string]string{
 		"XDG_DATA_HOME":            a.DataHome,
+		"XDG_STATE_HOME":           a.StateHome,
 		"OPENCODE_ACCOUNT":         name,
 		"OPENCODE_PORT":            map[string]string{"work": "10101", "play": "10102"}[name],
 		"OPENCODE_SERVER_URL":      a.URL(),

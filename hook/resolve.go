@@ -10,13 +10,10 @@ import (
 // changes nothing: no stamps, no data home, no password, no leases.
 func Which(in Input) (name string, messages []string, err error) {
 	out := &Output{}
-	var st *State
-	if raw := in.Env[StateVar]; raw != "" {
-		if s, err := DecodeState(raw); err == nil {
-			st = s
-		}
-	}
-	orig := Original(in.Env, st)
+	// oca's directories come from the environment before oca, as Export
+	// finds them: below `oca exec`, XDG_STATE_HOME is the account's, and
+	// the trust records are not there.
+	orig := Before(in.Env)
 	dirs, err := account.DirsFrom(func(k string) string { return orig[k] })
 	if err != nil {
 		return "", nil, err

@@ -29,7 +29,7 @@ const ExecVar = "__OCA_EXEC"
 // Managed are the variables oca sets inside a bound project, in the order it
 // sets them.
 func Managed() []string {
-	return []string{"XDG_DATA_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD", "OPENCODE_CONFIG_DIR"}
+	return []string{"XDG_DATA_HOME", "XDG_STATE_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD", "OPENCODE_CONFIG_DIR"}
 }
 
 const (

@@ -53,11 +53,31 @@ func (s stamper) watch(path string) (Watch, error) {
 	return Watch{Path: path, Stamp: st}, nil
 }
 
-func (s stamper) stamp(path string, fi os.FileInfo) (string, error) {
+// current reports whether path, as it is now, has its stamp already: some
+// run of oca watched this very version of it. For a home of an account,
+// whose stamp is made only after it was brought up to date, that means
+// nothing was made in it since.
+func (s stamper) current(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	_, name := s.name(path, fi)
+	st, err := os.Stat(name)
+	return err == nil && st.ModTime().Equal(fi.ModTime())
+}
+
+// name is the stamp file of path's version fi, and the prefix that every
+// stamp of path has.
+func (s stamper) name(path string, fi os.FileInfo) (prefix, name string) {
 	ph := sha256.Sum256([]byte(path))
-	prefix := hex.EncodeToString(ph[:10])
+	prefix = hex.EncodeToString(ph[:10])
 	vh := sha256.Sum256(fmt.Appendf(nil, "%d/%d", fi.ModTime().UnixNano(), fi.Size()))
-	name := filepath.Join(s.dir, prefix+"-"+hex.EncodeToString(vh[:6]))
+	return prefix, filepath.Join(s.dir, prefix+"-"+hex.EncodeToString(vh[:6]))
+}
+
+func (s stamper) stamp(path string, fi os.FileInfo) (string, error) {
+	prefix, name := s.name(path, fi)
 	if st, err := os.Stat(name); err == nil && st.ModTime().Equal(fi.ModTime()) {
 		return name, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
@@ -65,7 +66,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := bareWorld(t)
 		name := "gone-" + shell
-		port := freePort(t)
+		port := testsys.FreePort(t)
 		killAtEnd(t, w, name, port)
 		w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
 		w.mkdir("proj")
@@ -94,7 +95,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 			t.Errorf("the next prompt should say once how to make the account again (%q), got %q", want, out)
 		}
 		expectEnv(t, "account removed", s.Env(), base, nil)
-		eventually(t, 20*time.Second, "no server of the removed account", func() bool {
+		testsys.Eventually(t, 20*time.Second, "no server of the removed account", func() bool {
 			return len(w.supervisors(name))+len(procs("opencode", "serve", "--port", strconv.Itoa(port))) == 0 && !listening(port)
 		})
 		if out := s.Run("true"); strings.Contains(out, "oca:") {
@@ -206,7 +207,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 		}
 	}
 	// Supervisors that lost the race exit at once; let them.
-	eventually(t, 30*time.Second, "one supervisor and one server an account", func() bool {
+	testsys.Eventually(t, 30*time.Second, "one supervisor and one server an account", func() bool {
 		for _, n := range names {
 			if len(w.supervisors(n)) != 1 || len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))) != 1 {
 				return false

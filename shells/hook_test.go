@@ -22,7 +22,7 @@ import (
 func ocaBinary(t *testing.T) string { return shelltest.Oca(t) }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testsys.Main(m)
 	shelltest.RemoveBuilds()
 	os.Exit(code)
 }
@@ -116,6 +116,7 @@ func (w *world) vars(name string) map[string]string {
 	var acc struct {
 		Port      int    `json:"port"`
 		DataHome  string `json:"data_home"`
+		StateHome string `json:"state_home"`
 		ConfigDir string `json:"config_dir"`
 	}
 	if err := json.Unmarshal([]byte(w.oca("", "account", "show", name, "--json")), &acc); err != nil {
@@ -124,6 +125,7 @@ func (w *world) vars(name string) map[string]string {
 	port := strconv.Itoa(acc.Port)
 	return map[string]string{
 		"XDG_DATA_HOME":            acc.DataHome,
+		"XDG_STATE_HOME":           acc.StateHome,
 		"OPENCODE_ACCOUNT":         name,
 		"OPENCODE_PORT":            port,
 		"OPENCODE_SERVER_URL":      "http://127.0.0.1:" + port,

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
@@ -78,15 +79,9 @@ func TestErrorsEscapeNames(t *testing.T) {
 // `oca status` and `oca doctor` name the holder's command with the escapes
 // written as text.
 func TestHolderCommandEscaped(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is not installed, and CI must run every test")
-		}
-		t.Skip("python3 is not installed")
-	}
+	py := testsys.NeedTool(t, "python3")
 	w := bareWorld(t)
-	port := freePort(t)
+	port := testsys.FreePort(t)
 	name := "held"
 	killAtEnd(t, w, name, port)
 	w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
@@ -96,7 +91,7 @@ func TestHolderCommandEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
-	eventually(t, 10*time.Second, "the holder listens", func() bool { return listening(port) })
+	testsys.Eventually(t, 10*time.Second, "the holder listens", func() bool { return listening(port) })
 
 	run := func(args ...string) string {
 		cmd := exec.Command(w.bin, args...)
@@ -107,7 +102,7 @@ func TestHolderCommandEscaped(t *testing.T) {
 	}
 	run("server", "start", name)
 	var status string
-	eventually(t, 60*time.Second, "status names the holder", func() bool {
+	testsys.Eventually(t, 60*time.Second, "status names the holder", func() bool {
 		status = run("status", name)
 		return strings.Contains(status, "last error")
 	})

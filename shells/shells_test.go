@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // hostile are values that must reach a shell's variable byte for byte.
@@ -106,7 +108,7 @@ func TestHookScriptsParse(t *testing.T) {
 			name string
 			args []string
 		}{{"bash", []string{"--norc", "--noprofile", "-n"}}, {"zsh", []string{"-f", "-n"}}, {"fish", []string{"--no-config", "-n"}}} {
-			p := need(t, tc.name)
+			p := testsys.NeedTool(t, tc.name)
 			sh, _ := Get(tc.name)
 			script, err := sh.Hook(self)
 			if err != nil {
@@ -136,20 +138,6 @@ func TestGet(t *testing.T) {
 	}
 }
 
-// need returns the path of a shell, or "" after t.Skip; with CI=true a
-// missing shell fails the test instead.
-func need(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (and CI=true)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
-
 // runner evaluates spelt code in a real shell as the hook does, then runs
 // probe, and returns its stdout.
 type runner struct {
@@ -160,17 +148,17 @@ type runner struct {
 
 func runners(t *testing.T) []runner {
 	var rs []runner
-	if p := need(t, "bash"); p != "" {
+	if p := testsys.NeedTool(t, "bash"); p != "" {
 		rs = append(rs, runner{bash{}, func(code, probe string) *exec.Cmd {
 			return exec.Command(p, "--norc", "--noprofile", "-c", `out=$1; eval "$out"; `+probe, "_", code)
 		}, `printf %s "$V"`})
 	}
-	if p := need(t, "zsh"); p != "" {
+	if p := testsys.NeedTool(t, "zsh"); p != "" {
 		rs = append(rs, runner{zsh{}, func(code, probe string) *exec.Cmd {
 			return exec.Command(p, "-f", "-c", `out=$1; eval "$out"; `+probe, "_", code)
 		}, `printf %s "$V"`})
 	}
-	if p := need(t, "fish"); p != "" {
+	if p := testsys.NeedTool(t, "fish"); p != "" {
 		rs = append(rs, runner{fish{}, func(code, probe string) *exec.Cmd {
 			// As the fish hook does: the output split into lines by a
 			// command substitution, joined again and sourced.
@@ -249,7 +237,7 @@ func TestSpellWatchList(t *testing.T) {
 func TestStale(t *testing.T) {
 	for _, name := range []string{"bash", "zsh", "fish"} {
 		t.Run(name, func(t *testing.T) {
-			p := need(t, name)
+			p := testsys.NeedTool(t, name)
 			sh, _ := Get(name)
 			hookScript, err := sh.Hook("/nonexistent/oca")
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
@@ -159,7 +160,7 @@ func shimWorld(t *testing.T, addArgs ...string) (w *world, rec string, port int)
 	if err := os.Chmod(w.path(".config/oca/accounts.toml"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port = freePort(t)
+	port = testsys.FreePort(t)
 	w.oca("", append([]string{"account", "add", "sh", "--port", strconv.Itoa(port)}, addArgs...)...)
 	w.mkdir("proj/sub")
 	w.oca("proj", "init", "sh")
@@ -223,7 +224,7 @@ func TestShimExecsAttach(t *testing.T) {
 			t.Errorf("the password is on the command line: %q", argv)
 		}
 	}
-	eventually(t, 60*time.Second, "the account's server listening", func() bool { return listening(port) })
+	testsys.Eventually(t, 60*time.Second, "the account's server listening", func() bool { return listening(port) })
 
 	s.Run("cd sub")
 	s.Run(`opencode run "say hi" -m fake/m`)
@@ -393,7 +394,7 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 	})
 	s.Run("cd proj")
 	s.Run("opencode >/dev/null 2>&1 &")
-	eventually(t, 60*time.Second, "the server ready with the client", func() bool {
+	testsys.Eventually(t, 60*time.Second, "the server ready with the client", func() bool {
 		st := w.status("sh")
 		return st.Phase == "ready" && st.Clients == clients
 	})
@@ -406,46 +407,12 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 		t.Fatalf("with an idle client attached: %+v\n%s", st, mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
 	}
 	s.Run("kill %1; wait")
-	eventually(t, 30*time.Second, "the server stopped after its last client left", func() bool {
+	testsys.Eventually(t, 30*time.Second, "the server stopped after its last client left", func() bool {
 		return w.status("sh").Phase == "stopped"
 	})
 	log := string(mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
 	if !strings.Contains(log, "no shell and no client for 1s") {
 		t.Errorf("serve.log does not say why it stopped:\n%s", log)
-	}
-}
-
-// TestShimRealOpencodeSmoke: with the real OpenCode, `opencode` in a bound
-// project is `opencode attach` on oca's proxy in front of the account's
-// server, which `oca status` counts as one client, and no command line
-// holds the password. (The end-to-end tests with a provider are elsewhere.)
-func TestShimRealOpencodeSmoke(t *testing.T) {
-	w, port := serverWorld(t, "1h")
-	s := w.start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.env...), "TERM=xterm-256color")})
-	tuis := func() []int { return procs("attach", "--dir", w.path("srvproj")) }
-	t.Cleanup(func() {
-		for _, pid := range tuis() {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	// The TUI takes the terminal: type it without waiting for a prompt.
-	s.Type("opencode\n")
-	eventually(t, 120*time.Second, "an attached OpenCode counted by oca status", func() bool {
-		st := w.status("srv")
-		return st.Phase == "ready" && st.Clients == 1 && len(tuis()) == 1
-	})
-	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(tuis()[0]) + "/cmdline"); strings.Contains(string(b), "127.0.0.1:"+strconv.Itoa(port)+"\x00") {
-		t.Errorf("the TUI attaches to the server's port itself: %q", b)
-	}
-	pw := w.password("srv")
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), pw) {
-			t.Errorf("pid %s has the password on its command line: %q", e.Name(), b)
-		}
-	}
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
-		t.Errorf("%d OpenCode servers on the account's port, want 1", n)
 	}
 }
 
@@ -461,19 +428,19 @@ func TestShimClientDiesWithOca(t *testing.T) {
 		t.Fatal(err)
 	}
 	var client int
-	eventually(t, 60*time.Second, "the client started", func() bool {
+	testsys.Eventually(t, 60*time.Second, "the client started", func() bool {
 		data, _ := os.ReadFile(filepath.Join(rec, "holders"))
 		client, _ = strconv.Atoi(strings.TrimSpace(string(data)))
 		return client != 0
 	})
 	t.Cleanup(func() { syscall.Kill(client, syscall.SIGKILL) })
-	if got := ppid(client); got != oca {
-		t.Fatalf("the client's parent is %d, want oca %d", got, oca)
+	if st, _ := procfs.ReadStat(client); st.PPID != oca {
+		t.Fatalf("the client's parent is %d, want oca %d", st.PPID, oca)
 	}
 	if err := syscall.Kill(oca, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the client gone with its oca", func() bool { return !alive(client) })
+	testsys.Eventually(t, 10*time.Second, "the client gone with its oca", func() bool { return !procfs.Alive(client, 0) })
 }
 
 // TestShimClientEndsWhenServerCannotRun: `opencode` in a project whose
@@ -508,7 +475,7 @@ func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
 			if client == 0 {
 				t.Fatalf("no client was started (holders: %q)", data)
 			}
-			if alive(client) {
+			if procfs.Alive(client, 0) {
 				syscall.Kill(client, syscall.SIGKILL)
 				t.Errorf("the client %d outlives opencode", client)
 			}

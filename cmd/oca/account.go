@@ -30,6 +30,7 @@ type accountJSON struct {
 	Port         int               `json:"port"`
 	URL          string            `json:"url"`
 	DataHome     string            `json:"data_home"`
+	StateHome    string            `json:"state_home"`
 	ConfigDir    string            `json:"config_dir"`
 	IdleTimeout  string            `json:"idle_timeout"`
 	TrustedPaths []string          `json:"trusted_paths"`
@@ -40,7 +41,7 @@ type accountJSON struct {
 
 func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	j := accountJSON{
-		Name: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, ConfigDir: acc.ConfigDir,
+		Name: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, StateHome: acc.StateHome, ConfigDir: acc.ConfigDir,
 		IdleTimeout: acc.IdleTimeout.String(), TrustedPaths: acc.TrustedPaths,
 		PasswordFile: account.PasswordFile(dirs, acc.Name),
 	}
@@ -150,6 +151,7 @@ func (a *app) accountShow(pos []string, asJSON bool) error {
 	fmt.Fprintf(a.stdout, "port:          %d\n", j.Port)
 	fmt.Fprintf(a.stdout, "url:           %s\n", j.URL)
 	fmt.Fprintf(a.stdout, "data home:     %s\n", d.Abbrev(j.DataHome))
+	fmt.Fprintf(a.stdout, "state home:    %s\n", d.Abbrev(j.StateHome))
 	fmt.Fprintf(a.stdout, "config dir:    %s\n", d.Abbrev(j.ConfigDir))
 	fmt.Fprintf(a.stdout, "idle timeout:  %s\n", j.IdleTimeout)
 	for _, tp := range j.TrustedPaths {
@@ -177,7 +179,7 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 		return err
 	}
 	if purge && !yes {
-		if err := a.confirm(fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs?", name, acc.DataHome)); err != nil {
+		if err := a.confirm(fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs, and its state home, %s?", name, acc.DataHome, acc.StateHome)); err != nil {
 			return err
 		}
 	}
@@ -201,8 +203,8 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 	}
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
 	if !purge {
-		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s\n", acc.Name, acc.DataHome)
-		fmt.Fprintf(a.stdout, "to delete it too: rm -rf %s\n", shells.Quote(acc.DataHome))
+		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s, its state home at %s\n", acc.Name, acc.DataHome, acc.StateHome)
+		fmt.Fprintf(a.stdout, "to delete them too: rm -rf %s %s\n", shells.Quote(acc.DataHome), shells.Quote(acc.StateHome))
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "removed account %s\n", acc.Name)

@@ -11,7 +11,8 @@ import (
 )
 
 // userOca runs this oca as a throwaway user who is not root, in a home of
-// that user's, with oca on PATH and ports of the test's own.
+// that user's, with oca and the fake OpenCode (doctor runs it) first on
+// PATH, and ports of the test's own.
 type userOca struct {
 	t   *testing.T
 	u   *testsys.User
@@ -22,6 +23,7 @@ type userOca struct {
 func newUserOca(t *testing.T, u *testsys.User, env ...string) *userOca {
 	bin := filepath.Join(u.Home, "oca")
 	testsys.CopyExecutable(t, shelltest.Oca(t), bin)
+	testsys.CopyExecutable(t, shelltest.FakeOpencode(t), filepath.Join(u.Home, "opencode"))
 	return &userOca{t: t, u: u, bin: bin, env: append([]string{
 		"HOME=" + u.Home, "PATH=" + u.Home + ":/usr/local/bin:/usr/bin:/bin",
 		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),

@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
@@ -39,14 +40,7 @@ func benchOca(b *testing.B) string { return shelltest.Oca(b) }
 // except under CI=true, where it fails.
 func benchDirenv(b *testing.B) string {
 	b.Helper()
-	p, err := exec.LookPath("direnv")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			b.Fatalf("direnv is needed under CI=true: %v", err)
-		}
-		b.Skipf("direnv not found: %v", err)
-	}
-	return p
+	return testsys.NeedTool(b, "direnv")
 }
 
 // benchWorld is an isolated home with one oca account, a project bound to it

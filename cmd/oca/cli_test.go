@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
@@ -72,7 +73,7 @@ func TestPurgeAsksOnATerminal(t *testing.T) {
 		}
 		var out testsys.Buffer
 		go io.Copy(&out, tty)
-		waitFor(t, 30*time.Second, "no question: "+out.String(), func() bool { return strings.Contains(out.String(), "[y/N]") })
+		testsys.Eventually(t, 30*time.Second, "no question: "+out.String(), func() bool { return strings.Contains(out.String(), "[y/N]") })
 		if q := out.String(); !strings.Contains(q, "delete the data home of account old, "+dataHome) || !strings.Contains(q, "credentials") {
 			t.Errorf("the question does not name what it deletes: %q", q)
 		}
@@ -123,14 +124,14 @@ func TestServerLogs(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the last lines: "+out.String(), func() bool { return out.String() == "four\nfive\n" })
+	testsys.Eventually(t, 30*time.Second, "the last lines: "+out.String(), func() bool { return out.String() == "four\nfive\n" })
 	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.WriteString("six\n")
 	f.Close()
-	waitFor(t, 30*time.Second, "-f did not follow: "+out.String(), func() bool { return out.String() == "four\nfive\nsix\n" })
+	testsys.Eventually(t, 30*time.Second, "-f did not follow: "+out.String(), func() bool { return out.String() == "four\nfive\nsix\n" })
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("logs -f on SIGINT: %v", err)
@@ -158,7 +159,7 @@ func TestServerWaitFailing(t *testing.T) {
 		cmd.Env = h.env
 		cmd.Run()
 	})
-	waitFor(t, 3*time.Minute, "the server did not reach phase failing", func() bool {
+	testsys.Eventually(t, 3*time.Minute, "the server did not reach phase failing", func() bool {
 		st, _ := os.ReadFile(filepath.Join(h.stateDir("work"), "status.json"))
 		return strings.Contains(string(st), `"failing"`)
 	})

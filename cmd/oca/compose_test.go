@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oca-sh/oca/hook/account"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oca-sh/oca/hook/account"
 )
 
 // TestComposeFile parses the compose file as YAML and checks what matters

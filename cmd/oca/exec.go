@@ -8,6 +8,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/shells"
 )
 
 func (a *app) cmdExec(pos, rest []string) error {
@@ -17,6 +18,16 @@ func (a *app) cmdExec(pos, rest []string) error {
 	acc, reg, err := a.pick(pos)
 	if err != nil {
 		return err
+	}
+	// As entering a project does: what other programs made in the
+	// account's homes goes to the user's own, and what cannot (another
+	// file system) is said.
+	stranded, err := account.PrepareHomes(reg.Dirs(), acc)
+	if err != nil {
+		return err
+	}
+	for _, s := range stranded {
+		fmt.Fprintln(a.stderr, "oca: "+shells.Printable(s.Error()))
 	}
 	env, err := a.accountEnv(reg.Dirs(), acc)
 	if err != nil {

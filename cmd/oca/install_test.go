@@ -15,9 +15,6 @@ import (
 // the hook line and the PATH line once each, so that a new interactive
 // shell finds oca.
 func TestInstallScript(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds oca; skipped with -short")
-	}
 	script, err := filepath.Abs("../../install.sh")
 	if err != nil {
 		t.Fatal(err)

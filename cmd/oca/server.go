@@ -47,6 +47,7 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 		Account:        acc.Name,
 		Port:           acc.Port,
 		DataHome:       acc.DataHome,
+		StateHome:      acc.StateHome,
 		ConfigDir:      acc.ConfigDir,
 		IdleTimeout:    acc.IdleTimeout,
 		StateDir:       dirs.RuntimeDir(acc.Name),
@@ -148,7 +149,7 @@ func (a *app) cmdServe(name string) error {
 	if acc.External {
 		return errExternal(acc, "serve")
 	}
-	if err := account.PrepareDataHome(reg.Dirs(), acc); err != nil {
+	if _, err := account.PrepareHomes(reg.Dirs(), acc); err != nil {
 		return err
 	}
 	cfg, err := a.supervisorConfig(reg, acc)

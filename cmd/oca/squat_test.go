@@ -37,7 +37,7 @@ func newOcaEnv(t *testing.T) *ocaEnv {
 		for _, pid := range e.supervisors("") {
 			syscall.Kill(pid, syscall.SIGTERM)
 		}
-		waitFor(t, 15*time.Second, "the test's supervisors stopped", func() bool { return len(e.supervisors("")) == 0 })
+		testsys.Eventually(t, 15*time.Second, "the test's supervisors stopped", func() bool { return len(e.supervisors("")) == 0 })
 	})
 	return e
 }
@@ -136,15 +136,6 @@ func servers(port int, home string) []int {
 	return pids
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", d, what)
-		}
-	}
-}
-
 // TestSquatterOnAccountPort: another local user listens on an account's
 // port and answers every request as a healthy OpenCode would. Entering a
 // project of the account says so in one line; `oca server wait` and `oca
@@ -219,7 +210,7 @@ func TestSquatterOnAccountPort(t *testing.T) {
 	} else {
 		t.Logf("account remove took %s", d.Round(time.Millisecond))
 	}
-	waitFor(t, 10*time.Second, "no supervisor left", func() bool { return len(e.supervisors("work")) == 0 })
+	testsys.Eventually(t, 10*time.Second, "no supervisor left", func() bool { return len(e.supervisors("work")) == 0 })
 
 	sq.Check(t, true)
 }
@@ -266,7 +257,7 @@ func TestRemoveRacesStart(t *testing.T) {
 			<-done
 			return
 		}
-		waitFor(t, 15*time.Second, "no supervisor of race left", func() bool { return len(e.supervisors("race")) == 0 })
+		testsys.Eventually(t, 15*time.Second, "no supervisor of race left", func() bool { return len(e.supervisors("race")) == 0 })
 	}
 	for _, port := range ports {
 		if pids := servers(port, e.home); len(pids) != 0 {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/creack/pty"
+
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestColourOnlyOnATerminal: doctor's marks are coloured on a terminal,
@@ -18,7 +20,8 @@ func TestColourOnlyOnATerminal(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("eval \"$(oca hook bash)\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "SHELL=/bin/bash"}
+	// doctor runs the opencode on PATH: the fake, which is quick.
+	env := []string{"HOME=" + home, "PATH=" + filepath.Dir(shelltest.FakeOpencode(t)) + ":" + os.Getenv("PATH"), "SHELL=/bin/bash"}
 	run := func(stdout io.Writer, env []string) {
 		a := &app{stdin: os.Stdin, stdout: stdout, stderr: io.Discard, env: env, wd: home, self: os.Args[0]}
 		a.run([]string{"doctor"})

@@ -196,7 +196,7 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 	var idle string
 	addCmd := &cobra.Command{
 		Use:     "add NAME",
-		Short:   "add an account, with its own data home, port and password",
+		Short:   "add an account, with its own data home, state home, port and password",
 		Example: "  oca account add work\n  oca account add ci --data-home \"$RUNNER_TEMP/oc\" --idle-timeout 0",
 		Args:    nargs(1, 1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -206,6 +206,7 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 	}
 	addCmd.Flags().IntVar(&add.Port, "port", 0, "the server's `PORT` (default: the first free one from 10001)")
 	addCmd.Flags().StringVar(&add.DataHome, "data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
+	addCmd.Flags().StringVar(&add.StateHome, "state-home", "", "the account's XDG_STATE_HOME `DIR` (default: $XDG_STATE_HOME/oca/homes/NAME)")
 	addCmd.Flags().StringVar(&add.ConfigDir, "config-dir", "", "the account's OpenCode config layer `DIR` (default: $XDG_CONFIG_HOME/oca/accounts/NAME)")
 	addCmd.Flags().StringVar(&idle, "idle-timeout", "", "stop the server after this `DURATION` unused, e.g. 30m (default 1h; 0: never)")
 
@@ -224,7 +225,7 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 	var showJSON bool
 	show := &cobra.Command{
 		Use:               "show [ACCOUNT]",
-		Short:             "an account's port, URL, data home and password file",
+		Short:             "an account's port, URL, data and state homes and password file",
 		Example:           "  oca account show work\n  oca account show --json",
 		Args:              nargs(0, 1),
 		ValidArgsFunction: accounts,
@@ -236,13 +237,13 @@ func (a *app) accountCmd(accounts completer) *cobra.Command {
 	remove := &cobra.Command{
 		Use:               "remove ACCOUNT",
 		Aliases:           []string{"rm"},
-		Short:             "remove an account; its data home (credentials) stays unless --purge",
+		Short:             "remove an account; its data home (credentials) and state home stay unless --purge",
 		Example:           "  oca account remove old\n  oca account remove old --purge --yes",
 		Args:              nargs(1, 1),
 		ValidArgsFunction: accounts,
 		RunE:              func(c *cobra.Command, args []string) error { return a.accountRemove(args[0], purge, yes) },
 	}
-	remove.Flags().BoolVar(&purge, "purge", false, "also delete the account's data home: its credentials, sessions and logs")
+	remove.Flags().BoolVar(&purge, "purge", false, "also delete the account's data home (its credentials, sessions and logs) and state home")
 	remove.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before --purge deletes")
 
 	imp := &cobra.Command{

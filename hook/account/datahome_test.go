@@ -1,12 +1,16 @@
 package account
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func mkdir(t *testing.T, p string) {
@@ -139,7 +143,7 @@ func TestSyncLinksShadowOutsideReal(t *testing.T) {
 func TestPrepare(t *testing.T) {
 	d := testDirs(t)
 	mkdir(t, filepath.Join(d.Data, "direnv"))
-	a := &Account{Name: "work", DataHome: d.DefaultDataHome("work")}
+	a := &Account{Name: "work", DataHome: d.DefaultDataHome("work"), StateHome: d.DefaultStateHome("work")}
 	if err := Prepare(d, a); err != nil {
 		t.Fatal(err)
 	}
@@ -307,5 +311,185 @@ func TestPasswordConcurrent(t *testing.T) {
 		if es, _ := os.ReadDir(filepath.Dir(PasswordFile(d, "work"))); len(es) != 1 {
 			t.Fatalf("round %d: the runtime dir holds %v, want the password alone", round, es)
 		}
+	}
+}
+
+// TestSyncLinksMovesWhatOthersMade: an entry another program made in an
+// account's home (direnv's first allow inside a project) and that the
+// user's real home lacks is moved there whole, and linked in its place; an
+// entry both hold, the account's opencode/ and the user's own links stay as
+// they are.
+func TestSyncLinksMovesWhatOthersMade(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "share")
+	shadow := filepath.Join(real, "oca", "accounts", "work")
+	mkdir(t, shadow)
+	mkdir(t, filepath.Join(real, "nvim"))
+	touch(t, filepath.Join(real, "mise", "theirs"), "real mise")
+	if err := SyncLinks(real, shadow); err != nil {
+		t.Fatal(err)
+	}
+	// Inside a project, programs made these in the account's home.
+	touch(t, filepath.Join(shadow, "direnv", "allow", "h"), "/p/.envrc")
+	touch(t, filepath.Join(shadow, "zoxide", "db.zo"), "db")
+	touch(t, filepath.Join(shadow, "recently-used.xbel"), "x")
+	touch(t, filepath.Join(shadow, "opencode", "auth.json"), "{}")
+	os.Remove(filepath.Join(shadow, "mise"))
+	touch(t, filepath.Join(shadow, "mise", "ours"), "shadow mise") // both hold mise now
+	if err := os.Symlink("/elsewhere", filepath.Join(shadow, "mine")); err != nil {
+		t.Fatal(err)
+	}
+	// An open file keeps working through the move.
+	f, err := os.OpenFile(filepath.Join(shadow, "zoxide", "db.zo"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	strays, err := Strays(real, shadow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Stray{{"direnv", false}, {"mise", true}, {"recently-used.xbel", false}, {"zoxide", false}}; !slices.Equal(strays, want) {
+		t.Fatalf("Strays = %v, want %v", strays, want)
+	}
+	if err := SyncLinks(real, shadow); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"direnv", "zoxide", "recently-used.xbel", "nvim"} {
+		if got := readlink(t, filepath.Join(shadow, n)); got != filepath.Join(real, n) {
+			t.Errorf("%s -> %q, want a link to the real one", n, got)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(real, "direnv", "allow", "h")); err != nil || string(data) != "/p/.envrc" {
+		t.Errorf("direnv's record in the real data home: %q %v", data, err)
+	}
+	if _, err := f.WriteString("+more"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(real, "zoxide", "db.zo")); string(data) != "db+more" {
+		t.Errorf("a file open across the move: %q", data)
+	}
+	// Both hold mise: nothing moves, nothing merges.
+	if data, _ := os.ReadFile(filepath.Join(shadow, "mise", "ours")); string(data) != "shadow mise" {
+		t.Errorf("the account's mise changed: %q", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(real, "mise", "theirs")); string(data) != "real mise" {
+		t.Errorf("the user's mise changed: %q", data)
+	}
+	if _, err := os.Stat(filepath.Join(real, "mise", "ours")); err == nil {
+		t.Error("mise was merged")
+	}
+	if _, err := os.Lstat(filepath.Join(real, "opencode")); err == nil {
+		t.Error("the account's opencode/ was moved")
+	}
+	if got := readlink(t, filepath.Join(shadow, "mine")); got != "/elsewhere" {
+		t.Errorf("the user's link -> %q", got)
+	}
+	if _, err := os.Lstat(filepath.Join(real, "mine")); err == nil {
+		t.Error("the user's link was moved")
+	}
+	if strays, _ := Strays(real, shadow); !slices.Equal(strays, []Stray{{"mise", true}}) {
+		t.Errorf("after: Strays = %v", strays)
+	}
+	// A real home not there yet is made, 0700, to take them.
+	real2 := filepath.Join(root, "fresh", "share")
+	shadow2 := filepath.Join(root, "acct")
+	touch(t, filepath.Join(shadow2, "direnv", "allow", "h"), "")
+	if err := SyncLinks(real2, shadow2); err != nil {
+		t.Fatal(err)
+	}
+	if got := readlink(t, filepath.Join(shadow2, "direnv")); got != filepath.Join(real2, "direnv") {
+		t.Errorf("direnv -> %q", got)
+	}
+	if fi, err := os.Stat(real2); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the real home made: %v %v", fi, err)
+	}
+}
+
+// TestSyncLinksAcrossFileSystems: the account's home on one file system,
+// the user's real one on another (rename gives EXDEV): nothing is moved or
+// copied, and the error names each entry and the mv that shares it.
+func TestSyncLinksAcrossFileSystems(t *testing.T) {
+	real := filepath.Join(t.TempDir(), "share")
+	mkdir(t, filepath.Join(real, "nvim"))
+	shadow := filepath.Join(testsys.Tmpfs(t, "1m"), "work")
+	touch(t, filepath.Join(shadow, "direnv", "allow", "h"), "")
+	touch(t, filepath.Join(shadow, "zoxide", "db.zo"), "")
+	err := SyncLinks(real, shadow)
+	var se *StrandedError
+	if !errors.As(err, &se) || !slices.Equal(se.Names, []string{"direnv", "zoxide"}) || se.Home != shadow || se.Real != real {
+		t.Fatalf("SyncLinks = %#v, want a StrandedError naming direnv and zoxide", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"another file system", "mv -n " + filepath.Join(shadow, "direnv") + " " + filepath.Join(shadow, "zoxide") + " " + real + "/"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("message %q is not one line", msg)
+	}
+	// Nothing moved, nothing half-copied; the links are made all the same.
+	if fi, err := os.Lstat(filepath.Join(shadow, "direnv")); err != nil || !fi.IsDir() {
+		t.Errorf("direnv in the account's home: %v %v", fi, err)
+	}
+	if _, err := os.Lstat(filepath.Join(real, "direnv")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("direnv in the real home: %v", err)
+	}
+	if got := readlink(t, filepath.Join(shadow, "nvim")); got != filepath.Join(real, "nvim") {
+		t.Errorf("nvim -> %q", got)
+	}
+	// Through PrepareHomes, the error names the account and the home, and
+	// the rest is done.
+	d := testDirs(t)
+	a := &Account{Name: "work", DataHome: d.DefaultDataHome("work"), StateHome: filepath.Join(testsys.Tmpfs(t, "1m"), "state")}
+	touch(t, filepath.Join(a.StateHome, "nvim", "shada"), "")
+	stranded, err := PrepareHomes(d, a)
+	if err != nil || len(stranded) != 1 || stranded[0].Account != "work" || stranded[0].Kind != "state home" {
+		t.Fatalf("PrepareHomes = %+v, %v", stranded, err)
+	}
+	if m := stranded[0].Message(func(s string) string { return "<" + s + ">" }); !strings.HasPrefix(m, "account work: nvim in the state home "+a.StateHome) ||
+		!strings.Contains(m, "mv -n <"+filepath.Join(a.StateHome, "nvim")+"> <"+d.StateHome()+">/") {
+		t.Errorf("Message = %q", m)
+	}
+	if fi, err := os.Stat(a.DataHome); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data home: %v %v", fi, err)
+	}
+	// Prepare (account add, server start) takes it for no error.
+	if err := Prepare(d, a); err != nil {
+		t.Errorf("Prepare = %v", err)
+	}
+}
+
+// TestPrepareHomes: both homes made 0700, each with links to the user's
+// real one (the state home's: nvim's shada, less's history), never to the
+// entry that holds it.
+func TestPrepareHomes(t *testing.T) {
+	d := testDirs(t)
+	mkdir(t, filepath.Join(d.Data, "direnv"))
+	mkdir(t, filepath.Join(d.StateHome(), "nvim"))
+	touch(t, filepath.Join(d.StateHome(), "lesshst"), "")
+	mkdir(t, filepath.Join(d.StateHome(), "opencode"))
+	a := &Account{Name: "work", DataHome: d.DefaultDataHome("work"), StateHome: d.DefaultStateHome("work")}
+	if stranded, err := PrepareHomes(d, a); err != nil || stranded != nil {
+		t.Fatal(stranded, err)
+	}
+	for _, h := range []string{a.DataHome, a.StateHome} {
+		if fi, err := os.Stat(h); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v %v", h, fi, err)
+		}
+	}
+	if got := readlink(t, filepath.Join(a.DataHome, "direnv")); got != filepath.Join(d.Data, "direnv") {
+		t.Errorf("direnv -> %q", got)
+	}
+	es, _ := os.ReadDir(a.StateHome)
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name()+"->"+readlink(t, filepath.Join(a.StateHome, e.Name())))
+	}
+	want := []string{"lesshst->" + filepath.Join(d.StateHome(), "lesshst"), "nvim->" + filepath.Join(d.StateHome(), "nvim")}
+	if !slices.Equal(names, want) {
+		t.Errorf("state home holds %v, want %v", names, want)
 	}
 }

@@ -1,6 +1,7 @@
 // Package account is the user's registry of OpenCode accounts: the accounts
-// file ($XDG_CONFIG_HOME/oca/accounts.toml), each account's data home with
-// its links to the user's real data home, and its server password.
+// file ($XDG_CONFIG_HOME/oca/accounts.toml), each account's data home and
+// state home with their links to the user's real ones, and its server
+// password.
 package account
 
 import (
@@ -58,6 +59,18 @@ func (d Dirs) RuntimeDir(name string) string { return filepath.Join(d.State, "ac
 // DefaultDataHome is where a new account's data home goes.
 func (d Dirs) DefaultDataHome(name string) string {
 	return filepath.Join(d.Data, "oca", "accounts", name)
+}
+
+// StateHome is the user's real XDG_STATE_HOME, the directory that holds
+// oca's own (State).
+func (d Dirs) StateHome() string { return filepath.Dir(d.State) }
+
+// DefaultStateHome is where a new account's state home goes:
+// $XDG_STATE_HOME/oca/homes/NAME. Not inside the account's runtime dir
+// ($XDG_STATE_HOME/oca/accounts/NAME), which `oca account remove` deletes
+// and whose lock and password no other program is to see.
+func (d Dirs) DefaultStateHome(name string) string {
+	return filepath.Join(d.State, "homes", name)
 }
 
 // DefaultConfigDir is where a new account's config dir goes: its own
@@ -134,28 +147,60 @@ func relation(a, b string) string {
 	return ""
 }
 
-// homeConflict says why home cannot be an account's data home because of
-// where it lies among the user's own directories, or "". A data home must
+// homeKind tells an account's two homes apart: its data home (exported as
+// XDG_DATA_HOME) and its state home (XDG_STATE_HOME).
+type homeKind int
+
+const (
+	dataHome homeKind = iota
+	stateHome
+)
+
+func (k homeKind) String() string {
+	if k == stateHome {
+		return "state home"
+	}
+	return "data home"
+}
+
+// key is the home's key in the accounts file.
+func (k homeKind) key() string {
+	if k == stateHome {
+		return "state_home"
+	}
+	return "data_home"
+}
+
+// homeConflict says why home cannot be an account's home of kind because
+// of where it lies among the user's own directories, or "". A home must
 // not be or contain HOME; must not be, contain or lie inside oca's config
-// or state directory; and within the user's real data home it must lie
-// inside $XDG_DATA_HOME/oca/accounts, not among other programs' data.
-// Purging a data home deletes it: none of these may go with it. With
-// resolve, links are followed too (add, import, purge); the load of the
-// file at every hook run compares the paths as written, since resolving
-// them all would make it thirty times slower.
-func (d Dirs) homeConflict(home string, resolve bool) string {
+// directory. A data home must not touch oca's state directory, and within
+// the user's real data home it must lie inside $XDG_DATA_HOME/oca/accounts,
+// not among other programs' data. A state home must not be, contain or lie
+// inside the real data home, nor be or contain the real state home, and
+// within that it must lie inside $XDG_STATE_HOME/oca/homes, away from
+// oca's own files and other programs' state. Purging a home deletes it:
+// none of these may go with it. With resolve, links are followed too (add,
+// import, purge); the load of the file at every hook run compares the
+// paths as written, since resolving them all would make it thirty times
+// slower.
+func (d Dirs) homeConflict(kind homeKind, home string, resolve bool) string {
+	what := kind.String()
 	switch nesting(home, d.Home, resolve) {
 	case "is":
-		return "data home " + home + " is your home directory; an account needs a directory of its own"
+		return what + " " + home + " is your home directory; an account needs a directory of its own"
 	case "contains":
-		return "data home " + home + " contains your home directory " + d.Home + "; an account needs a directory of its own"
+		return what + " " + home + " contains your home directory " + d.Home + "; an account needs a directory of its own"
 	}
 	switch nesting(home, d.Data, resolve) {
 	case "is":
-		return "data home is your own XDG_DATA_HOME; an account needs a directory of its own"
+		return what + " is your own XDG_DATA_HOME; an account needs a directory of its own"
 	case "contains":
-		return "data home " + home + " contains your own XDG_DATA_HOME " + d.Data + "; an account needs a directory of its own"
+		return what + " " + home + " contains your own XDG_DATA_HOME " + d.Data + "; an account needs a directory of its own"
 	case "lies inside":
+		if kind == stateHome {
+			return fmt.Sprintf("state home %s lies inside your own XDG_DATA_HOME %s, among other programs' data; put it outside", home, d.Data)
+		}
 		accounts := filepath.Join(d.Data, "oca", "accounts")
 		switch rel := nesting(home, accounts, resolve); rel {
 		case "lies inside":
@@ -165,9 +210,29 @@ func (d Dirs) homeConflict(home string, resolve bool) string {
 			return fmt.Sprintf("data home %s lies inside your own XDG_DATA_HOME but not inside %s, among other programs' data; put it there or outside %s", home, accounts, d.Data)
 		}
 	}
-	for _, c := range []struct{ dir, what string }{{d.Config, "oca's config directory"}, {d.State, "oca's state directory"}} {
+	dirs := []struct{ dir, what string }{{d.Config, "oca's config directory"}, {d.State, "oca's state directory"}}
+	if kind == stateHome {
+		real := d.StateHome()
+		switch nesting(home, real, resolve) {
+		case "is":
+			return "state home is your own XDG_STATE_HOME; an account needs a directory of its own"
+		case "contains":
+			return "state home " + home + " contains your own XDG_STATE_HOME " + real + "; an account needs a directory of its own"
+		case "lies inside":
+			homes := filepath.Join(d.State, "homes")
+			switch rel := nesting(home, homes, resolve); rel {
+			case "lies inside":
+			case "is", "contains":
+				return fmt.Sprintf("state home %s %s %s, where oca makes each account's state home; an account needs a directory of its own", home, rel, homes)
+			default:
+				return fmt.Sprintf("state home %s lies inside your own XDG_STATE_HOME but not inside %s, among oca's files or other programs' state; put it there or outside %s", home, homes, real)
+			}
+		}
+		dirs = dirs[:1] // inside oca's state directory, homes/ is where it belongs
+	}
+	for _, c := range dirs {
 		if rel := nesting(home, c.dir, resolve); rel != "" {
-			return fmt.Sprintf("data home %s %s %s %s; an account needs a directory of its own", home, rel, c.what, c.dir)
+			return fmt.Sprintf("%s %s %s %s %s; an account needs a directory of its own", what, home, rel, c.what, c.dir)
 		}
 	}
 	return ""

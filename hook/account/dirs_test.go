@@ -48,6 +48,8 @@ func TestDirsPaths(t *testing.T) {
 		d.StampDir():            "/h/.local/state/oca/stamps",
 		d.RuntimeDir("work"):    "/h/.local/state/oca/accounts/work",
 		d.DefaultDataHome("w"):  "/h/.local/share/oca/accounts/w",
+		d.StateHome():           "/h/.local/state",
+		d.DefaultStateHome("w"): "/h/.local/state/oca/homes/w",
 		PasswordFile(d, "work"): "/h/.local/state/oca/accounts/work/password",
 		d.Abbrev("/h"):          "~",
 		d.Abbrev("/h/x/y"):      "~/x/y",

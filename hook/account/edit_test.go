@@ -82,11 +82,11 @@ func TestEditKeepsTheUsersFile(t *testing.T) {
 	step("add", func(r *Registry) error {
 		_, err := r.Add("new", AddOptions{Port: 10010})
 		return err
-	}, nil, []string{"", "[accounts.new]", "port = 10010", `data_home = "~/.local/share/oca/accounts/new"`, `config_dir = "~/.config/oca/accounts/new"`})
+	}, nil, []string{"", "[accounts.new]", "port = 10010", `data_home = "~/.local/share/oca/accounts/new"`, `state_home = "~/.local/state/oca/homes/new"`, `config_dir = "~/.config/oca/accounts/new"`})
 	step("import", func(r *Registry) error {
 		_, err := r.Add("imp", AddOptions{Port: 10011, DataHome: "~/.opencode_accounts/imp"})
 		return err
-	}, nil, []string{"", "[accounts.imp]", "port = 10011", `data_home = "~/.opencode_accounts/imp"`, `config_dir = "~/.config/oca/accounts/imp"`})
+	}, nil, []string{"", "[accounts.imp]", "port = 10011", `data_home = "~/.opencode_accounts/imp"`, `state_home = "~/.local/state/oca/homes/imp"`, `config_dir = "~/.config/oca/accounts/imp"`})
 	step("trusted_paths", func(r *Registry) error {
 		return r.SetTrustedPaths("work", []string{"~/src/work", "~/src/more"})
 	}, []string{`trusted_paths = ["~/src/work"]                  # project files below these apply without ` + "`oca allow`"},
@@ -106,6 +106,7 @@ func TestEditKeepsTheUsersFile(t *testing.T) {
 		[]string{"[accounts.work]",
 			"port = 10001                                    # unique, 1024-65535",
 			`data_home = "~/.local/share/oca/accounts/work"  # the account's XDG_DATA_HOME`,
+			`state_home = "~/.local/state/oca/homes/work"    # its XDG_STATE_HOME`,
 			`config_dir = "~/.config/oca/accounts/work"      # its OpenCode config layer (OPENCODE_CONFIG_DIR)`,
 			`idle_timeout = "1h"                             # stop its server when unused this long; "0" = never`,
 			"attach = true                                   # `opencode` in its projects runs on its server (false: the plain OpenCode)",

@@ -10,7 +10,8 @@ import (
 )
 
 // Create adds an account to the registry and makes it on disk first: its
-// data home (with its links) and its password. Run inside Update: the
+// data home and state home (with their links), its config dir and its
+// password. Run inside Update: the
 // accounts file names the account only once all of that exists, and when a
 // step fails (a full disk, a data home owned by someone else) or the file
 // cannot be written, what Create made is removed again, so the account is
@@ -26,9 +27,11 @@ func (r *Registry) Create(name string, opt AddOptions) (*Account, error) {
 		delete(r.Accounts, name)
 		return nil, err
 	}
-	if _, err := os.Lstat(a.DataHome); errors.Is(err, fs.ErrNotExist) {
-		home := a.DataHome
-		undo = func() { os.RemoveAll(home) }
+	for _, home := range []string{a.DataHome, a.StateHome} {
+		if _, err := os.Lstat(home); errors.Is(err, fs.ErrNotExist) {
+			prev := undo
+			undo = func() { os.RemoveAll(home); prev() }
+		}
 	}
 	if _, err := os.Lstat(a.ConfigDir); a.ConfigDir != "" && errors.Is(err, fs.ErrNotExist) {
 		cdir, prev := a.ConfigDir, undo
@@ -59,55 +62,78 @@ func (r *Registry) rollback() {
 	r.undo = nil
 }
 
-// Purge deletes a removed account's data home: its opencode/ (credentials,
-// sessions), its links, and whatever else the account wrote there, and
-// returns what it deleted, one item a line. r is the registry without the
-// account. It checks again, now, that the data home is the account's alone:
-// not another account's, nor containing or inside one, nor HOME, the real
-// data home or oca's own directories, nor owned by another user; then it
-// deletes without following links, so no link leads it elsewhere.
+// Purge deletes a removed account's homes: its data home (its opencode/
+// with the credentials and sessions, its links, and whatever else the
+// account wrote there) and its state home, and returns what it deleted,
+// one item a line. r is the registry without the account. It checks
+// again, now, that each home is the account's alone: not another
+// account's home, nor containing or inside one, nor HOME, the real data
+// or state home or oca's own directories, nor owned by another user; then
+// it deletes without following links, so no link leads it elsewhere. A
+// home it refuses is left whole, and so is the state home when the data
+// home is refused.
 func Purge(r *Registry, a *Account) ([]string, error) {
-	home := a.DataHome
-	refuse := func(why string) ([]string, error) {
-		return nil, fmt.Errorf("not deleting %s: %s; delete by hand what is the account's", home, why)
+	var done []string
+	for _, h := range homesOf(r.dirs, a) {
+		d, err := purgeHome(r, a, h)
+		done = append(done, d...)
+		if err != nil {
+			return done, err
+		}
 	}
-	if msg := r.dirs.homeConflict(home, true); msg != "" {
+	return done, nil
+}
+
+func purgeHome(r *Registry, a *Account, h home) ([]string, error) {
+	path := h.path
+	refuse := func(why string) ([]string, error) {
+		return nil, fmt.Errorf("not deleting %s: %s; delete by hand what is the account's", path, why)
+	}
+	if msg := r.dirs.homeConflict(h.kind, path, true); msg != "" {
 		return refuse(msg)
 	}
 	for _, name := range r.Names() {
 		if name == a.Name {
 			return refuse("account " + name + " is still in the accounts file")
 		}
-		if rel := nesting(home, r.Accounts[name].DataHome, true); rel != "" {
-			return refuse(fmt.Sprintf("it %s account %s's data home %s", rel, name, r.Accounts[name].DataHome))
+		o := r.Accounts[name]
+		for _, theirs := range []home{{dataHome, o.DataHome, ""}, {stateHome, o.StateHome, ""}} {
+			if rel := nesting(path, theirs.path, true); rel != "" {
+				return refuse(fmt.Sprintf("it %s account %s's %s %s", rel, name, theirs.kind, theirs.path))
+			}
 		}
 	}
-	fi, err := os.Stat(home)
+	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("purging %s: %w", home, err)
+		return nil, fmt.Errorf("purging %s: %w", path, err)
 	}
-	if err := ownedByMe(home, fi); err != nil {
+	if err := ownedByMe(h.kind, path, fi); err != nil {
 		return refuse(err.Error())
 	}
-	entries, err := os.ReadDir(home)
+	entries, err := os.ReadDir(path)
 	if err != nil {
-		return nil, fmt.Errorf("purging %s: %w", home, err)
+		return nil, fmt.Errorf("purging %s: %w", path, err)
 	}
 	var done, others []string
 	links := 0
+	own := "/ (credentials, sessions, logs)"
+	yours := "data"
+	if h.kind == stateHome {
+		own, yours = "/ (OpenCode's state)", "state"
+	}
 	for _, e := range entries {
-		p := filepath.Join(home, e.Name())
+		p := filepath.Join(path, e.Name())
 		if err := os.RemoveAll(p); err != nil {
-			return done, fmt.Errorf("purging %s: %w", home, err)
+			return done, fmt.Errorf("purging %s: %w", path, err)
 		}
 		switch {
 		case e.Type()&fs.ModeSymlink != 0:
 			links++
 		case e.Name() == "opencode":
-			done = append(done, p+"/ (credentials, sessions, logs)")
+			done = append(done, p+own)
 		case e.IsDir():
 			others = append(others, e.Name()+"/")
 		default:
@@ -115,13 +141,13 @@ func Purge(r *Registry, a *Account) ([]string, error) {
 		}
 	}
 	if links > 0 {
-		done = append(done, fmt.Sprintf("%d links to your own data in %s (the links only)", links, home))
+		done = append(done, fmt.Sprintf("%d links to your own %s in %s (the links only)", links, yours, path))
 	}
 	if len(others) > 0 {
-		done = append(done, "in "+home+": "+strings.Join(others, ", "))
+		done = append(done, "in "+path+": "+strings.Join(others, ", "))
 	}
-	if err := os.Remove(home); err != nil {
-		return done, fmt.Errorf("purging %s: %w", home, err)
+	if err := os.Remove(path); err != nil {
+		return done, fmt.Errorf("purging %s: %w", path, err)
 	}
-	return append(done, home+"/"), nil
+	return append(done, path+"/"), nil
 }

@@ -34,7 +34,8 @@ const (
 type Account struct {
 	Name         string
 	Port         int
-	DataHome     string            // absolute
+	DataHome     string            // absolute: the account's XDG_DATA_HOME
+	StateHome    string            // absolute: the account's XDG_STATE_HOME
 	ConfigDir    string            // absolute: the account's OpenCode config layer (OPENCODE_CONFIG_DIR)
 	IdleTimeout  time.Duration     // 0: never stop for idleness
 	TrustedPaths []string          // absolute
@@ -69,6 +70,7 @@ type fileTOML struct {
 type accountTOML struct {
 	Port         int               `toml:"port"`
 	DataHome     string            `toml:"data_home"`
+	StateHome    string            `toml:"state_home,omitempty"` // "": the default
 	ConfigDir    string            `toml:"config_dir,omitempty"`
 	IdleTimeout  string            `toml:"idle_timeout,omitempty"`
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
@@ -190,16 +192,30 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 	if raw.Port < MinPort || raw.Port > MaxPort {
 		return nil, &fieldError{key("port"), fmt.Sprintf("port %d is outside %d-%d", raw.Port, MinPort, MaxPort)}
 	}
-	home := raw.DataHome
-	if home == "" {
-		home = r.dirs.DefaultDataHome(name)
-	}
 	var err error
-	if a.DataHome, err = r.dirs.Expand(home); err != nil {
-		return nil, &fieldError{key("data_home"), err.Error()}
+	for _, h := range []struct {
+		kind     homeKind
+		raw, def string
+		dst      *string
+	}{
+		{dataHome, raw.DataHome, r.dirs.DefaultDataHome(name), &a.DataHome},
+		{stateHome, raw.StateHome, r.dirs.DefaultStateHome(name), &a.StateHome},
+	} {
+		home := h.raw
+		if home == "" {
+			home = h.def
+		}
+		if *h.dst, err = r.dirs.Expand(home); err != nil {
+			return nil, &fieldError{key(h.kind.key()), err.Error()}
+		}
+		if msg := r.dirs.homeConflict(h.kind, *h.dst, resolve); msg != "" {
+			return nil, &fieldError{key(h.kind.key()), msg}
+		}
 	}
-	if msg := r.dirs.homeConflict(a.DataHome, resolve); msg != "" {
-		return nil, &fieldError{key("data_home"), msg}
+	// Each home is linked into from the user's real one and purged whole:
+	// the account's two must be apart.
+	if rel := nesting(a.StateHome, a.DataHome, resolve); rel != "" {
+		return nil, &fieldError{key("state_home"), fmt.Sprintf("state home %s %s the account's data home %s: the two need directories apart", a.StateHome, rel, a.DataHome)}
 	}
 	cdir := raw.ConfigDir
 	if cdir == "" {
@@ -237,8 +253,9 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 }
 
 // checkAgainstOthers checks what an account may not share with another:
-// its port, and its data home, which may neither be another's nor contain
-// one nor lie inside one.
+// its port, its config dir, and its data and state homes, which may
+// neither be another's home (data or state) nor contain one nor lie inside
+// one.
 func (r *Registry) checkAgainstOthers(name string, others []string, resolve bool) *fieldError {
 	a := r.Accounts[name]
 	for _, other := range others {
@@ -249,15 +266,33 @@ func (r *Registry) checkAgainstOthers(name string, others []string, resolve bool
 		if o.ConfigDir == a.ConfigDir {
 			return &fieldError{[]string{"accounts", name, "config_dir"}, fmt.Sprintf("config_dir is also account %s's", other)}
 		}
-		switch rel := nesting(a.DataHome, o.DataHome, resolve); rel {
-		case "":
-		case "is":
-			return &fieldError{[]string{"accounts", name, "data_home"}, fmt.Sprintf("data_home is also account %s's", other)}
-		default:
-			return &fieldError{[]string{"accounts", name, "data_home"}, fmt.Sprintf("data home %s %s account %s's (%s): each account needs a directory of its own", a.DataHome, rel, other, o.DataHome)}
+		for _, p := range homePairs(a, o) {
+			switch rel := nesting(p.mine, p.theirs, resolve); {
+			case rel == "":
+			case rel == "is" && p.kind == p.theirKind:
+				return &fieldError{[]string{"accounts", name, p.kind.key()}, fmt.Sprintf("%s is also account %s's", p.kind.key(), other)}
+			default:
+				return &fieldError{[]string{"accounts", name, p.kind.key()}, fmt.Sprintf("%s %s %s account %s's %s (%s): each account needs directories of its own", p.kind, p.mine, rel, other, p.theirKind, p.theirs)}
+			}
 		}
 	}
 	return nil
+}
+
+// homePair is one of an account's homes against one of another's.
+type homePair struct {
+	kind, theirKind homeKind
+	mine, theirs    string
+}
+
+// homePairs are the four pairs of a's homes and o's: none may nest.
+func homePairs(a, o *Account) []homePair {
+	return []homePair{
+		{dataHome, dataHome, a.DataHome, o.DataHome},
+		{dataHome, stateHome, a.DataHome, o.StateHome},
+		{stateHome, stateHome, a.StateHome, o.StateHome},
+		{stateHome, dataHome, a.StateHome, o.DataHome},
+	}
 }
 
 func parseIdle(s string) (time.Duration, error) {
@@ -379,7 +414,8 @@ func (r *Registry) save() error {
 type AddOptions struct {
 	Port        int    // 0: allocate, from FirstPort up
 	FirstPort   int    // where allocating starts; 0: FirstPort
-	DataHome    string // "": the default
+	DataHome    string // "": the default, $XDG_DATA_HOME/oca/accounts/NAME
+	StateHome   string // "": the default, $XDG_STATE_HOME/oca/homes/NAME
 	IdleTimeout string // "": the default (1h); "0": never
 	ConfigDir   string // "": the default, $XDG_CONFIG_HOME/oca/accounts/NAME
 }
@@ -416,6 +452,15 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 		home = p
 	}
 	raw.DataHome = r.dirs.Abbrev(home)
+	shome := r.dirs.DefaultStateHome(name)
+	if opt.StateHome != "" {
+		p, err := r.dirs.Expand(opt.StateHome)
+		if err != nil {
+			return nil, err
+		}
+		shome = p
+	}
+	raw.StateHome = r.dirs.Abbrev(shome)
 	cdir := r.dirs.DefaultConfigDir(name)
 	if opt.ConfigDir != "" {
 		p, err := r.dirs.Expand(opt.ConfigDir)
@@ -456,7 +501,8 @@ func (r *Registry) freePort(first int) int {
 	return 0
 }
 
-// Remove drops the account from the registry. Its data home stays.
+// Remove drops the account from the registry. Its data and state homes
+// stay.
 func (r *Registry) Remove(name string) (*Account, error) {
 	a, err := r.Get(name)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/projectfile"
 )
 
@@ -91,6 +92,12 @@ idle_timeout = "0"
 	if p.Port != 20000 || p.DataHome != d.DefaultDataHome("play") || p.IdleTimeout != 0 {
 		t.Errorf("play = %+v", p)
 	}
+	// A file written before state homes: each account gets the default.
+	for _, a := range []*Account{w, p} {
+		if a.StateHome != filepath.Join(d.Home, ".local/state/oca/homes", a.Name) {
+			t.Errorf("%s: state home %q", a.Name, a.StateHome)
+		}
+	}
 	if r.Dirs() != d {
 		t.Errorf("Dirs = %+v", r.Dirs())
 	}
@@ -112,6 +119,11 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate default data_home", "[accounts.a]\nport = 10001\n[accounts.b]\nport = 10002\n\ndata_home = \"~/.local/share/oca/accounts/a\"\n", 6, "accounts.b.data_home", "also account a's"},
 		{"data_home is XDG_DATA_HOME", "[accounts.a]\nport = 10001\n\n\ndata_home = \"~/.local/share\"\n", 5, "accounts.a.data_home", "your own XDG_DATA_HOME"},
 		{"relative data_home", "[accounts.a]\nport = 10001\ndata_home = \"d\"\n", 3, "accounts.a.data_home", "not absolute"},
+		{"relative state_home", "[accounts.a]\nport = 10001\nstate_home = \"s\"\n", 3, "accounts.a.state_home", "not absolute"},
+		{"duplicate state_home", "[accounts.a]\nport = 10001\nstate_home = \"~/s\"\n[accounts.b]\nport = 10002\nstate_home = \"~/s/\"\n", 6, "accounts.b.state_home", "state_home is also account a's"},
+		{"state_home is another's data_home", "[accounts.a]\nport = 10001\ndata_home = \"~/d\"\n[accounts.b]\nport = 10002\nstate_home = \"~/d\"\n", 6, "accounts.b.state_home", "is account a's data home"},
+		{"state_home is its own data_home", "[accounts.a]\nport = 10001\ndata_home = \"~/d\"\nstate_home = \"~/d\"\n", 4, "accounts.a.state_home", "is the account's data home"},
+		{"state_home is XDG_STATE_HOME", "[accounts.a]\nport = 10001\nstate_home = \"~/.local/state\"\n", 3, "accounts.a.state_home", "your own XDG_STATE_HOME"},
 		{"bad idle_timeout", "[accounts.a]\nport = 10001\nidle_timeout = \"soon\"\n", 3, "accounts.a.idle_timeout", "not a duration"},
 		{"negative idle_timeout", "[accounts.a]\nport = 10001\n\nidle_timeout = \"-1h\"\n", 4, "accounts.a.idle_timeout", "not a duration"},
 		{"bare number idle_timeout", "[accounts.a]\nport = 10001\nidle_timeout = \"60\"\n", 3, "accounts.a.idle_timeout", "not a duration"},
@@ -315,7 +327,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testsys.Main(m))
 }
 
 func TestUpdateConcurrent(t *testing.T) {

@@ -73,8 +73,12 @@ func Run(in Input) []Finding {
 	out = append(out, checkOpencode(in, reg)...)
 	out = append(out, checkEnvKeys(orig)...)
 	out = append(out, checkGlobalConfig(dirs)...)
+	quote := shells.Quote
+	if sh, err := shells.Get(in.Shell); err == nil {
+		quote = sh.Quote
+	}
 	for _, name := range reg.Names() {
-		out = append(out, checkAccount(dirs, reg.Accounts[name])...)
+		out = append(out, checkAccount(dirs, reg.Accounts[name], quote)...)
 		out = append(out, checkLogins(reg.Accounts[name], time.Now())...)
 		out = append(out, checkServer(dirs, reg.Accounts[name])...)
 	}
@@ -281,7 +285,7 @@ func checkEnvKeys(env hook.Env) []Finding {
 		Fix:  "unset " + strings.Join(found, " ") + "   # and keep them in an account's env table or auth.json instead"}}
 }
 
-func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
+func checkAccount(dirs account.Dirs, a *account.Account, quote func(string) string) []Finding {
 	var out []Finding
 	check := "account " + a.Name
 	fi, err := os.Stat(a.DataHome)
@@ -297,21 +301,28 @@ func checkAccount(dirs account.Dirs, a *account.Account) []Finding {
 			Why:  "it holds the account's credentials and sessions",
 			Fix:  "chmod 700 " + shells.Quote(a.DataHome), mend: func() error { return os.Chmod(a.DataHome, 0o700) }})
 	}
+	if fi, err := os.Stat(a.StateHome); err != nil {
+		out = append(out, Finding{Check: check, Severity: Warn, What: fmt.Sprintf("state home %s is missing", a.StateHome),
+			Why: "it is made when the account is next used (OpenCode's state: OpenCode 2 registers its server there)",
+			Fix: "oca doctor --fix", mend: func() error { return account.Prepare(dirs, a) }})
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		out = append(out, Finding{Check: check, Severity: Error,
+			What: fmt.Sprintf("state home %s has mode %04o", a.StateHome, fi.Mode().Perm()),
+			Why:  "OpenCode keeps its state there, OpenCode 2 its server's password",
+			Fix:  "chmod 700 " + shells.Quote(a.StateHome), mend: func() error { return os.Chmod(a.StateHome, 0o700) }})
+	}
+	for _, h := range []struct{ kind, home, real, env, tools string }{
+		{"data home", a.DataHome, dirs.Data, "XDG_DATA_HOME", "direnv, mise, nvim"},
+		{"state home", a.StateHome, dirs.StateHome(), "XDG_STATE_HOME", "nvim, less, shell histories"},
+	} {
+		out = append(out, checkHomeEntries(a, h.kind, h.home, h.real, h.env, h.tools, quote)...)
+	}
 	auth := account.AuthFile(a.DataHome)
 	if fi, err := os.Stat(auth); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("%s has mode %04o", auth, fi.Mode().Perm()),
 			Why:  "it holds the account's provider keys in plain text",
 			Fix:  "chmod 600 " + shells.Quote(auth), mend: func() error { return os.Chmod(auth, 0o600) }})
-	}
-	if missing := missingLinks(dirs.Data, a.DataHome); len(missing) > 0 {
-		out = append(out, Finding{Check: check, Severity: Warn,
-			What: "data home lacks links to " + strings.Join(missing, ", "),
-			Why:  "inside the project, other tools that use XDG_DATA_HOME (direnv, mise, nvim) would not find their data",
-			// SyncLinks adds what is missing and leaves every entry the
-			// data home has, a link the user made (nvim pointing
-			// elsewhere) included, as the hook does.
-			Fix: "oca doctor --fix", mend: func() error { return account.SyncLinks(dirs.Data, a.DataHome) }})
 	}
 	if err := account.CheckConfigDir(a); err != nil {
 		f := Finding{Check: check, Severity: Error, What: strings.TrimPrefix(err.Error(), "account "+a.Name+": "),
@@ -415,6 +426,82 @@ func checkLogins(a *account.Account, now time.Time) []Finding {
 		out = append(out, Finding{Check: check, Severity: OK, What: strings.Join(names, ", ")})
 	}
 	return out
+}
+
+// checkHomeEntries compares one of the account's homes with the user's
+// real one: links missing (mended by SyncLinks, which leaves every entry
+// the home has, a link the user made included, as the hook does); entries
+// other programs made in it that the real home lacks (moved there by
+// SyncLinks, as entering does, but across file systems); and entries both
+// hold, which are the user's to sort out: oca merges and deletes nothing.
+func checkHomeEntries(a *account.Account, kind, home, real, env, tools string, quote func(string) string) []Finding {
+	var out []Finding
+	check := "account " + a.Name
+	if _, err := os.Stat(home); err != nil {
+		return nil
+	}
+	sync := func() error {
+		var se *account.StrandedError
+		if err := account.SyncLinks(real, home); err != nil && !errors.As(err, &se) {
+			return err
+		}
+		return nil
+	}
+	if missing := missingLinks(real, home); len(missing) > 0 {
+		out = append(out, Finding{Check: check, Severity: Warn,
+			What: kind + " lacks links to " + strings.Join(missing, ", "),
+			Why:  "inside the project, other tools that use " + env + " (" + tools + ") would not find their files",
+			Fix:  "oca doctor --fix", mend: sync})
+	}
+	strays, err := account.Strays(real, home)
+	if err != nil {
+		return append(out, Finding{Check: check, Severity: Warn, What: err.Error(),
+			Why: "oca cannot tell what other programs left in the account's " + kind,
+			Fix: "chmod 700 " + quote(home)})
+	}
+	var alone, alonePaths []string
+	for _, s := range strays {
+		mine, theirs := filepath.Join(home, s.Name), filepath.Join(real, s.Name)
+		if !s.InReal {
+			alone = append(alone, s.Name)
+			alonePaths = append(alonePaths, quote(mine))
+			continue
+		}
+		out = append(out, Finding{Check: check, Severity: Warn,
+			What: fmt.Sprintf("%s is both in the account's %s, as %s, and in your own %s, as %s: inside the account's projects programs use the first, elsewhere the second", s.Name, kind, mine, env, theirs),
+			Why:  "the two have parted (direnv's allow records, a history): oca merges and deletes nothing, and which to keep is yours to choose",
+			Fix:  fmt.Sprintf("rm -r %s && oca doctor --fix   # once what you want of it is in %s: then it is linked there", quote(mine), quote(theirs))})
+	}
+	if len(alone) > 0 {
+		what := fmt.Sprintf("%s holds %s, made there by other programs inside a project, which your own %s %s lacks", home, strings.Join(alone, ", "), env, real)
+		why := "outside the account's projects those programs do not find them"
+		if sameFS(home, real) {
+			out = append(out, Finding{Check: check, Severity: Warn, What: what, Why: why,
+				Fix: "oca doctor --fix   # moves them there and links them, as entering a project does", mend: sync})
+		} else {
+			out = append(out, Finding{Check: check, Severity: Warn, What: what,
+				Why: why + "; the two lie on different file systems, and oca moves nothing across",
+				Fix: fmt.Sprintf("mv -n %s %s/ && oca doctor --fix", strings.Join(alonePaths, " "), quote(real))})
+		}
+	}
+	return out
+}
+
+// sameFS tells whether a and b (or, where b is not there yet, its parent)
+// lie on one file system: then a rename moves an entry from one to the
+// other.
+func sameFS(a, b string) bool {
+	var sa, sb syscall.Stat_t
+	if syscall.Stat(a, &sa) != nil {
+		return false
+	}
+	for syscall.Stat(b, &sb) != nil {
+		if b == filepath.Dir(b) {
+			return false
+		}
+		b = filepath.Dir(b)
+	}
+	return sa.Dev == sb.Dev
 }
 
 // missingLinks lists the entries of the real data home that the account's

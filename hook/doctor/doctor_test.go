@@ -13,7 +13,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/internal/testsys/shelltest"
+	"github.com/oca-sh/oca/shells"
 )
 
 // world is a home with one account whose port the test chooses.
@@ -80,7 +80,7 @@ func TestPortHeldByAnother(t *testing.T) {
 }
 
 func TestStaleStatusFixed(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	// A supervisor pid that is surely gone.
 	path := writeStatus(t, dirs, map[string]any{"account": "work", "phase": "ready", "port": 1, "supervisor_pid": 1 << 22})
 	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
@@ -121,8 +121,8 @@ func TestServerWithoutPassword(t *testing.T) {
 }
 
 func TestNothingWrong(t *testing.T) {
-	shelltest.Require(t, "opencode") // the check runs it
-	env, dirs := world(t, freePort(t))
+	testsys.NeedOpencode(t) // the check runs it
+	env, dirs := world(t, testsys.FreePort(t))
 	if _, err := account.Password(dirs, "work"); err != nil {
 		t.Fatal(err)
 	}
@@ -140,20 +140,11 @@ func TestNothingWrong(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestOcaOnPath: doctor says when typing oca would not find this oca.
 func TestOcaOnPath(t *testing.T) {
-	env, _ := world(t, freePort(t))
+	env, _ := world(t, testsys.FreePort(t))
 	bin := filepath.Join(t.TempDir(), "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -186,7 +177,7 @@ func TestOcaOnPath(t *testing.T) {
 // reports it nor replaces it with --fix, while it still adds a link that
 // is missing.
 func TestFixLeavesTheUsersLinks(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	home := dirs.DefaultDataHome("work")
 	for _, d := range []string{home, filepath.Join(dirs.Data, "nvim"), filepath.Join(dirs.Data, "mise")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -210,5 +201,100 @@ func TestFixLeavesTheUsersLinks(t *testing.T) {
 	}
 	if got, err := os.Readlink(filepath.Join(home, "mise")); err != nil || got != filepath.Join(dirs.Data, "mise") {
 		t.Fatalf("--fix did not add the missing link: %q %v", got, err)
+	}
+}
+
+// TestHomeEntriesFindings: what other programs made in an account's homes
+// inside a project. An entry the user's own home lacks is named, and
+// --fix moves it there and links it; one both hold is named with both
+// paths and what to do, and --fix leaves it as it is (oca merges and
+// deletes nothing); across file systems, the fix is the mv to run.
+func TestHomeEntriesFindings(t *testing.T) {
+	env, dirs := world(t, testsys.FreePort(t))
+	r, err := account.Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.Accounts["work"]
+	for _, d := range []string{filepath.Join(dirs.Data, "mise"), filepath.Join(dirs.StateHome(), "nvim")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := account.Prepare(dirs, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := account.Password(dirs, "work"); err != nil {
+		t.Fatal(err)
+	}
+	// Inside a project: direnv's first allow, a mise of the account's own
+	// (the link replaced), nvim's state written anew.
+	for _, p := range []string{filepath.Join(a.DataHome, "mise"), filepath.Join(a.StateHome, "nvim")} {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{filepath.Join(a.DataHome, "direnv", "allow", "h"), filepath.Join(a.DataHome, "mise", "x"), filepath.Join(a.StateHome, "nvim", "shada")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "fish"})
+	alone := finding(fs, "account work", "holds direnv, made there by other programs")
+	if alone == nil || alone.Severity != Warn || !strings.Contains(alone.What, dirs.Data) || alone.Fix != "oca doctor --fix   # moves them there and links them, as entering a project does" {
+		t.Fatalf("direnv in the data home alone: %+v", fs)
+	}
+	fish, _ := shells.Get("fish")
+	for _, c := range []struct{ name, mine, theirs string }{
+		{"mise", filepath.Join(a.DataHome, "mise"), filepath.Join(dirs.Data, "mise")},
+		{"nvim", filepath.Join(a.StateHome, "nvim"), filepath.Join(dirs.StateHome(), "nvim")},
+	} {
+		f := finding(fs, "account work", c.name+" is both in the account's")
+		if f == nil || f.Severity != Warn || !strings.Contains(f.What, c.mine) || !strings.Contains(f.What, c.theirs) ||
+			!strings.HasPrefix(f.Fix, "rm -r "+fish.Quote(c.mine)+" && oca doctor --fix") || !strings.Contains(f.Fix, fish.Quote(c.theirs)) {
+			t.Errorf("%s in both: %+v", c.name, f)
+		}
+	}
+	Run(Input{Env: env, PWD: env["HOME"], Shell: "fish", Fix: true})
+	if got, _ := os.Readlink(filepath.Join(a.DataHome, "direnv")); got != filepath.Join(dirs.Data, "direnv") {
+		t.Errorf("--fix: direnv -> %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dirs.Data, "direnv", "allow", "h")); err != nil {
+		t.Errorf("--fix: direnv's record: %v", err)
+	}
+	for _, p := range []string{filepath.Join(a.DataHome, "mise", "x"), filepath.Join(a.StateHome, "nvim", "shada")} {
+		if fi, err := os.Lstat(filepath.Dir(p)); err != nil || !fi.IsDir() {
+			t.Errorf("--fix touched %s: %v %v", filepath.Dir(p), fi, err)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("--fix: %v", err)
+		}
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
+	if f := finding(fs, "account work", "holds direnv"); f != nil {
+		t.Errorf("after --fix: %+v", f)
+	}
+	if f := finding(fs, "account work", "mise is both"); f == nil {
+		t.Errorf("after --fix, mise in both is no longer named: %+v", fs)
+	}
+
+	// Across file systems: the mv to run, and no --fix.
+	far := filepath.Join(testsys.Tmpfs(t, "1m"), "far")
+	if err := account.Update(dirs, func(r *account.Registry) error {
+		_, err := r.Create("far", account.AddOptions{Port: testsys.FreePort(t), DataHome: far})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(far, "atuin"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fs = Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Fix: true})
+	f := finding(fs, "account far", "holds atuin")
+	if f == nil || f.Severity != Warn || f.Fix != "mv -n "+filepath.Join(far, "atuin")+" "+dirs.Data+"/ && oca doctor --fix" || f.Fixed != "" {
+		t.Fatalf("atuin across file systems: %+v", f)
 	}
 }

@@ -27,7 +27,7 @@ func writeLogins(t *testing.T, dirs account.Dirs, content string) {
 // TestExpiredLogin: an expired OAuth login is an error whose fix is `oca
 // login ACCOUNT`; one that expires within a day a warning; a key is fine.
 func TestExpiredLogin(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	ms := func(d time.Duration) int64 { return time.Now().Add(d).UnixMilli() }
 	writeLogins(t, dirs, fmt.Sprintf(`{"anthropic":{"type":"oauth","refresh":"RSECRET","access":"ASECRET","expires":%d},`+
 		`"copilot":{"type":"oauth","refresh":"r","access":"a","expires":%d},"openai":{"type":"api","key":"sk-KSECRET"}}`,
@@ -59,7 +59,7 @@ func TestExpiredLogin(t *testing.T) {
 // TestUnreadableLogins: an auth.json that is a directory is an error that
 // names it.
 func TestUnreadableLogins(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	auth := filepath.Join(dirs.DefaultDataHome("work"), "opencode", "auth.json")
 	if err := os.MkdirAll(auth, 0o700); err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestUnreadableLogins(t *testing.T) {
 // jsonc, with comments and trailing commas) is a warning that names the
 // file and the provider, never the key.
 func TestGlobalConfigKey(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
 	if f := finding(fs, "global config", "no provider key"); f == nil || f.Severity != OK {
 		t.Fatalf("no global config: %+v", fs)
@@ -101,7 +101,7 @@ func TestGlobalConfigKey(t *testing.T) {
 // TestConfigDirFindings: a config dir that is a link is an error; a missing
 // one a warning that --fix mends.
 func TestConfigDirFindings(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	reg, err := account.Load(dirs)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestConfigDirFindings(t *testing.T) {
 // from the config dir up) and nothing else. Another user's config dir is
 // an error too, and --fix leaves it as it is: never a chown.
 func TestConfigDirOthersMayChange(t *testing.T) {
-	env, dirs := world(t, freePort(t))
+	env, dirs := world(t, testsys.FreePort(t))
 	reg, err := account.Load(dirs)
 	if err != nil {
 		t.Fatal(err)

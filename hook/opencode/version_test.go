@@ -2,7 +2,6 @@ package opencode
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,15 +74,11 @@ func TestDetectCaches(t *testing.T) {
 func TestDetectRealBinaries(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	env := []string{"PATH=" + os.Getenv("PATH")}
-	v1, err := exec.LookPath("opencode")
-	if err != nil {
-		t.Skip("no opencode")
-	}
+	v1 := testsys.NeedOpencode(t)
 	if v, err := Detect(v1, cache, env); err != nil || v.Major != 1 || v.Preview {
 		t.Errorf("Detect(%s) = %+v, %v; want 1.x", v1, v, err)
 	}
-	root, _ := exec.Command("npm", "root", "-g").Output()
-	v2 := filepath.Join(strings.TrimSpace(string(root)), "@opencode-ai", "cli-linux-x64", "bin", "lildax")
+	v2 := testsys.NeedOpencode2Preview(t)
 	if v, err := Detect(v2, cache, env); err != nil || !v.V2() || !v.Preview {
 		t.Errorf("Detect(%s) = %+v, %v; want the 2.0 preview", v2, v, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // BenchmarkEnsureRunning is what entering a project costs the hook when the
@@ -104,7 +105,7 @@ func BenchmarkColdStart(b *testing.B) {
 		d := time.Since(begin)
 		stopGroup(cmd.Process.Pid, 2*time.Second, func() bool { return !procfs.Alive(cmd.Process.Pid, 0) }, b.Logf)
 		cmd.Wait()
-		eventually(b, 10*time.Second, "port free", func() bool { _, busy := opencode.PortHolder(cfg.Port); return !busy })
+		testsys.Eventually(b, 10*time.Second, "port free", func() bool { _, busy := opencode.PortHolder(cfg.Port); return !busy })
 		return d
 	}
 

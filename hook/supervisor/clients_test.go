@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // Clients counts processes, not connections: two connections of this
@@ -53,15 +55,12 @@ func TestClients(t *testing.T) {
 
 func waitClients(t *testing.T, port, procs, conns int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		p, c, err := Clients(port)
-		if err == nil && p == procs && c == conns {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Clients = %d procs, %d conns, %v; want %d, %d", p, c, err, procs, conns)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var p, c int
+	var err error
+	if !testsys.Poll(5*time.Second, func() bool {
+		p, c, err = Clients(port)
+		return err == nil && p == procs && c == conns
+	}) {
+		t.Fatalf("Clients = %d procs, %d conns, %v; want %d, %d", p, c, err, procs, conns)
 	}
 }

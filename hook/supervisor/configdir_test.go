@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/safepath"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // unsafeConfigAccount is an account with a config dir and, as cmd/oca
@@ -39,7 +40,7 @@ func TestServeRefusesUnsafeConfigDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := startServe(t, cfg)
-		err := s.wait(t, loaded)
+		err := s.wait(t, testsys.OpencodeWait())
 		want := cfg.ConfigDir + " may be written by others (mode 0777)"
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("Serve = %v, want %q", err, want)
@@ -59,7 +60,7 @@ func TestServeRefusesUnsafeConfigDir(t *testing.T) {
 		t.Parallel()
 		cfg, disposes := unsafeConfigAccount(t)
 		s := startServe(t, cfg)
-		waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+		waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 		if err := os.Chmod(cfg.ConfigDir, 0o777); err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestServeRefusesUnsafeConfigDir(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(cfg.ConfigDir, "opencode.json"), []byte(`{"plugin":["evil"]}`), 0o666); err != nil {
 			t.Fatal(err)
 		}
-		err := s.wait(t, loaded)
+		err := s.wait(t, testsys.OpencodeWait())
 		if err == nil || !strings.Contains(err.Error(), "may be written by others") {
 			t.Fatalf("Serve = %v", err)
 		}
@@ -99,11 +100,11 @@ func TestServeWatchesTheConfigDirItsCheckMade(t *testing.T) {
 	}
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_RECORD": record})
 	startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	if err := os.WriteFile(filepath.Join(dir, "opencode.json"), []byte(`{"username":"x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "a dispose for opencode.json", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose for opencode.json", func() bool {
 		b, _ := os.ReadFile(record)
 		return strings.Count(string(b), "dispose") == 1
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func TestOnlyRefreshed(t *testing.T) {
@@ -48,7 +49,7 @@ func reloadAccount(t *testing.T, extra map[string]string) (Config, *served, func
 	}
 	cfg := a.withEnv(env)
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	return cfg, s, func() int { b, _ := os.ReadFile(record); return strings.Count(string(b), "dispose") }
 }
 
@@ -75,14 +76,14 @@ func TestServeTokenRefreshNoReload(t *testing.T) {
 		}
 	}
 	write(`{"anthropic":{"type":"oauth","refresh":"r1","access":"a1","expires":1}}`)
-	eventually(t, loaded, "a dispose for the first login", func() bool { return disposes() == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose for the first login", func() bool { return disposes() == 1 })
 	write(`{"anthropic":{"type":"oauth","refresh":"r2","access":"a2","expires":2}}`)
 	quiet(t, disposes, 1, "a token refresh")
 	if !strings.Contains(s.log.String(), "OpenCode refreshed a token in auth.json: nothing to reload") {
 		t.Errorf("log: %s", s.log.String())
 	}
 	write(`{"anthropic":{"type":"oauth","refresh":"r2","access":"a2","expires":2},"openai":{"type":"api","key":"sk-new"}}`)
-	eventually(t, loaded, "a dispose for a new provider", func() bool { return disposes() == 2 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose for a new provider", func() bool { return disposes() == 2 })
 	if strings.Contains(s.log.String(), "sk-new") || strings.Contains(s.log.String(), "a2") {
 		t.Errorf("a secret in the log: %s", s.log.String())
 	}
@@ -97,11 +98,11 @@ func TestServeReloadWaitsForBusySessions(t *testing.T) {
 	cfg, s, disposes := reloadAccount(t, map[string]string{"FAKE_BUSY": busy})
 	os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
 	quiet(t, disposes, 0, "a change while a session is busy")
-	eventually(t, loaded, "the wait logged", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "the wait logged", func() bool {
 		return strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish, at most 10m0s")
 	})
 	os.Remove(busy)
-	eventually(t, loaded, "a dispose once no session is busy", func() bool { return disposes() == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose once no session is busy", func() bool { return disposes() == 1 })
 }
 
 func TestServeReloadWaitIsBounded(t *testing.T) {
@@ -113,11 +114,11 @@ func TestServeReloadWaitIsBounded(t *testing.T) {
 	a.cfg.ReloadWait = 2 * time.Second
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_RECORD": record, "FAKE_BUSY": busy})
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	disposes := func() int { b, _ := os.ReadFile(record); return strings.Count(string(b), "dispose") }
 	start := time.Now()
 	os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
-	eventually(t, loaded, "a dispose after the bound", func() bool { return disposes() == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose after the bound", func() bool { return disposes() == 1 })
 	if d := time.Since(start); d < 2*time.Second {
 		t.Errorf("disposed after %s, before the bound", d)
 	}
@@ -133,16 +134,16 @@ func TestServeConfigDirChangeReloads(t *testing.T) {
 	t.Parallel()
 	cfg, _, disposes := reloadAccount(t, nil)
 	os.WriteFile(filepath.Join(cfg.ConfigDir, "opencode.json"), []byte(`{"username":"x"}`), 0o600)
-	eventually(t, loaded, "a dispose for opencode.json", func() bool { return disposes() == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose for opencode.json", func() bool { return disposes() == 1 })
 	os.MkdirAll(filepath.Join(cfg.ConfigDir, "node_modules", "x"), 0o700)
 	os.WriteFile(filepath.Join(cfg.ConfigDir, "package.json"), []byte(`{}`), 0o600)
 	os.WriteFile(filepath.Join(cfg.ConfigDir, "node_modules", "x", "index.js"), []byte(`1`), 0o600)
 	quiet(t, disposes, 1, "OpenCode's own files")
 	os.Mkdir(filepath.Join(cfg.ConfigDir, "agent"), 0o700)
-	eventually(t, loaded, "a dispose for agent/", func() bool { return disposes() == 2 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose for agent/", func() bool { return disposes() == 2 })
 	time.Sleep(300 * time.Millisecond) // the new directory's watch
 	os.WriteFile(filepath.Join(cfg.ConfigDir, "agent", "review.md"), []byte("# review\n"), 0o600)
-	eventually(t, loaded, "a dispose for agent/review.md", func() bool { return disposes() == 3 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose for agent/review.md", func() bool { return disposes() == 3 })
 }
 
 // TestServeRefusesAuthNotAFile: an auth.json replaced by a link or a
@@ -158,7 +159,7 @@ func TestServeRefusesAuthNotAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet(t, disposes, 0, "auth.json a link")
-	eventually(t, loaded, "the refusal logged", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "the refusal logged", func() bool {
 		return strings.Contains(s.log.String(), "not reloading the credentials: "+auth+" is a symbolic link, not a regular file: refusing it")
 	})
 	os.Remove(auth)
@@ -170,7 +171,7 @@ func TestServeRefusesAuthNotAFile(t *testing.T) {
 	// Mended: a file again, and it is reloaded.
 	os.Remove(auth)
 	os.WriteFile(auth, []byte(`{"openai":{"type":"api","key":"sk-mine"}}`), 0o600)
-	eventually(t, loaded, "a dispose once mended", func() bool { return disposes() == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "a dispose once mended", func() bool { return disposes() == 1 })
 	if strings.Contains(s.log.String(), "sk-") {
 		t.Errorf("a key in the log: %s", s.log.String())
 	}
@@ -214,7 +215,7 @@ func TestServeReloadDroppedOnRestart(t *testing.T) {
 	os.WriteFile(busy, nil, 0o600)
 	cfg, s, disposes := reloadAccount(t, map[string]string{"FAKE_BUSY": busy})
 	os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"k1"}}`), 0o600)
-	eventually(t, loaded, "the wait logged", func() bool { return strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish") })
+	testsys.Eventually(t, testsys.OpencodeWait(), "the wait logged", func() bool { return strings.Contains(s.log.String(), "waiting until 1 busy session(s) finish") })
 	st, err := ReadStatus(cfg.StateDir)
 	if err != nil || st.OpencodePID == 0 {
 		t.Fatalf("status: %+v %v", st, err)
@@ -222,10 +223,10 @@ func TestServeReloadDroppedOnRestart(t *testing.T) {
 	if err := syscall.Kill(st.OpencodePID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "the reload dropped", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "the reload dropped", func() bool {
 		return strings.Contains(s.log.String(), "OpenCode restarted meanwhile and read them at its start: no reload needed")
 	})
 	os.Remove(busy)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	quiet(t, disposes, 0, "after the restart")
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,22 +14,8 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
 )
-
-// realOpencode returns the real opencode binary, skipping the test when it
-// is missing, except on CI (CI=true), where a missing binary is a failure:
-// a skip must never pass for a run.
-func realOpencode(t testing.TB) string {
-	t.Helper()
-	path, err := exec.LookPath("opencode")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("opencode not found on CI: %v", err)
-		}
-		t.Skipf("opencode not installed: %v", err)
-	}
-	return path
-}
 
 // offlineEnv is the account env table the end-to-end tests run OpenCode
 // with: there is no network here but 127.0.0.1, so nothing should be
@@ -47,7 +32,7 @@ func realAccount(t testing.TB, name, key string) (Config, []string) {
 	t.Helper()
 	a := newAccount(t, name)
 	cfg := a.cfg
-	cfg.Opencode = realOpencode(t)
+	cfg.Opencode = testsys.NeedOpencode(t)
 	cfg.StopGrace = 2 * time.Second
 	cfg.BackoffMin = 200 * time.Millisecond
 	cfg.PollInterval = time.Second
@@ -77,7 +62,7 @@ func waitReady(t testing.TB, cfg Config, d time.Duration) {
 // get fetches path from the account's server with password ("" for none).
 func get(t testing.TB, cfg Config, path, password string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), loaded)
+	ctx, cancel := context.WithTimeout(context.Background(), testsys.OpencodeWait())
 	defer cancel()
 	resp, err := opencode.Client{Port: cfg.Port, Password: password}.Do(ctx, http.MethodGet, path)
 	if err != nil {
@@ -107,13 +92,13 @@ func TestRealTwoAccounts(t *testing.T) {
 	if started, err := Ensure(b, bins.ocaserve, argsB...); !started || err != nil {
 		t.Fatalf("Ensure B = %v, %v", started, err)
 	}
-	waitReady(t, a, loaded)
-	waitReady(t, b, loaded)
-	eventually(t, loaded, "one supervisor of A", func() bool { return len(supervisors(a)) == 1 })
+	waitReady(t, a, testsys.OpencodeWait())
+	waitReady(t, b, testsys.OpencodeWait())
+	testsys.Eventually(t, testsys.OpencodeWait(), "one supervisor of A", func() bool { return len(supervisors(a)) == 1 })
 	if n := opencodeServers(a); len(n) != 1 {
 		t.Fatalf("A has %d opencode servers: %v", len(n), n)
 	}
-	stA := waitPhase(t, a.StateDir, PhaseReady, loaded)
+	stA := waitPhase(t, a.StateDir, PhaseReady, testsys.OpencodeWait())
 	t.Logf("A ready %s after its start", stA.ReadyAt.Sub(stA.OpencodeStartedAt).Round(time.Millisecond))
 
 	t.Run("password required", func(t *testing.T) {
@@ -128,7 +113,7 @@ func TestRealTwoAccounts(t *testing.T) {
 			}
 			// One probe's answer is bounded by 200 ms, which a loaded
 			// machine can miss: the server must answer within the wait.
-			eventually(t, loaded, cfg.Account+" healthy with its password", func() bool {
+			testsys.Eventually(t, testsys.OpencodeWait(), cfg.Account+" healthy with its password", func() bool {
 				ok, _ := opencode.Health(context.Background(), cfg.Port, cfg.Password)
 				return ok
 			})
@@ -151,7 +136,7 @@ func TestRealTwoAccounts(t *testing.T) {
 	t.Run("new key without restart", func(t *testing.T) {
 		before, _ := ReadStatus(a.StateDir)
 		writeAuth(t, a, "sk-ant-fake-A2")
-		eventually(t, loaded, "A2 in A's providers", func() bool {
+		testsys.Eventually(t, testsys.OpencodeWait(), "A2 in A's providers", func() bool {
 			_, body := get(t, a, "/config/providers", a.Password)
 			return strings.Contains(body, `"sk-ant-fake-A2"`)
 		})
@@ -165,13 +150,13 @@ func TestRealTwoAccounts(t *testing.T) {
 	})
 
 	t.Run("kill -9 opencode", func(t *testing.T) {
-		before := waitPhase(t, a.StateDir, PhaseReady, loaded)
+		before := waitPhase(t, a.StateDir, PhaseReady, testsys.OpencodeWait())
 		killedAt := time.Now()
 		if err := syscall.Kill(before.OpencodePID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		var after Status
-		eventually(t, loaded, "A ready again after kill -9 of OpenCode", func() bool {
+		testsys.Eventually(t, testsys.OpencodeWait(), "A ready again after kill -9 of OpenCode", func() bool {
 			after, _ = ReadStatus(a.StateDir)
 			return after.Phase == PhaseReady && after.OpencodePID != before.OpencodePID
 		})
@@ -179,20 +164,20 @@ func TestRealTwoAccounts(t *testing.T) {
 			t.Errorf("after kill -9: restarts %d -> %d, last error %q", before.Restarts, after.Restarts, after.LastError)
 		}
 		t.Logf("healthy again %s after kill -9", after.ReadyAt.Sub(killedAt).Round(time.Millisecond))
-		waitReady(t, a, loaded)
+		waitReady(t, a, testsys.OpencodeWait())
 		if n := opencodeServers(a); len(n) != 1 {
 			t.Errorf("A has %d opencode servers: %v", len(n), n)
 		}
 	})
 
 	t.Run("kill -9 supervisor", func(t *testing.T) {
-		before := waitPhase(t, a.StateDir, PhaseReady, loaded)
+		before := waitPhase(t, a.StateDir, PhaseReady, testsys.OpencodeWait())
 		if err := syscall.Kill(before.SupervisorPID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		// Its main thread turns zombie a little before its files, and so
 		// the lock, are released.
-		eventually(t, loaded, "supervisor gone, lock released", func() bool {
+		testsys.Eventually(t, testsys.OpencodeWait(), "supervisor gone, lock released", func() bool {
 			held, _ := lockHeld(a.StateDir)
 			return !procfs.Alive(before.SupervisorPID, before.SupervisorStart) && !held
 		})
@@ -204,7 +189,7 @@ func TestRealTwoAccounts(t *testing.T) {
 			t.Fatalf("Ensure after kill -9 = %v, %v", started, err)
 		}
 		var after Status
-		eventually(t, loaded, "A ready under a new supervisor", func() bool {
+		testsys.Eventually(t, testsys.OpencodeWait(), "A ready under a new supervisor", func() bool {
 			after, _ = ReadStatus(a.StateDir)
 			return after.Phase == PhaseReady && after.SupervisorPID != before.SupervisorPID
 		})
@@ -217,7 +202,7 @@ func TestRealTwoAccounts(t *testing.T) {
 		if h, _ := opencode.PortHolder(a.Port); h.PID != after.OpencodePID {
 			t.Errorf("port %d held by %v, not the new OpenCode %d", a.Port, h, after.OpencodePID)
 		}
-		waitReady(t, a, loaded)
+		waitReady(t, a, testsys.OpencodeWait())
 		if _, body := get(t, a, "/config/providers", a.Password); !strings.Contains(body, "sk-ant-fake-A2") {
 			t.Errorf("A's key lost after recovery")
 		}
@@ -225,13 +210,13 @@ func TestRealTwoAccounts(t *testing.T) {
 
 	t.Run("stop", func(t *testing.T) {
 		for _, cfg := range []Config{a, b} {
-			if err := Stop(cfg.StateDir, 15*time.Second); err != nil {
+			if err := Stop(cfg.StateDir, testsys.OpencodeWait()); err != nil {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
 			// Stop returns once the lock is free; the process ends a
 			// moment after.
-			if !waitUntil(func() bool { return len(supervisors(cfg)) == 0 }, 10*time.Second) {
+			if !testsys.Poll(10*time.Second, func() bool { return len(supervisors(cfg)) == 0 }) {
 				t.Errorf("%s supervisors left: %v", cfg.Account, supervisors(cfg))
 			}
 			if n := opencodeServers(cfg); len(n) != 0 {
@@ -264,7 +249,7 @@ func TestRealIdleShutdown(t *testing.T) {
 	if started, err := Ensure(cfg, bins.ocaserve, args...); !started || err != nil {
 		t.Fatalf("Ensure = %v, %v", started, err)
 	}
-	waitReady(t, cfg, loaded)
+	waitReady(t, cfg, testsys.OpencodeWait())
 	time.Sleep(2 * cfg.IdleTimeout)
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseReady {
 		t.Fatalf("stopped while a shell holds a lease: %+v", st)
@@ -272,13 +257,13 @@ func TestRealIdleShutdown(t *testing.T) {
 	if err := DropLease(cfg.StateDir, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "supervisor gone after idle timeout", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "supervisor gone after idle timeout", func() bool {
 		held, _ := lockHeld(cfg.StateDir)
 		return !held
 	})
 	noProcessLeft(t, cfg)
 	// The lock goes when Serve returns; the process ends a moment after.
-	if !waitUntil(func() bool { return len(supervisors(cfg)) == 0 }, 10*time.Second) {
+	if !testsys.Poll(10*time.Second, func() bool { return len(supervisors(cfg)) == 0 }) {
 		t.Errorf("supervisors left: %v", supervisors(cfg))
 	}
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped || st.Stale {

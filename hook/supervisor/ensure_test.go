@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
-	"golang.org/x/sys/unix"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // serveArgs are the arguments of testdata/ocaserve (our `oca serve`) for
@@ -99,9 +101,9 @@ func TestEnsureConcurrentStartsOne(t *testing.T) {
 	if err := WaitReady(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "one supervisor left", func() bool { return len(supervisors(cfg)) == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "one supervisor left", func() bool { return len(supervisors(cfg)) == 1 })
 	// WaitReady may see the server healthy before the supervisor does.
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	if servers := procsWithArgs(bins.fake, "--port "+itoa(cfg.Port)); len(servers) != 1 {
 		t.Errorf("%d servers on port %d", len(servers), cfg.Port)
 	}
@@ -128,7 +130,7 @@ func TestEnsureConcurrentStartsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	noProcessLeft(t, cfg)
-	eventually(t, loaded, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped || st.Stale {
 		t.Errorf("after Stop: %+v", st)
 	}
@@ -146,11 +148,11 @@ func TestStopAfterSupervisorKilled(t *testing.T) {
 	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
 		t.Fatalf("Ensure = %v, %v", ok, err)
 	}
-	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	st := waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "supervisor dead, lock released", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "supervisor dead, lock released", func() bool {
 		held, _ := lockHeld(cfg.StateDir)
 		return !procfs.Alive(st.SupervisorPID, 0) && !held
 	})
@@ -182,12 +184,12 @@ func TestEnsureRotatesLog(t *testing.T) {
 	if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
 		t.Fatalf("Ensure = %v, %v", ok, err)
 	}
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	if got := readFile(t, filepath.Join(cfg.StateDir, logName+".1")); got != old {
 		t.Errorf("serve.log.1 has %d bytes, want the old %d", len(got), len(old))
 	}
 	// The status file says ready a moment before the log does.
-	eventually(t, loaded, "phase ready in the new serve.log", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "phase ready in the new serve.log", func() bool {
 		return strings.Contains(readFile(t, filepath.Join(cfg.StateDir, logName)), "phase ready")
 	})
 	if got := readFile(t, filepath.Join(cfg.StateDir, logName)); strings.Contains(got, "old line") {

@@ -34,13 +34,14 @@ func keepBaseVar(name string) bool {
 // user's base variables (PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LC_*,
 // TZ, proxy settings in any case, SSL_CERT_FILE, SSL_CERT_DIR,
 // NODE_EXTRA_CA_CERTS and the XDG directories other than XDG_DATA_HOME), then
-// sets XDG_DATA_HOME to cfg.DataHome, OPENCODE_CONFIG_DIR to cfg.ConfigDir
-// (when not empty), OPENCODE_SERVER_PASSWORD to
+// sets XDG_DATA_HOME to cfg.DataHome, XDG_STATE_HOME to cfg.StateHome and
+// OPENCODE_CONFIG_DIR to cfg.ConfigDir (each when not empty),
+// OPENCODE_SERVER_PASSWORD to
 // cfg.Password (when not empty) and TMPDIR to StateDir/tmp, then adds extra,
 // the account's own env table, in sorted order. extra may override base
-// variables and TMPDIR, but never XDG_DATA_HOME, OPENCODE_CONFIG_DIR,
-// OPENCODE_SERVER_PASSWORD or OPENCODE_SERVER_USERNAME: those make the
-// account what it is.
+// variables and TMPDIR, but never XDG_DATA_HOME, XDG_STATE_HOME,
+// OPENCODE_CONFIG_DIR, OPENCODE_SERVER_PASSWORD or
+// OPENCODE_SERVER_USERNAME: those make the account what it is.
 func BuildEnv(base []string, cfg Config, extra map[string]string) []string {
 	vals := map[string]string{}
 	var order []string
@@ -86,8 +87,8 @@ func BuildEnv(base []string, cfg Config, extra map[string]string) []string {
 }
 
 // overlayEnv returns env with the account's invariants forced to cfg's
-// values whatever env held: XDG_DATA_HOME, OPENCODE_CONFIG_DIR (none when
-// cfg has none), OPENCODE_SERVER_PASSWORD, no
+// values whatever env held: XDG_DATA_HOME, XDG_STATE_HOME (env's when cfg
+// has none), OPENCODE_CONFIG_DIR (none when cfg has none), OPENCODE_SERVER_PASSWORD, no
 // OPENCODE_SERVER_USERNAME (health checks use OpenCode's default), and a
 // TMPDIR of the account's own when env names none.
 func overlayEnv(env []string, cfg Config) []string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // Rows of docs/faults.md: kill -9 of OpenCode and of the supervisor at each
@@ -33,7 +34,7 @@ func TestKill9Opencode(t *testing.T) {
 			cfg := a.withEnv(tc.env)
 			s := startServe(t, cfg)
 			var st Status
-			eventually(t, loaded, "opencode in phase "+tc.phase, func() bool {
+			testsys.Eventually(t, testsys.OpencodeWait(), "opencode in phase "+tc.phase, func() bool {
 				var err error
 				st, err = ReadStatus(cfg.StateDir)
 				return err == nil && st.Phase == tc.phase && st.OpencodePID != 0 && len(procfs.GroupMembers(st.OpencodePGID)) == 2
@@ -42,7 +43,7 @@ func TestKill9Opencode(t *testing.T) {
 				t.Fatal(err)
 			}
 			var now Status
-			eventually(t, loaded, "a new opencode, ready", func() bool {
+			testsys.Eventually(t, testsys.OpencodeWait(), "a new opencode, ready", func() bool {
 				now, _ = ReadStatus(cfg.StateDir)
 				return now.Phase == PhaseReady && now.Restarts == 1
 			})
@@ -55,12 +56,12 @@ func TestKill9Opencode(t *testing.T) {
 			if procs := accountProcs(cfg.DataHome); len(procs) != 2 { // the new fake and its child
 				t.Errorf("account processes %v, want the new opencode and its child", procs)
 			}
-			waitReady(t, cfg, loaded)
+			waitReady(t, cfg, testsys.OpencodeWait())
 			if !strings.Contains(s.log.String(), "signal: killed") {
 				t.Errorf("log does not say how opencode died:\n%s", s.log.String())
 			}
 			s.cancel()
-			if err := s.wait(t, loaded); err != nil {
+			if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
@@ -102,7 +103,7 @@ func TestKill9Supervisor(t *testing.T) {
 				t.Fatalf("Ensure = %v, %v", ok, err)
 			}
 			var st Status
-			eventually(t, loaded, "supervisor in phase "+tc.phase, func() bool {
+			testsys.Eventually(t, testsys.OpencodeWait(), "supervisor in phase "+tc.phase, func() bool {
 				var err error
 				st, err = ReadStatus(cfg.StateDir)
 				if err != nil || st.Phase != tc.phase {
@@ -118,7 +119,7 @@ func TestKill9Supervisor(t *testing.T) {
 			if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, loaded, "supervisor dead, lock released", func() bool {
+			testsys.Eventually(t, testsys.OpencodeWait(), "supervisor dead, lock released", func() bool {
 				held, _ := lockHeld(cfg.StateDir)
 				return !procfs.Alive(st.SupervisorPID, 0) && !held
 			})
@@ -130,23 +131,23 @@ func TestKill9Supervisor(t *testing.T) {
 			if ok, err := Ensure(cfg, bins.ocaserve, args...); !ok || err != nil {
 				t.Fatalf("Ensure after the kill = %v, %v", ok, err)
 			}
-			now := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+			now := waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 			if now.SupervisorPID == st.SupervisorPID {
 				t.Errorf("status still names the killed supervisor: %+v", now)
 			}
 			if st.OpencodePID != 0 && (procfs.Alive(st.OpencodePID, st.OpencodeStart) || len(procfs.GroupMembers(st.OpencodePGID)) != 0) {
 				t.Errorf("the orphaned opencode (group %d) still runs", st.OpencodePGID)
 			}
-			eventually(t, loaded, "one supervisor", func() bool { return len(supervisors(cfg)) == 1 })
+			testsys.Eventually(t, testsys.OpencodeWait(), "one supervisor", func() bool { return len(supervisors(cfg)) == 1 })
 			if servers := procsWithArgs(bins.fake, "--port "+itoa(cfg.Port)); len(servers) != 1 {
 				t.Errorf("%d servers on port %d, want 1", len(servers), cfg.Port)
 			}
-			waitReady(t, cfg, loaded)
+			waitReady(t, cfg, testsys.OpencodeWait())
 			if err := Stop(cfg.StateDir, 15*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			noProcessLeft(t, cfg)
-			eventually(t, loaded, "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
+			testsys.Eventually(t, testsys.OpencodeWait(), "no supervisor left", func() bool { return len(supervisors(cfg)) == 0 })
 		})
 	}
 }

@@ -36,12 +36,12 @@ func TestStatusOnFullDisk(t *testing.T) {
 	if started, err := Ensure(cfg, bins.ocaserve, serveArgs(t, cfg, nil)...); !started || err != nil {
 		t.Fatalf("Ensure = %v, %v", started, err)
 	}
-	eventually(t, 60*time.Second, "OpenCode answers", func() bool {
+	testsys.Eventually(t, 60*time.Second, "OpenCode answers", func() bool {
 		ok, _ := opencode.Health(context.Background(), cfg.Port, cfg.Password)
 		return ok
 	})
 	var st Status
-	eventually(t, 30*time.Second, "status ready", func() bool {
+	testsys.Eventually(t, 30*time.Second, "status ready", func() bool {
 		var err error
 		st, err = ReadStatus(cfg.StateDir)
 		return err == nil && st.Phase == PhaseReady

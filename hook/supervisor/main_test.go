@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,8 +27,13 @@ type testBins struct {
 var bins testBins // set once in TestMain, read-only afterwards
 
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
+	os.Exit(testsys.Main(setup{m}))
 }
+
+// setup builds and sets up what the tests share (runMain) around m.Run.
+type setup struct{ m *testing.M }
+
+func (s setup) Run() int { return runMain(s.m) }
 
 func runMain(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "oca-server-test-")
@@ -83,18 +87,6 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// freePort returns a port nothing listens on. Ports come from the kernel,
-// so parallel tests do not collide.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // testAccount is a test account: its dirs under t.TempDir and a Config.
 type testAccount struct {
 	cfg Config
@@ -105,7 +97,7 @@ func newAccount(t testing.TB, name string) testAccount {
 	dir := t.TempDir()
 	cfg := Config{
 		Account:      name,
-		Port:         freePort(t),
+		Port:         testsys.FreePort(t),
 		DataHome:     filepath.Join(dir, "data"),
 		Password:     "pw-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		Opencode:     bins.fake,
@@ -168,19 +160,6 @@ func (s *served) wait(t testing.TB, d time.Duration) error {
 	}
 }
 
-// loaded is the deadline of every wait on a process: OpenCode takes 1-40 s
-// to start on a loaded 2-core machine, and a wait that polls a condition
-// costs nothing when the condition comes sooner.
-const loaded = 90 * time.Second
-
-// eventually polls cond every 20 ms until it holds or d passes.
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !waitUntil(cond, d) {
-		t.Fatalf("not within %s: %s", d, what)
-	}
-}
-
 // waitPhase waits for ReadStatus to show phase. A status that ReadStatus
 // made up from the processes of a supervisor running in this test process
 // (Serve in a goroutine, before it wrote status.json) does not count: this
@@ -188,7 +167,7 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 func waitPhase(t testing.TB, stateDir, phase string, d time.Duration) Status {
 	t.Helper()
 	var st Status
-	eventually(t, d, "phase "+phase, func() bool {
+	testsys.Eventually(t, d, "phase "+phase, func() bool {
 		var err error
 		st, err = ReadStatus(stateDir)
 		if err != nil || st.Phase != phase {
@@ -249,8 +228,8 @@ func procsWithArgs(args ...string) []int {
 // noProcessLeft checks that the account has no process and its port is free.
 func noProcessLeft(t testing.TB, cfg Config) {
 	t.Helper()
-	eventually(t, loaded, "no process of "+cfg.Account+" left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
-	eventually(t, loaded, fmt.Sprintf("port %d free", cfg.Port), func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "no process of "+cfg.Account+" left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
+	testsys.Eventually(t, testsys.OpencodeWait(), fmt.Sprintf("port %d free", cfg.Port), func() bool {
 		ls, err := procfs.Listeners(cfg.Port)
 		return err == nil && len(ls) == 0
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
 )
 
@@ -33,7 +34,7 @@ func api(t testing.TB, cfg Config, method, path, dir string, body, out any) int 
 	if dir != "" {
 		u += "?directory=" + url.QueryEscape(dir)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*loaded)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*testsys.OpencodeWait())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
@@ -130,7 +131,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	p := fakeprovider.Start(t, fakeprovider.Options{Reply: words(40), Chunks: 40, Over: 8 * time.Second})
 	a := newAccount(t, "stream")
 	cfg := a.cfg
-	cfg.Opencode = realOpencode(t)
+	cfg.Opencode = testsys.NeedOpencode(t)
 	cfg.StopGrace = 2 * time.Second
 	cfg.ConfigDir = filepath.Join(t.TempDir(), "config")
 	os.MkdirAll(cfg.ConfigDir, 0o700)
@@ -143,7 +144,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	}
 	cfg.Env = BuildEnv(os.Environ(), cfg, offlineEnv)
 	s := startServe(t, cfg)
-	waitReady(t, cfg, loaded)
+	waitReady(t, cfg, testsys.OpencodeWait())
 	project := t.TempDir()
 
 	type result struct{ reply, err string }
@@ -153,7 +154,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 		done <- result{r, e}
 	}()
 	// Once the reply streams, a key for another provider arrives.
-	p.Wait(t, loaded, "the reply streaming", func(reqs []fakeprovider.Request) bool {
+	p.Wait(t, testsys.OpencodeWait(), "the reply streaming", func(reqs []fakeprovider.Request) bool {
 		return len(asked(reqs, "long story")) > 0
 	})
 	time.Sleep(time.Second)
@@ -163,7 +164,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	var res result
 	select {
 	case res = <-done:
-	case <-time.After(3 * loaded):
+	case <-time.After(3 * testsys.OpencodeWait()):
 		t.Fatal("no reply")
 	}
 	t.Logf("reply %q err %q; provider saw:\n%s", res.reply, res.err, fakeprovider.Describe(p.Requests()))
@@ -175,7 +176,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 			t.Errorf("the provider's stream was cut (canceled %v, ended %v)", r.Canceled, !r.End.IsZero())
 		}
 	}
-	eventually(t, loaded, "the reload", func() bool { return strings.Contains(s.log.String(), "the server reloaded them") })
+	testsys.Eventually(t, testsys.OpencodeWait(), "the reload", func() bool { return strings.Contains(s.log.String(), "the server reloaded them") })
 	// It waited: for the busy session, or, on a loaded machine, for a
 	// server too slow to say which sessions are busy (which counts as busy).
 	if !strings.Contains(s.log.String(), "credentials or config changed; waiting until") {
@@ -206,7 +207,7 @@ func TestRealConfigDirPerAccount(t *testing.T) {
 	serve := func(name, config string) Config {
 		a := newAccount(t, name)
 		cfg := a.cfg
-		cfg.Opencode = realOpencode(t)
+		cfg.Opencode = testsys.NeedOpencode(t)
 		cfg.StopGrace = 2 * time.Second
 		cfg.ConfigDir = filepath.Join(t.TempDir(), "config")
 		os.MkdirAll(cfg.ConfigDir, 0o700)
@@ -221,8 +222,8 @@ func TestRealConfigDirPerAccount(t *testing.T) {
 	}
 	work := serve("work", providerConfig(p, `, "username": "alice-at-work"`))
 	home := serve("home", "")
-	waitReady(t, work, loaded)
-	waitReady(t, home, loaded)
+	waitReady(t, work, testsys.OpencodeWait())
+	waitReady(t, home, testsys.OpencodeWait())
 	if _, body := get(t, work, "/config", work.Password); !strings.Contains(body, `"username":"alice-at-work"`) || !strings.Contains(body, p.URL()) {
 		t.Errorf("work's GET /config lacks its config dir's username or provider: %.500s", body)
 	}
@@ -233,7 +234,7 @@ func TestRealConfigDirPerAccount(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home.ConfigDir, "opencode.json"), []byte(`{"username": "alice-at-home"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "home's new username in GET /config", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "home's new username in GET /config", func() bool {
 		_, body := get(t, home, "/config", home.Password)
 		return strings.Contains(body, `"username":"alice-at-home"`)
 	})

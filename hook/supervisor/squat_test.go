@@ -96,12 +96,12 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 				if err := syscall.Kill(first.OpencodePID, syscall.SIGKILL); err != nil {
 					t.Fatal(err)
 				}
-				eventually(t, 10*time.Second, "a new opencode", func() bool {
+				testsys.Eventually(t, 10*time.Second, "a new opencode", func() bool {
 					st, _ = ReadStatus(cfg.StateDir)
 					return st.Phase == PhaseStarting && st.OpencodePID != 0 && st.OpencodePID != first.OpencodePID
 				})
 			} else {
-				eventually(t, 10*time.Second, "opencode starting", func() bool {
+				testsys.Eventually(t, 10*time.Second, "opencode starting", func() bool {
 					st, _ = ReadStatus(cfg.StateDir)
 					return st.Phase == PhaseStarting && st.OpencodePID != 0
 				})
@@ -117,7 +117,7 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 				t.Errorf("status %+v", st)
 			}
 			sq.Check(t, true)
-			eventually(t, 10*time.Second, "no process of the account left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
+			testsys.Eventually(t, 10*time.Second, "no process of the account left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
 		})
 	}
 }
@@ -173,7 +173,7 @@ func TestIdleIgnoresOtherUsersConnections(t *testing.T) {
 	// user's own, the supervisor's health probes, come and go: a moment
 	// without one comes.)
 	var established, n int
-	if !waitUntil(func() bool {
+	if !testsys.Poll(10*time.Second, func() bool {
 		socks, err := procfs.Sockets(func(s procfs.Socket) bool { return s.State == procfs.Established && int(s.Local.Port()) == cfg.Port })
 		if err != nil {
 			return false
@@ -181,7 +181,7 @@ func TestIdleIgnoresOtherUsersConnections(t *testing.T) {
 		established = len(socks)
 		n, err = establishedClients(cfg.Port)
 		return err == nil && established == 1 && n == 0
-	}, 10*time.Second) {
+	}) {
 		t.Errorf("%d established, establishedClients = %d; want 1 and 0", established, n)
 	}
 	begin := time.Now()

@@ -15,6 +15,7 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func TestServeReadyAndStop(t *testing.T) {
@@ -26,7 +27,7 @@ func TestServeReadyAndStop(t *testing.T) {
 	shellEnv := append(os.Environ(), "ANTHROPIC_API_KEY=sk-ant-from-some-shell")
 	cfg.Env = BuildEnv(shellEnv, cfg, map[string]string{"FAKE_MODE": "ok", "FAKE_ENV_FILE": envFile, "FAKE_PRINT_SECRET": "1"})
 	s := startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	st := waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	if ok, err := opencode.Health(context.Background(), cfg.Port, cfg.Password); !ok {
 		t.Fatalf("not healthy: %v", err)
 	}
@@ -55,7 +56,7 @@ func TestServeReadyAndStop(t *testing.T) {
 		}
 	}
 	s.cancel()
-	if err := s.wait(t, loaded); err != nil {
+	if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 		t.Fatalf("Serve after cancel: %v", err)
 	}
 	st, _ = ReadStatus(cfg.StateDir)
@@ -82,7 +83,7 @@ func TestServeAlreadyRunning(t *testing.T) {
 	a := newAccount(t, "twice")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	begin := time.Now()
 	err := Serve(context.Background(), cfg, nil)
 	if !errors.Is(err, ErrAlreadyRunning) {
@@ -108,7 +109,7 @@ func TestServeCrashLoopGivesUp(t *testing.T) {
 	if err := WaitReady(ctx, cfg); err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "crashed 4 times") {
 		t.Errorf("WaitReady = %v", err)
 	}
-	err := s.wait(t, loaded)
+	err := s.wait(t, testsys.OpencodeWait())
 	if err == nil || !strings.Contains(err.Error(), "crashed 4 times") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("Serve = %v", err)
 	}
@@ -134,7 +135,7 @@ func TestServeRecoversAfterCrashes(t *testing.T) {
 	a := newAccount(t, "flaky")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok", "FAKE_CRASH_TIMES": "2", "FAKE_COUNTER": filepath.Join(t.TempDir(), "n")})
 	startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	st := waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	if st.Restarts != 2 || !strings.Contains(st.LastError, "exit status 3") {
 		t.Errorf("status %+v", st)
 	}
@@ -149,7 +150,7 @@ func TestServeNeverReady(t *testing.T) {
 			cfg := a.withEnv(map[string]string{"FAKE_MODE": mode})
 			cfg.ReadyTimeout, cfg.MaxCrashes = 500*time.Millisecond, 2
 			s := startServe(t, cfg)
-			err := s.wait(t, loaded)
+			err := s.wait(t, testsys.OpencodeWait())
 			if err == nil || !strings.Contains(err.Error(), "not healthy after 500ms") {
 				t.Fatalf("Serve = %v", err)
 			}
@@ -166,7 +167,7 @@ func TestHealthWebPageIsNotHealthy(t *testing.T) {
 	a := newAccount(t, "web")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	// The fake answers every unknown path 200 with a page, like OpenCode.
 	resp, err := opencode.Client{Port: cfg.Port, Password: cfg.Password}.Do(context.Background(), "GET", "/no/such/path")
 	if err != nil || resp.StatusCode != 200 {
@@ -180,10 +181,10 @@ func TestServeStopEscalates(t *testing.T) {
 	a := newAccount(t, "stubborn")
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ignore-term", "FAKE_CHILD": "1"})
 	s := startServe(t, cfg)
-	st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
-	eventually(t, loaded, "child started", func() bool { return len(procfs.GroupMembers(st.OpencodePGID)) == 2 })
+	st := waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
+	testsys.Eventually(t, testsys.OpencodeWait(), "child started", func() bool { return len(procfs.GroupMembers(st.OpencodePGID)) == 2 })
 	s.cancel()
-	if err := s.wait(t, loaded); err != nil {
+	if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(s.log.String(), "sending SIGKILL") || !strings.Contains(s.log.String(), "SIGTERM again") {
@@ -205,7 +206,7 @@ func TestServePortTaken(t *testing.T) {
 	defer ln.Close()
 	cfg := a.withEnv(map[string]string{"FAKE_MODE": "ok"})
 	s := startServe(t, cfg)
-	err = s.wait(t, loaded)
+	err = s.wait(t, testsys.OpencodeWait())
 	var pie *opencode.PortInUseError
 	if !errors.As(err, &pie) || pie.Port != cfg.Port || pie.PID != os.Getpid() {
 		t.Fatalf("Serve = %v", err)
@@ -234,7 +235,7 @@ func TestServeIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 
 	// With a live lease it stays, and with a client connection too.
 	time.Sleep(3 * cfg.IdleTimeout)
@@ -259,7 +260,7 @@ func TestServeIdle(t *testing.T) {
 	shell.Process.Kill()
 	shell.Wait()
 	conn.Close()
-	if err := s.wait(t, loaded); err != nil {
+	if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(s.log.String(), "no shell and no client") {
@@ -292,21 +293,21 @@ func TestServeIdleFromLastUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	time.Sleep(4 * time.Second) // the shell stays a while, past one idle deadline
 	left := time.Now()
 	if err := DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
 	st := Status{Phase: PhaseReady}
-	eventually(t, loaded, "the server stopping once idle", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "the server stopping once idle", func() bool {
 		st, _ = ReadStatus(cfg.StateDir)
 		return st.Phase != PhaseReady
 	})
 	if idle := time.Since(left); idle < cfg.IdleTimeout {
 		t.Errorf("stopped %s after the last shell left, want at least the idle timeout %s (phase %s)", idle.Round(time.Millisecond), cfg.IdleTimeout, st.Phase)
 	}
-	if err := s.wait(t, loaded); err != nil {
+	if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -321,14 +322,14 @@ func TestServeIdleFromReady(t *testing.T) {
 	cfg.IdleTimeout = time.Second
 	s := startServe(t, cfg)
 	var st Status
-	eventually(t, loaded, "the server ready or the supervisor gone", func() bool {
+	testsys.Eventually(t, testsys.OpencodeWait(), "the server ready or the supervisor gone", func() bool {
 		st, _ = ReadStatus(cfg.StateDir)
 		return st.Phase == PhaseReady || st.Phase == PhaseStopped && st.SupervisorPID != 0
 	})
 	if st.Phase != PhaseReady {
 		t.Fatalf("stopped for idleness before it was ever ready: %+v\n%s", st, s.log.String())
 	}
-	if err := s.wait(t, loaded); err != nil {
+	if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped {
@@ -346,7 +347,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
-	waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	disposes := func() int { b, _ := os.ReadFile(record); return strings.Count(string(b), "dispose") }
 	time.Sleep(400 * time.Millisecond)
 	if n := disposes(); n != 0 {
@@ -361,7 +362,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	f.WriteString(`"key":"sk-ant-fake-2"}}`)
 	f.Close()
-	eventually(t, loaded, "dispose after an in-place write", func() bool { return disposes() == 1 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "dispose after an in-place write", func() bool { return disposes() == 1 })
 	// Replaced by rename, as `opencode auth login` may do.
 	tmp := auth + ".tmp"
 	if err := os.WriteFile(tmp, []byte(`{"anthropic":{"type":"api","key":"sk-ant-fake-3"}}`), 0o600); err != nil {
@@ -370,7 +371,7 @@ func TestServeReloadsCredentials(t *testing.T) {
 	if err := os.Rename(tmp, auth); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, loaded, "dispose after a rename", func() bool { return disposes() == 2 })
+	testsys.Eventually(t, testsys.OpencodeWait(), "dispose after a rename", func() bool { return disposes() == 2 })
 	// Touched, same content: nothing to do.
 	now := time.Now()
 	os.Chtimes(auth, now, now)
@@ -402,7 +403,7 @@ func TestServeStopsOrphan(t *testing.T) {
 			}
 			go orphan.Wait()
 			t.Cleanup(func() { syscall.Kill(-orphan.Process.Pid, syscall.SIGKILL) })
-			eventually(t, loaded, "orphan healthy", func() bool { ok, _ := opencode.Health(context.Background(), cfg.Port, cfg.Password); return ok })
+			testsys.Eventually(t, testsys.OpencodeWait(), "orphan healthy", func() bool { ok, _ := opencode.Health(context.Background(), cfg.Port, cfg.Password); return ok })
 			pid := orphan.Process.Pid
 			if recorded {
 				if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
@@ -419,7 +420,7 @@ func TestServeStopsOrphan(t *testing.T) {
 				}
 			}
 			s := startServe(t, cfg)
-			st := waitPhase(t, cfg.StateDir, PhaseReady, loaded)
+			st := waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 			if st.OpencodePID == pid || procfs.Alive(pid, 0) || len(procfs.GroupMembers(pid)) != 0 {
 				t.Errorf("orphan group %d still there (status %+v)", pid, st)
 			}
@@ -446,8 +447,8 @@ func TestServeSparesStrangerOnPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { byHand.Process.Kill(); byHand.Wait() }()
-	eventually(t, loaded, "listening", func() bool { _, busy := opencode.PortHolder(cfg.Port); return busy })
-	err := startServe(t, cfg).wait(t, loaded)
+	testsys.Eventually(t, testsys.OpencodeWait(), "listening", func() bool { _, busy := opencode.PortHolder(cfg.Port); return busy })
+	err := startServe(t, cfg).wait(t, testsys.OpencodeWait())
 	var pie *opencode.PortInUseError
 	if !errors.As(err, &pie) || pie.PID != byHand.Process.Pid || !strings.Contains(pie.Cmd, "serve") {
 		t.Fatalf("Serve = %v", err)
@@ -472,7 +473,7 @@ func TestServeMissingBinary(t *testing.T) {
 	a := newAccount(t, "nobin")
 	cfg := a.withEnv(nil)
 	cfg.Opencode, cfg.MaxCrashes = filepath.Join(t.TempDir(), "opencode"), 2
-	err := startServe(t, cfg).wait(t, loaded)
+	err := startServe(t, cfg).wait(t, testsys.OpencodeWait())
 	if err == nil || !strings.Contains(err.Error(), cfg.Opencode) {
 		t.Errorf("Serve = %v", err)
 	}

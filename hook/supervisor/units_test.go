@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/internal/procfs"
-	"golang.org/x/sys/unix"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func TestRedact(t *testing.T) {
@@ -297,7 +299,7 @@ func TestStopWaitsOutAProbe(t *testing.T) {
 	if err := probe.Start(); err != nil {
 		t.Fatalf("flock (util-linux): %v", err)
 	}
-	eventually(t, 10*time.Second, "the probe holding the lock", func() bool { return probeHolds(dir) })
+	testsys.Eventually(t, 10*time.Second, "the probe holding the lock", func() bool { return probeHolds(dir) })
 	if held, _ := lockHeld(dir); held {
 		t.Error("a probe's hold reads as a supervisor's")
 	}

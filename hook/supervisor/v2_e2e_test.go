@@ -13,6 +13,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // OpenCode 2, for real: the 2.0 preview CLI from npm
@@ -27,7 +28,7 @@ type v2World struct {
 
 func newV2World(t *testing.T) v2World {
 	t.Helper()
-	bin := needPreview(t)
+	bin := testsys.NeedOpencode2Preview(t)
 	dir := t.TempDir()
 	w := v2World{bin: bin, home: filepath.Join(dir, "home"), cache: filepath.Join(dir, "versions.json")}
 	if err := os.MkdirAll(w.home, 0o700); err != nil {
@@ -61,7 +62,7 @@ func (w v2World) account(t *testing.T, name string) Config {
 // oca in between): V2's own discovery.
 func (w v2World) client(t *testing.T, cfg Config, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), realWait)
+	ctx, cancel := context.WithTimeout(context.Background(), testsys.OpencodeWait())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w.bin, args...)
 	cmd.Env = append(w.base(), "XDG_DATA_HOME="+cfg.DataHome, "XDG_STATE_HOME="+cfg.StateHome)
@@ -95,7 +96,7 @@ func v2Servers(bin, stateHome string) []int {
 func TestRealV2TwoAccounts(t *testing.T) {
 	w := newV2World(t)
 	a, b := w.account(t, "v2a"), w.account(t, "v2b")
-	wait := realWait
+	wait := testsys.OpencodeWait()
 	startServe(t, a)
 	startServe(t, b)
 	waitReady(t, a, wait)
@@ -144,7 +145,7 @@ func TestRealV2TwoAccounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		var after Status
-		eventually(t, wait, "a new ready V2 server", func() bool {
+		testsys.Eventually(t, wait, "a new ready V2 server", func() bool {
 			after, _ = ReadStatus(a.StateDir)
 			return after.Phase == PhaseReady && after.OpencodePID != 0 && after.OpencodePID != before.OpencodePID
 		})
@@ -167,7 +168,7 @@ func getV2(t testing.TB, cfg Config, path, password string) (int, string) {
 		t.Fatal(err)
 	}
 	cl.Password = password
-	ctx, cancel := context.WithTimeout(context.Background(), loaded)
+	ctx, cancel := context.WithTimeout(context.Background(), testsys.OpencodeWait())
 	defer cancel()
 	resp, err := cl.Do(ctx, http.MethodGet, path)
 	if err != nil {
@@ -175,88 +176,4 @@ func getV2(t testing.TB, cfg Config, path, password string) (int, string) {
 	}
 	defer resp.Body.Close()
 	return resp.StatusCode, ""
-}
-
-// realWait bounds the waits on a real OpenCode: it takes 1-40 s to start on
-// a loaded machine.
-const realWait = 150 * time.Second
-
-// needPreview is the 2.0 preview's binary: npm's
-// @opencode-ai/cli-linux-x64, under $(npm root -g), not on PATH. A test
-// that needs it skips without it, except under CI=true, where it fails.
-func needPreview(t testing.TB) string {
-	t.Helper()
-	root, err := exec.Command("npm", "root", "-g").Output()
-	p := filepath.Join(strings.TrimSpace(string(root)), "@opencode-ai", "cli-linux-x64", "bin", "lildax")
-	if _, serr := os.Stat(p); err != nil || serr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the OpenCode 2.0 preview is not installed (%s), and CI must run every test", p)
-		}
-		t.Skipf("the OpenCode 2.0 preview is not installed (%s)", p)
-	}
-	return p
-}
-
-// TestRealV2KeepsTheV1Database: with the real binaries, V1 writes an
-// account's database; before the 2.0 preview first serves the account,
-// the database is copied aside and the status says so; V1 is then refused
-// on it, in one line that says how to put the backup back; put back, V1
-// starts from it.
-func TestRealV2KeepsTheV1Database(t *testing.T) {
-	w := newV2World(t)
-	v1bin := realOpencode(t)
-	v1cfg := func(cfg Config) Config {
-		cfg.Opencode = v1bin
-		cfg.Detect = func() (opencode.Version, error) { return opencode.Detect(v1bin, w.cache, w.base()) }
-		cfg.Env = BuildEnv(w.base(), cfg, offlineEnv)
-		return cfg
-	}
-	v2 := w.account(t, "mig")
-	v1 := v1cfg(v2)
-	db := filepath.Join(v2.DataHome, "opencode", "opencode.db")
-
-	serveOnce := func(cfg Config) Status {
-		t.Helper()
-		s := startServe(t, cfg)
-		waitReady(t, cfg, realWait)
-		st, _ := ReadStatus(cfg.StateDir)
-		s.cancel()
-		s.wait(t, realWait)
-		return st
-	}
-	serveOnce(v1)
-	if _, err := os.Stat(db); err != nil {
-		t.Fatalf("V1 wrote no database: %v", err)
-	}
-	// V2 serves the account, and writes its database (a session).
-	s2 := startServe(t, v2)
-	waitReady(t, v2, realWait)
-	if got := w.client(t, v2, "api", "POST", "/api/session", "--data", "{}"); !strings.Contains(got, `"id"`) {
-		t.Fatalf("creating a session on V2: %s", got)
-	}
-	st, _ := ReadStatus(v2.StateDir)
-	s2.cancel()
-	s2.wait(t, realWait)
-	backups, _ := filepath.Glob(db + ".v1-*[0-9]") // not its -wal and -shm
-	if len(backups) != 1 || !strings.HasSuffix(backups[0], time.Now().Format("20060102")) {
-		t.Fatalf("backups after V2 served: %v", backups)
-	}
-	if !strings.Contains(st.Notice, backups[0]) {
-		t.Errorf("the status does not name the backup: %q", st.Notice)
-	}
-
-	s := startServe(t, v1)
-	err := s.wait(t, realWait)
-	st, _ = ReadStatus(v1.StateDir)
-	if err == nil || st.Phase != PhaseFailing || !strings.Contains(st.LastError, "OpenCode 1.x would fail on it") || !strings.Contains(st.LastError, backups[0]) {
-		t.Fatalf("V1 after V2: %v, status %+v; want failing, naming the backup", err, st)
-	}
-	restore := st.LastError[strings.LastIndex(st.LastError, ": ")+2:]
-	if out, err := exec.Command("sh", "-c", restore).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", restore, err, out)
-	}
-	st = serveOnce(v1)
-	if st.Phase != PhaseReady {
-		t.Errorf("V1 on its restored database: %+v", st)
-	}
 }

@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 func TestParseSocket(t *testing.T) {
@@ -130,13 +133,7 @@ func TestProcesses(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	// Killed but not yet reaped: a zombie is not alive.
-	deadline := time.Now().Add(10 * time.Second)
-	for Alive(pid, 0) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d is alive after SIGKILL", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsys.Eventually(t, 10*time.Second, fmt.Sprintf("%d dead after SIGKILL", pid), func() bool { return !Alive(pid, 0) })
 	cmd.Wait()
 	if Alive(pid, 0) || StartTime(pid) != 0 || Cmdline(pid) != nil {
 		t.Errorf("a reaped process reads as alive")

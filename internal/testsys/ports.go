@@ -25,7 +25,13 @@ const (
 // claim is a lock (flock) on a file per block under the temporary
 // directory, held until release.
 func ClaimPorts() (first int, release func(), err error) {
-	dir := filepath.Join(os.TempDir(), "oca-test-ports")
+	// The machine's temporary directory, not the world's (Main): the
+	// claims are between worlds.
+	tmp := os.Getenv(sharedTmpEnv)
+	if tmp == "" {
+		tmp = os.TempDir()
+	}
+	dir := filepath.Join(tmp, "oca-test-ports")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, nil, fmt.Errorf("claiming ports: %w", err)
 	}
@@ -56,4 +62,15 @@ func Ports(t testing.TB) int {
 	}
 	t.Cleanup(release)
 	return first
+}
+
+// FreePort is a port for one server of a test: the first of a block of
+// its own (Ports), below the kernel's ephemeral range, so that no
+// connection of another test's can have taken it as its local port, and no
+// other test or copy of the suite is handed it. (A port the kernel chose,
+// from the ephemeral range, was sometimes in use by the time a server
+// bound it.)
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return Ports(t)
 }

@@ -1,8 +1,6 @@
 package testsys
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,17 +29,7 @@ type UserManager struct {
 // machine itself is left as it is.
 func StartUserManager(t testing.TB, u *User) *UserManager {
 	t.Helper()
-	RequireRoot(t)
-	const systemd = "/lib/systemd/systemd"
-	if _, err := os.Stat(systemd); err != nil {
-		skipOrFail(t, systemd+" is not installed")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		skipOrFail(t, "unshare is not installed")
-	}
-	if _, err := exec.LookPath("systemctl"); err != nil {
-		skipOrFail(t, "systemctl is not installed")
-	}
+	NeedSystemd(t)
 	m := &UserManager{RuntimeDir: filepath.Join("/run/user", strconv.Itoa(u.UID))}
 	if err := os.MkdirAll(m.RuntimeDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -49,18 +37,23 @@ func StartUserManager(t testing.TB, u *User) *UserManager {
 	if err := os.Chown(m.RuntimeDir, u.UID, u.GID); err != nil {
 		t.Fatal(err)
 	}
+	OnKill(t, "rm", "-rf", m.RuntimeDir)
 	t.Cleanup(func() { os.RemoveAll(m.RuntimeDir) })
 
 	// The cgroups the manager is started in and may create below.
 	var procs []string
-	// A tree of the test's own, never the machine's user.slice.
-	top := "oca-test-" + u.Name
+	// A tree of the test's own, never the machine's user.slice: inside
+	// the test's world (Main), whose reaper kills and removes it should
+	// the test process end first.
+	top := filepath.Join(worldOf(os.Getpid()), "oca-test-"+u.Name)
 	leaf := filepath.Join(top, "user@"+strconv.Itoa(u.UID)+".service")
-	roots := []string{"/sys/fs/cgroup"}
-	if isCgroup2("/sys/fs/cgroup/unified") {
-		roots = []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"}
-	} else if !isCgroup2("/sys/fs/cgroup") {
+	root := unifiedRoot()
+	if root == "" {
 		skipOrFail(t, "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+	}
+	roots := []string{root}
+	if root != "/sys/fs/cgroup" {
+		roots = append(roots, systemdV1)
 	}
 	for _, root := range roots {
 		dir := filepath.Join(root, leaf)
@@ -76,20 +69,25 @@ func StartUserManager(t testing.TB, u *User) *UserManager {
 			t.Fatalf("delegating the user's cgroup: %v", err)
 		}
 		procs = append(procs, filepath.Join(dir, "cgroup.procs"))
-		t.Cleanup(func() { removeCgroup(filepath.Join(root, top)) })
+		t.Cleanup(func() {
+			if err := removeCgroup(filepath.Join(root, top)); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 
 	script := `set -e
 mount -t tmpfs -o mode=0755 oca-test /run/systemd
 mkdir /run/systemd/system
 for p in "$@"; do echo $$ > "$p"; done
-exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" PATH=/usr/local/bin:/usr/bin:/bin ` + systemd + ` --user`
+exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" PATH=/usr/local/bin:/usr/bin:/bin ` + systemdPath + ` --user`
 	// The mount point; made here (and removed after) where the machine
 	// has none.
 	if _, err := os.Stat("/run/systemd"); os.IsNotExist(err) {
 		if err := os.Mkdir("/run/systemd", 0o755); err != nil {
 			t.Fatal(err)
 		}
+		OnKill(t, "rmdir", "/run/systemd")
 		t.Cleanup(func() { os.Remove("/run/systemd") })
 	}
 	m.cmd = exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "sh", "-c", script, "sh"}, procs...)...)
@@ -112,7 +110,8 @@ exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" 
 	})
 
 	var state string
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	within := Loaded(90 * time.Second)
+	if !Poll(within, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("systemd --user exited at once:\n%s", out.String())
@@ -122,13 +121,11 @@ exec runuser -u "$USERNAME" -- env -i HOME="$HOMEDIR" XDG_RUNTIME_DIR="$RUNDIR" 
 		// on a machine not booted with systemd, whatever the manager says.
 		b, _ := m.Systemctl(u, "show", "--property", "SystemState", "--value").Output()
 		state = strings.TrimSpace(string(b))
-		if state == "running" || state == "degraded" {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("systemd --user is %q after 90 s:\n%s", state, out.String())
-		}
+		return state == "running" || state == "degraded"
+	}) {
+		t.Fatalf("systemd --user is %q after %s:\n%s", state, within, out.String())
 	}
+	return m
 }
 
 // Systemctl is `systemctl --user ARGS` as u, for this manager.
@@ -136,32 +133,4 @@ func (m *UserManager) Systemctl(u *User, args ...string) *exec.Cmd {
 	cmd := u.Command("systemctl", append([]string{"--user"}, args...)...)
 	cmd.Env = []string{"XDG_RUNTIME_DIR=" + m.RuntimeDir, "PATH=/usr/bin:/bin"}
 	return cmd
-}
-
-// isCgroup2 tells whether dir is the root of a cgroup2 hierarchy.
-func isCgroup2(dir string) bool {
-	var st syscall.Statfs_t
-	return syscall.Statfs(dir, &st) == nil && st.Type == 0x63677270 // CGROUP2_SUPER_MAGIC
-}
-
-// removeCgroup removes the cgroup dir and those below it, deepest first,
-// once the processes in them are gone (for 30 s at most).
-func removeCgroup(dir string) {
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		var dirs []string
-		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-			if err == nil && fi.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		for i := len(dirs) - 1; i >= 0; i-- {
-			os.Remove(dirs[i])
-		}
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			return
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-	fmt.Fprintf(os.Stderr, "testsys: cgroup %s is left (processes: %s)\n", dir, bytes.TrimSpace(b))
 }

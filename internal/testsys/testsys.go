@@ -20,27 +20,6 @@ import (
 	"time"
 )
 
-// RequireRoot skips the test when not run as root, or fails it under
-// CI=true.
-func RequireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (mount, useradd), and CI must run every test")
-	}
-	t.Skip("needs root (mount, useradd)")
-}
-
-func skipOrFail(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s, and CI must run every test", why)
-	}
-	t.Skip(why)
-}
-
 // Tmpfs mounts a tmpfs of size bytes (e.g. "64k") on a new directory and
 // unmounts it when the test ends.
 func Tmpfs(t testing.TB, size string) string {
@@ -114,6 +93,8 @@ func AddUser(t testing.TB) *User {
 	if err != nil {
 		t.Fatalf("useradd %s: %v: %s", name, err, out)
 	}
+	// Killed before its cleanup, the test leaves the reaper to remove it.
+	OnKill(t, "userdel", "--remove", name)
 	lu, err := user.Lookup(name)
 	if err != nil {
 		t.Fatalf("lookup %s: %v", name, err)
@@ -133,16 +114,14 @@ func AddUser(t testing.TB) *User {
 	return u
 }
 
-// retry runs f until it succeeds, 50 times at most, 100 ms apart.
+// retry runs f until it succeeds, for 5 s at most.
 func retry(f func() ([]byte, error)) ([]byte, error) {
 	var out []byte
 	var err error
-	for range 50 {
-		if out, err = f(); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	Poll(5*time.Second, func() bool {
+		out, err = f()
+		return err == nil
+	})
 	return out, err
 }
 
@@ -187,15 +166,4 @@ func (u *User) killAll() {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-}
-
-// NeedTool is the path of the named program: without it on PATH, the test
-// skips, or fails under CI=true.
-func NeedTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		skipOrFail(t, name+" is not installed")
-	}
-	return p
 }

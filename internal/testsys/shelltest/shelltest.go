@@ -15,23 +15,19 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // Prompt is the prompt every test shell shows.
 const Prompt = "<oca-prompt>"
 
 // Require returns the path of the shell, skipping the test where it is
-// missing, except in CI (CI=true), where a missing shell fails it.
+// missing, except in CI (CI=true), where a missing shell fails it
+// (testsys.NeedTool).
 func Require(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed, and CI must run every test: %v", name, err)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
+	return testsys.NeedTool(t, name)
 }
 
 // __mark prints the marker that ends one Run, and keeps $?.
@@ -133,27 +129,29 @@ const Wait = 20 * time.Second
 // from, and returns the index just past it.
 func (s *Shell) await(want string, from int, within time.Duration) int {
 	s.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	var data string
+	end := -1
+	if !testsys.Poll(within, func() bool {
 		s.mu.Lock()
-		data := s.out.String()
+		data = s.out.String()
 		s.mu.Unlock()
 		if from > len(data) {
 			from = len(data)
 		}
 		if i := strings.Index(data[from:], want); i >= 0 {
-			return from + i + len(want)
+			end = from + i + len(want)
+			return true
 		}
 		select {
 		case <-s.done:
 			s.t.Fatalf("%s exited while waiting for %q; output:\n%s", s.Name, want, data)
 		default:
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, data[from:])
-		}
-		time.Sleep(2 * time.Millisecond)
+		return false
+	}) {
+		s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, data[from:])
 	}
+	return end
 }
 
 // Run types line, waits until the shell has run it and shown its next

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/testsys"
-	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestComposeUp runs what `oca compose` writes, for real: two accounts'
@@ -31,19 +30,8 @@ import (
 // docker-compose, busybox and opencode: it skips without them, and fails in
 // CI, whose .ci/run installs them and starts dockerd.
 func TestComposeUp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts containers; skipped with -short")
-	}
-	for _, tool := range []string{"docker", "docker-compose", "busybox", "opencode", "useradd"} {
-		shelltest.Require(t, tool)
-	}
-	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no Docker engine answers, and CI must run every test: %v\n%s", err, out)
-		}
-		t.Skipf("no Docker engine answers: %s", strings.TrimSpace(string(out)))
-	}
-	image := opencodeImage(t)
+	testsys.NeedDocker(t)
+	image := opencodeImage(t, testsys.NeedOpencode(t))
 
 	// A user of the machine, not root, writes the compose file.
 	u := testsys.AddUser(t)
@@ -89,6 +77,7 @@ func TestComposeUp(t *testing.T) {
 		out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project).Output()
 		return strings.TrimSpace(string(out))
 	}
+	testsys.OnKill(t, "docker-compose", "-f", file, "-p", project, "down", "-t", "2")
 	t.Cleanup(func() {
 		if running() != "" {
 			_ = exec.Command("docker-compose", "-f", file, "-p", project, "down", "-t", "2").Run()
@@ -98,17 +87,12 @@ func TestComposeUp(t *testing.T) {
 
 	for name, port := range ports {
 		password := readTrimmed(t, filepath.Join(home, ".local/state/oca/accounts", name, "password"))
-		healthy := false
 		var last string
-		for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if !testsys.Poll(testsys.OpencodeWait(), func() bool {
 			code, body := httpGet(port, "/global/health", password)
 			last = fmt.Sprintf("%d %.200s", code, body)
-			if code == http.StatusOK && strings.Contains(body, `"healthy":true`) {
-				healthy = true
-				break
-			}
-		}
-		if !healthy {
+			return code == http.StatusOK && strings.Contains(body, `"healthy":true`)
+		}) {
 			out, _ := exec.Command("docker-compose", "-f", file, "-p", project, "logs", "--tail", "30").CombinedOutput()
 			t.Fatalf("%s's container is not healthy on port %d (last: %s)\n%s", name, port, last, out)
 		}
@@ -118,12 +102,11 @@ func TestComposeUp(t *testing.T) {
 		// The first answers can be slow on a loaded machine: ask until one
 		// comes, then judge it.
 		var body string
-		for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		testsys.Poll(testsys.OpencodeWait(), func() bool {
 			var code int
-			if code, body = httpGet(port, "/config/providers", password); code == http.StatusOK {
-				break
-			}
-		}
+			code, body = httpGet(port, "/config/providers", password)
+			return code == http.StatusOK
+		})
 		for other, key := range keys {
 			if has := strings.Contains(body, key); has != (other == name) {
 				t.Errorf("%s's server sees %s's key: %v", name, other, has)
@@ -179,13 +162,10 @@ func TestComposeUp(t *testing.T) {
 // opencodeImage makes (once per OpenCode binary) an image holding the
 // installed OpenCode binary, busybox as /bin/sh and the C library files the
 // binary links to, and returns its name.
-func opencodeImage(t *testing.T) string {
+func opencodeImage(t *testing.T, oc string) string {
 	t.Helper()
-	oc, err := exec.LookPath("opencode")
+	oc, err := filepath.EvalSymlinks(oc)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if oc, err = filepath.EvalSymlinks(oc); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(oc)

@@ -1,4 +1,4 @@
-package shells_test
+package e2e
 
 import (
 	"fmt"
@@ -25,10 +25,6 @@ import (
 // client of the account's server, and the fake sees which process sent each
 // request and with which key.
 
-// realWait bounds every wait on a real OpenCode: it takes 1-40 s to start
-// under load, and more to answer on a loaded machine.
-const realWait = 150 * time.Second
-
 // realWorld is a user's home where OpenCode's config declares the fake
 // provider, with one account per name (project ~/pNAME bound to it, the
 // fake's key sk-oca-test-NAME in its auth.json), and an `opencode` first on
@@ -46,7 +42,7 @@ type realWorld struct {
 
 func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *realWorld {
 	t.Helper()
-	real := requireRealOpencode(t)
+	real := testsys.NeedOpencode(t)
 	root, err := os.MkdirTemp("", "oca-e2e-")
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +78,7 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 	// The servers run with the accounts' env tables, not the shell's.
 	var tables strings.Builder
 	for _, name := range names {
-		w.ports[name] = freePort(t)
+		w.ports[name] = testsys.FreePort(t)
 		w.oca("", "account", "add", name, "--port", strconv.Itoa(w.ports[name]), "--idle-timeout", "1h")
 		w.mkdir("p" + name)
 		w.oca("p"+name, "init", name)
@@ -102,24 +98,6 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 	w.mkdir("plain")
 	t.Cleanup(w.stopAll)
 	return w
-}
-
-// requireRealOpencode is the real OpenCode's path: it skips the test where
-// there is none, except under CI=true.
-func requireRealOpencode(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("opencode")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("opencode is not installed, and CI must run every test")
-		}
-		t.Skip("opencode is not installed")
-	}
-	p, err = filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // stopAll stops the world's servers, then kills whatever of it is left:
@@ -198,18 +176,11 @@ func (w *realWorld) isOca(pid int) bool {
 func (w *realWorld) serverPid(t testing.TB, name string) int {
 	t.Helper()
 	port := strconv.Itoa(w.ports[name])
-	var pids []int
-	deadline := time.Now().Add(realWait)
-	for {
-		pids = procs("opencode", "serve", "--port", port)
-		if len(pids) == 1 {
-			return pids[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("account %s: %d opencode servers on port %s after %s, want 1", name, len(pids), port, realWait)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	pids := testsys.Await(t, testsys.OpencodeWait(), "account "+name+": one opencode server on port "+port, func() ([]int, bool) {
+		pids := procs("opencode", "serve", "--port", port)
+		return pids, len(pids) == 1
+	})
+	return pids[0]
 }
 
 // started is the wrapper's log: every OpenCode started in the world.
@@ -254,7 +225,7 @@ func chatsWith(reqs []fakeprovider.Request, prompt string) []fakeprovider.Reques
 // completion with it ended) and returns the requests that carried it.
 func (w *realWorld) answered(t testing.TB, prompt string) []fakeprovider.Request {
 	t.Helper()
-	reqs := w.prov.Wait(t, realWait, "an answered request with prompt "+strconv.Quote(prompt), func(rs []fakeprovider.Request) bool {
+	reqs := w.prov.Wait(t, testsys.OpencodeWait(), "an answered request with prompt "+strconv.Quote(prompt), func(rs []fakeprovider.Request) bool {
 		for _, r := range chatsWith(rs, prompt) {
 			if !r.End.IsZero() {
 				return true
@@ -288,7 +259,7 @@ func TestShimRealOpencode(t *testing.T) {
 		t.Run("run in "+name, func(t *testing.T) {
 			s.Run("cd ~/p" + name)
 			prompt := "ping-run-" + name
-			out := s.RunWithin(`opencode run "`+prompt+`"; echo rc=$?`, realWait)
+			out := s.RunWithin(`opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
 			if !strings.Contains(out, "rc=0") {
 				t.Fatalf("opencode run in project %s failed: %q", name, out)
 			}
@@ -321,7 +292,7 @@ func TestShimRealOpencode(t *testing.T) {
 		s.Run("cd ~/pa")
 		pid := w.serverPid(t, "a")
 		prompt := "ping-standalone"
-		out := s.RunWithin(`OCA_ATTACH=0 opencode run "`+prompt+`"; echo rc=$?`, realWait)
+		out := s.RunWithin(`OCA_ATTACH=0 opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
 		if !strings.Contains(out, reply) || !strings.Contains(out, "rc=0") {
 			t.Fatalf("OCA_ATTACH=0 opencode run printed %q", out)
 		}
@@ -347,7 +318,7 @@ func TestShimRealOpencode(t *testing.T) {
 			s.Run("cd ~/p" + name)
 			for i, args := range cmds[name] {
 				file := filepath.Join(dir, fmt.Sprintf("%s.%d", name, i))
-				out := s.RunWithin("opencode "+args+" > "+file+" 2>&1; echo rc=$?", realWait)
+				out := s.RunWithin("opencode "+args+" > "+file+" 2>&1; echo rc=$?", testsys.OpencodeWait())
 				if !strings.Contains(out, "rc=0") {
 					t.Errorf("opencode %s in p%s: %q", args, name, out)
 				}
@@ -453,7 +424,7 @@ func TestShimRealOpencode(t *testing.T) {
 			// oca status counts each TUI once: the oca beside it holds
 			// its connections to the server.
 			var st accountStatus
-			if !within(realWait, func() bool { st = w.status("a"); return st.Clients == 3 }) {
+			if !testsys.Poll(testsys.OpencodeWait(), func() bool { st = w.status("a"); return st.Clients == 3 }) {
 				t.Errorf("oca status counts %d clients of A, want 3", st.Clients)
 			}
 			if pids := procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
@@ -503,7 +474,7 @@ func TestShimRealOpencode(t *testing.T) {
 		defer l.Close()
 		s.Run("cd ~/pc")
 		begin := time.Now()
-		out := s.RunWithin("opencode; echo rc=$?", realWait)
+		out := s.RunWithin("opencode; echo rc=$?", testsys.OpencodeWait())
 		took := time.Since(begin)
 		if took > 15*time.Second {
 			t.Errorf("opencode took %s to give up", took.Round(time.Millisecond))
@@ -633,17 +604,10 @@ func (m *tmuxServer) capture(t testing.TB, target string) string {
 
 func (m *tmuxServer) wait(t testing.TB, target string, within time.Duration, what string, ok func(string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	return testsys.Await(t, within, "tmux "+target+": "+what+" on the screen", func() (string, bool) {
 		s := m.capture(t, target)
-		if ok(s) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tmux %s: no %s within %s; the screen:\n%s", target, what, within, s)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return s, ok(s)
+	})
 }
 
 func (m *tmuxServer) send(t testing.TB, target string, literal string) {
@@ -659,10 +623,10 @@ func (m *tmuxServer) tui(t testing.TB, name, dir, command, prompt string) proc {
 	target := m.window(t, name, dir)
 	m.send(t, target, command)
 	m.run(t, "send-keys", "-t", target, "Enter")
-	m.wait(t, target, realWait, "OpenCode's TUI", func(s string) bool { return strings.Contains(s, "ctrl+p") })
+	m.wait(t, target, testsys.OpencodeWait(), "OpenCode's TUI", func(s string) bool { return strings.Contains(s, "ctrl+p") })
 	m.prompt(t, target, prompt)
 	reply := m.w.prov.Reply()
-	m.wait(t, target, realWait, "the reply as a message", func(s string) bool {
+	m.wait(t, target, testsys.OpencodeWait(), "the reply as a message", func(s string) bool {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.HasPrefix(strings.TrimLeft(l, " "), reply) { // the title shows it too, after a border
 				return true
@@ -678,7 +642,7 @@ func (m *tmuxServer) tui(t testing.TB, name, dir, command, prompt string) proc {
 func (m *tmuxServer) prompt(t testing.TB, target, prompt string) {
 	t.Helper()
 	m.send(t, target, prompt)
-	m.wait(t, target, realWait, "the prompt typed", func(s string) bool { return strings.Contains(s, prompt) })
+	m.wait(t, target, testsys.OpencodeWait(), "the prompt typed", func(s string) bool { return strings.Contains(s, prompt) })
 	m.run(t, "send-keys", "-t", target, "Enter")
 }
 
@@ -716,17 +680,6 @@ func attachedTo(t testing.TB, tui proc, dir string) string {
 	return tui.args[2]
 }
 
-// within polls ok every 200 ms until it is true (true) or d has passed
-// (false).
-func within(d time.Duration, ok func() bool) bool {
-	for deadline := time.Now().Add(d); !ok(); time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-	return true
-}
-
 func ppid(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -748,7 +701,7 @@ func ppid(pid int) int {
 // that proxy them, plus the server and its supervisor) against N plain TUIs (OCA_ATTACH=0, each with
 // the server it embeds). Run by hand:
 //
-//	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/
+//	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/e2e/
 func BenchmarkShimTUIMemory(b *testing.B) {
 	w := newRealWorld(b, fakeprovider.Options{}, "a")
 	m := newTmux(b, w)
@@ -763,14 +716,8 @@ func BenchmarkShimTUIMemory(b *testing.B) {
 		for _, n := range names {
 			m.run(b, "kill-window", "-t", "oca:"+n)
 		}
-		deadline := time.Now().Add(realWait)
 		for _, p := range ps {
-			for syscall.Kill(p.pid, 0) == nil {
-				if time.Now().After(deadline) {
-					b.Fatalf("TUI %d still runs after its window closed", p.pid)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			testsys.Eventually(b, testsys.OpencodeWait(), fmt.Sprintf("TUI %d gone after its window closed", p.pid), func() bool { return syscall.Kill(p.pid, 0) != nil })
 		}
 	}
 	for _, mode := range []struct{ name, command string }{{"attached", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}} {
@@ -839,8 +786,8 @@ func BenchmarkShimColdStart(b *testing.B) {
 			begin := time.Now()
 			m.run(b, "send-keys", "-t", target, "Enter")
 			for !strings.Contains(m.capture(b, target), "ctrl+p") {
-				if time.Since(begin) > realWait {
-					b.Fatalf("%s: no TUI within %s:\n%s", mode.command, realWait, m.capture(b, target))
+				if time.Since(begin) > testsys.OpencodeWait() {
+					b.Fatalf("%s: no TUI within %s:\n%s", mode.command, testsys.OpencodeWait(), m.capture(b, target))
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
@@ -852,8 +799,8 @@ func BenchmarkShimColdStart(b *testing.B) {
 			}
 			b.Logf("round %d, %s: %.2f s", round, mode.command, d.Seconds())
 			m.run(b, "kill-window", "-t", target)
-			deadline := time.Now().Add(realWait)
-			for alive(tui.pid) {
+			deadline := time.Now().Add(testsys.OpencodeWait())
+			for procfs.Alive(tui.pid, 0) {
 				if time.Now().After(deadline) {
 					b.Fatalf("TUI %d still runs after its window closed", tui.pid)
 				}

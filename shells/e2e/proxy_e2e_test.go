@@ -1,13 +1,13 @@
-package shells_test
+package e2e
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
 	"github.com/oca-sh/oca/internal/testsys/squatter"
@@ -43,7 +43,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 			t.Fatal(err)
 		}
 		var pid int
-		if !within(realWait, func() bool {
+		if !testsys.Poll(testsys.OpencodeWait(), func() bool {
 			pids := procs("opencode", "serve", "--port", strconv.Itoa(port))
 			if len(pids) != 1 || pids[0] == old {
 				return false
@@ -55,7 +55,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 		}
 		m.prompt(t, "oca:one", "ping-after-restart")
 		fromServer(t, "the prompt after the restart", w.answered(t, "ping-after-restart"), pid, w.keys["a"])
-		if !alive(tui.pid) || ppid(tui.pid) != oca {
+		if !procfs.Alive(tui.pid, 0) || ppid(tui.pid) != oca {
 			t.Errorf("the TUI %d (oca %d) did not live through the restart", tui.pid, oca)
 		}
 	})
@@ -69,7 +69,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 		if err := syscall.Kill(parent, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if !within(30*time.Second, func() bool { return !alive(two.pid) }) {
+		if !testsys.Poll(30*time.Second, func() bool { return !procfs.Alive(two.pid, 0) }) {
 			t.Errorf("the TUI %d outlives its oca %d (killed)", two.pid, parent)
 		}
 	})
@@ -77,13 +77,13 @@ func TestShimTUIThroughProxy(t *testing.T) {
 	t.Run("another user on the port after the server stopped gets no password", func(t *testing.T) {
 		sq := squatter.Await(t, squatBin, u, port)
 		w.oca("", "server", "stop", "a")
-		if !within(realWait, sq.Bound) {
+		if !testsys.Poll(testsys.OpencodeWait(), sq.Bound) {
 			t.Fatalf("the squatter never bound port %d", port)
 		}
 		// Until the squatter was sent the password, or the TUI and its oca
 		// are gone (then nothing of the account's can send it anything).
-		if !within(realWait, func() bool {
-			return sentPassword(sq) || !alive(tui.pid) && !alive(oca)
+		if !testsys.Poll(testsys.OpencodeWait(), func() bool {
+			return sentPassword(sq) || !procfs.Alive(tui.pid, 0) && !procfs.Alive(oca, 0)
 		}) {
 			t.Errorf("the TUI %d (oca %d) still runs with another user's server on the port", tui.pid, oca)
 		}
@@ -93,7 +93,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 		}
 		want := "oca: opencode: the server of a cannot run: port " + strconv.Itoa(port) + " is already in use by pid " + strconv.Itoa(sq.Pid())
 		var screen string
-		if !within(realWait, func() bool {
+		if !testsys.Poll(testsys.OpencodeWait(), func() bool {
 			screen = m.run(t, "capture-pane", "-p", "-J", "-t", "oca:one") // -J: a long line whole
 			return strings.Contains(screen, want)
 		}) {
@@ -104,7 +104,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 		}
 		m.send(t, "oca:one", "echo rc=$?")
 		m.run(t, "send-keys", "-t", "oca:one", "Enter")
-		m.wait(t, "oca:one", realWait, "opencode's status", func(s string) bool { return strings.Contains(s, "rc=1") })
+		m.wait(t, "oca:one", testsys.OpencodeWait(), "opencode's status", func(s string) bool { return strings.Contains(s, "rc=1") })
 	})
 }
 
@@ -116,15 +116,4 @@ func sentPassword(sq *squatter.Squatter) bool {
 		}
 	}
 	return false
-}
-
-// alive tells whether process pid runs (a zombie does not).
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z"
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -21,7 +20,7 @@ import (
 // -9 of the supervisor is restarted by systemd; `oca server stop` stops
 // the unit; `oca systemd uninstall` disables it and removes the unit file.
 func TestSystemdUserManager(t *testing.T) {
-	testsys.NeedTool(t, "opencode")
+	testsys.NeedOpencode(t)
 	u := testsys.AddUser(t)
 	m := testsys.StartUserManager(t, u)
 	o := newUserOca(t, u, "XDG_RUNTIME_DIR="+m.RuntimeDir)
@@ -47,14 +46,15 @@ func TestSystemdUserManager(t *testing.T) {
 		t.Helper()
 		var active string
 		var pid int
-		for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if active, pid = show(); ok(active, pid) {
-				return active, pid
-			}
+		within := testsys.OpencodeWait()
+		if !testsys.Poll(within, func() bool {
+			active, pid = show()
+			return ok(active, pid)
+		}) {
+			status, _ := m.Systemctl(u, "status", "--no-pager", unit).CombinedOutput()
+			t.Fatalf("%s: not within %s (ActiveState=%s MainPID=%d)\n%s", what, within, active, pid, status)
 		}
-		status, _ := m.Systemctl(u, "status", "--no-pager", unit).CombinedOutput()
-		t.Fatalf("%s: not within 90 s (ActiveState=%s MainPID=%d)\n%s", what, active, pid, status)
-		return "", 0
+		return active, pid
 	}
 	cmdline := func(pid int) string {
 		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
@@ -62,7 +62,7 @@ func TestSystemdUserManager(t *testing.T) {
 	}
 	ready := func() (port int, password string) {
 		t.Helper()
-		out := o.must(u.Home, "server", "wait", "work", "--timeout", "150s")
+		out := o.must(u.Home, "server", "wait", "work", "--timeout", testsys.OpencodeWait().String())
 		if !strings.Contains(out, "is ready") {
 			t.Fatalf("server wait: %s", out)
 		}
