@@ -16,12 +16,12 @@ import (
 // -short`: it skips the tests that need the real OpenCode, a Docker engine
 // or a systemd user manager, and runs every other. The module's only calls
 // of testing.Short are in the helpers such tests call
-// (internal/testsys's NeedOpencode, NeedDocker, NeedSystemd, and
+// (internal/testsys's NeedOpencode, NeedOpencode2Preview, NeedDocker, NeedSystemd, and
 // HaveOpencode for a testscript's condition), so nothing else skips under
 // -short; and the README says so.
 func TestShortSkipsOnlyTheSlowNeeds(t *testing.T) {
 	root := filepath.Join("..", "..")
-	want := []string{"internal/testsys/need.go:HaveOpencode", "internal/testsys/need.go:NeedDocker", "internal/testsys/need.go:NeedOpencode", "internal/testsys/need.go:NeedSystemd"}
+	want := []string{"internal/testsys/need.go:HaveOpencode", "internal/testsys/need.go:NeedDocker", "internal/testsys/need.go:NeedOpencode", "internal/testsys/need.go:NeedOpencode2Preview", "internal/testsys/need.go:NeedSystemd"}
 	var got []string
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

@@ -31,11 +31,13 @@ const dialBudget = 2 * time.Second
 func URL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
 
 // Client talks to the OpenCode server on 127.0.0.1:Port with Password,
-// over connections whose other end passed Check (nil: OwnUser).
+// over connections whose other end passed Check (nil: OwnUser), in the
+// routes of Version (the zero Version: OpenCode 1.x).
 type Client struct {
 	Port     int
 	Password string
 	Check    Check
+	Version  Version
 }
 
 // do sends one request with basic auth and no keep-alive (an idle
@@ -70,16 +72,17 @@ func (c Client) do(ctx context.Context, method, path string, headerTimeout time.
 	return client.Do(req)
 }
 
-// Health asks the server whether it is ready: GET /global/health, its
-// answer within 200 ms. It is true only when the answer is 200 with a JSON
-// body holding "healthy": true (OpenCode answers unknown paths with its web
-// page, so a status code alone proves nothing). When false, the error says
-// why: a *PortInUseError when the socket that answered failed the check
-// (it was not sent the password).
+// Health asks the server whether it is ready: GET /global/health (V1;
+// V2: /api/health, or /api/info on the stable line), its answer within
+// 200 ms. It is true only when the answer is 200 with a JSON body that says
+// so (OpenCode 1.x answers unknown paths with its web page, so a status
+// code alone proves nothing). When false, the error says why: a
+// *PortInUseError when the socket that answered failed the check (it was
+// not sent the password).
 func (c Client) Health(ctx context.Context) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout+dialBudget)
 	defer cancel()
-	resp, err := c.do(ctx, http.MethodGet, "/global/health", probeTimeout)
+	resp, err := c.do(ctx, http.MethodGet, c.Version.healthPath(), probeTimeout)
 	if err != nil {
 		return false, fmt.Errorf("health of port %d: %w", c.Port, err)
 	}
@@ -87,19 +90,18 @@ func (c Client) Health(ctx context.Context) (bool, error) {
 	if resp.StatusCode != http.StatusOK {
 		return false, fmt.Errorf("health of port %d: status %d", c.Port, resp.StatusCode)
 	}
-	var body struct {
-		Healthy bool `json:"healthy"`
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err == nil {
+		err = c.Version.healthy(body)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil {
-		return false, fmt.Errorf("health of port %d: not a health answer: %w", c.Port, err)
-	}
-	if !body.Healthy {
-		return false, fmt.Errorf("health of port %d: not healthy", c.Port)
+	if err != nil {
+		return false, fmt.Errorf("health of port %d: %w", c.Port, err)
 	}
 	return true, nil
 }
 
-// Health is Client.Health for a client of the user's (OwnUser).
+// Health is Client.Health of OpenCode 1.x for a client of the user's
+// (OwnUser).
 func Health(ctx context.Context, port int, password string) (bool, error) {
 	return Client{Port: port, Password: password}.Health(ctx)
 }
@@ -107,8 +109,12 @@ func Health(ctx context.Context, port int, password string) (bool, error) {
 // Dispose makes the server drop the state of every instance (every
 // project directory a client used), so that each reads auth.json and the
 // config anew: POST /global/dispose. (POST /instance/dispose reaches only
-// the instance of the server's own directory.)
+// the instance of the server's own directory.) OpenCode 2 has no such
+// route: ErrNoReload.
 func (c Client) Dispose(ctx context.Context) error {
+	if c.Version.V2() {
+		return ErrNoReload
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	resp, err := c.do(ctx, http.MethodPost, "/global/dispose", 0)
@@ -128,11 +134,14 @@ func (c Client) Dispose(ctx context.Context) error {
 // messages as it goes.
 const recentSessions = 6 * time.Hour
 
-// BusySessions counts the server's sessions that are busy (or retrying):
-// GET /session/status answers for one directory's instance, so it asks
-// each directory that has a session updated recently (GET
-// /experimental/session).
+// BusySessions counts the server's sessions that are busy (or retrying).
+// On OpenCode 1.x GET /session/status answers for one directory's
+// instance, so it asks each directory that has a session updated recently
+// (GET /experimental/session); OpenCode 2 lists them all at once.
 func (c Client) BusySessions(ctx context.Context) (int, error) {
+	if c.Version.V2() {
+		return c.busyV2(ctx)
+	}
 	var sessions []struct {
 		Directory string `json:"directory"`
 		Time      struct {
@@ -178,19 +187,9 @@ func (c Client) Do(ctx context.Context, method, path string) (*http.Response, er
 
 // getJSON GETs path from the server and decodes its JSON answer.
 func (c Client) getJSON(ctx context.Context, path string, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	resp, err := c.do(ctx, http.MethodGet, path, 0)
+	data, err := c.getRaw(ctx, path)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+		return err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("GET %s: not the JSON OpenCode answers", path)

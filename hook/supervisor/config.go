@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/oca-sh/oca/hook/opencode"
 )
 
 // Config is everything the supervisor needs about one account; the caller
@@ -14,7 +16,7 @@ type Config struct {
 	Port        int           // 127.0.0.1 port for opencode serve
 	DataHome    string        // the account's XDG_DATA_HOME (auth.json is DataHome/opencode/auth.json)
 	ConfigDir   string        // the account's OpenCode config layer (OPENCODE_CONFIG_DIR); "" for none
-	StateHome   string        // the account's XDG_STATE_HOME (OpenCode 2 registers its server there); "" for the caller's
+	StateHome   string        // the account's XDG_STATE_HOME, where OpenCode 2 finds its server; "" for none
 	Password    string        // OPENCODE_SERVER_PASSWORD for this server; never printed or logged
 	IdleTimeout time.Duration // stop after this long with no lease and no client connection; 0 = never
 	Opencode    string        // path to the opencode binary
@@ -32,6 +34,11 @@ type Config struct {
 	// keeps OpenCode from starting, or stops it, and Serve gives up
 	// (phase failing, the error in status.json and in the log).
 	ConfigDirCheck func() error
+	// Detect tells which OpenCode Opencode is (cmd/oca gives it
+	// opencode.Detect with oca's cache): asked before each start, so that
+	// an OpenCode upgraded under a running supervisor is started as what
+	// it now is. nil: OpenCode 1.x.
+	Detect func() (opencode.Version, error)
 
 	// Tuning. Zero means the default shown.
 	ReadyTimeout time.Duration // 60s: an OpenCode not healthy by then is killed and counted as a crash
@@ -43,6 +50,21 @@ type Config struct {
 	StopGrace    time.Duration // 2s: wait after each SIGTERM to the process group before escalating
 	PollInterval time.Duration // 5s: slow poll for dead lease holders and client connections
 	ReloadWait   time.Duration // 10m: how long a reload waits for busy sessions to finish
+}
+
+// Client is a client of the account's server for a user's command: the
+// routes of the OpenCode Detect names, the password to the user's own
+// socket only.
+func (c Config) Client() (opencode.Client, error) {
+	cl := opencode.Client{Port: c.Port, Password: c.Password, Version: opencode.Version{Major: 1}}
+	if c.Detect != nil {
+		v, err := c.Detect()
+		if err != nil {
+			return cl, err
+		}
+		cl.Version = v
+	}
+	return cl, nil
 }
 
 func (c Config) withDefaults() Config {

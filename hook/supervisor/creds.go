@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -68,15 +69,16 @@ type credsWatch struct {
 	lastConf  [32]byte // of the config dir's listing (names, sizes, mtimes)
 	pending   bool     // changed while OpenCode was starting
 	logf      func(string, ...any)
-	kick      chan struct{}                  // to the reloader: reload when no session is busy
-	gen       atomic.Int64                   // OpenCode processes started: a new one has read everything afresh
-	check     atomic.Pointer[opencode.Check] // who may receive the password: the running OpenCode
+	kick      chan struct{}                   // to the reloader: reload when no session is busy
+	gen       atomic.Int64                    // OpenCode processes started: a new one has read everything afresh
+	client    atomic.Pointer[opencode.Client] // the running OpenCode: who may receive the password, and its routes
+	restart   chan struct{}                   // from the reloader: this OpenCode cannot reload, restart it
 	refreshed func(old, new []byte) bool
 }
 
 func newCredsWatch(dataHome, configDir string, logf func(string, ...any)) *credsWatch {
 	c := &credsWatch{dataHome: dataHome, configDir: configDir, debounce: time.NewTimer(time.Hour),
-		logf: logf, kick: make(chan struct{}, 1), refreshed: onlyRefreshed}
+		logf: logf, kick: make(chan struct{}, 1), restart: make(chan struct{}, 1), refreshed: onlyRefreshed}
 	c.debounce.Stop()
 	return c
 }
@@ -200,11 +202,11 @@ func (c *credsWatch) readyNow() bool {
 	return true
 }
 
-// request asks the reloader for a reload, whose requests may go to a
-// listener that passes check (the running OpenCode's); requests made while
-// one waits are one, with the latest check.
-func (c *credsWatch) request(check opencode.Check) {
-	c.check.Store(&check)
+// request asks the reloader for a reload of the running OpenCode, reached
+// through client (whose check lets the password reach only that OpenCode);
+// requests made while one waits are one, with the latest client.
+func (c *credsWatch) request(client opencode.Client) {
+	c.client.Store(&client)
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -243,7 +245,7 @@ func onlyRefreshed(old, new []byte) bool {
 // reloader runs until ctx is done: for each request, it waits until no
 // session of the server is busy (at most wait), then tells the server to
 // read its credentials and config again. It never logs their content.
-func (c *credsWatch) reloader(ctx context.Context, port int, password string, wait time.Duration) {
+func (c *credsWatch) reloader(ctx context.Context, wait time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -251,7 +253,7 @@ func (c *credsWatch) reloader(ctx context.Context, port int, password string, wa
 		case <-c.kick:
 		}
 		start, gen := time.Now(), c.gen.Load()
-		client := opencode.Client{Port: port, Password: password, Check: *c.check.Load()}
+		client := *c.client.Load()
 		waited := false
 		for {
 			if c.gen.Load() != gen {
@@ -285,7 +287,17 @@ func (c *credsWatch) reloader(ctx context.Context, port int, password string, wa
 			c.logf("credentials or config changed; OpenCode restarted meanwhile and read them at its start: no reload needed")
 			continue
 		}
-		if err := client.Dispose(ctx); err != nil {
+		err := client.Dispose(ctx)
+		if errors.Is(err, opencode.ErrNoReload) {
+			// OpenCode 2: no session is busy, so a restart cuts nothing.
+			c.logf("config changed: restarting the server to read it (%v)", err)
+			select {
+			case c.restart <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		if err != nil {
 			c.logf("credentials or config changed, but reloading them failed: %v", err)
 			continue
 		}

@@ -20,7 +20,7 @@ var proxyVars = []string{"http_proxy", "https_proxy", "no_proxy", "all_proxy"}
 
 // protectedVars identify the account and the server's credentials: the
 // account's own env table cannot replace them.
-var protectedVars = []string{"XDG_DATA_HOME", "XDG_STATE_HOME", "OPENCODE_CONFIG_DIR", "OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME"}
+var protectedVars = []string{"XDG_DATA_HOME", "XDG_STATE_HOME", "OPENCODE_CONFIG_DIR", "OPENCODE_SERVER_PASSWORD", "OPENCODE_PASSWORD", "OPENCODE_SERVER_USERNAME"}
 
 func keepBaseVar(name string) bool {
 	if slices.Contains(baseVars, name) || strings.HasPrefix(name, "LC_") {
@@ -97,14 +97,14 @@ func overlayEnv(env []string, cfg Config) []string {
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "XDG_DATA_HOME", "OPENCODE_CONFIG_DIR", "OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME":
+		case "XDG_DATA_HOME", "OPENCODE_CONFIG_DIR", "OPENCODE_SERVER_PASSWORD", "OPENCODE_PASSWORD", "OPENCODE_SERVER_USERNAME":
 			continue
-		case "TMPDIR":
-			hasTmp = true
 		case "XDG_STATE_HOME":
 			if cfg.StateHome != "" {
 				continue
 			}
+		case "TMPDIR":
+			hasTmp = true
 		}
 		out = append(out, kv)
 	}

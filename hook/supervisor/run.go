@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +35,8 @@ type run struct {
 	taken     chan error    // gets the *PortInUseError when the port's listener is not this run's
 	output    sync.WaitGroup
 
+	client opencode.Client // this run's server: its routes, and a check that lets the password reach it alone
+
 	readyTimer *time.Timer
 	isReady    bool
 	readyAt    time.Time
@@ -53,7 +54,25 @@ func (s *supervisor) launch() (*run, error) {
 	if err := s.checkPort(); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(s.cfg.Opencode, "serve", "--hostname", "127.0.0.1", "--port", strconv.Itoa(s.cfg.Port))
+	v, err := s.version()
+	if err != nil {
+		return nil, err
+	}
+	s.ver = v
+	backup, err := opencode.BeforeServing(s.cfg.DataHome, v)
+	if err != nil {
+		return nil, &cannotServe{err}
+	}
+	if backup != "" {
+		s.st.Notice = "backed up the OpenCode 1.x database before " + v.String() + " first served it: " + backup
+		s.log.Printf("%s", s.st.Notice)
+	}
+	if s.cfg.StateHome != "" {
+		if err := v.PrepareServer(s.cfg.StateHome, s.cfg.Password); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(s.cfg.Opencode, v.ServeArgs(s.cfg.Port)...)
 	cmd.Env = s.env
 	// A directory of oca's own: OpenCode must not pin, index or write into
 	// whatever directory the hook happened to start the supervisor from.
@@ -98,6 +117,7 @@ func (s *supervisor) launch() (*run, error) {
 		taken:      make(chan error, 1),
 		readyTimer: time.NewTimer(s.cfg.ReadyTimeout),
 	}
+	r.client = opencode.Client{Port: s.cfg.Port, Password: s.cfg.Password, Check: opencode.OwnGroup(r.pgid), Version: v}
 	var once sync.Once
 	onLine := func(stream string) func(string) {
 		return func(line string) {
@@ -152,8 +172,8 @@ func (s *supervisor) probe(ctx context.Context, r *run) {
 			listening = nil
 		case <-tick.C:
 		}
-		ok, err := opencode.Client{Port: s.cfg.Port, Password: s.cfg.Password, Check: opencode.OwnGroup(r.pgid)}.Health(ctx)
-		if ok {
+		ok, err := r.client.Health(ctx)
+		if ok && s.discoverable(r) {
 			close(r.ready)
 			return
 		}
@@ -196,6 +216,7 @@ func (s *supervisor) finish(r *run) string {
 	}
 	_ = r.cmd.Wait()
 	r.reaped = true
+	s.unregister(r)
 	r.exitState = "exited"
 	if ps := r.cmd.ProcessState; ps != nil {
 		r.exitState = ps.String() // "exit status 1", "signal: killed"
@@ -262,5 +283,68 @@ func waitUntil(cond func() bool, d time.Duration) bool {
 			return false
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cannotServe is a reason OpenCode cannot be started however often it is
+// tried: the supervisor gives up at once.
+type cannotServe struct{ err error }
+
+func (e *cannotServe) Error() string { return e.err.Error() }
+func (e *cannotServe) Unwrap() error { return e.err }
+
+// version is which OpenCode cfg.Opencode is now (Config.Detect); one oca
+// does not know is never started.
+func (s *supervisor) version() (opencode.Version, error) {
+	if s.cfg.Detect == nil {
+		return opencode.Version{Major: 1}, nil
+	}
+	v, err := s.cfg.Detect()
+	if err != nil {
+		return v, err
+	}
+	if !v.Known() {
+		return v, &cannotServe{fmt.Errorf("%s is %s: %s", s.cfg.Opencode, v, opencode.Supported)}
+	}
+	s.st.Version = v.String()
+	return v, nil
+}
+
+// discoverable tells whether V2's own discovery finds r in the account's
+// state home: the preview's server registers itself a moment after it
+// answers, and a client that looked in between would start a server of
+// its own. (OpenCode 1.x, and the stable line, which oca registers once
+// ready: true.)
+func (s *supervisor) discoverable(r *run) bool {
+	v := r.client.Version
+	if s.cfg.StateHome == "" || !v.Preview {
+		return true
+	}
+	reg, ok := v.Registered(s.cfg.StateHome)
+	return ok && reg.PID == r.pid && reg.URL == opencode.URL(s.cfg.Port)
+}
+
+// registered records a ready run of the stable OpenCode 2 in the account's
+// state home, where its clients look for it (the preview's server does it
+// itself).
+func (s *supervisor) registered(r *run) {
+	if s.cfg.StateHome == "" {
+		return
+	}
+	reg := opencode.Registration{ID: "oca-" + s.cfg.Account, Version: r.client.Version.Text,
+		URL: opencode.URL(s.cfg.Port), PID: r.pid, Password: s.cfg.Password}
+	if err := r.client.Version.Register(s.cfg.StateHome, reg); err != nil {
+		s.log.Printf("%v", err)
+	}
+}
+
+// unregister removes the registration of a run that has ended: a client
+// would otherwise send the password to whatever listens on its URL next.
+func (s *supervisor) unregister(r *run) {
+	if s.cfg.StateHome == "" {
+		return
+	}
+	if err := r.client.Version.Unregister(s.cfg.StateHome, r.pid); err != nil {
+		s.log.Printf("%v", err)
 	}
 }

@@ -49,6 +49,8 @@ type Status struct {
 	ReadyAt           time.Time `json:"ready_at,omitzero"`            // the current OpenCode process became healthy
 	UpdatedAt         time.Time `json:"updated_at,omitzero"`
 
+	Version    string   `json:"version,omitempty"` // the OpenCode it runs, as oca names it
+	Notice     string   `json:"notice,omitempty"`  // something done once that the user should hear of (a database backed up)
 	Restarts   int      `json:"restarts"`
 	LastError  string   `json:"last_error,omitempty"`
 	LastOutput []string `json:"last_output,omitempty"` // OpenCode's last lines, secrets redacted

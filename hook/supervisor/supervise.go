@@ -37,6 +37,7 @@ type supervisor struct {
 	creds   *credsWatch
 	watcher *fsnotify.Watcher
 
+	ver     opencode.Version // the OpenCode of the current run
 	backoff time.Duration
 	crashes []time.Time // quick crashes in a row, for crash-loop detection
 	unsafe  error       // why the config dir is refused (evUnsafe)
@@ -118,7 +119,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	s.creds = newCredsWatch(cfg.DataHome, cfg.ConfigDir, s.log.Printf)
 	reloads, stopReloads := context.WithCancel(ctx)
 	defer stopReloads()
-	go s.creds.reloader(reloads, cfg.Port, cfg.Password, cfg.ReloadWait)
+	go s.creds.reloader(reloads, cfg.ReloadWait)
 	if s.watcher, err = fsnotify.NewWatcher(); err != nil {
 		return s.fail(fmt.Errorf("watch files: %w", err))
 	}
@@ -233,6 +234,7 @@ const (
 	evIdle                  // unused for IdleTimeout
 	evTaken                 // the port's listener is not this run's (r.takenErr)
 	evUnsafe                // the config dir failed Config.ConfigDirCheck (s.unsafe)
+	evReload                // the config changed and this OpenCode cannot reload it: restart it
 )
 
 // loop starts OpenCode, and restarts it when it dies, until a stop.
@@ -247,7 +249,8 @@ func (s *supervisor) loop(ctx context.Context) error {
 		s.creds.launched()
 		r, err := s.launch()
 		var pie *opencode.PortInUseError
-		if errors.As(err, &pie) {
+		var never *cannotServe
+		if errors.As(err, &pie) || errors.As(err, &never) {
 			return s.fail(err)
 		}
 		var reason string
@@ -269,6 +272,10 @@ func (s *supervisor) loop(ctx context.Context) error {
 			case evUnsafe:
 				s.stop(r, "its config dir is refused")
 				return s.fail(s.unsafe)
+			case evReload:
+				// Not a crash: started again at once, and not counted.
+				s.stop(r, "its config changed, and "+s.ver.String()+" cannot reload a running server")
+				continue
 			case evNotReady:
 				state := s.stop(r, fmt.Sprintf("not healthy after %s", s.cfg.ReadyTimeout))
 				reason = fmt.Sprintf("not healthy after %s (then %s)", s.cfg.ReadyTimeout, state)
@@ -362,11 +369,16 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			s.st.ReadyAt = r.readyAt
 			s.log.Printf("opencode (pid %d) ready after %s", r.pid, r.readyAt.Sub(r.startedAt).Round(time.Millisecond))
 			s.setPhase(PhaseReady, "")
+			s.registered(r)
 			// Idle time runs from ready: a start slower than the idle
 			// timeout must not end the server before anyone could use it.
 			s.idle.used()
 			if s.creds.readyNow() {
-				s.creds.request(opencode.OwnGroup(r.pgid))
+				s.creds.request(r.client)
+			}
+		case <-s.creds.restart:
+			if r != nil && r.isReady {
+				return evReload
 			}
 		case <-s.idle.C():
 			// Only a ready server can be idle: its idle time runs from
@@ -397,7 +409,9 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 					s.idle.used()
 				}
 			case filepath.Join(s.cfg.DataHome, "opencode"):
-				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) {
+				// OpenCode 2 keeps credentials in its database: auth.json
+				// is OpenCode 1.x's.
+				if filepath.Base(ev.Name) == "auth.json" && !ev.Has(fsnotify.Chmod) && !s.ver.V2() {
 					s.creds.changed()
 				}
 			default:
@@ -424,7 +438,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 				return evUnsafe
 			}
 			if s.creds.settled(r != nil && r.isReady) {
-				s.creds.request(opencode.OwnGroup(r.pgid))
+				s.creds.request(r.client)
 			}
 		}
 	}

@@ -16,15 +16,20 @@ const waitPoll = 25 * time.Millisecond
 // WaitReady polls the account's server every 25 ms until it is healthy or
 // ctx is done. It returns early with the reason when the account's
 // supervisor gives up (phase "failing" written after WaitReady began), and
-// at once with a *PortInUseError when the port is another user's.
+// at once with a *PortInUseError when the port is another user's. It asks
+// in the routes of the OpenCode Config.Detect names.
 func WaitReady(ctx context.Context, cfg Config) error {
+	client, err := cfg.Client()
+	if err != nil {
+		return fmt.Errorf("wait for server of %s: %w", cfg.Account, err)
+	}
 	begin := time.Now()
 	tick := time.NewTicker(waitPoll)
 	defer tick.Stop()
 	var last error
 	for {
-		ok, err := opencode.Health(ctx, cfg.Port, cfg.Password)
-		if ok {
+		ok, err := client.Health(ctx)
+		if ok && cfg.discoverable(client.Version) {
 			return nil
 		}
 		if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
@@ -42,4 +47,15 @@ func WaitReady(ctx context.Context, cfg Config) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// discoverable tells whether OpenCode 2's own discovery, in the account's
+// state home, finds the server on the account's port: the 2.0 preview's
+// server registers itself a moment after it first answers.
+func (c Config) discoverable(v opencode.Version) bool {
+	if c.StateHome == "" || !v.Preview {
+		return true
+	}
+	reg, ok := v.Registered(c.StateHome)
+	return ok && reg.URL == opencode.URL(c.Port)
 }

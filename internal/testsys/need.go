@@ -32,6 +32,26 @@ func NeedOpencode(t testing.TB) string {
 	return p
 }
 
+// NeedOpencode2Preview is the absolute path of the OpenCode 2.0 preview
+// command line (npm's @opencode-ai/cli-linux-x64, binary lildax, under
+// `npm root -g`, not on PATH), for a test that runs it. Under -short the
+// test skips.
+func NeedOpencode2Preview(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the OpenCode 2.0 preview: skipped with -short")
+	}
+	root, err := exec.Command("npm", "root", "-g").Output()
+	if err != nil {
+		skipOrFail(t, "the OpenCode 2.0 preview is not installed (npm root -g: "+err.Error()+")")
+	}
+	p := filepath.Join(strings.TrimSpace(string(root)), "@opencode-ai", "cli-linux-x64", "bin", "lildax")
+	if _, err := os.Stat(p); err != nil {
+		skipOrFail(t, "the OpenCode 2.0 preview is not installed ("+p+"); npm install -g @opencode-ai/cli-linux-x64@1.18.18")
+	}
+	return p
+}
+
 // NeedDocker is for a test that runs containers: it needs docker,
 // docker-compose, busybox (to make an image) and a Docker engine that
 // answers. Under -short the test skips.
