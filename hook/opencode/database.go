@@ -78,6 +78,25 @@ func (e *MigratedError) Error() string {
 	return msg
 }
 
+// CanRun tells, without changing anything, whether OpenCode of version v
+// may open a data home's database: an unknown OpenCode may not, nor may
+// OpenCode 1.x open one that OpenCode 2 served (a *MigratedError), unless
+// it is the V1 backup again. For a client that opens the database itself
+// (OpenCode 1.x on its own, a command that is not the server's).
+func CanRun(dataHome string, v Version) error {
+	if !v.Known() {
+		return fmt.Errorf("%s: %s", v, Supported)
+	}
+	rec, known := readServed(dataHome)
+	if v.V2() || !known || rec.Major != 2 {
+		return nil
+	}
+	if rec.Backup != "" && rec.BackupSum != "" && contentSum(filepath.Join(dbDir(dataHome), dbName)) == rec.BackupSum {
+		return nil
+	}
+	return &MigratedError{DataHome: dataHome, By: rec.Version, At: rec.At, Backup: rec.Backup}
+}
+
 // BeforeServing readies a data home's database for version v and records
 // that v serves it. For OpenCode 2 on a database that OpenCode 1.x (or no
 // record) last served, it first copies the database aside and returns the

@@ -42,6 +42,12 @@ func TestBeforeServing(t *testing.T) {
 	if b, err := BeforeServing(home, v2); err != nil || b != "" {
 		t.Errorf("V2's second serve: %q, %v (no second backup)", b, err)
 	}
+	if err := CanRun(home, v1); err == nil {
+		t.Errorf("CanRun: V1 may open a database V2 served")
+	}
+	if err := CanRun(home, v2); err != nil {
+		t.Errorf("CanRun: V2 may not open its own database: %v", err)
+	}
 	_, err = BeforeServing(home, v1)
 	var me *MigratedError
 	if !errors.As(err, &me) || me.Backup != backup || !strings.Contains(err.Error(), "OpenCode 1.x would fail on it") {

@@ -36,6 +36,8 @@ func (k Kind) String() string {
 		return "standalone"
 	case PassThrough:
 		return "pass-through"
+	case Service:
+		return "service"
 	}
 	return "unknown"
 }

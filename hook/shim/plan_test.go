@@ -159,5 +159,22 @@ func FuzzMap(f *testing.F) {
 				t.Fatalf("Map(%q) changed the arguments: %q", args, p.Args)
 			}
 		}
+		// OpenCode 2's: a client of the server is given it last, once;
+		// the service is oca's; the rest as typed.
+		p = MapV2(Input{Args: args, URL: url, Dir: "/p", IsDir: func(p string) bool { return dirs[p] }})
+		switch p.Kind {
+		case Attach, Run:
+			if n := len(p.Args); n < 2 || p.Args[n-2] != "--server" || p.Args[n-1] != url || len(p.Args) != len(args)+2 {
+				t.Fatalf("MapV2(%q) = %q", args, p.Args)
+			}
+		case Service:
+			if len(p.Args) != 1 || !slices.Contains([]string{"start", "stop", "restart", "status"}, p.Args[0]) {
+				t.Fatalf("MapV2(%q) = service %q", args, p.Args)
+			}
+		default:
+			if !slices.Equal(p.Args, args) {
+				t.Fatalf("MapV2(%q) changed the arguments: %q", args, p.Args)
+			}
+		}
 	})
 }

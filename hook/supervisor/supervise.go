@@ -368,8 +368,8 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			r.readyTimer.Stop()
 			s.st.ReadyAt = r.readyAt
 			s.log.Printf("opencode (pid %d) ready after %s", r.pid, r.readyAt.Sub(r.startedAt).Round(time.Millisecond))
+			s.registered(r) // before anyone is told it is ready
 			s.setPhase(PhaseReady, "")
-			s.registered(r)
 			// Idle time runs from ready: a start slower than the idle
 			// timeout must not end the server before anyone could use it.
 			s.idle.used()

@@ -177,3 +177,67 @@ func getV2(t testing.TB, cfg Config, path, password string) (int, string) {
 	defer resp.Body.Close()
 	return resp.StatusCode, ""
 }
+
+// TestRealV2KeepsTheV1Database: with the real binaries, V1 writes an
+// account's database; before the 2.0 preview first serves the account,
+// the database is copied aside and the status says so; V1 is then refused
+// on it, in one line that says how to put the backup back; put back, V1
+// starts from it.
+func TestRealV2KeepsTheV1Database(t *testing.T) {
+	w := newV2World(t)
+	v1bin := testsys.NeedOpencode(t)
+	v1cfg := func(cfg Config) Config {
+		cfg.Opencode = v1bin
+		cfg.Detect = func() (opencode.Version, error) { return opencode.Detect(v1bin, w.cache, w.base()) }
+		cfg.Env = BuildEnv(w.base(), cfg, offlineEnv)
+		return cfg
+	}
+	v2 := w.account(t, "mig")
+	v1 := v1cfg(v2)
+	db := filepath.Join(v2.DataHome, "opencode", "opencode.db")
+
+	serveOnce := func(cfg Config) Status {
+		t.Helper()
+		s := startServe(t, cfg)
+		waitReady(t, cfg, testsys.OpencodeWait())
+		st, _ := ReadStatus(cfg.StateDir)
+		s.cancel()
+		s.wait(t, testsys.OpencodeWait())
+		return st
+	}
+	serveOnce(v1)
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("V1 wrote no database: %v", err)
+	}
+	// V2 serves the account, and writes its database (a session).
+	s2 := startServe(t, v2)
+	waitReady(t, v2, testsys.OpencodeWait())
+	if got := w.client(t, v2, "api", "POST", "/api/session", "--data", "{}"); !strings.Contains(got, `"id"`) {
+		t.Fatalf("creating a session on V2: %s", got)
+	}
+	st, _ := ReadStatus(v2.StateDir)
+	s2.cancel()
+	s2.wait(t, testsys.OpencodeWait())
+	backups, _ := filepath.Glob(db + ".v1-*[0-9]") // not its -wal and -shm
+	if len(backups) != 1 || !strings.HasSuffix(backups[0], time.Now().Format("20060102")) {
+		t.Fatalf("backups after V2 served: %v", backups)
+	}
+	if !strings.Contains(st.Notice, backups[0]) {
+		t.Errorf("the status does not name the backup: %q", st.Notice)
+	}
+
+	s := startServe(t, v1)
+	err := s.wait(t, testsys.OpencodeWait())
+	st, _ = ReadStatus(v1.StateDir)
+	if err == nil || st.Phase != PhaseFailing || !strings.Contains(st.LastError, "OpenCode 1.x would fail on it") || !strings.Contains(st.LastError, backups[0]) {
+		t.Fatalf("V1 after V2: %v, status %+v; want failing, naming the backup", err, st)
+	}
+	restore := st.LastError[strings.LastIndex(st.LastError, ": ")+2:]
+	if out, err := exec.Command("sh", "-c", restore).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", restore, err, out)
+	}
+	st = serveOnce(v1)
+	if st.Phase != PhaseReady {
+		t.Errorf("V1 on its restored database: %+v", st)
+	}
+}

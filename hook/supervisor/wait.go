@@ -51,9 +51,10 @@ func WaitReady(ctx context.Context, cfg Config) error {
 
 // discoverable tells whether OpenCode 2's own discovery, in the account's
 // state home, finds the server on the account's port: the 2.0 preview's
-// server registers itself a moment after it first answers.
+// server registers itself a moment after it first answers, and the
+// supervisor registers the stable line's once it answered.
 func (c Config) discoverable(v opencode.Version) bool {
-	if c.StateHome == "" || !v.Preview {
+	if c.StateHome == "" || !v.V2() {
 		return true
 	}
 	reg, ok := v.Registered(c.StateHome)

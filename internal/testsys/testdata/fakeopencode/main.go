@@ -19,6 +19,8 @@
 //
 // Any other command than serve prints itself, the account and whether a
 // password was set, and exits 0; --version prints 1.18.0-fake.
+//
+// FAKE_VERSION=2.x.y makes it OpenCode 2 instead (v2.go).
 package main
 
 import (
@@ -37,6 +39,10 @@ import (
 )
 
 func main() {
+	if v := os.Getenv("FAKE_VERSION"); strings.HasPrefix(v, "2.") {
+		v2Main(v)
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "child" {
 		if os.Getenv("FAKE_MODE") == "ignore-term" {
 			signal.Ignore(syscall.SIGTERM)
