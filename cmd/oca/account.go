@@ -1,8 +1,9 @@
 package main
 
+// oca account: add, list, show, remove and import accounts.
+
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,27 +17,21 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/shells"
+	"github.com/spf13/cobra"
 )
-
-func (a *app) writeJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 // accountJSON is an account as listings show it: never a password.
 type accountJSON struct {
-	Name         string            `json:"name"`
-	Port         int               `json:"port"`
-	URL          string            `json:"url"`
-	DataHome     string            `json:"data_home"`
-	StateHome    string            `json:"state_home"`
-	ConfigDir    string            `json:"config_dir"`
-	IdleTimeout  string            `json:"idle_timeout"`
-	TrustedPaths []string          `json:"trusted_paths"`
-	EnvNames     []string          `json:"env,omitempty"`
-	PasswordFile string            `json:"password_file"`
-	Extra        map[string]string `json:"-"`
+	Name         string   `json:"name"`
+	Port         int      `json:"port"`
+	URL          string   `json:"url"`
+	DataHome     string   `json:"data_home"`
+	StateHome    string   `json:"state_home"`
+	ConfigDir    string   `json:"config_dir"`
+	IdleTimeout  string   `json:"idle_timeout"`
+	TrustedPaths []string `json:"trusted_paths"`
+	EnvNames     []string `json:"env,omitempty"`
+	PasswordFile string   `json:"password_file"`
 }
 
 func describe(dirs account.Dirs, acc *account.Account) accountJSON {
@@ -58,13 +53,35 @@ func describe(dirs account.Dirs, acc *account.Account) accountJSON {
 	return j
 }
 
-func (a *app) accountAdd(name string, opt account.AddOptions) error {
-	acc, err := a.addAccount(name, opt)
+type accountAddOptions struct {
+	*app
+	Name string
+	account.AddOptions
+}
+
+func newAccountAddCmd(a *app) *cobra.Command {
+	opts := &accountAddOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "add NAME", Short: "add an account, with its own data home, state home, port and password",
+		Example: examples(`oca account add work
+			oca account add ci --data-home "$RUNNER_TEMP/oc" --idle-timeout 0`),
+		RunE: func(c *cobra.Command, args []string) error { opts.Name = args[0]; return accountAddRun(opts) },
+	})
+	c.Flags().IntVar(&opts.Port, "port", 0, "the server's `PORT` (default: the first free one from 10001)")
+	c.Flags().StringVar(&opts.DataHome, "data-home", "", "the account's XDG_DATA_HOME `DIR` (default: $XDG_DATA_HOME/oca/accounts/NAME)")
+	c.Flags().StringVar(&opts.StateHome, "state-home", "", "the account's XDG_STATE_HOME `DIR` (default: $XDG_STATE_HOME/oca/homes/NAME)")
+	c.Flags().StringVar(&opts.ConfigDir, "config-dir", "", "the account's OpenCode config layer `DIR` (default: $XDG_CONFIG_HOME/oca/accounts/NAME)")
+	c.Flags().StringVar(&opts.IdleTimeout, "idle-timeout", "", "stop the server after this `DURATION` unused, e.g. 30m (default 1h; 0: never)")
+	return c
+}
+
+func accountAddRun(opts *accountAddOptions) error {
+	acc, err := opts.addAccount(opts.Name, opts.AddOptions)
 	if err != nil {
 		return err
 	}
-	_, dirs, _ := a.environ()
-	fmt.Fprintf(a.stdout, "added account %s: port %d, data home %s\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
+	_, dirs, _ := opts.environ()
+	fmt.Fprintf(opts.stdout, "added account %s: port %d, data home %s\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
 	return nil
 }
 
@@ -105,30 +122,49 @@ func (a *app) addAccount(name string, opt account.AddOptions) (*account.Account,
 	return acc, nil
 }
 
-func (a *app) accountList(asJSON, quiet bool) error {
-	reg, err := a.registry()
+type accountListOptions struct {
+	*app
+	JSON  bool
+	Quiet bool // the names alone
+}
+
+func newAccountListCmd(a *app) *cobra.Command {
+	opts := &accountListOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "list", Aliases: []string{"ls"}, Short: "list the accounts",
+		Example: examples(`oca account list
+			oca account list --quiet`),
+		RunE: func(c *cobra.Command, args []string) error { return accountListRun(opts) },
+	})
+	c.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	c.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print the names alone, one a line")
+	return c
+}
+
+func accountListRun(opts *accountListOptions) error {
+	reg, err := opts.registry()
 	if err != nil {
 		return err
 	}
 	dirs := reg.Dirs()
-	if quiet {
+	if opts.Quiet {
 		for _, n := range reg.Names() {
-			fmt.Fprintln(a.stdout, n)
+			fmt.Fprintln(opts.stdout, n)
 		}
 		return nil
 	}
-	if asJSON {
+	if opts.JSON {
 		list := []accountJSON{}
 		for _, n := range reg.Names() {
 			list = append(list, describe(dirs, reg.Accounts[n]))
 		}
-		return a.writeJSON(list)
+		return opts.writeJSON(list)
 	}
 	if len(reg.Accounts) == 0 {
-		fmt.Fprintln(a.stderr, "no accounts yet; add one with: oca account add NAME")
+		fmt.Fprintln(opts.stderr, "no accounts yet; add one with: oca account add NAME")
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(opts.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPORT\tDATA HOME")
 	for _, n := range reg.Names() {
 		acc := reg.Accounts[n]
@@ -137,39 +173,73 @@ func (a *app) accountList(asJSON, quiet bool) error {
 	return tw.Flush()
 }
 
-func (a *app) accountShow(pos []string, asJSON bool) error {
-	acc, reg, err := a.pick(pos)
-	if err != nil {
-		return err
+type accountShowOptions struct {
+	*app
+	picked
+	JSON bool
+}
+
+func newAccountShowCmd(a *app) *cobra.Command {
+	opts := &accountShowOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "show [ACCOUNT]", Short: "an account's port, URL, data and state homes and password file",
+		Example: examples(`oca account show work
+			oca account show --json`),
+		RunE: opts.runE(a, func() error { return accountShowRun(opts) }),
+	})
+	c.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return c
+}
+
+func accountShowRun(opts *accountShowOptions) error {
+	j := describe(opts.Registry.Dirs(), opts.Account)
+	if opts.JSON {
+		return opts.writeJSON(j)
 	}
-	j := describe(reg.Dirs(), acc)
-	if asJSON {
-		return a.writeJSON(j)
-	}
-	d := reg.Dirs()
-	fmt.Fprintf(a.stdout, "account:       %s\n", j.Name)
-	fmt.Fprintf(a.stdout, "port:          %d\n", j.Port)
-	fmt.Fprintf(a.stdout, "url:           %s\n", j.URL)
-	fmt.Fprintf(a.stdout, "data home:     %s\n", d.Abbrev(j.DataHome))
-	fmt.Fprintf(a.stdout, "state home:    %s\n", d.Abbrev(j.StateHome))
-	fmt.Fprintf(a.stdout, "config dir:    %s\n", d.Abbrev(j.ConfigDir))
-	fmt.Fprintf(a.stdout, "idle timeout:  %s\n", j.IdleTimeout)
+	d := opts.Registry.Dirs()
+	fmt.Fprintf(opts.stdout, "account:       %s\n", j.Name)
+	fmt.Fprintf(opts.stdout, "port:          %d\n", j.Port)
+	fmt.Fprintf(opts.stdout, "url:           %s\n", j.URL)
+	fmt.Fprintf(opts.stdout, "data home:     %s\n", d.Abbrev(j.DataHome))
+	fmt.Fprintf(opts.stdout, "state home:    %s\n", d.Abbrev(j.StateHome))
+	fmt.Fprintf(opts.stdout, "config dir:    %s\n", d.Abbrev(j.ConfigDir))
+	fmt.Fprintf(opts.stdout, "idle timeout:  %s\n", j.IdleTimeout)
 	for _, tp := range j.TrustedPaths {
-		fmt.Fprintf(a.stdout, "trusted path:  %s\n", d.Abbrev(tp))
+		fmt.Fprintf(opts.stdout, "trusted path:  %s\n", d.Abbrev(tp))
 	}
-	fmt.Fprintf(a.stdout, "password file: %s\n", d.Abbrev(j.PasswordFile))
+	fmt.Fprintf(opts.stdout, "password file: %s\n", d.Abbrev(j.PasswordFile))
 	return nil
 }
 
-func (a *app) accountRemove(name string, purge, yes bool) error {
-	_, dirs, err := a.environ()
+type accountRemoveOptions struct {
+	*app
+	Account string
+	Purge   bool // delete its data home too
+	Yes     bool // without asking
+}
+
+func newAccountRemoveCmd(a *app) *cobra.Command {
+	opts := &accountRemoveOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "remove ACCOUNT", Aliases: []string{"rm"}, Short: "remove an account; its data home (credentials) and state home stay unless --purge",
+		Example: examples(`oca account remove old
+			oca account remove old --purge --yes`),
+		RunE: func(c *cobra.Command, args []string) error { opts.Account = args[0]; return accountRemoveRun(opts) },
+	})
+	c.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the account's data home (its credentials, sessions and logs) and state home")
+	c.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before --purge deletes")
+	return c
+}
+
+// accountRemoveRun stops the account's server, removes the account and,
+// with Purge, deletes its data home.
+func accountRemoveRun(opts *accountRemoveOptions) error {
+	name, purge := opts.Account, opts.Purge
+	reg, err := opts.registry()
 	if err != nil {
 		return err
 	}
-	reg, err := account.Load(dirs)
-	if err != nil {
-		return err
-	}
+	dirs := reg.Dirs()
 	acc, err := reg.Get(name)
 	var nf *account.NotFoundError
 	if errors.As(err, &nf) {
@@ -178,8 +248,8 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 	if err != nil {
 		return err
 	}
-	if purge && !yes {
-		if err := a.confirm(fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs, and its state home, %s?", name, acc.DataHome, acc.StateHome)); err != nil {
+	if purge && !opts.Yes {
+		if err := opts.confirm(fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs, and its state home, %s?", name, acc.DataHome, acc.StateHome)); err != nil {
 			return err
 		}
 	}
@@ -203,14 +273,14 @@ func (a *app) accountRemove(name string, purge, yes bool) error {
 	}
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
 	if !purge {
-		fmt.Fprintf(a.stdout, "removed account %s; its data home (credentials, sessions) stays at %s, its state home at %s\n", acc.Name, acc.DataHome, acc.StateHome)
-		fmt.Fprintf(a.stdout, "to delete them too: rm -rf %s %s\n", shells.Quote(acc.DataHome), shells.Quote(acc.StateHome))
+		fmt.Fprintf(opts.stdout, "removed account %s; its data home (credentials, sessions) stays at %s, its state home at %s\n", acc.Name, acc.DataHome, acc.StateHome)
+		fmt.Fprintf(opts.stdout, "to delete them too: rm -rf %s %s\n", shells.Quote(acc.DataHome), shells.Quote(acc.StateHome))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "removed account %s\n", acc.Name)
+	fmt.Fprintf(opts.stdout, "removed account %s\n", acc.Name)
 	deleted, err := account.Purge(rest, acc)
 	for _, d := range deleted {
-		fmt.Fprintf(a.stdout, "deleted %s\n", d)
+		fmt.Fprintf(opts.stdout, "deleted %s\n", d)
 	}
 	return err
 }
@@ -230,8 +300,22 @@ func (a *app) confirm(question string) error {
 	return errors.New("nothing removed: not confirmed")
 }
 
-func (a *app) accountImport(pos []string) error {
-	env, dirs, err := a.environ()
+type accountImportOptions struct {
+	*app
+	Dirs []string // directories of data homes (~/.opencode_accounts)
+}
+
+func newAccountImportCmd(a *app) *cobra.Command {
+	opts := &accountImportOptions{app: a}
+	return a.command(&cobra.Command{
+		Use: "import DIR...", Short: "adopt ~/.opencode_accounts/NAME directories as they are",
+		Example: examples(`oca account import ~/.opencode_accounts`),
+		RunE:    func(c *cobra.Command, args []string) error { opts.Dirs = args; return accountImportRun(opts) },
+	})
+}
+
+func accountImportRun(opts *accountImportOptions) error {
+	env, dirs, err := opts.environ()
 	if err != nil {
 		return err
 	}
@@ -240,7 +324,7 @@ func (a *app) accountImport(pos []string) error {
 		return err
 	}
 	var found []account.Found
-	for _, d := range pos {
+	for _, d := range opts.Dirs {
 		f, err := account.Scan(d)
 		if err != nil {
 			return err
@@ -251,7 +335,7 @@ func (a *app) accountImport(pos []string) error {
 	err = account.Update(dirs, func(r *account.Registry) error {
 		for _, f := range found {
 			if _, ok := r.Accounts[f.Name]; ok {
-				fmt.Fprintf(a.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
 				continue
 			}
 			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome, FirstPort: first})
@@ -266,7 +350,13 @@ func (a *app) accountImport(pos []string) error {
 		return err
 	}
 	for _, acc := range added {
-		fmt.Fprintf(a.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
+		fmt.Fprintf(opts.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
 	}
 	return nil
+}
+
+func newAccountCmd(a *app) *cobra.Command {
+	return group("account", "add, list, show, remove or import accounts", `oca account add work
+		oca account list`,
+		newAccountAddCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountRemoveCmd(a), newAccountImportCmd(a))
 }

@@ -17,21 +17,29 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim/proxy"
-	"github.com/oca-sh/oca/hook/supervisor"
 )
 
 // endGrace is how long a client oca ends (its server cannot run) has
 // between SIGTERM and SIGKILL.
 const endGrace = 3 * time.Second
 
-// client runs the real OpenCode at real with args, a client of account
-// acc's server (attach URL --dir DIR ..., or with run, run --attach URL
-// ...), in env, the account's environment. The client talks to a proxy of
-// this process's (hook/shim/proxy) in place of the server: every connection
-// it makes, for as long as it lives, is dialled through the owner check,
-// and it is given the proxy's own password, never the account's. oca stays
-// its parent for its whole life (the client is killed if oca dies), passes
-// SIGTERM and SIGHUP on, and exits as it does.
+// clientOptions is a client of an account's server: the TUI (attach URL
+// --dir DIR ...) or run (run --attach URL ...).
+type clientOptions struct {
+	Account  *account.Account
+	Registry *account.Registry
+	Opencode opencodeRun   // the real OpenCode, its arguments, and the account's environment
+	Timeout  time.Duration // how long to wait for the server before the client gives up
+	Run      bool          // opencode run: it sends its prompt at once, so the server is waited for first
+}
+
+// client runs the real OpenCode as a client of the account's server. The
+// client talks to a proxy of this process's (hook/shim/proxy) in place of
+// the server: every connection it makes, for as long as it lives, is
+// dialled through the owner check, and it is given the proxy's own
+// password, never the account's. oca stays its parent for its whole life
+// (the client is killed if oca dies), passes SIGTERM and SIGHUP on, and
+// exits as it does.
 //
 // When nothing listens on the account's port, the server is started and
 // the client at once: the proxy holds the client's connections until the
@@ -39,54 +47,63 @@ const endGrace = 3 * time.Second
 // server that cannot run ends the client (SIGTERM, then SIGKILL), and the
 // error says why once the client has left the terminal. run waits for the
 // server first, as its prompt is sent at once.
-func (a *app) client(reg *account.Registry, acc *account.Account, real string, args []string, env hook.Env, timeout time.Duration, run bool) error {
+func (a *app) client(opts clientOptions) error {
 	began := time.Now()
-	cfg, err := a.clientConfig(reg, acc)
+	acc := opts.Account
+	cfg, err := a.clientConfig(opts.Registry, acc)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	cold := false
 	if ok, _ := opencode.Health(ctx, cfg.Port, cfg.Password); !ok {
 		// Nothing on the port: start the server and the client at once.
 		// Something (not ready yet, or not the account's): wait for it,
 		// or for the reason it cannot run, before any client starts.
-		if !run && !acc.External && errors.Is(opencode.VerifyListener(cfg.Port), opencode.ErrNotListening) {
+		if !opts.Run && !acc.External && errors.Is(opencode.VerifyListener(cfg.Port), opencode.ErrNotListening) {
 			if _, err := a.ensureServer(cfg, acc); err != nil {
 				return err
 			}
 			cold = true
-		} else if err := a.startAndWait(cfg, acc, timeout); err != nil {
+		} else if err := a.startAndWait(cfg, acc, opts.Timeout); err != nil {
 			return err
 		}
 	}
-	p, err := proxy.Start(proxy.Options{
-		Port:     cfg.Port,
-		Password: cfg.Password,
-		Warm:     !cold,
-		Ready:    serverWaiter(cfg, began, cold, timeout),
-		Run:      run,
-	})
+	// The proxy's Ready, called one call at a time: the first wait of a
+	// cold start is bounded by the timeout, and also ends when the
+	// supervisor stopped while starting; later waits (the server went away:
+	// killed, restarted, or stopped by hand) have no bound. Every wait ends
+	// with the reason when the supervisor gave up after the client began,
+	// or the port is another user's.
+	first := cold
+	ready := func(ctx context.Context) error {
+		w := serverWait{cfg: cfg, since: began}
+		if first {
+			w.starting, w.timeout, first = true, opts.Timeout, false
+		}
+		return w.wait(ctx)
+	}
+	p, err := proxy.Start(proxy.Options{Port: cfg.Port, Password: cfg.Password, Warm: !cold, Ready: ready, Run: opts.Run})
 	if err != nil {
 		return fmt.Errorf("a client of the server of %s: %w", acc.Name, err)
 	}
 	defer p.Close()
-	env = maps.Clone(env)
-	env["OPENCODE_SERVER_PASSWORD"] = p.Token()
-	delete(env, "OPENCODE_SERVER_USERNAME") // OpenCode's default, which the server wants
-	err = a.runChild(real, proxied(args, acc.URL(), p.URL()), env, p)
+	run := opts.Opencode
+	run.Args = proxied(run.Args, acc.URL(), p.URL())
+	run.Env = maps.Clone(run.Env)
+	run.Env["OPENCODE_SERVER_PASSWORD"] = p.Token()
+	delete(run.Env, "OPENCODE_SERVER_USERNAME") // OpenCode's default, which the server wants
+	run.Proxy = p
+	err = a.runOpencode(run)
 	if failed := (proxyError{}); errors.As(err, &failed) {
 		// Why the server cannot run, in one line, as before a client.
-		if errors.Is(failed.err, errStopped) {
-			return errStoppedWhileStarting(acc)
-		}
-		return notReady(cfg, acc, failed.err, timeout)
+		return notReady(serverWait{cfg: cfg, timeout: opts.Timeout}, acc, failed.err)
 	}
 	return err
 }
 
-// proxyError is why the proxy failed for good, once runChild ended the
+// proxyError is why the proxy failed for good, once runOpencode ended the
 // client for it.
 type proxyError struct{ err error }
 
@@ -106,80 +123,58 @@ func proxied(args []string, url, proxyURL string) []string {
 	return args
 }
 
-// serverWaiter is the proxy's Options.Ready: it waits until the account's
-// server is healthy (awaitServer). The first wait of a cold start is
-// bounded by timeout, and also ends when the supervisor stopped while
-// starting; later waits (the server went away: killed, restarted, or
-// stopped by hand) have no bound. Every wait ends with the reason when the
-// supervisor gave up (phase failing, written after the client began) or
-// the port is another user's.
-func serverWaiter(cfg supervisor.Config, began time.Time, cold bool, timeout time.Duration) func(context.Context) error {
-	first := cold // the proxy calls this one call at a time
-	return func(ctx context.Context) error {
-		starting := first
-		first = false
-		if starting {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			defer cancel()
-		}
-		return awaitServer(ctx, cfg, began, starting)
-	}
+// opencodeRun is the real OpenCode at Path, run as "opencode" with Args
+// in Env: an account's environment, or outside projects the user's.
+type opencodeRun struct {
+	Path string
+	Args []string
+	Env  hook.Env
+
+	// Proxy is the proxy of oca's the client talks to: oca stays its
+	// parent for its whole life. nil: oca has nothing left to do, and
+	// becomes the real OpenCode.
+	Proxy *proxy.Proxy
 }
 
-// errStopped says that the supervisor stopped while its server started.
-var errStopped = errors.New("stopped while starting")
-
-// awaitServer polls the account's server until it is healthy: every 25 ms
-// for the first 10 s, then less and less often, down to once a second (a
-// server stopped by hand may stay so for hours). It returns the error when
-// the port is another user's, the supervisor's reason when it gave up
-// (phase failing, written after since), errStopped when starting and the
-// supervisor stopped, and ctx's error when ctx ends.
-func awaitServer(ctx context.Context, cfg supervisor.Config, since time.Time, starting bool) error {
-	begin := time.Now()
-	poll := 25 * time.Millisecond
-	for {
-		ok, err := opencode.Health(ctx, cfg.Port, cfg.Password)
-		if ok {
-			return nil
-		}
-		if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
-			return err
-		}
-		st, _ := supervisor.ReadStatus(cfg.StateDir)
-		if st.Phase == supervisor.PhaseFailing && st.UpdatedAt.After(since) {
-			return fmt.Errorf("server of %s failed: %s", cfg.Account, st.LastError)
-		}
-		if starting && st.Phase == supervisor.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
-			return errStopped
-		}
-		if time.Since(begin) > 10*time.Second {
-			poll = min(poll*2, time.Second)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for server of %s on port %d: %w (last: %v)", cfg.Account, cfg.Port, context.Cause(ctx), err)
-		case <-time.After(poll):
-		}
+// accountOpencode is the real OpenCode in the environment of the account
+// name ("": the working directory's), with the account.
+func (a *app) accountOpencode(name string) (*account.Account, *account.Registry, opencodeRun, error) {
+	acc, reg, err := a.pick(name)
+	if err != nil {
+		return nil, nil, opencodeRun{}, err
 	}
+	real, err := a.realOpencode(reg)
+	if err != nil {
+		return nil, nil, opencodeRun{}, err
+	}
+	env, err := a.accountEnv(reg.Dirs(), acc)
+	if err != nil {
+		return nil, nil, opencodeRun{}, err
+	}
+	return acc, reg, opencodeRun{Path: real, Env: env}, nil
 }
 
-// runChild runs the real OpenCode at real with args in env, and waits for
-// it; its exit status is oca's (128+N for signal N). The child is killed
-// when oca dies (Pdeathsig), so that it never outlives the proxy p. When p
-// fails (the server cannot run), the child is ended, SIGTERM then SIGKILL
-// after endGrace, and p's error returned as a proxyError.
+// runOpencode starts the real OpenCode, the one place that does for the
+// user (the supervisor starts its server): in place of oca (exec), or as
+// its child beside r.Proxy, waited for; its exit status is oca's (128+N
+// for signal N). The child is killed when oca dies (Pdeathsig), so that it
+// never outlives the proxy. When the proxy fails (the server cannot run),
+// the child is ended, SIGTERM then SIGKILL after endGrace, and the proxy's
+// error returned as a proxyError.
 //
 // The terminal's signals (SIGINT, SIGQUIT from the keyboard, and SIGTSTP,
 // which the TUI sends its whole group on ctrl+z) reach the child and oca
 // alike, in one process group: oca lets the child act on them and waits
 // (SIGTSTP stops both; the shell's fg continues both). SIGTERM and SIGHUP,
 // which may be sent to oca alone, are passed on.
-func (a *app) runChild(real string, args []string, env hook.Env, p *proxy.Proxy) error {
-	cmd := exec.Command(real, args...)
-	cmd.Args[0] = "opencode"
-	cmd.Env = envList(env)
+func (a *app) runOpencode(r opencodeRun) error {
+	argv := append([]string{"opencode"}, r.Args...)
+	if r.Proxy == nil {
+		return syscall.Exec(r.Path, argv, envList(r.Env))
+	}
+	cmd := exec.Command(r.Path)
+	cmd.Args = argv
+	cmd.Env = envList(r.Env)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	sigs := make(chan os.Signal, 4)
@@ -207,7 +202,7 @@ func (a *app) runChild(real string, args []string, env hook.Env, p *proxy.Proxy)
 	if err := <-started; err != nil {
 		return err
 	}
-	failed := p.Done()
+	failed := r.Proxy.Done()
 	var why error
 	var kill <-chan time.Time
 	for {
@@ -218,7 +213,7 @@ func (a *app) runChild(real string, args []string, env hook.Env, p *proxy.Proxy)
 			}
 		case <-failed:
 			failed = nil
-			why = p.Err()
+			why = r.Proxy.Err()
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			kill = time.After(endGrace)
 		case <-kill:

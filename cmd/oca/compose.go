@@ -1,5 +1,7 @@
 package main
 
+// oca compose: a Docker Compose file of the accounts' servers.
+
 import (
 	"encoding/json"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/spf13/cobra"
 )
 
 // composeImage is OpenCode's official container image.
@@ -16,39 +19,47 @@ const composeImage = "ghcr.io/anomalyco/opencode"
 // containerPort is where OpenCode listens inside its container.
 const containerPort = 4096
 
-func (a *app) cmdCompose(pos []string, image string) error {
-	reg, err := a.registry()
+type composeOptions struct {
+	*app
+	Accounts []string // none: all of them
+	Image    string   // "": OpenCode's official image, of the version installed here
+}
+
+func newComposeCmd(a *app) *cobra.Command {
+	opts := &composeOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "compose [ACCOUNT...]", Short: "print a Docker Compose file: one server per account",
+		Example: examples(`oca compose > compose.yaml
+			oca compose work --image ghcr.io/anomalyco/opencode:1.18.33`),
+		RunE: func(c *cobra.Command, args []string) error { opts.Accounts = args; return composeRun(opts) },
+	})
+	c.Flags().StringVar(&opts.Image, "image", "", "the OpenCode `IMAGE` (default: "+composeImage+":VERSION of the opencode installed here)")
+	return c
+}
+
+func composeRun(opts *composeOptions) error {
+	reg, accs, err := opts.accounts(opts.Accounts)
 	if err != nil {
 		return err
 	}
-	names := pos
-	if len(names) == 0 {
-		names = reg.Names()
-	}
-	if len(names) == 0 {
+	if len(accs) == 0 {
 		return fmt.Errorf("no accounts yet; add one with: oca account add NAME")
 	}
-	var accs []*account.Account
-	for _, n := range names {
-		acc, err := reg.Get(n)
-		if err != nil {
-			return err
-		}
+	for _, acc := range accs {
 		if _, err := account.Password(reg.Dirs(), acc.Name); err != nil {
 			return err
 		}
-		accs = append(accs, acc)
 	}
-	img := image
+	img := opts.Image
 	if img == "" {
 		img = composeImage + ":latest"
-		if oc, err := a.opencodePath(reg); err == nil {
+		if oc, err := opts.realOpencode(reg); err == nil {
 			if v, err := opencodeVersion(oc); err == nil && v != "" {
 				img = composeImage + ":" + v
 			}
 		}
 	}
-	_, err = fmt.Fprint(a.stdout, composeFile(reg.Dirs(), accs, img))
+	_, err = fmt.Fprint(opts.stdout, composeFile(reg.Dirs(), accs, img))
 	return err
 }
 

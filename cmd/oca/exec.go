@@ -1,21 +1,46 @@
 package main
 
+// oca exec: run a command with an account's environment.
+
 import (
 	"fmt"
-	"os/exec"
-	"strings"
 	"syscall"
 
-	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/shells"
+	"github.com/spf13/cobra"
 )
 
-func (a *app) cmdExec(pos, rest []string) error {
-	if len(rest) == 0 {
+type execOptions struct {
+	*app
+	Account string
+	Command []string // the command and its arguments, after "--"
+}
+
+func newExecCmd(a *app) *cobra.Command {
+	opts := &execOptions{app: a}
+	return a.command(&cobra.Command{
+		Use: "exec [ACCOUNT] -- CMD [ARG...]", Short: "run CMD with the account's environment",
+		Example: examples(`oca exec work -- opencode run "fix the tests"
+			oca exec -- env`),
+		RunE: func(c *cobra.Command, args []string) error {
+			pos, rest := splitDash(c, args)
+			if rest == nil {
+				return usagef("usage: %s (the command goes after --)", c.UseLine())
+			}
+			opts.Account, opts.Command = first(pos), rest
+			return execRun(opts)
+		},
+	})
+}
+
+// execRun replaces oca with the command, in the account's environment and
+// with oca's shim first on its PATH.
+func execRun(opts *execOptions) error {
+	if len(opts.Command) == 0 {
 		return usagef("usage: oca exec [ACCOUNT] -- CMD [ARG...]")
 	}
-	acc, reg, err := a.pick(pos)
+	acc, reg, err := opts.pick(opts.Account)
 	if err != nil {
 		return err
 	}
@@ -27,58 +52,20 @@ func (a *app) cmdExec(pos, rest []string) error {
 		return err
 	}
 	for _, s := range stranded {
-		fmt.Fprintln(a.stderr, "oca: "+shells.Printable(s.Error()))
+		fmt.Fprintln(opts.stderr, "oca: "+shells.Printable(s.Error()))
 	}
-	env, err := a.accountEnv(reg.Dirs(), acc)
+	env, err := opts.accountEnv(reg.Dirs(), acc)
 	if err != nil {
 		return err
 	}
 	if p, ok := env["PATH"]; ok {
-		if env["PATH"], err = a.shimPath(reg.Dirs(), acc, p); err != nil {
+		if env["PATH"], err = opts.shimPath(reg.Dirs(), acc, p); err != nil {
 			return err
 		}
 	}
-	path, err := lookPath(rest[0], env["PATH"])
+	path, err := lookPath(opts.Command[0], env["PATH"])
 	if err != nil {
 		return err
 	}
-	return syscall.Exec(path, rest, envList(env))
-}
-
-// accountEnv is the invocation's environment as it was before oca changed
-// it, plus the account's variables and its own env table.
-func (a *app) accountEnv(dirs account.Dirs, acc *account.Account) (hook.Env, error) {
-	if err := account.Prepare(dirs, acc); err != nil {
-		return nil, err
-	}
-	pw, err := account.Password(dirs, acc.Name)
-	if err != nil {
-		return nil, err
-	}
-	return hook.Environ(hook.EnvFrom(a.env), acc, pw), nil
-}
-
-func envList(env hook.Env) []string {
-	list := make([]string, 0, len(env))
-	for k, v := range env {
-		list = append(list, k+"="+v)
-	}
-	return list
-}
-
-// lookPath finds cmd on the given PATH (the account's, not oca's own).
-func lookPath(cmd, path string) (string, error) {
-	if strings.Contains(cmd, "/") {
-		return cmd, nil
-	}
-	for _, dir := range strings.Split(path, ":") {
-		if dir == "" {
-			dir = "."
-		}
-		p := dir + "/" + cmd
-		if _, err := exec.LookPath(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: command not found on PATH", cmd)
+	return syscall.Exec(path, opts.Command, envList(env))
 }

@@ -1,5 +1,7 @@
 package main
 
+// oca status: accounts, servers and providers.
+
 import (
 	"bytes"
 	"errors"
@@ -14,6 +16,7 @@ import (
 	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/shells"
+	"github.com/spf13/cobra"
 )
 
 // accountStatus is one row of `oca status`: never a key or a password.
@@ -38,31 +41,41 @@ type accountStatus struct {
 	logins     []string // the providers as the table shows them
 }
 
-func (a *app) cmdStatus(pos []string, asJSON bool) error {
-	reg, err := a.registry()
+type statusOptions struct {
+	*app
+	Accounts []string // none: all of them
+	JSON     bool
+}
+
+func newStatusCmd(a *app) *cobra.Command {
+	opts := &statusOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "status [ACCOUNT...]", Short: "accounts, servers (phase, pid, port, memory, uptime, restarts, clients), providers",
+		Example: examples(`oca status
+			oca status work --json`),
+		RunE: func(c *cobra.Command, args []string) error { opts.Accounts = args; return statusRun(opts) },
+	})
+	c.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return c
+}
+
+func statusRun(opts *statusOptions) error {
+	reg, accs, err := opts.accounts(opts.Accounts)
 	if err != nil {
 		return err
 	}
-	names := reg.Names()
-	if len(pos) > 0 {
-		names = pos
-	}
 	var rows []accountStatus
-	for _, n := range names {
-		acc, err := reg.Get(n)
-		if err != nil {
-			return err
-		}
+	for _, acc := range accs {
 		rows = append(rows, statusOf(reg.Dirs(), acc))
 	}
-	if asJSON {
+	if opts.JSON {
 		if rows == nil {
 			rows = []accountStatus{}
 		}
-		return a.writeJSON(rows)
+		return opts.writeJSON(rows)
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(a.stderr, "no accounts yet; add one with: oca account add NAME")
+		fmt.Fprintln(opts.stderr, "no accounts yet; add one with: oca account add NAME")
 		return nil
 	}
 	var table bytes.Buffer
@@ -87,7 +100,7 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 	}
 	// Colour the phases once the columns are laid out: escape codes have
 	// no width on a terminal, but tabwriter would count them.
-	st := a.style()
+	st := opts.style()
 	lines := strings.SplitAfter(table.String(), "\n")
 	col := strings.Index(lines[0], "PHASE")
 	for i, r := range rows {
@@ -104,18 +117,18 @@ func (a *app) cmdStatus(pos []string, asJSON bool) error {
 		}
 		lines[i+1] = line[:col] + phase + line[col+len(r.Phase):]
 	}
-	if _, err := io.WriteString(a.stdout, strings.Join(lines, "")); err != nil {
+	if _, err := io.WriteString(opts.stdout, strings.Join(lines, "")); err != nil {
 		return err
 	}
 	for _, r := range rows {
 		if r.LastError != "" {
-			fmt.Fprintf(a.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
+			fmt.Fprintf(opts.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
 		if r.PortHolder != "" {
-			fmt.Fprintf(a.stdout, "%s: %s, not the account's server\n", r.Account, shells.Printable(r.PortHolder))
+			fmt.Fprintf(opts.stdout, "%s: %s, not the account's server\n", r.Account, shells.Printable(r.PortHolder))
 		}
 		if r.AuthError != "" {
-			fmt.Fprintf(a.stdout, "%s: providers unknown: %s\n", r.Account, shells.Printable(r.AuthError))
+			fmt.Fprintf(opts.stdout, "%s: providers unknown: %s\n", r.Account, shells.Printable(r.AuthError))
 		}
 	}
 	return nil

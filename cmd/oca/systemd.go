@@ -1,5 +1,7 @@
 package main
 
+// oca systemd: an account's server as a systemd user unit.
+
 import (
 	"context"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/spf13/cobra"
 )
 
 // unitPath is where the template unit goes: the user's systemd directory.
@@ -23,7 +26,7 @@ func unitPath(dirs account.Dirs) string {
 // unitText renders the unit with this oca and a PATH that finds opencode.
 func (a *app) unitText(reg *account.Registry) string {
 	path := "/usr/local/bin:/usr/bin:/bin"
-	if oc, err := a.opencodePath(reg); err == nil {
+	if oc, err := a.realOpencode(reg); err == nil {
 		path = unitPATH(filepath.Dir(oc), path)
 	}
 	return supervisor.SystemdUnit(a.self, path)
@@ -41,51 +44,69 @@ func unitPATH(dir, path string) string {
 	return strings.Join(list, ":")
 }
 
-func (a *app) cmdSystemd(sub string, pos []string) error {
-	switch sub {
-	case "print":
-		reg, err := a.registry()
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprint(a.stdout, a.unitText(reg))
-		return err
-	}
-	acc, reg, err := a.pick(pos)
+type systemdOptions struct {
+	*app
+	picked
+}
+
+// newSystemdUnitCmd is install or uninstall: alike but for what they do.
+func newSystemdUnitCmd(a *app, verb, short string, run func(*systemdOptions) error) *cobra.Command {
+	opts := &systemdOptions{app: a}
+	return a.command(&cobra.Command{
+		Use: verb + " [ACCOUNT]", Short: short,
+		Example: examples("oca systemd " + verb + " work"),
+		RunE:    opts.runE(a, func() error { return run(opts) }),
+	})
+}
+
+func systemdPrintRun(a *app) error {
+	reg, err := a.registry()
 	if err != nil {
 		return err
 	}
-	dirs := reg.Dirs()
-	unit := unitPath(dirs)
+	_, err = fmt.Fprint(a.stdout, a.unitText(reg))
+	return err
+}
+
+// systemdInstallRun writes the unit, marks the account as run by systemd,
+// and enables its unit.
+func systemdInstallRun(opts *systemdOptions) error {
+	acc, reg := opts.Account, opts.Registry
+	unit := unitPath(reg.Dirs())
+	if err := os.MkdirAll(filepath.Dir(unit), 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(unit, []byte(opts.unitText(reg)), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.stdout, "wrote %s\n", unit)
+	if err := account.Update(reg.Dirs(), func(r *account.Registry) error { return r.SetSystemd(acc.Name, true) }); err != nil {
+		return err
+	}
+	if err := opts.systemctl("daemon-reload"); err != nil {
+		return err
+	}
 	name := supervisor.UnitName(acc.Name)
-	if sub == "install" {
-		if err := os.MkdirAll(filepath.Dir(unit), 0o755); err != nil {
-			return err
-		}
-		if err := atomicfile.Write(unit, []byte(a.unitText(reg)), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "wrote %s\n", unit)
-		if err := account.Update(dirs, func(r *account.Registry) error { return r.SetSystemd(acc.Name, true) }); err != nil {
-			return err
-		}
-		if err := a.systemctl("daemon-reload"); err != nil {
-			return err
-		}
-		if err := a.systemctl("enable", name); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "enabled %s: entering a project of %s starts it through systemd\n", name, acc.Name)
-		return nil
-	}
-	if err := account.Update(dirs, func(r *account.Registry) error { return r.SetSystemd(acc.Name, false) }); err != nil {
+	if err := opts.systemctl("enable", name); err != nil {
 		return err
 	}
-	if err := a.systemctl("disable", "--now", name); err != nil {
+	fmt.Fprintf(opts.stdout, "enabled %s: entering a project of %s starts it through systemd\n", name, acc.Name)
+	return nil
+}
+
+// systemdUninstallRun disables the account's unit, and removes the unit
+// when no account uses it any more.
+func systemdUninstallRun(opts *systemdOptions) error {
+	acc, reg := opts.Account, opts.Registry
+	if err := account.Update(reg.Dirs(), func(r *account.Registry) error { return r.SetSystemd(acc.Name, false) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "disabled %s\n", name)
-	reg, err = a.registry()
+	name := supervisor.UnitName(acc.Name)
+	if err := opts.systemctl("disable", "--now", name); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.stdout, "disabled %s\n", name)
+	reg, err := opts.registry()
 	if err != nil {
 		return err
 	}
@@ -94,11 +115,12 @@ func (a *app) cmdSystemd(sub string, pos []string) error {
 			return nil
 		}
 	}
+	unit := unitPath(reg.Dirs())
 	if err := os.Remove(unit); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "removed %s (no account uses it)\n", unit)
-	return a.systemctl("daemon-reload")
+	fmt.Fprintf(opts.stdout, "removed %s (no account uses it)\n", unit)
+	return opts.systemctl("daemon-reload")
 }
 
 // systemctl runs `systemctl --user ARGS`, with an error that says what to
@@ -122,4 +144,16 @@ func firstLine(out string, err error) string {
 		return line
 	}
 	return err.Error()
+}
+
+func newSystemdCmd(a *app) *cobra.Command {
+	return group("systemd", "run an account's server as a systemd user unit", `oca systemd install work
+		oca systemd print`,
+		newSystemdUnitCmd(a, "install", "write the unit oca@.service, enable oca@ACCOUNT", systemdInstallRun),
+		newSystemdUnitCmd(a, "uninstall", "disable oca@ACCOUNT; remove the unit when no account uses it", systemdUninstallRun),
+		a.command(&cobra.Command{
+			Use: "print", Short: "print the unit oca@.service",
+			Example: examples(`oca systemd print`),
+			RunE:    func(c *cobra.Command, args []string) error { return systemdPrintRun(a) },
+		}))
 }

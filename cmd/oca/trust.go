@@ -1,26 +1,83 @@
 package main
 
+// oca allow and oca deny: trust or block a project file.
+
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/oca-sh/oca/hook/account"
-	"github.com/oca-sh/oca/internal/atomicfile"
 	"github.com/oca-sh/oca/projectfile"
+	"github.com/spf13/cobra"
 )
 
-// projectFile finds the project file that PATH (a file or a directory, or
-// the working directory when none is given) means.
-func (a *app) projectFile(pos []string) (string, error) {
-	if len(pos) > 1 {
-		return "", usagef("give at most one PATH")
+type trustOptions struct {
+	*app
+	File string // the project file PATH means
+}
+
+func newAllowCmd(a *app) *cobra.Command {
+	return newTrustCmd(a, "allow", "trust", "oca allow\noca allow ~/code/client", allowRun)
+}
+
+func newDenyCmd(a *app) *cobra.Command {
+	return newTrustCmd(a, "deny", "block", "oca deny\noca deny ~/Downloads/repo", denyRun)
+}
+
+// newTrustCmd is allow or deny: alike but for what they record.
+func newTrustCmd(a *app, verb, does, example string, run func(*trustOptions) error) *cobra.Command {
+	opts := &trustOptions{app: a}
+	return a.command(&cobra.Command{
+		Use: verb + " [PATH]", Short: does + " the nearest project file (or the one at PATH)",
+		Example: examples(example),
+		RunE: func(c *cobra.Command, args []string) error {
+			file, err := a.projectFile(first(args))
+			if err != nil {
+				return err
+			}
+			opts.File = file
+			return run(opts)
+		},
+	})
+}
+
+func allowRun(opts *trustOptions) error {
+	f, err := opts.allow(opts.File)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(opts.stdout, "allowed %s (account %s)\n", opts.File, f.Account)
+	if reg, err := opts.registry(); err == nil {
+		if _, ok := reg.Accounts[f.Account]; !ok {
+			fmt.Fprintf(opts.stderr, "oca: warning: account %s does not exist (yet): create it with: oca account add %s\n", f.Account, f.Account)
+		}
+	}
+	return nil
+}
+
+func denyRun(opts *trustOptions) error {
+	data, _ := projectfile.Read(opts.File)
+	real, err := projectfile.RealPath(opts.File)
+	if err != nil {
+		return err
+	}
+	trust, err := opts.trustStore()
+	if err != nil {
+		return err
+	}
+	if err := trust.Deny(opts.File, real, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.stdout, "denied %s\n", opts.File)
+	return nil
+}
+
+// projectFile finds the project file that p (a file or a directory, or the
+// working directory when "") means.
+func (a *app) projectFile(p string) (string, error) {
 	start := a.wd
-	if len(pos) == 1 {
-		p := pos[0]
+	if p != "" {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(a.wd, p)
 		}
@@ -40,33 +97,16 @@ func (a *app) projectFile(pos []string) (string, error) {
 	return path, nil
 }
 
-func (a *app) trustStore() (projectfile.Trust, account.Dirs, error) {
+// trustStore is the user's trust records, in oca's state directory.
+func (a *app) trustStore() (projectfile.Trust, error) {
 	_, dirs, err := a.environ()
 	if err != nil {
-		return projectfile.Trust{}, dirs, err
+		return projectfile.Trust{}, err
 	}
 	if err := account.EnsurePrivateDir(dirs.State); err != nil {
-		return projectfile.Trust{}, dirs, err
+		return projectfile.Trust{}, err
 	}
-	return projectfile.Trust{Dir: dirs.TrustDir()}, dirs, nil
-}
-
-func (a *app) cmdAllow(pos []string) error {
-	path, err := a.projectFile(pos)
-	if err != nil {
-		return err
-	}
-	f, err := a.allow(path)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "allowed %s (account %s)\n", path, f.Account)
-	if reg, err := a.registry(); err == nil {
-		if _, ok := reg.Accounts[f.Account]; !ok {
-			fmt.Fprintf(a.stderr, "oca: warning: account %s does not exist (yet): create it with: oca account add %s\n", f.Account, f.Account)
-		}
-	}
-	return nil
+	return projectfile.Trust{Dir: dirs.TrustDir()}, nil
 }
 
 // allow parses the file (a broken file is not allowed) and records it.
@@ -83,72 +123,9 @@ func (a *app) allow(path string) (*projectfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	trust, _, err := a.trustStore()
+	trust, err := a.trustStore()
 	if err != nil {
 		return nil, err
 	}
 	return f, trust.Allow(path, real, data)
-}
-
-func (a *app) cmdDeny(pos []string) error {
-	path, err := a.projectFile(pos)
-	if err != nil {
-		return err
-	}
-	real, err := projectfile.RealPath(path)
-	if err != nil {
-		return err
-	}
-	data, _ := projectfile.Read(path)
-	trust, _, err := a.trustStore()
-	if err != nil {
-		return err
-	}
-	if err := trust.Deny(path, real, data); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "denied %s\n", path)
-	return nil
-}
-
-func (a *app) cmdInit(pos []string, force bool) error {
-	reg, err := a.registry()
-	if err != nil {
-		return err
-	}
-	var name string
-	switch {
-	case len(pos) == 1:
-		name = pos[0]
-	case len(reg.Accounts) == 1:
-		name = reg.Names()[0]
-	case len(reg.Accounts) == 0:
-		return usagef("name the account: oca init ACCOUNT (you have none yet; oca init NAME creates it)")
-	default:
-		return usagef("name the account: oca init ACCOUNT (you have %s)", strings.Join(reg.Names(), ", "))
-	}
-	if err := projectfile.CheckAccountName(name); err != nil {
-		return err
-	}
-	path := filepath.Join(a.wd, projectfile.Name)
-	if _, err := os.Lstat(path); err == nil && !force {
-		return fmt.Errorf("%s exists already (use --force to replace it)", path)
-	}
-	if _, ok := reg.Accounts[name]; !ok {
-		acc, err := a.addAccount(name, account.AddOptions{})
-		if err != nil && !errors.Is(err, os.ErrExist) {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "created account %s: port %d, data home %s\n", acc.Name, acc.Port, reg.Dirs().Abbrev(acc.DataHome))
-	}
-	content := fmt.Sprintf("# This directory uses the OpenCode account %q (see: oca account show %s).\naccount = %q\n", name, name, name)
-	if err := atomicfile.Write(path, []byte(content), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "wrote %s\n", path)
-	if _, err := a.allow(path); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "allowed it: this directory now uses account %s\n", name)
-	return nil
 }

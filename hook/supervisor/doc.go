@@ -2,8 +2,10 @@
 // account; docs/design.md ("The supervisor") tells why it is built so.
 // cmd/oca wires it: `oca serve` calls Serve; entering a project calls
 // AddLease and Ensure; `oca server`, `status`, `attach`, the `opencode` shim
-// and `account remove` call Stop, StopAndLock, WaitReady, ReadStatus and
-// Clients.
+// and `account remove` call Stop, StopAndLock, ReadStatus and Clients.
+// (WaitReady is the supervisor's tests' wait; cmd/oca has one wait of its
+// own for every command, with a progress line and the reasons it reads in
+// the status.)
 //
 // Each account has a state directory of oca's own (0700,
 // $XDG_STATE_HOME/oca/accounts/NAME):

@@ -1,0 +1,44 @@
+package main
+
+// oca attach: OpenCode's TUI on an account's server, here.
+
+import (
+	"time"
+
+	"github.com/oca-sh/oca/hook/shim"
+	"github.com/spf13/cobra"
+)
+
+type attachOptions struct {
+	*app
+	Account string
+	Timeout time.Duration // how long to wait for the server
+	Args    []string      // opencode attach's own, after "--"
+}
+
+func newAttachCmd(a *app) *cobra.Command {
+	opts := &attachOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "attach [ACCOUNT] [flags] [-- OPENCODE-ATTACH-ARGS...]", Short: "open OpenCode on the account's server, here, starting it",
+		Example: examples(`oca attach
+			oca attach work --timeout 2m`),
+		RunE: func(c *cobra.Command, args []string) error {
+			pos, rest := splitDash(c, args)
+			opts.Account, opts.Args = first(pos), rest
+			return attachRun(opts)
+		},
+	})
+	c.Flags().DurationVarP(&opts.Timeout, "timeout", "t", attachWait, "how long to wait for the server (a `DURATION`: 90s, 2m)")
+	return c
+}
+
+// attachRun runs `opencode attach` as a client of the account's server,
+// starting the server.
+func attachRun(opts *attachOptions) error {
+	acc, reg, run, err := opts.accountOpencode(opts.Account)
+	if err != nil {
+		return err
+	}
+	run.Args = append(shim.AttachArgs(acc.URL(), opts.wd), opts.Args...)
+	return opts.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: opts.Timeout})
+}

@@ -1,0 +1,77 @@
+package main
+
+// oca init: bind the working directory to an account.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/projectfile"
+	"github.com/spf13/cobra"
+)
+
+type initOptions struct {
+	*app
+	Account string // "": the user's only account
+	Force   bool   // replace an existing project file
+}
+
+func newInitCmd(a *app) *cobra.Command {
+	opts := &initOptions{app: a}
+	c := a.command(&cobra.Command{
+		Use: "init [ACCOUNT]", Short: "write .opencode-account.toml here, create the account if new, allow the file",
+		Example: examples(`oca init work
+			oca init personal --force`),
+		RunE: func(c *cobra.Command, args []string) error { opts.Account = first(args); return initRun(opts) },
+	})
+	c.Flags().BoolVar(&opts.Force, "force", false, "replace an existing project file")
+	return c
+}
+
+// initRun writes the project file here, creates its account when it is
+// new, and allows the file.
+func initRun(opts *initOptions) error {
+	reg, err := opts.registry()
+	if err != nil {
+		return err
+	}
+	name := opts.Account
+	switch {
+	case name != "":
+	case len(reg.Accounts) == 1:
+		name = reg.Names()[0]
+	case len(reg.Accounts) == 0:
+		return usagef("name the account: oca init ACCOUNT (you have none yet; oca init NAME creates it)")
+	default:
+		return usagef("name the account: oca init ACCOUNT (you have %s)", strings.Join(reg.Names(), ", "))
+	}
+	if err := projectfile.CheckAccountName(name); err != nil {
+		return err
+	}
+	path := filepath.Join(opts.wd, projectfile.Name)
+	if _, err := os.Lstat(path); err == nil && !opts.Force {
+		return fmt.Errorf("%s exists already (use --force to replace it)", path)
+	}
+	if _, ok := reg.Accounts[name]; !ok {
+		acc, err := opts.addAccount(name, account.AddOptions{})
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		fmt.Fprintf(opts.stdout, "created account %s: port %d, data home %s\n", acc.Name, acc.Port, reg.Dirs().Abbrev(acc.DataHome))
+	}
+	content := fmt.Sprintf("# This directory uses the OpenCode account %q (see: oca account show %s).\naccount = %q\n", name, name, name)
+	if err := atomicfile.Write(path, []byte(content), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.stdout, "wrote %s\n", path)
+	if _, err := opts.allow(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.stdout, "allowed it: this directory now uses account %s\n", name)
+	return nil
+}

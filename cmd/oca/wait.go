@@ -1,0 +1,146 @@
+package main
+
+// The one wait for an account's server: `oca server wait`, `oca attach`
+// and the `opencode` shim before their client starts, and oca's proxy
+// while its client runs (the server starting, or gone away).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor"
+)
+
+// serverWait is one wait for the server of cfg.Account.
+type serverWait struct {
+	cfg supervisor.Config
+
+	// since is when the wait's reason began: a supervisor that gave up
+	// (phase failing) after since ends the wait.
+	since time.Time
+
+	// starting: the supervisor was started for this wait, so that it
+	// stopping (after the wait began) ends the wait with errStopped.
+	starting bool
+
+	// timeout bounds the wait (0: only its context does).
+	timeout time.Duration
+
+	// progress is where a line says what is waited for, on a terminal,
+	// once the wait passes half a second (nil: nowhere).
+	progress io.Writer
+}
+
+// errStopped says that the supervisor stopped while its server started.
+var errStopped = errors.New("stopped while starting")
+
+// wait polls the account's server until it is healthy: every 25 ms for
+// the first 10 s, then less and less often, down to once a second (a
+// server stopped by hand may stay so for hours). It returns the error when
+// the port is another user's, the supervisor's reason when it gave up,
+// errStopped (see starting), and ctx's error when ctx ends.
+func (w serverWait) wait(ctx context.Context) error {
+	if w.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.timeout)
+		defer cancel()
+	}
+	cfg := w.cfg
+	tty := w.progress != nil && isTerminal(w.progress)
+	shown := time.Time{}
+	defer func() {
+		if !shown.IsZero() {
+			fmt.Fprint(w.progress, "\r\x1b[K")
+		}
+	}()
+	begin := time.Now()
+	poll := 25 * time.Millisecond
+	for {
+		ok, err := opencode.Health(ctx, cfg.Port, cfg.Password)
+		if ok {
+			return nil
+		}
+		if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
+			return err
+		}
+		st, _ := supervisor.ReadStatus(cfg.StateDir)
+		if st.Phase == supervisor.PhaseFailing && st.UpdatedAt.After(w.since) {
+			return fmt.Errorf("server of %s failed: %s", cfg.Account, st.LastError)
+		}
+		if w.starting && st.Phase == supervisor.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
+			return errStopped
+		}
+		if waited := time.Since(begin); tty && waited >= 500*time.Millisecond && time.Since(shown) >= 100*time.Millisecond {
+			fmt.Fprintf(w.progress, "\r\x1b[Koca: waiting for the server of %s (%s, %.1fs)", cfg.Account, st.Phase, waited.Seconds())
+			shown = time.Now()
+		}
+		if time.Since(begin) > 10*time.Second {
+			poll = min(poll*2, time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for server of %s on port %d: %w (last: %v)", cfg.Account, cfg.Port, context.Cause(ctx), err)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// waitReady waits as w says, with the progress line on stderr, and says in
+// one line why the server of acc is not ready when it is not.
+func (a *app) waitReady(w serverWait, acc *account.Account) error {
+	w.progress = a.stderr
+	if err := w.wait(context.Background()); err != nil {
+		return notReady(w, acc, err)
+	}
+	return nil
+}
+
+// startAndWait makes sure the account's server runs (ensureServer) and
+// waits until it is healthy (waitReady). A server that cannot run is an
+// error with the reason from its status file: the caller never falls back
+// to an OpenCode of its own.
+func (a *app) startAndWait(cfg supervisor.Config, acc *account.Account, timeout time.Duration) error {
+	begin := time.Now()
+	if _, err := a.ensureServer(cfg, acc); err != nil {
+		return err
+	}
+	return a.waitReady(serverWait{cfg: cfg, since: begin, starting: true, timeout: timeout}, acc)
+}
+
+// failingNow is the error of a server whose supervisor gave up (phase
+// failing): nothing will make it ready, so a wait says why at once.
+func failingNow(reg *account.Registry, acc *account.Account) error {
+	st, err := supervisor.ReadStatus(reg.Dirs().RuntimeDir(acc.Name))
+	if err != nil || st.Phase != supervisor.PhaseFailing {
+		return nil
+	}
+	why := st.LastError
+	if why == "" {
+		why = "see: oca server logs " + acc.Name
+	}
+	return fmt.Errorf("the server of %s is failing, and its supervisor gave up: %s (start it again with: oca server restart %s)", acc.Name, why, acc.Name)
+}
+
+// notReady is why the account's server is not ready, from err (w's) and
+// its status file, in one line.
+func notReady(w serverWait, acc *account.Account, err error) error {
+	if errors.Is(err, errStopped) {
+		return fmt.Errorf("the server of %s stopped while starting (see: oca server logs %s)", acc.Name, acc.Name)
+	}
+	if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
+		return fmt.Errorf("the server of %s cannot run: %w (not the account's; its password is not sent there)", acc.Name, pie)
+	}
+	if acc.External {
+		return fmt.Errorf("the server of %s runs elsewhere (external = true in accounts.toml) and does not answer on %s after %s: start it where it runs (for oca compose: docker compose up -d)", acc.Name, acc.URL(), w.timeout)
+	}
+	st, _ := supervisor.ReadStatus(w.cfg.StateDir)
+	if st.LastError != "" {
+		return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
+	}
+	return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, w.timeout, st.Phase, acc.Name)
+}
