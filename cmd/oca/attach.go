@@ -28,7 +28,7 @@ func newAttachCmd(a *app) *cobra.Command {
 			return attachRun(opts)
 		},
 	})
-	c.Flags().DurationVarP(&opts.Timeout, "timeout", "t", attachWait, "how long to wait for the server (a `DURATION`: 90s, 2m)")
+	addTimeout(c, &opts.Timeout, 0, "how long to wait for the server")
 	return c
 }
 

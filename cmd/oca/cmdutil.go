@@ -10,7 +10,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -273,4 +275,41 @@ func examples(text string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// timeoutFlag is a --timeout: a bare number of seconds (60), as timeout(1)
+// takes it, or a duration (90s, 2m). 0 (its default, unless def is given)
+// is the account's start_timeout.
+type timeoutFlag struct{ d *time.Duration }
+
+func (f timeoutFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f timeoutFlag) Set(s string) error {
+	d, err := account.Seconds(s)
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
+		return fmt.Errorf("%q: a timeout above 0, in seconds (60) or as a duration (90s, 2m)", s)
+	}
+	*f.d = d
+	return nil
+}
+
+func (f timeoutFlag) Type() string { return "seconds" }
+
+// addTimeout defines --timeout/-t on c into p, with the default def (0: the
+// account's start_timeout).
+func addTimeout(c *cobra.Command, p *time.Duration, def time.Duration, what string) {
+	*p = def
+	usage := what + " (`SECONDS`, or a duration: 90s, 2m)"
+	if def == 0 {
+		usage += "; default: the account's start_timeout (" + account.DefaultStartTimeout.String() + " unless set)"
+	}
+	c.Flags().VarP(timeoutFlag{p}, "timeout", "t", usage)
 }

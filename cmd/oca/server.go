@@ -42,8 +42,11 @@ func (s serverCommand) define(a *app) *cobra.Command {
 		Example: examples(s.example),
 		RunE:    opts.runE(a, func() error { return s.run(opts) }),
 	})
-	if s.timeout {
-		c.Flags().DurationVarP(&opts.Timeout, "timeout", "t", 60*time.Second, "how long to wait (a `DURATION`: 90s, 2m)")
+	switch {
+	case s.verb == "stop" || s.verb == "restart":
+		addTimeout(c, &opts.Timeout, time.Minute, "how long to wait for it to stop")
+	case s.timeout:
+		addTimeout(c, &opts.Timeout, 0, "how long to wait")
 	}
 	return c
 }
@@ -99,7 +102,7 @@ func serverWaitRun(opts *serverOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := opts.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: opts.Timeout}, acc); err != nil {
+	if err := opts.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: startTimeout(acc, opts.Timeout)}, acc); err != nil {
 		return err
 	}
 	// Healthy; let the supervisor see it too, so that `oca status` right
@@ -231,6 +234,7 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 		StateHome:      acc.StateHome,
 		ConfigDir:      acc.ConfigDir,
 		IdleTimeout:    acc.IdleTimeout,
+		ReadyTimeout:   acc.StartTimeout,
 		StateDir:       dirs.RuntimeDir(acc.Name),
 		ConfigDirCheck: func() error { return account.EnsureConfigDir(acc) },
 	}

@@ -36,6 +36,18 @@ type serverWait struct {
 	progress io.Writer
 }
 
+// startTimeout is how long a wait for the server of acc lasts: flag (a
+// --timeout given) or the account's start_timeout.
+func startTimeout(acc *account.Account, flag time.Duration) time.Duration {
+	if flag > 0 {
+		return flag
+	}
+	if acc.StartTimeout > 0 {
+		return acc.StartTimeout
+	}
+	return account.DefaultStartTimeout
+}
+
 // errStopped says that the supervisor stopped while its server started.
 var errStopped = errors.New("stopped while starting")
 
