@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/spf13/cobra"
@@ -256,18 +255,15 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 
 // ensureServer starts the supervisor of acc's server where it is not
 // running, without waiting, as the account says its server runs: under
-// systemd (systemctl --user start), by oca itself (oca serve), or, for an
-// external account, not at all. started tells whether one was started.
+// systemd (systemctl --user start; oca serve where systemd cannot: see
+// systemdStart), by oca itself (oca serve), or, for an external account,
+// not at all. started tells whether one was started.
 func (a *app) ensureServer(cfg supervisor.Config, acc *account.Account) (started bool, err error) {
 	switch {
 	case acc.External:
 		return false, nil
 	case acc.Systemd:
-		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
-		if err != nil {
-			return false, fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
-		}
-		return supervisor.Ensure(cfg, bin, "--user", "start", "--no-block", supervisor.UnitName(acc.Name))
+		return a.systemdStart(cfg, acc)
 	}
 	return supervisor.Ensure(cfg, a.self, "serve", acc.Name)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -51,6 +52,12 @@ type Input struct {
 	Opencode func(path string) (version string, err error)
 	// Tested is the OpenCode version line (e.g. "1.18.") oca is tested with.
 	Tested string
+	// SystemdEnabled says why the systemd unit of the account named is not
+	// enabled, or cannot be reached (nil: not checked).
+	SystemdEnabled func(account string) error
+	// Unit is the unit file oca@.service: its path, its text, and the text
+	// `oca systemd install` would write now (nil: not checked).
+	Unit func() (path, have, want string, err error)
 }
 
 // Run runs every check.
@@ -80,8 +87,14 @@ func Run(in Input) []Finding {
 	for _, name := range reg.Names() {
 		out = append(out, checkAccount(dirs, reg.Accounts[name], quote)...)
 		out = append(out, checkLogins(reg.Accounts[name], time.Now())...)
-		out = append(out, checkServer(dirs, reg.Accounts[name])...)
+		server := checkServer(dirs, reg.Accounts[name])
+		if sys := checkSystemd(in, reg.Accounts[name]); len(sys) > 0 {
+			// Not "ok stopped": what runs it is broken.
+			server = append(sys, slices.DeleteFunc(server, func(f Finding) bool { return f.Severity == OK })...)
+		}
+		out = append(out, server...)
 	}
+	out = append(out, checkUnit(in, reg)...)
 	return finish(out, in.Fix)
 }
 
@@ -225,6 +238,14 @@ func rcFile(shell, home string, env hook.Env) (string, string) {
 	return "", ""
 }
 
+// SlowError is an `opencode --version` that took longer than Limit, and
+// was stopped: a loaded machine, not an OpenCode that does not run.
+type SlowError struct{ Limit time.Duration }
+
+func (e *SlowError) Error() string {
+	return fmt.Sprintf("took longer than %d s", int(e.Limit.Round(time.Second)/time.Second))
+}
+
 func checkOpencode(in Input, reg *account.Registry) []Finding {
 	path := reg.Opencode
 	if path == "" {
@@ -245,6 +266,11 @@ func checkOpencode(in Input, reg *account.Registry) []Finding {
 		return nil
 	}
 	v, err := in.Opencode(path)
+	if slow := (*SlowError)(nil); errors.As(err, &slow) {
+		return []Finding{{Check: "opencode", Severity: Warn, What: fmt.Sprintf("%s --version %v", path, slow),
+			Why: "a loaded machine (or a slow disk) makes it so: servers start as slowly, and waits for them may run out",
+			Fix: "run oca doctor again when the machine is less busy; give accounts more time with start_timeout in accounts.toml"}}
+	}
 	if err != nil {
 		return []Finding{{Check: "opencode", Severity: Error, What: fmt.Sprintf("%s does not run: %v", path, err),
 			Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}
