@@ -54,7 +54,9 @@ func TestSystemdUnitPATHDrift(t *testing.T) {
 	if f == nil || f.Severity != Warn || !strings.Contains(f.What, "(/usr/bin:/bin)") || !strings.Contains(f.What, "(/home/u/.local/bin:/usr/bin:/bin)") || !strings.Contains(f.Fix, "oca systemd install work") {
 		t.Fatalf("no warning for a PATH that drifted: %+v", Run(in))
 	}
-	in.Unit = func() (string, string, string, error) { return "/u/oca@.service", unit("/usr/bin"), unit("/usr/bin"), nil }
+	in.Unit = func() (string, string, string, error) {
+		return "/u/oca@.service", unit("/usr/bin"), unit("/usr/bin"), nil
+	}
 	if f := finding(Run(in), "systemd", "as oca writes it"); f == nil || f.Severity != OK {
 		t.Errorf("the same unit: %+v", Run(in))
 	}
