@@ -24,6 +24,17 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// statusError is an error said in one line with an exit status of its
+// own: 127 for a command not found, 126 for one that cannot run, as shells
+// and env(1) have them.
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e statusError) Error() string { return e.err.Error() }
+func (e statusError) Unwrap() error { return e.err }
+
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -45,6 +56,9 @@ func (a *app) fail(err error) int {
 		return 2
 	}
 	fmt.Fprintf(a.stderr, "oca: %s\n", shells.Printable(strings.ReplaceAll(err.Error(), "\n", " ")))
+	if se := (statusError{}); errors.As(err, &se) {
+		return se.code
+	}
 	return 1
 }
 
@@ -191,7 +205,11 @@ func flagError(c *cobra.Command, err error) error {
 			msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(near, " or "))
 		}
 	}
-	return usagef("%s: %s; run '%s --help'", c.CommandPath(), msg, c.CommandPath())
+	// "oca: server stop: ...", not "oca: oca server stop: ...".
+	if c.HasParent() {
+		msg = strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ") + ": " + msg
+	}
+	return usagef("%s; run '%s --help'", msg, c.CommandPath())
 }
 
 // distance is the Levenshtein distance of a and b.

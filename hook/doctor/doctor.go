@@ -436,12 +436,12 @@ func checkLogins(a *account.Account, now time.Time) []Finding {
 			out = append(out, Finding{Check: check, Severity: Error,
 				What: fmt.Sprintf("account %s: %s login expired %s ago", a.Name, l.Name, account.Ago(now.Sub(l.Expires))),
 				Why:  "OpenCode refreshes it only while its refresh token is still good; until then the provider refuses the account",
-				Fix:  "oca login " + a.Name})
+				Fix:  "oca login " + a.Name + " " + shells.Quote(l.Name)})
 		case l.Expires.Sub(now) < 24*time.Hour:
 			out = append(out, Finding{Check: check, Severity: Warn,
 				What: fmt.Sprintf("account %s: %s login expires in %s", a.Name, l.Name, account.Ago(l.Expires.Sub(now))),
 				Why:  "once it expires, the provider refuses the account unless OpenCode refreshes it",
-				Fix:  "oca login " + a.Name})
+				Fix:  "oca login " + a.Name + " " + shells.Quote(l.Name)})
 		}
 	}
 	if len(out) == 0 && len(logins) > 0 {
