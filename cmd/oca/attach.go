@@ -35,6 +35,9 @@ func newAttachCmd(a *app) *cobra.Command {
 // attachRun runs `opencode attach` as a client of the account's server,
 // starting the server.
 func attachRun(opts *attachOptions) error {
+	if err := opts.externalWait(opts.Account, opts.Timeout); err != nil {
+		return err
+	}
 	acc, reg, run, err := opts.accountOpencode(opts.Account)
 	if err != nil {
 		return err

@@ -112,6 +112,24 @@ func (a *app) waitReady(w serverWait, acc *account.Account) error {
 	return nil
 }
 
+// externalWait waits for the server of the account name ("": the working
+// directory's) when it runs elsewhere (external = true), so that why it
+// does not answer is said first, before anything about the client (such as
+// no opencode on PATH). Any other account, or one that cannot be read, is
+// left to the caller.
+func (a *app) externalWait(name string, timeout time.Duration) error {
+	acc, reg, err := a.pick(name)
+	if err != nil || !acc.External {
+		return nil
+	}
+	pw, err := account.Password(reg.Dirs(), acc.Name)
+	if err != nil {
+		return nil
+	}
+	cfg := supervisor.Config{Account: acc.Name, Port: acc.Port, Password: pw, StateDir: reg.Dirs().RuntimeDir(acc.Name)}
+	return a.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: startTimeout(acc, timeout)}, acc)
+}
+
 // startAndWait makes sure the account's server runs (ensureServer) and
 // waits until it is healthy (waitReady). A server that cannot run is an
 // error with the reason from its status file: the caller never falls back
