@@ -172,5 +172,8 @@ func notReady(w serverWait, acc *account.Account, err error) error {
 	if st.LastError != "" {
 		return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
 	}
+	if acc.Systemd {
+		return fmt.Errorf("the server of %s is not ready after %s (phase %s; it runs under systemd, see: systemctl --user status %s)", acc.Name, w.timeout, st.Phase, supervisor.UnitName(acc.Name))
+	}
 	return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, w.timeout, st.Phase, acc.Name)
 }
