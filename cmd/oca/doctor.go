@@ -52,7 +52,13 @@ func doctorRun(opts *doctorOptions) error {
 		Opencode: func(path string) (string, error) { return opencodeVersion(path, versionWait) },
 		Tested:   testedOpencode,
 		SystemdEnabled: func(name string) error {
-			return opts.systemctlWithin(10*time.Second, "is-enabled", supervisor.UnitName(name))
+			// show needs the user manager; is-enabled reads the unit files,
+			// and would call a unit enabled where no manager runs.
+			unit := supervisor.UnitName(name)
+			if err := opts.systemctlWithin(10*time.Second, "show", "--property=ActiveState", unit); err != nil {
+				return err
+			}
+			return opts.systemctlWithin(10*time.Second, "is-enabled", unit)
 		},
 		Unit: func() (path, have, want string, err error) {
 			reg, err := opts.registry()

@@ -52,8 +52,9 @@ type Input struct {
 	Opencode func(path string) (version string, err error)
 	// Tested is the OpenCode version line (e.g. "1.18.") oca is tested with.
 	Tested string
-	// SystemdEnabled says why the systemd unit of the account named is not
-	// enabled, or cannot be reached (nil: not checked).
+	// SystemdEnabled says why systemd cannot run the unit of the account
+	// named: no user manager answers, or the unit is not enabled (nil: not
+	// checked).
 	SystemdEnabled func(account string) error
 	// Unit is the unit file oca@.service: its path, its text, and the text
 	// `oca systemd install` would write now (nil: not checked).
