@@ -59,4 +59,3 @@ func expandOr(dirs account.Dirs, p, def string) string {
 	}
 	return ""
 }
-
