@@ -16,6 +16,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 )
@@ -340,8 +341,11 @@ func attachedClients(acc *account.Account) int {
 }
 
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + word
+	case strings.HasSuffix(word, "y"):
+		return strconv.Itoa(n) + " " + strings.TrimSuffix(word, "y") + "ies"
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
@@ -369,12 +373,17 @@ type accountImportOptions struct {
 func newAccountImportCmd(a *app) *cobra.Command {
 	opts := &accountImportOptions{app: a}
 	return a.command(&cobra.Command{
-		Use: "import DIR...", Short: "adopt ~/.opencode_accounts/NAME directories as they are",
+		Use: "import DIR...", Short: "adopt ~/.opencode_accounts/NAME directories where they are",
 		Example: examples(`oca account import ~/.opencode_accounts`),
 		RunE:    func(c *cobra.Command, args []string) error { opts.Dirs = args; return accountImportRun(opts) },
 	})
 }
 
+// accountImportRun adopts every account directory it can, where it is:
+// one it cannot (a name that is not an account name, a directory of
+// another user's) is skipped in one line that names it and why, and the
+// rest are imported. A data home whose mode was not 0700 is made 0700, as
+// every data home is (it holds credentials), and the line says so.
 func accountImportRun(opts *accountImportOptions) error {
 	env, dirs, err := opts.environ()
 	if err != nil {
@@ -392,26 +401,53 @@ func accountImportRun(opts *accountImportOptions) error {
 		}
 		found = append(found, f...)
 	}
-	var added []*account.Account
+	type imported struct {
+		acc  *account.Account
+		mode os.FileMode // the data home's, before
+	}
+	var added []imported
+	skipped := 0
 	err = account.Update(dirs, func(r *account.Registry) error {
 		for _, f := range found {
 			if _, ok := r.Accounts[f.Name]; ok {
-				fmt.Fprintf(opts.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: account %s exists already\n", shells.Printable(f.DataHome), f.Name)
 				continue
+			}
+			if err := projectfile.CheckAccountName(f.Name); err != nil {
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: %v; rename the directory and import it again\n", shells.Printable(f.DataHome), err)
+				skipped++
+				continue
+			}
+			var mode os.FileMode
+			if fi, err := os.Stat(f.DataHome); err == nil {
+				mode = fi.Mode().Perm()
 			}
 			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome, FirstPort: first})
 			if err != nil {
-				return fmt.Errorf("importing %s: %w", f.DataHome, err)
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: %v\n", shells.Printable(f.DataHome), err)
+				if mode != 0 {
+					_ = os.Chmod(f.DataHome, mode) // as it was
+				}
+				skipped++
+				continue
 			}
-			added = append(added, acc)
+			added = append(added, imported{acc, mode})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, acc := range added {
-		fmt.Fprintf(opts.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
+	for _, im := range added {
+		acc := im.acc
+		how := "nothing moved or copied"
+		if im.mode != 0 && im.mode != 0o700 {
+			how = fmt.Sprintf("made 0700, was %04o: a data home holds credentials", im.mode)
+		}
+		fmt.Fprintf(opts.stdout, "imported account %s: port %d, data home %s (%s)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome), how)
+	}
+	if skipped > 0 {
+		return fmt.Errorf("imported %s, skipped %s (named above)", plural(len(added), "account"), plural(skipped, "directory"))
 	}
 	return nil
 }
