@@ -12,13 +12,14 @@ import (
 // config dir: entering says so once, naming the user's value, after the
 // account line; staying says nothing; leaving puts the user's value back;
 // OCA_QUIET silences it with the account line. A user without one hears
-// nothing of it. (It used to be replaced without a word.) In bash, zsh and
+// nothing of it. OPENCODE_CONFIG (one file) stays the user's. (It used to be replaced without a word.) In bash, zsh and
 // fish.
 func TestOwnConfigDirNamedOnEntering(t *testing.T) {
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		mine := w.path("my-opencode-config")
-		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+mine)
+		file := w.path("my-opencode.json")
+		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+mine, "OPENCODE_CONFIG="+file)
 		s := w.start(shell, "plain", shelltest.Options{Env: env})
 		base := s.Env()
 
@@ -26,6 +27,9 @@ func TestOwnConfigDirNamedOnEntering(t *testing.T) {
 		want := "oca: account work: OPENCODE_CONFIG_DIR is its config dir here, in place of yours (" + mine + "), which is back when you leave; OpenCode reads one, and the account's server never sees yours"
 		if !strings.Contains(out, "oca: account work") || strings.Count(out, want) != 1 || ocaLines(out) != 2 {
 			t.Errorf("entering: want the account line and %q once; got %q", want, out)
+		}
+		if got := s.Env()["OPENCODE_CONFIG"]; got != file {
+			t.Errorf("OPENCODE_CONFIG inside: %q, want the user's %q", got, file)
 		}
 		for _, cmd := range []string{"true", "cd sub", "cd .."} {
 			if out := s.Run(cmd); strings.Contains(out, "oca:") {
