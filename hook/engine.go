@@ -53,7 +53,11 @@ type Output struct {
 	// Logins are lines about the entered account's logins (an expired OAuth
 	// login), said after the line that names the account.
 	Logins []string `json:"-"`
-	Left   string   `json:"-"` // the account just left, if any
+	// Replaced names, on entering, a variable of the user's own that the
+	// account's value stands in for inside the project (OPENCODE_CONFIG_DIR,
+	// which OpenCode reads one of): said with the account line.
+	Replaced []string `json:"-"`
+	Left     string   `json:"-"` // the account just left, if any
 
 	quote func(string) string // Input.Quote
 }
@@ -225,6 +229,11 @@ func Export(in Input) (*Output, error) {
 		// changes nothing never gets here.
 		for _, l := range account.ExpiredLogins(b.account, now()) {
 			out.Logins = append(out.Logins, "oca: "+shells.Printable(l))
+		}
+		if own := orig["OPENCODE_CONFIG_DIR"]; own != "" && b.account.ConfigDir != "" && filepath.Clean(own) != b.account.ConfigDir {
+			out.Replaced = append(out.Replaced, "oca: "+shells.Printable(fmt.Sprintf(
+				"account %s: OPENCODE_CONFIG_DIR is its config dir here, in place of yours (%s), which is back when you leave; OpenCode reads one, and the account's server never sees yours",
+				b.account.Name, own)))
 		}
 	}
 	if (entering || st.PID != in.PID || st.File != b.path) && in.OnEnter != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 )
@@ -76,12 +77,19 @@ func newAccountAddCmd(a *app) *cobra.Command {
 }
 
 func accountAddRun(opts *accountAddOptions) error {
+	_, dirs, err := opts.environ()
+	if err != nil {
+		return err
+	}
+	o := opts.AddOptions
+	before := leftovers(expandOr(dirs, o.ConfigDir, dirs.DefaultConfigDir(opts.Name)),
+		expandOr(dirs, o.DataHome, dirs.DefaultDataHome(opts.Name)), expandOr(dirs, o.StateHome, dirs.DefaultStateHome(opts.Name)))
 	acc, err := opts.addAccount(opts.Name, opts.AddOptions)
 	if err != nil {
 		return err
 	}
-	_, dirs, _ := opts.environ()
 	fmt.Fprintf(opts.stdout, "added account %s: port %d, data home %s\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
+	opts.sayLeftovers(dirs, acc, before)
 	return nil
 }
 
@@ -214,25 +222,27 @@ func accountShowRun(opts *accountShowOptions) error {
 type accountRemoveOptions struct {
 	*app
 	Account string
-	Purge   bool // delete its data home too
+	Purge   bool // delete its homes and the config dir oca made too
 	Yes     bool // without asking
 }
 
 func newAccountRemoveCmd(a *app) *cobra.Command {
 	opts := &accountRemoveOptions{app: a}
 	c := a.command(&cobra.Command{
-		Use: "remove ACCOUNT", Aliases: []string{"rm"}, Short: "remove an account; its data home (credentials) and state home stay unless --purge",
+		Use: "remove ACCOUNT", Aliases: []string{"rm"}, Short: "remove an account; its data home (credentials), state home and config dir stay unless --purge",
 		Example: examples(`oca account remove old
 			oca account remove old --purge --yes`),
 		RunE: func(c *cobra.Command, args []string) error { opts.Account = args[0]; return accountRemoveRun(opts) },
 	})
-	c.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the account's data home (its credentials, sessions and logs) and state home")
-	c.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before --purge deletes")
+	c.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the account's data home (its credentials, sessions and logs), state home, and the config dir oca made for it")
+	c.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before --purge deletes, or before stopping a server that has clients attached")
 	return c
 }
 
 // accountRemoveRun stops the account's server, removes the account and,
-// with Purge, deletes its data home.
+// with Purge, deletes its homes and the config dir oca made for it. It
+// says what it deleted and what it kept. A server with clients attached
+// (OpenCode windows, which would lose it) is stopped only on a yes.
 func accountRemoveRun(opts *accountRemoveOptions) error {
 	name, purge := opts.Account, opts.Purge
 	reg, err := opts.registry()
@@ -249,7 +259,18 @@ func accountRemoveRun(opts *accountRemoveOptions) error {
 		return err
 	}
 	if purge && !opts.Yes {
-		if err := opts.confirm(fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs, and its state home, %s?", name, acc.DataHome, acc.StateHome)); err != nil {
+		q := fmt.Sprintf("delete the data home of account %s, %s, with its credentials, sessions and logs, and its state home, %s", name, acc.DataHome, acc.StateHome)
+		if account.ConfigDirIsDefault(dirs, acc) {
+			q += fmt.Sprintf(", and its config dir, %s", acc.ConfigDir)
+		}
+		if err := opts.confirm(q+"?", "not deleting without a question answered: not on a terminal; add --yes to delete all the same"); err != nil {
+			return err
+		}
+	}
+	if n := attachedClients(acc); n > 0 && !opts.Yes {
+		q := fmt.Sprintf("the server of account %s has %s attached, which would lose it: stop it and remove the account?", name, plural(n, "client"))
+		refusal := fmt.Sprintf("not removing account %s: its server has %s attached (oca status shows them); close them, or add --yes to stop it all the same", name, plural(n, "client"))
+		if err := opts.confirm(q, refusal); err != nil {
 			return err
 		}
 	}
@@ -272,24 +293,68 @@ func accountRemoveRun(opts *accountRemoveOptions) error {
 		return err
 	}
 	os.RemoveAll(dirs.RuntimeDir(acc.Name))
+	out := opts.stdout
+	fmt.Fprintf(out, "removed account %s\n", acc.Name)
+	fmt.Fprintf(out, "deleted %s/ (its password, server status and log)\n", dirs.RuntimeDir(acc.Name))
 	if !purge {
-		fmt.Fprintf(opts.stdout, "removed account %s; its data home (credentials, sessions) stays at %s, its state home at %s\n", acc.Name, acc.DataHome, acc.StateHome)
-		fmt.Fprintf(opts.stdout, "to delete them too: rm -rf %s %s\n", shells.Quote(acc.DataHome), shells.Quote(acc.StateHome))
+		fmt.Fprintf(out, "kept its data home (credentials, sessions): %s\n", acc.DataHome)
+		fmt.Fprintf(out, "kept its state home: %s\n", acc.StateHome)
+		rm := shells.Quote(acc.DataHome) + " " + shells.Quote(acc.StateHome)
+		if acc.ConfigDir != "" {
+			fmt.Fprintf(out, "kept its config dir (its opencode.json, plugins, MCP servers): %s\n", acc.ConfigDir)
+			rm += " " + shells.Quote(acc.ConfigDir)
+		}
+		fmt.Fprintf(out, "an account added again as %s takes these up as they are; to delete them: rm -rf %s\n", acc.Name, rm)
 		return nil
 	}
-	fmt.Fprintf(opts.stdout, "removed account %s\n", acc.Name)
 	deleted, err := account.Purge(rest, acc)
 	for _, d := range deleted {
-		fmt.Fprintf(opts.stdout, "deleted %s\n", d)
+		fmt.Fprintf(out, "deleted %s\n", d)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	d, kept, err := account.PurgeConfigDir(rest, acc)
+	switch {
+	case err != nil:
+		return err
+	case d != "":
+		fmt.Fprintf(out, "deleted %s\n", d)
+	case kept != "":
+		fmt.Fprintf(out, "kept its config dir %s: %s; to delete it: rm -rf %s\n", acc.ConfigDir, kept, shells.Quote(acc.ConfigDir))
+	}
+	return nil
+}
+
+// attachedClients is how many clients (OpenCode windows, runs) of the
+// user's are attached to the account's server: none for an account whose
+// server runs elsewhere, which remove does not stop.
+func attachedClients(acc *account.Account) int {
+	if acc.External {
+		return 0
+	}
+	n, _, err := supervisor.Clients(acc.Port)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return "1 " + word
+	case strings.HasSuffix(word, "y"):
+		return strconv.Itoa(n) + " " + strings.TrimSuffix(word, "y") + "ies"
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // confirm asks question on a terminal and returns nil on a yes; not on a
-// terminal it refuses, since nobody can answer.
-func (a *app) confirm(question string) error {
+// terminal it refuses with refusal, since nobody can answer.
+func (a *app) confirm(question, refusal string) error {
 	if !isTerminal(a.stdin) {
-		return errors.New("not deleting without a question answered: not on a terminal; add --yes to delete all the same")
+		return errors.New(refusal)
 	}
 	fmt.Fprintf(a.stderr, "%s [y/N] ", question)
 	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
@@ -308,12 +373,17 @@ type accountImportOptions struct {
 func newAccountImportCmd(a *app) *cobra.Command {
 	opts := &accountImportOptions{app: a}
 	return a.command(&cobra.Command{
-		Use: "import DIR...", Short: "adopt ~/.opencode_accounts/NAME directories as they are",
+		Use: "import DIR...", Short: "adopt ~/.opencode_accounts/NAME directories where they are",
 		Example: examples(`oca account import ~/.opencode_accounts`),
 		RunE:    func(c *cobra.Command, args []string) error { opts.Dirs = args; return accountImportRun(opts) },
 	})
 }
 
+// accountImportRun adopts every account directory it can, where it is:
+// one it cannot (a name that is not an account name, a directory of
+// another user's) is skipped in one line that names it and why, and the
+// rest are imported. A data home whose mode was not 0700 is made 0700, as
+// every data home is (it holds credentials), and the line says so.
 func accountImportRun(opts *accountImportOptions) error {
 	env, dirs, err := opts.environ()
 	if err != nil {
@@ -331,26 +401,53 @@ func accountImportRun(opts *accountImportOptions) error {
 		}
 		found = append(found, f...)
 	}
-	var added []*account.Account
+	type imported struct {
+		acc  *account.Account
+		mode os.FileMode // the data home's, before
+	}
+	var added []imported
+	skipped := 0
 	err = account.Update(dirs, func(r *account.Registry) error {
 		for _, f := range found {
 			if _, ok := r.Accounts[f.Name]; ok {
-				fmt.Fprintf(opts.stderr, "oca: skipping %s: account %s exists already\n", f.DataHome, f.Name)
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: account %s exists already\n", shells.Printable(f.DataHome), f.Name)
 				continue
+			}
+			if err := projectfile.CheckAccountName(f.Name); err != nil {
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: %v; rename the directory and import it again\n", shells.Printable(f.DataHome), err)
+				skipped++
+				continue
+			}
+			var mode os.FileMode
+			if fi, err := os.Stat(f.DataHome); err == nil {
+				mode = fi.Mode().Perm()
 			}
 			acc, err := r.Create(f.Name, account.AddOptions{DataHome: f.DataHome, FirstPort: first})
 			if err != nil {
-				return fmt.Errorf("importing %s: %w", f.DataHome, err)
+				fmt.Fprintf(opts.stderr, "oca: skipping %s: %v\n", shells.Printable(f.DataHome), err)
+				if mode != 0 {
+					_ = os.Chmod(f.DataHome, mode) // as it was
+				}
+				skipped++
+				continue
 			}
-			added = append(added, acc)
+			added = append(added, imported{acc, mode})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, acc := range added {
-		fmt.Fprintf(opts.stdout, "imported account %s: port %d, data home %s (as it is)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome))
+	for _, im := range added {
+		acc := im.acc
+		how := "nothing moved or copied"
+		if im.mode != 0 && im.mode != 0o700 {
+			how = fmt.Sprintf("made 0700, was %04o: a data home holds credentials", im.mode)
+		}
+		fmt.Fprintf(opts.stdout, "imported account %s: port %d, data home %s (%s)\n", acc.Name, acc.Port, dirs.Abbrev(acc.DataHome), how)
+	}
+	if skipped > 0 {
+		return fmt.Errorf("imported %s, skipped %s (named above)", plural(len(added), "account"), plural(skipped, "directory"))
 	}
 	return nil
 }

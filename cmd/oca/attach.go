@@ -43,5 +43,8 @@ func attachRun(opts *attachOptions) error {
 		return err
 	}
 	run.Args = append(shim.AttachArgs(acc.URL(), opts.wd), opts.Args...)
+	if err := opts.checkProjectCode(reg, opts.wd); err != nil {
+		return err
+	}
 	return opts.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: opts.Timeout})
 }

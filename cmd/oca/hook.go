@@ -94,6 +94,9 @@ func exportRun(opts *exportOptions) error {
 	}
 	if out.Entered != "" && !env.Flag("OCA_QUIET", false) {
 		fmt.Fprintf(opts.stderr, "oca: account %s\n", out.Entered)
+		for _, l := range out.Replaced {
+			fmt.Fprintln(opts.stderr, l)
+		}
 	}
 	for _, l := range out.Logins {
 		fmt.Fprintln(opts.stderr, l)

@@ -67,6 +67,9 @@ func (a *app) shim(args []string) error {
 	case shim.PassThrough:
 		return a.runOpencode(run)
 	}
+	if err := a.checkProjectCode(reg, clientDir(plan.Args, a.wd)); err != nil {
+		return err
+	}
 	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Run: plan.Kind == shim.Run})
 }
 

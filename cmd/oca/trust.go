@@ -43,6 +43,13 @@ func newTrustCmd(a *app, verb, does, example string, run func(*trustOptions) err
 }
 
 func allowRun(opts *trustOptions) error {
+	if data, err := projectfile.Read(opts.File); err == nil {
+		if f, err := projectfile.Parse(opts.File, data); err == nil {
+			if items, _, err := opts.projectCode(opts.File); err == nil {
+				opts.sayProjectCode(f.Account, items)
+			}
+		}
+	}
 	f, err := opts.allow(opts.File)
 	if err != nil {
 		return err
@@ -127,5 +134,14 @@ func (a *app) allow(path string) (*projectfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, trust.Allow(path, real, data)
+	// What the project's OpenCode config brings, recorded with the allow:
+	// a client is refused when it changes (checkProjectCode).
+	items, dirs, err := a.projectCode(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trust.Allow(path, real, data); err != nil {
+		return nil, err
+	}
+	return f, trust.RecordCode(path, dirs, items)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,15 @@ func TestComposeUp(t *testing.T) {
 		asUser("exec", name, "--", "sh", "-c", `mkdir -p "$(dirname "$1")" && umask 077 && printf '%s' "$2" > "$1"`, "sh", auth,
 			`{"anthropic":{"type":"api","key":"`+keys[name]+`"}}`)
 	}
-	compose, errOut, err := o.run(home, "compose", "--image", image)
+	// alpha's config dir declares a provider of its own, and a project
+	// holds a file: the container's OpenCode must see both, the project at
+	// its own path (a client names that path as its directory).
+	cfgKey := "sk-cfgdir-alpha"
+	writeAs(t, u, filepath.Join(home, ".config/oca/accounts/alpha/opencode.json"),
+		`{"provider":{"cfgdir":{"npm":"@ai-sdk/openai-compatible","name":"From the config dir","options":{"baseURL":"http://127.0.0.1:9/v1","apiKey":"`+cfgKey+`"},"models":{"m":{"name":"m"}}}}}`)
+	project := filepath.Join(home, "src", "app")
+	writeAs(t, u, filepath.Join(project, "NOTE.txt"), "a note of the project\n")
+	compose, errOut, err := o.run(home, "compose", "--image", image, "--project", project)
 	if err != nil {
 		t.Fatalf("oca compose: %v\n%s", err, errOut)
 	}
@@ -65,22 +74,22 @@ func TestComposeUp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	project := fmt.Sprintf("ocatest%d", os.Getpid())
+	cproject := fmt.Sprintf("ocatest%d", os.Getpid())
 	dc := func(args ...string) {
 		t.Helper()
-		cmd := exec.Command("docker-compose", append([]string{"-f", file, "-p", project}, args...)...)
+		cmd := exec.Command("docker-compose", append([]string{"-f", file, "-p", cproject}, args...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
 	running := func() string {
-		out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project).Output()
+		out, _ := exec.Command("docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+cproject).Output()
 		return strings.TrimSpace(string(out))
 	}
-	testsys.OnKill(t, "docker-compose", "-f", file, "-p", project, "down", "-t", "2")
+	testsys.OnKill(t, "docker-compose", "-f", file, "-p", cproject, "down", "-t", "2")
 	t.Cleanup(func() {
 		if running() != "" {
-			_ = exec.Command("docker-compose", "-f", file, "-p", project, "down", "-t", "2").Run()
+			_ = exec.Command("docker-compose", "-f", file, "-p", cproject, "down", "-t", "2").Run()
 		}
 	})
 	dc("up", "-d")
@@ -93,7 +102,7 @@ func TestComposeUp(t *testing.T) {
 			last = fmt.Sprintf("%d %.200s", code, body)
 			return code == http.StatusOK && strings.Contains(body, `"healthy":true`)
 		}) {
-			out, _ := exec.Command("docker-compose", "-f", file, "-p", project, "logs", "--tail", "30").CombinedOutput()
+			out, _ := exec.Command("docker-compose", "-f", file, "-p", cproject, "logs", "--tail", "30").CombinedOutput()
 			t.Fatalf("%s's container is not healthy on port %d (last: %s)\n%s", name, port, last, out)
 		}
 		if code, _ := httpGet(port, "/config/providers", ""); code != http.StatusUnauthorized {
@@ -111,6 +120,17 @@ func TestComposeUp(t *testing.T) {
 			if has := strings.Contains(body, key); has != (other == name) {
 				t.Errorf("%s's server sees %s's key: %v", name, other, has)
 			}
+		}
+		// The account's config dir is its own layer: alpha's provider is
+		// alpha's alone. (The file used to mount no config dir.)
+		if has := strings.Contains(body, `"cfgdir"`) && strings.Contains(body, cfgKey); has != (name == "alpha") {
+			t.Errorf("%s's server sees the provider of alpha's config dir: %v\n%.400s", name, has, body)
+		}
+		// The project, at its own path: the server reads its file in the
+		// directory a client names. (No project used to be mounted.)
+		code, content := httpGet(port, "/file/content?path=NOTE.txt&directory="+url.QueryEscape(project), password)
+		if code != http.StatusOK || !strings.Contains(content, "a note of the project") {
+			t.Errorf("%s's server reading %s/NOTE.txt: %d %.300s", name, project, code, content)
 		}
 	}
 
@@ -295,4 +315,28 @@ func httpGet(port int, path, password string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, string(b)
+}
+
+// writeAs writes content to path, making its directories, all owned by
+// u (a user's files, as the user would have written them).
+func writeAs(t *testing.T, u *testsys.User, path, content string) {
+	t.Helper()
+	var made []string
+	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range append(made, path) {
+		if err := os.Chown(p, u.UID, u.GID); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
