@@ -46,10 +46,13 @@ func (a *app) shim(args []string) error {
 	if err != nil {
 		return err
 	}
-	name := env["OPENCODE_ACCOUNT"]
+	name, err := a.shimAccount(env) // shims.go
+	if err != nil {
+		return err
+	}
 	if name == "" {
-		// Not in a project (the shim on a PATH that left one): the plain
-		// OpenCode, as it is.
+		// Not in a project, or in one whose file does not apply: the
+		// plain OpenCode, as it is.
 		return a.runOpencode(opencodeRun{Path: real, Args: args, Env: env})
 	}
 	acc, err := reg.Get(name)

@@ -1,0 +1,80 @@
+package main
+
+// oca shims: oca's `opencode` for everything that is not a hooked shell (a
+// login profile's PATH, an editor started from the Dock, cron, a git hook),
+// and how that shim finds its account where no hook bound the environment.
+
+import (
+	"fmt"
+
+	"github.com/oca-sh/oca/hook"
+	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/shim"
+	"github.com/spf13/cobra"
+)
+
+type shimsOptions struct{ *app }
+
+func newShimsCmd(a *app) *cobra.Command {
+	opts := &shimsOptions{app: a}
+	return a.command(&cobra.Command{
+		Use: "shims", Short: "make oca's shim directory (its `opencode`) and print its path, for PATH",
+		Example: examples(`export PATH="$(oca shims):$PATH"`),
+		Args:    cobra.NoArgs,
+		RunE:    func(c *cobra.Command, args []string) error { return shimsRun(opts) },
+	})
+}
+
+// shimsRun makes sure the shim directory holds `opencode`, a link to this
+// oca, and prints the directory alone on stdout.
+func shimsRun(opts *shimsOptions) error {
+	_, dirs, err := opts.environ()
+	if err != nil {
+		return err
+	}
+	dir, err := ensureShimDir(dirs, opts.self)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(opts.stdout, dir)
+	return err
+}
+
+// ensureShimDir makes oca's state directory and the shim directory in it,
+// holding `opencode`, a link to self, and returns the shim directory.
+func ensureShimDir(dirs account.Dirs, self string) (string, error) {
+	if err := account.EnsurePrivateDir(dirs.State); err != nil {
+		return "", err
+	}
+	dir := shim.Dir(dirs.State)
+	if err := shim.Ensure(dir, self); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// bound tells whether a hook or `oca exec` bound env to an account: the
+// shim then takes the account the environment names, as it is.
+func bound(env hook.Env) bool {
+	return env["OPENCODE_ACCOUNT"] != "" && (env[hook.StateVar] != "" || env[hook.ExecVar] != "")
+}
+
+// shimAccount is the account the shim runs on: the one a hook or `oca exec`
+// bound the environment to, or else (a login profile's PATH, an editor, a
+// script: no hook) the working directory's, by the same trust decision as
+// the hook's (hook.Which). A project file that does not apply is said in
+// one line on stderr, as the hook says it, and the shim runs the plain
+// OpenCode: never another account's identity. "" is no account.
+func (a *app) shimAccount(env hook.Env) (string, error) {
+	if bound(env) {
+		return env["OPENCODE_ACCOUNT"], nil
+	}
+	name, msgs, err := hook.Which(hook.Input{Env: env, PWD: a.wd})
+	if err != nil {
+		return "", err
+	}
+	for _, m := range msgs {
+		fmt.Fprintln(a.stderr, m)
+	}
+	return name, nil
+}
