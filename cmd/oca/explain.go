@@ -32,7 +32,8 @@ type hereStatus struct {
 	Why     []string `json:"why,omitempty"`  // why it does not apply, a reason each
 	Mend    string   `json:"mend,omitempty"` // the command that makes it apply
 	// Bound is the account this process's environment is bound to, and
-	// BoundBy what bound it: "hook" (the shell's) or "oca exec".
+	// BoundBy what bound it: "hook" (the shell's) or "exec" (oca exec, or
+	// oca's opencode, which leave the same record).
 	Bound   string `json:"bound,omitempty"`
 	BoundBy string `json:"bound_by,omitempty"`
 	// Opencode is the first opencode on PATH; ShimActive tells whether it
@@ -51,7 +52,7 @@ func (a *app) explainHere(reg *account.Registry) hereStatus {
 	case env[hook.StateVar] != "" && env["OPENCODE_ACCOUNT"] != "":
 		h.Bound, h.BoundBy = env["OPENCODE_ACCOUNT"], "hook"
 	case env[hook.ExecVar] != "" && env["OPENCODE_ACCOUNT"] != "":
-		h.Bound, h.BoundBy = env["OPENCODE_ACCOUNT"], "oca exec"
+		h.Bound, h.BoundBy = env["OPENCODE_ACCOUNT"], "exec"
 	}
 	h.Opencode, h.ShimActive = a.firstOpencode(env["PATH"])
 	h.File = projectfile.Find(a.wd)
@@ -144,8 +145,8 @@ func writeHere(w io.Writer, h hereStatus, st style) {
 	switch h.BoundBy {
 	case "hook":
 		fmt.Fprintf(w, "this shell:   bound to %s by oca's hook\n", p(h.Bound))
-	case "oca exec":
-		fmt.Fprintf(w, "this shell:   bound to %s by oca exec\n", p(h.Bound))
+	case "exec":
+		fmt.Fprintf(w, "this shell:   bound to %s by oca exec (or oca's opencode)\n", p(h.Bound))
 	default:
 		fmt.Fprintln(w, "this shell:   not bound (no hook ran here, or nothing applies)")
 	}
