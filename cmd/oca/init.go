@@ -26,7 +26,7 @@ type initOptions struct {
 func newInitCmd(a *app) *cobra.Command {
 	opts := &initOptions{app: a}
 	c := a.command(&cobra.Command{
-		Use: "init [ACCOUNT]", Short: "write .opencode-account.toml here, create the account if new, allow the file",
+		Use: "init [ACCOUNT]", Short: "write .opencode-account.toml here, create the account if new (asking first), allow the file",
 		Example: examples(`oca init work
 			oca init personal --force
 			oca init client-b --new`),
