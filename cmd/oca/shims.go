@@ -10,6 +10,7 @@ import (
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/shim"
+	"github.com/oca-sh/oca/projectfile"
 	"github.com/spf13/cobra"
 )
 
@@ -53,28 +54,44 @@ func ensureShimDir(dirs account.Dirs, self string) (string, error) {
 	return dir, nil
 }
 
-// bound tells whether a hook or `oca exec` bound env to an account: the
-// shim then takes the account the environment names, as it is.
-func bound(env hook.Env) bool {
-	return env["OPENCODE_ACCOUNT"] != "" && (env[hook.StateVar] != "" || env[hook.ExecVar] != "")
+// shimBinding is the account the shim runs on, and how it was found.
+type shimBinding struct {
+	Name string // "": none; the plain OpenCode runs, with Plain
+	// Resolved: no binding in the environment stood for this directory,
+	// and the shim judged it itself; the environment is the user's own
+	// (Plain), and the account's is built from it.
+	Resolved bool
+	Plain    hook.Env
 }
 
-// shimAccount is the account the shim runs on: the one a hook or `oca exec`
-// bound the environment to, or else (a login profile's PATH, an editor, a
-// script: no hook) the working directory's, by the same trust decision as
-// the hook's (hook.Which). A project file that does not apply is said in
-// one line on stderr, as the hook says it, and the shim runs the plain
-// OpenCode: never another account's identity. "" is no account.
-func (a *app) shimAccount(env hook.Env) (string, error) {
-	if bound(env) {
-		return env["OPENCODE_ACCOUNT"], nil
+// shimAccount is the account the shim runs on: the one `oca exec` (or the
+// shim itself, for OpenCode's children) bound the environment to; the one a
+// hooked shell bound it to, while the working directory's project file is
+// the one the shell bound (a script that went elsewhere, or an editor that
+// inherited the shell's environment, is judged anew); or else (a login
+// profile's PATH, an editor, a script: no hook) the working directory's, by
+// the same trust decision as the hook's (hook.Which). A project file that
+// does not apply is said in one line on stderr, as the hook says it, and
+// the shim runs the plain OpenCode with the environment before oca: never
+// another account's identity.
+func (a *app) shimAccount(env hook.Env) (shimBinding, error) {
+	name := env["OPENCODE_ACCOUNT"]
+	if name != "" && env[hook.ExecVar] != "" && env[hook.StateVar] == "" {
+		return shimBinding{Name: name, Plain: env}, nil
 	}
+	if raw := env[hook.StateVar]; name != "" && raw != "" {
+		if st, err := hook.DecodeState(raw); err == nil && st.Account == name && projectfile.Find(a.wd) == st.File {
+			return shimBinding{Name: name, Plain: env}, nil
+		}
+	}
+	b := shimBinding{Resolved: true, Plain: hook.Before(env)}
 	name, msgs, err := hook.Which(hook.Input{Env: env, PWD: a.wd})
 	if err != nil {
-		return "", err
+		return b, err
 	}
 	for _, m := range msgs {
 		fmt.Fprintln(a.stderr, m)
 	}
-	return name, nil
+	b.Name = name
+	return b, nil
 }
