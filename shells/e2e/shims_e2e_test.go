@@ -220,4 +220,3 @@ func acpSession(t *testing.T, cmd *exec.Cmd, dir, prompt string) int {
 	}
 	return cmd.Process.Pid
 }
-
