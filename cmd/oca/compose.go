@@ -54,7 +54,7 @@ func composeRun(opts *composeOptions) error {
 	if img == "" {
 		img = composeImage + ":latest"
 		if oc, err := opts.realOpencode(reg); err == nil {
-			if v, err := opencodeVersion(oc); err == nil && v != "" {
+			if v, err := opencodeVersion(oc, versionWait); err == nil && v != "" {
 				img = composeImage + ":" + v
 			}
 		}

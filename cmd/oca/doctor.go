@@ -5,13 +5,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/doctor"
+	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 )
@@ -46,8 +49,26 @@ func doctorRun(opts *doctorOptions) error {
 		Shell:    filepath.Base(env["SHELL"]),
 		Self:     opts.self,
 		Fix:      opts.Fix,
-		Opencode: opencodeVersion,
+		Opencode: func(path string) (string, error) { return opencodeVersion(path, versionWait) },
 		Tested:   testedOpencode,
+		SystemdEnabled: func(name string) error {
+			// show needs the user manager; is-enabled reads the unit files,
+			// and would call a unit enabled where no manager runs.
+			unit := supervisor.UnitName(name)
+			if err := opts.systemctlWithin(10*time.Second, "show", "--property=ActiveState", unit); err != nil {
+				return err
+			}
+			return opts.systemctlWithin(10*time.Second, "is-enabled", unit)
+		},
+		Unit: func() (path, have, want string, err error) {
+			reg, err := opts.registry()
+			if err != nil {
+				return "", "", "", err
+			}
+			path = unitPath(reg.Dirs())
+			b, err := os.ReadFile(path)
+			return path, string(b), opts.unitText(reg), err
+		},
 	})
 	if opts.JSON {
 		if err := opts.writeJSON(findings); err != nil {
@@ -80,11 +101,25 @@ func doctorRun(opts *doctorOptions) error {
 	return nil
 }
 
-// opencodeVersion runs `opencode --version`.
-func opencodeVersion(path string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+// versionWait is how long doctor lets `opencode --version` take: it took
+// 13-18 s on a loaded machine (load 20 on 2 cores), where it takes 1 s.
+const versionWait = 90 * time.Second
+
+// opencodeVersion runs `opencode --version`, for at most limit: longer is
+// a doctor.SlowError, not an OpenCode that does not run.
+func opencodeVersion(path string, limit time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	cmd := exec.CommandContext(ctx, path, "--version")
+	// OpenCode's launcher runs the binary as its child: both go, as a
+	// process group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return "", &doctor.SlowError{Limit: limit}
+	}
 	if err != nil {
 		return "", err
 	}

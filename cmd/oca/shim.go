@@ -9,18 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/hook/supervisor"
 )
-
-// attachWait is how long `opencode` (the shim) and `oca attach` wait for the
-// account's server by default: a real OpenCode takes 1-40 s to start under
-// load.
-const attachWait = 90 * time.Second
 
 // isShim tells whether oca was started as its own `opencode`.
 func isShim(argv0 string) bool { return filepath.Base(argv0) == shim.Name }
@@ -80,7 +74,7 @@ func (a *app) shim(args []string) error {
 	case shim.PassThrough:
 		return a.runOpencode(run)
 	}
-	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: attachWait, Run: plan.Kind == shim.Run})
+	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Run: plan.Kind == shim.Run})
 }
 
 func isDir(p string) bool {
