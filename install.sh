@@ -2,19 +2,21 @@
 # install.sh: build oca with this machine's Go, install it, and say (or, with
 # --rc, add) the line that hooks it into your shell.
 #
-#   ./install.sh [--rc] [--prefix DIR] [--shell bash|zsh|fish]
+#   ./install.sh [--rc] [--shims] [--prefix DIR] [--shell bash|zsh|fish]
 #
 # It installs to $PREFIX/bin (default ~/.local/bin). Where that directory is
 # not on PATH it says so and, with --rc, adds it to PATH in the rc file too.
+# --shims adds oca's shim directory to PATH in ~/.profile (editors, scripts).
 # Running it again replaces the binary and never adds a line twice.
 set -eu
 
 prefix=${PREFIX:-$HOME/.local}
 add_rc=false
+add_shims=false
 shell=$(basename "${SHELL:-bash}")
 
 usage() {
-	sed -n '2,9s/^# \{0,1\}//p' "$0"
+	sed -n '2,10s/^# \{0,1\}//p' "$0"
 	exit "${1:-0}"
 }
 die() {
@@ -25,6 +27,7 @@ die() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rc) add_rc=true ;;
+	--shims) add_shims=true ;;
 	--prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
 	--prefix=*) prefix=${1#*=} ;;
 	--shell) [ $# -ge 2 ] || die "--shell needs bash, zsh or fish"; shell=$2; shift ;;
@@ -98,4 +101,18 @@ elif $add_rc; then
 else
 	echo "to finish, add this line to $rcfile (or run ./install.sh --rc):"
 	echo "  $line"
+fi
+
+# --shims: oca's `opencode` first on the login PATH, for what no hooked shell
+# starts (an editor from the Dock, cron, a git hook). When oca shims fails,
+# PATH stays as it was (an empty entry would be the working directory).
+shimsline="if _oca_shims=\$('$bindir/oca' shims); then PATH=\"\$_oca_shims:\$PATH\"; export PATH; fi; unset _oca_shims"
+if $add_shims; then
+	profile=$HOME/.profile
+	if [ -f "$profile" ] && grep -qF "$shimsline" "$profile"; then
+		echo "$profile already has oca's shims"
+	else
+		printf '\n# oca: its opencode first on PATH, for editors and scripts\n%s\n' "$shimsline" >>"$profile"
+		echo "added oca's shims to PATH in $profile; log in again to use them"
+	fi
 fi

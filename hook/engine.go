@@ -10,6 +10,7 @@ import (
 	"maps"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
@@ -413,7 +414,9 @@ func apply(env Env, st *State, b *binding, out *Output) {
 
 // applyPath puts the binding's shim directory first on PATH, or takes the
 // one of the old record off. Only that entry moves: the rest of PATH is the
-// user's, whatever they did to it inside the project.
+// user's, whatever they did to it inside the project. A shim directory that
+// is first on PATH before oca puts it there is the user's (`oca shims` in a
+// login profile): it stays, and oca records nothing to take off.
 func applyPath(env Env, st *State, b *binding, next *State, out *Output) {
 	cur, set := env["PATH"]
 	if !set {
@@ -423,7 +426,10 @@ func applyPath(env Env, st *State, b *binding, next *State, out *Output) {
 	if st != nil {
 		want = shim.Strip(want, st.Shim)
 	}
-	if b != nil && b.shim != "" {
+	if b != nil && b.shim != "" && strings.HasPrefix(want, b.shim+":") {
+		// The user's own entry, first already (a login profile's `oca
+		// shims`): it is theirs, and leaving leaves it.
+	} else if b != nil && b.shim != "" {
 		if p := shim.Prepend(want, b.shim); p != "" {
 			want = p
 			next.Shim, out.Shim = b.shim, b.shim

@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,5 +178,24 @@ func TestExecRecord(t *testing.T) {
 	env["XDG_DATA_HOME"] = "/mine"
 	if got := Before(env)["XDG_DATA_HOME"]; got != "/mine" {
 		t.Errorf("Before after a change of the command's: %q", got)
+	}
+}
+
+// A login profile's PATH with `$(oca shims)` first: entering a project and
+// leaving it keep that entry, which is the user's.
+func TestShimOfTheLoginProfileStays(t *testing.T) {
+	w := newWorld(t)
+	proj := w.project("proj", "work")
+	dir := shim.Dir(w.dirs.State)
+	base := dir + ":" + w.base["PATH"]
+	start := maps.Clone(w.base)
+	start["PATH"] = base
+	env, out := w.cdShim(start, proj)
+	if env["PATH"] != base || out.Shim != "" || env["OPENCODE_ACCOUNT"] != "work" {
+		t.Fatalf("entering: PATH = %q, shim %q, account %q; want PATH %q as it was", env["PATH"], out.Shim, env["OPENCODE_ACCOUNT"], base)
+	}
+	left, _ := w.cdShim(env, w.home)
+	if left["PATH"] != base {
+		t.Errorf("leaving: PATH = %q, want %q", left["PATH"], base)
 	}
 }

@@ -13,7 +13,8 @@ import (
 // TestInstallScript runs install.sh as a newcomer would, twice: it builds
 // and installs oca, says that its directory is not on PATH, and --rc adds
 // the hook line and the PATH line once each, so that a new interactive
-// shell finds oca.
+// shell finds oca; --shims adds oca's shim directory to PATH in ~/.profile,
+// once.
 func TestInstallScript(t *testing.T) {
 	script, err := filepath.Abs("../../install.sh")
 	if err != nil {
@@ -75,6 +76,28 @@ func TestInstallScript(t *testing.T) {
 			v, err := exec.Command(filepath.Join(prefix, "bin/oca"), "version").Output()
 			if err != nil || !strings.HasPrefix(string(v), "oca ") {
 				t.Errorf("installed oca version: %q, %v", v, err)
+			}
+			if shell.name != "bash" {
+				return
+			}
+			// --shims: once in ~/.profile, and a login shell's opencode is
+			// oca's shim.
+			run("--prefix", prefix, "--shims")
+			if out := run("--prefix", prefix, "--shims"); !strings.Contains(out, "already has oca's shims") {
+				t.Errorf("second --shims: %s", out)
+			}
+			profile, err := os.ReadFile(filepath.Join(home, ".profile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(profile), "' shims); then"); n != 1 {
+				t.Errorf(".profile has the shims line %d times, want 1:\n%s", n, profile)
+			}
+			login := exec.Command("sh", "-c", `. "$HOME/.profile"; command -v opencode`)
+			login.Env = installEnv(t, home, shell.name)
+			want := filepath.Join(home, ".local/state/oca/shim/opencode")
+			if got, err := login.Output(); err != nil || strings.TrimSpace(string(got)) != want {
+				t.Errorf("after ~/.profile, opencode is %q (%v), want %s", got, err, want)
 			}
 		})
 	}

@@ -40,22 +40,29 @@ func (a *app) shim(args []string) error {
 	if err != nil {
 		return err
 	}
-	name := env["OPENCODE_ACCOUNT"]
+	bound, err := a.shimAccount(env) // shims.go
+	if err != nil {
+		return err
+	}
+	name := bound.Name
 	if name == "" {
-		// Not in a project (the shim on a PATH that left one): the plain
-		// OpenCode, as it is.
-		return a.runOpencode(opencodeRun{Path: real, Args: args, Env: env})
+		// Not in a project, or in one whose file does not apply: the
+		// plain OpenCode, as it is.
+		return a.runOpencode(opencodeRun{Path: real, Args: args, Env: bound.Plain})
 	}
 	acc, err := reg.Get(name)
 	if err != nil {
 		return fmt.Errorf("OPENCODE_ACCOUNT=%s: %w", name, err)
 	}
-	if !hook.Attaches(env, acc) {
-		return a.runOpencode(opencodeRun{Path: real, Args: args, Env: env})
-	}
 	xenv, err := a.accountEnv(reg.Dirs(), acc)
 	if err != nil {
 		return err
+	}
+	if !hook.Attaches(env, acc) {
+		if !bound.Resolved {
+			xenv = env // the binding's own environment, as it is
+		}
+		return a.runOpencode(opencodeRun{Path: real, Args: args, Env: xenv})
 	}
 	xenv["PATH"] = env["PATH"] // the shell's, shim and all, for OpenCode's own children
 	plan := shim.Map(shim.Input{Args: args, URL: acc.URL(), Dir: a.wd, IsDir: isDir})

@@ -50,7 +50,7 @@ type statusOptions struct {
 func newStatusCmd(a *app) *cobra.Command {
 	opts := &statusOptions{app: a}
 	c := a.command(&cobra.Command{
-		Use: "status [ACCOUNT...]", Short: "accounts, servers (phase, pid, port, memory, uptime, restarts, clients), providers",
+		Use: "status [ACCOUNT...]", Short: "what applies here and why; accounts, servers (phase, pid, port, memory, uptime, restarts, clients), providers",
 		Example: examples(`oca status
 			oca status work --json`),
 		RunE: func(c *cobra.Command, args []string) error { opts.Accounts = args; return statusRun(opts) },
@@ -67,6 +67,12 @@ func statusRun(opts *statusOptions) error {
 	var rows []accountStatus
 	for _, acc := range accs {
 		rows = append(rows, statusOf(reg.Dirs(), acc))
+	}
+	if len(opts.Accounts) == 0 {
+		// No account named: what applies here leads (explain.go).
+		if done, err := opts.here(reg, rows); done || err != nil {
+			return err
+		}
 	}
 	if opts.JSON {
 		if rows == nil {

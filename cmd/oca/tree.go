@@ -72,6 +72,7 @@ func commands() []struct {
 		{"deny", newDenyCmd},
 		{"account", newAccountCmd},
 		{"exec", newExecCmd},
+		{"shims", newShimsCmd},
 		{"login", newLoginCmd},
 		{"logout", newLogoutCmd},
 		{"status", newStatusCmd},
