@@ -3,12 +3,8 @@ package main
 // oca doctor: what is wrong with this setup, and how to mend it.
 
 import (
-	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/doctor"
@@ -16,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// testedOpencode is the OpenCode release line oca is tested with.
+// testedOpencode is the OpenCode 1.x release line oca is tested with.
 const testedOpencode = "1.18."
 
 type doctorOptions struct {
@@ -46,7 +42,7 @@ func doctorRun(opts *doctorOptions) error {
 		Shell:    filepath.Base(env["SHELL"]),
 		Self:     opts.self,
 		Fix:      opts.Fix,
-		Opencode: opencodeVersion,
+		Opencode: opts.detect,
 		Tested:   testedOpencode,
 	})
 	if opts.JSON {
@@ -78,15 +74,4 @@ func doctorRun(opts *doctorOptions) error {
 		return exitError(1)
 	}
 	return nil
-}
-
-// opencodeVersion runs `opencode --version`.
-func opencodeVersion(path string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
 }
