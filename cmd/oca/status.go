@@ -22,23 +22,23 @@ import (
 
 // accountStatus is one row of `oca status`: never a key or a password.
 type accountStatus struct {
-	Account    string   `json:"account"`
-	Port       int      `json:"port"`
-	URL        string   `json:"url"`
-	DataHome   string   `json:"data_home"`
-	Phase      string   `json:"phase"`
-	PID        int      `json:"pid,omitempty"`
-	Supervisor int      `json:"supervisor_pid,omitempty"`
-	MemoryKB   int64    `json:"memory_kb,omitempty"`
-	Uptime     string   `json:"uptime,omitempty"`
-	UptimeSec  int64    `json:"uptime_seconds,omitempty"`
-	Restarts   int      `json:"restarts"`
-	Clients    int      `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
-	LastError  string   `json:"last_error,omitempty"`
-	Providers  []any    `json:"providers"` // account.Login.JSON, in name order
-	Stale      bool     `json:"stale,omitempty"`
-	PortHolder string   `json:"port_holder,omitempty"` // another user's process on the port
-	AuthError  string   `json:"auth_error,omitempty"`  // why auth.json could not be read
+	Account    string `json:"account"`
+	Port       int    `json:"port"`
+	URL        string `json:"url"`
+	DataHome   string `json:"data_home"`
+	Phase      string `json:"phase"`
+	PID        int    `json:"pid,omitempty"`
+	Supervisor int    `json:"supervisor_pid,omitempty"`
+	MemoryKB   int64  `json:"memory_kb,omitempty"`
+	Uptime     string `json:"uptime,omitempty"`
+	UptimeSec  int64  `json:"uptime_seconds,omitempty"`
+	Restarts   int    `json:"restarts"`
+	Clients    int    `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
+	LastError  string `json:"last_error,omitempty"`
+	Providers  []any  `json:"providers"` // account.Login.JSON, in name order
+	Stale      bool   `json:"stale,omitempty"`
+	PortHolder string `json:"port_holder,omitempty"` // another user's process on the port
+	AuthError  string `json:"auth_error,omitempty"`  // why auth.json could not be read
 	// Opencode is the OpenCode the account runs, as oca names it, and
 	// OpencodeLine its line: V1, V2, V2 preview, or unknown.
 	Opencode     string `json:"opencode"`

@@ -44,11 +44,11 @@ type Finding struct {
 
 // Input is what the checks look at.
 type Input struct {
-	Env      hook.Env // the environment doctor runs in
-	PWD      string
-	Shell    string // bash, zsh or fish: the user's shell, from $SHELL
-	Self     string // the oca binary
-	Fix      bool   // mend what is safe to mend
+	Env   hook.Env // the environment doctor runs in
+	PWD   string
+	Shell string // bash, zsh or fish: the user's shell, from $SHELL
+	Self  string // the oca binary
+	Fix   bool   // mend what is safe to mend
 	// Opencode tells which OpenCode the binary at path is (cmd/oca gives
 	// it opencode.Detect with oca's cache). nil: not checked.
 	Opencode func(path string) (opencode.Version, error)
