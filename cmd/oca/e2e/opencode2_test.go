@@ -20,9 +20,9 @@ import (
 // not in another account's; a command typed as `opencode` in an account
 // whose server does not run (the shim) starts that server and waits until
 // it is registered, so that the command finds it and starts none of its
-// own; `opencode service status` is oca's; `oca login` says in one line
-// that the preview has no auth command; nothing registers in the user's
-// own state home.
+// own; `opencode service status` is oca's; `opencode run` and `oca login`
+// say in one line that the preview has neither; nothing registers in the
+// user's own state home.
 func TestOpencode2Preview(t *testing.T) {
 	lildax := testsys.NeedOpencode2Preview(t)
 	oca := shelltest.Oca(t)
@@ -119,6 +119,9 @@ func TestOpencode2Preview(t *testing.T) {
 	out, errOut, err := run("exec", "a", "--", "opencode", "service", "status")
 	if err != nil || !strings.Contains(errOut, "oca: opencode service status: the server of a is oca's; running: oca status a") || !strings.Contains(out, "ready") {
 		t.Errorf("opencode service status: %v\n%s%s", err, out, errOut)
+	}
+	if _, errOut, err := run("exec", "a", "--", "opencode", "run", "hi"); err == nil || !strings.Contains(errOut, "which has no TUI and no run") {
+		t.Errorf("opencode run on the preview: %v %q", err, errOut)
 	}
 	if _, errOut, err := run("login", "a", "anthropic"); err == nil || !strings.Contains(errOut, "has no auth command") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("oca login on the preview: %v %q", err, errOut)
