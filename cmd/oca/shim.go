@@ -31,7 +31,8 @@ func isShim(argv0 string) bool { return filepath.Base(argv0) == shim.Name }
 // runShim is `opencode ARGS`, and returns the exit status. In a bound
 // project the TUI attaches to the account's server, `run` runs through it,
 // and the rest is the real OpenCode with the account's environment (see
-// shim.Map); elsewhere it is the plain OpenCode.
+// shim.Map; on OpenCode 2, shim.MapV2 and shimV2); elsewhere it is the
+// plain OpenCode.
 func (a *app) runShim(args []string) int {
 	if err := a.shim(args); err != nil {
 		return a.fail(fmt.Errorf("opencode: %w", err))
