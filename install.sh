@@ -41,7 +41,13 @@ command -v go >/dev/null 2>&1 || die "Go is needed to build oca (https://go.dev/
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 bindir=$prefix/bin
 mkdir -p "$bindir"
-echo "building oca $version with $(go version | cut -d' ' -f3) (the first build downloads its Go modules: a minute or two)"
+# Only a build that will download Go modules takes a minute or two: say so
+# then, and only then (GOPROXY=off finds whether all are here already).
+if GOPROXY=off GOFLAGS=-mod=readonly go list -deps ./cmd/oca >/dev/null 2>&1; then
+	echo "building oca $version with $(go version | cut -d' ' -f3)"
+else
+	echo "building oca $version with $(go version | cut -d' ' -f3) (first downloading its Go modules: a minute or two)"
+fi
 # A static binary (no cgo) starts faster: the hook starts it at every change.
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$bindir/.oca.new" ./cmd/oca
 mv -f "$bindir/.oca.new" "$bindir/oca"

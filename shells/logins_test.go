@@ -27,7 +27,7 @@ func TestExpiredLoginOnEntering(t *testing.T) {
 		base := s.Env()
 
 		out := s.Run("cd ../work")
-		want := regexp.MustCompile(`oca: account work\r?\noca: account work: anthropic login expired 2h ago; oca login\r?\n`)
+		want := regexp.MustCompile(`oca: account work\r?\noca: account work: anthropic login expired 2h ago; log in again with: oca login work anthropic\r?\n`)
 		if !want.MatchString(out) {
 			t.Errorf("entering: want the account line, then the expired login line; got %q", out)
 		}

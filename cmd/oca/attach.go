@@ -29,13 +29,16 @@ func newAttachCmd(a *app) *cobra.Command {
 			return attachRun(opts)
 		},
 	})
-	c.Flags().DurationVarP(&opts.Timeout, "timeout", "t", attachWait, "how long to wait for the server (a `DURATION`: 90s, 2m)")
+	addTimeout(c, &opts.Timeout, 0, "how long to wait for the server")
 	return c
 }
 
 // attachRun runs `opencode attach` as a client of the account's server,
 // starting the server.
 func attachRun(opts *attachOptions) error {
+	if err := opts.externalWait(opts.Account, opts.Timeout); err != nil {
+		return err
+	}
 	acc, reg, run, err := opts.accountOpencode(opts.Account)
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ type clientOptions struct {
 	Account  *account.Account
 	Registry *account.Registry
 	Opencode opencodeRun   // the real OpenCode, its arguments, and the account's environment
-	Timeout  time.Duration // how long to wait for the server before the client gives up
+	Timeout  time.Duration // how long to wait for the server before the client gives up (0: its start_timeout)
 	Run      bool          // opencode run: it sends its prompt at once, so the server is waited for first
 	// Version is the OpenCode Opencode.Path is. OpenCode 2's clients take
 	// `--server URL` and the password in OPENCODE_PASSWORD, and are started
@@ -55,6 +55,7 @@ type clientOptions struct {
 func (a *app) client(opts clientOptions) error {
 	began := time.Now()
 	acc := opts.Account
+	opts.Timeout = startTimeout(acc, opts.Timeout)
 	cfg, err := a.clientConfig(opts.Registry, acc)
 	if err != nil {
 		return err

@@ -10,7 +10,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,6 +23,17 @@ import (
 type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// statusError is an error said in one line with an exit status of its
+// own: 127 for a command not found, 126 for one that cannot run, as shells
+// and env(1) have them.
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e statusError) Error() string { return e.err.Error() }
+func (e statusError) Unwrap() error { return e.err }
 
 type usageError struct{ msg string }
 
@@ -43,6 +56,9 @@ func (a *app) fail(err error) int {
 		return 2
 	}
 	fmt.Fprintf(a.stderr, "oca: %s\n", shells.Printable(strings.ReplaceAll(err.Error(), "\n", " ")))
+	if se := (statusError{}); errors.As(err, &se) {
+		return se.code
+	}
 	return 1
 }
 
@@ -189,7 +205,11 @@ func flagError(c *cobra.Command, err error) error {
 			msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(near, " or "))
 		}
 	}
-	return usagef("%s: %s; run '%s --help'", c.CommandPath(), msg, c.CommandPath())
+	// "oca: server stop: ...", not "oca: oca server stop: ...".
+	if c.HasParent() {
+		msg = strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ") + ": " + msg
+	}
+	return usagef("%s; run '%s --help'", msg, c.CommandPath())
 }
 
 // distance is the Levenshtein distance of a and b.
@@ -273,4 +293,41 @@ func examples(text string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// timeoutFlag is a --timeout: a bare number of seconds (60), as timeout(1)
+// takes it, or a duration (90s, 2m). 0 (its default, unless def is given)
+// is the account's start_timeout.
+type timeoutFlag struct{ d *time.Duration }
+
+func (f timeoutFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f timeoutFlag) Set(s string) error {
+	d, err := account.Seconds(s)
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
+		return fmt.Errorf("%q: a timeout above 0, in seconds (60) or as a duration (90s, 2m)", s)
+	}
+	*f.d = d
+	return nil
+}
+
+func (f timeoutFlag) Type() string { return "seconds" }
+
+// addTimeout defines --timeout/-t on c into p, with the default def (0: the
+// account's start_timeout).
+func addTimeout(c *cobra.Command, p *time.Duration, def time.Duration, what string) {
+	*p = def
+	usage := what + " (`SECONDS`, or a duration: 90s, 2m)"
+	if def == 0 {
+		usage += "; default: the account's start_timeout (" + account.DefaultStartTimeout.String() + " unless set)"
+	}
+	c.Flags().VarP(timeoutFlag{p}, "timeout", "t", usage)
 }

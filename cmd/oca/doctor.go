@@ -4,10 +4,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/doctor"
+	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 )
@@ -44,6 +47,24 @@ func doctorRun(opts *doctorOptions) error {
 		Fix:      opts.Fix,
 		Opencode: opts.detect,
 		Tested:   testedOpencode,
+		SystemdEnabled: func(name string) error {
+			// show needs the user manager; is-enabled reads the unit files,
+			// and would call a unit enabled where no manager runs.
+			unit := supervisor.UnitName(name)
+			if err := opts.systemctlWithin(10*time.Second, "show", "--property=ActiveState", unit); err != nil {
+				return err
+			}
+			return opts.systemctlWithin(10*time.Second, "is-enabled", unit)
+		},
+		Unit: func() (path, have, want string, err error) {
+			reg, err := opts.registry()
+			if err != nil {
+				return "", "", "", err
+			}
+			path = unitPath(reg.Dirs())
+			b, err := os.ReadFile(path)
+			return path, string(b), opts.unitText(reg), err
+		},
 	})
 	if opts.JSON {
 		if err := opts.writeJSON(findings); err != nil {

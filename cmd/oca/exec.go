@@ -3,6 +3,7 @@ package main
 // oca exec: run a command with an account's environment.
 
 import (
+	"errors"
 	"fmt"
 	"syscall"
 
@@ -65,7 +66,11 @@ func execRun(opts *execOptions) error {
 	}
 	path, err := lookPath(opts.Command[0], env["PATH"])
 	if err != nil {
-		return err
+		return statusError{127, err}
 	}
-	return syscall.Exec(path, opts.Command, envList(env))
+	err = syscall.Exec(path, opts.Command, envList(env))
+	if errors.Is(err, syscall.ENOENT) {
+		return statusError{127, fmt.Errorf("%s: %w", opts.Command[0], err)}
+	}
+	return statusError{126, fmt.Errorf("%s: cannot run it: %w", opts.Command[0], err)}
 }

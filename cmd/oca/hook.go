@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
@@ -79,7 +80,7 @@ func exportRun(opts *exportOptions) error {
 	if opts.Format != "json" {
 		var err error
 		if sh, err = shells.Get(opts.Format); err != nil {
-			return usagef("%v", err)
+			return usagef("unknown format %q (want one of: %s, json)", opts.Format, strings.Join(shells.Names(), ", "))
 		}
 		quote = sh.Quote
 	}

@@ -44,6 +44,9 @@ func TestInstallScript(t *testing.T) {
 			if !strings.Contains(out, "building oca") || !strings.Contains(out, prefix+"/bin is not on your PATH") {
 				t.Errorf("without --rc, no word on the build or on PATH: %s", out)
 			}
+			if strings.Contains(out, "minute") {
+				t.Errorf("with every Go module here, it promises a download: %s", out)
+			}
 			if _, err := os.Stat(filepath.Join(home, shell.rc)); err == nil {
 				t.Errorf("without --rc, %s was written", shell.rc)
 			}
@@ -74,6 +77,24 @@ func TestInstallScript(t *testing.T) {
 				t.Errorf("installed oca version: %q, %v", v, err)
 			}
 		})
+	}
+}
+
+// TestInstallScriptSaysWhenItDownloads: install.sh says that the build
+// downloads Go modules (and takes a minute or two) when it will, and only
+// then (issue 17: it said so at every rebuild). Here no module is in the
+// cache, and none can be downloaded.
+func TestInstallScriptSaysWhenItDownloads(t *testing.T) {
+	script, err := filepath.Abs("../../install.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	cmd := exec.Command("sh", script, "--prefix", filepath.Join(home, "opt"))
+	cmd.Env = append(installEnv(t, home, "bash"), "GOMODCACHE="+filepath.Join(home, "empty"), "GOPROXY=off", "GOFLAGS=-modcacherw")
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "first downloading its Go modules: a minute or two") {
+		t.Errorf("with no Go module here, no word of the download:\n%s", out)
 	}
 }
 

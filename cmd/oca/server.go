@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/spf13/cobra"
@@ -42,8 +41,11 @@ func (s serverCommand) define(a *app) *cobra.Command {
 		Example: examples(s.example),
 		RunE:    opts.runE(a, func() error { return s.run(opts) }),
 	})
-	if s.timeout {
-		c.Flags().DurationVarP(&opts.Timeout, "timeout", "t", 60*time.Second, "how long to wait (a `DURATION`: 90s, 2m)")
+	switch {
+	case s.verb == "stop" || s.verb == "restart":
+		addTimeout(c, &opts.Timeout, time.Minute, "how long to wait for it to stop")
+	case s.timeout:
+		addTimeout(c, &opts.Timeout, 0, "how long to wait")
 	}
 	return c
 }
@@ -99,7 +101,7 @@ func serverWaitRun(opts *serverOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := opts.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: opts.Timeout, external: acc.External}, acc); err != nil {
+	if err := opts.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: startTimeout(acc, opts.Timeout), external: acc.External}, acc); err != nil {
 		return err
 	}
 	// Healthy; let the supervisor see it too, so that `oca status` right
@@ -231,6 +233,7 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 		StateHome:      acc.StateHome,
 		ConfigDir:      acc.ConfigDir,
 		IdleTimeout:    acc.IdleTimeout,
+		ReadyTimeout:   acc.StartTimeout,
 		StateDir:       dirs.RuntimeDir(acc.Name),
 		ConfigDirCheck: func() error { return account.EnsureConfigDir(acc) },
 	}
@@ -253,18 +256,15 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 
 // ensureServer starts the supervisor of acc's server where it is not
 // running, without waiting, as the account says its server runs: under
-// systemd (systemctl --user start), by oca itself (oca serve), or, for an
-// external account, not at all. started tells whether one was started.
+// systemd (systemctl --user start; oca serve where systemd cannot: see
+// systemdStart), by oca itself (oca serve), or, for an external account,
+// not at all. started tells whether one was started.
 func (a *app) ensureServer(cfg supervisor.Config, acc *account.Account) (started bool, err error) {
 	switch {
 	case acc.External:
 		return false, nil
 	case acc.Systemd:
-		bin, err := lookPath("systemctl", hook.EnvFrom(a.env)["PATH"])
-		if err != nil {
-			return false, fmt.Errorf("account %s runs under systemd, but systemctl is not on PATH", acc.Name)
-		}
-		return supervisor.Ensure(cfg, bin, "--user", "start", "--no-block", supervisor.UnitName(acc.Name))
+		return a.systemdStart(cfg, acc)
 	}
 	return supervisor.Ensure(cfg, a.self, "serve", acc.Name)
 }

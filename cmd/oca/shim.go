@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
@@ -19,11 +18,6 @@ import (
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/hook/supervisor"
 )
-
-// attachWait is how long `opencode` (the shim) and `oca attach` wait for the
-// account's server by default: a real OpenCode takes 1-40 s to start under
-// load.
-const attachWait = 90 * time.Second
 
 // isShim tells whether oca was started as its own `opencode`.
 func isShim(argv0 string) bool { return filepath.Base(argv0) == shim.Name }
@@ -95,7 +89,7 @@ func (a *app) shim(args []string) error {
 		}
 		return a.runOpencode(run)
 	}
-	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: attachWait, Run: plan.Kind == shim.Run, Version: v})
+	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Run: plan.Kind == shim.Run, Version: v})
 }
 
 // unknownOpencode is the refusal of an OpenCode oca does not know, as a
@@ -132,7 +126,7 @@ func (a *app) shimV2(reg *account.Registry, acc *account.Account, v opencode.Ver
 	if v.Preview {
 		return fmt.Errorf("%s is %s, which has no TUI and no run: use OpenCode 2 (its stable line), or oca exec %s -- %s COMMAND", run.Path, v, acc.Name, filepath.Base(run.Path))
 	}
-	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: attachWait, Run: plan.Kind == shim.Run, Version: v})
+	return a.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Run: plan.Kind == shim.Run, Version: v})
 }
 
 // v2ServerFor makes sure the account's OpenCode 2 server runs and is
@@ -147,7 +141,7 @@ func (a *app) v2ServerFor(reg *account.Registry, acc *account.Account) error {
 	if failed := failingNow(reg, acc); failed != nil {
 		return failed
 	}
-	return a.startAndWait(cfg, acc, attachWait)
+	return a.startAndWait(cfg, acc, startTimeout(acc, 0))
 }
 
 // shimService is `opencode service SUB` in a bound project: the account's

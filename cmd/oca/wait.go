@@ -40,6 +40,18 @@ type serverWait struct {
 	external bool
 }
 
+// startTimeout is how long a wait for the server of acc lasts: flag (a
+// --timeout given) or the account's start_timeout.
+func startTimeout(acc *account.Account, flag time.Duration) time.Duration {
+	if flag > 0 {
+		return flag
+	}
+	if acc.StartTimeout > 0 {
+		return acc.StartTimeout
+	}
+	return account.DefaultStartTimeout
+}
+
 // errStopped says that the supervisor stopped while its server started.
 var errStopped = errors.New("stopped while starting")
 
@@ -122,6 +134,24 @@ func (a *app) waitReady(w serverWait, acc *account.Account) error {
 	return nil
 }
 
+// externalWait waits for the server of the account name ("": the working
+// directory's) when it runs elsewhere (external = true), so that why it
+// does not answer is said first, before anything about the client (such as
+// no opencode on PATH). Any other account, or one that cannot be read, is
+// left to the caller.
+func (a *app) externalWait(name string, timeout time.Duration) error {
+	acc, reg, err := a.pick(name)
+	if err != nil || !acc.External {
+		return nil
+	}
+	pw, err := account.Password(reg.Dirs(), acc.Name)
+	if err != nil {
+		return nil
+	}
+	cfg := supervisor.Config{Account: acc.Name, Port: acc.Port, Password: pw, StateDir: reg.Dirs().RuntimeDir(acc.Name)}
+	return a.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: startTimeout(acc, timeout)}, acc)
+}
+
 // startAndWait makes sure the account's server runs (ensureServer) and
 // waits until it is healthy (waitReady). A server that cannot run is an
 // error with the reason from its status file: the caller never falls back
@@ -163,6 +193,9 @@ func notReady(w serverWait, acc *account.Account, err error) error {
 	st, _ := supervisor.ReadStatus(w.cfg.StateDir)
 	if st.LastError != "" {
 		return fmt.Errorf("the server of %s cannot run (phase %s): %s (see: oca server logs %s)", acc.Name, st.Phase, st.LastError, acc.Name)
+	}
+	if acc.Systemd {
+		return fmt.Errorf("the server of %s is not ready after %s (phase %s; it runs under systemd, see: systemctl --user status %s)", acc.Name, w.timeout, st.Phase, supervisor.UnitName(acc.Name))
 	}
 	return fmt.Errorf("the server of %s is not ready after %s (phase %s; see: oca server logs %s)", acc.Name, w.timeout, st.Phase, acc.Name)
 }

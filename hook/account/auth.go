@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/regularfile"
+	"github.com/oca-sh/oca/shells"
 )
 
 // maxAuthSize bounds what is read of an auth.json: OpenCode's is a few
@@ -198,7 +199,7 @@ func ExpiredLogins(a *Account, now time.Time) []string {
 	var out []string
 	for _, l := range logins {
 		if l.Expired(now) {
-			out = append(out, fmt.Sprintf("account %s: %s login expired %s ago; oca login", a.Name, l.Name, Ago(now.Sub(l.Expires))))
+			out = append(out, fmt.Sprintf("account %s: %s login expired %s ago; log in again with: oca login %s %s", a.Name, l.Name, Ago(now.Sub(l.Expires)), a.Name, shells.Quote(l.Name)))
 		}
 	}
 	return out

@@ -54,7 +54,7 @@ func TestReadLogins(t *testing.T) {
 		t.Errorf("json:\n got %s\nwant %s", data, wantJSON)
 	}
 	lines := ExpiredLogins(&Account{Name: "work", DataHome: home}, now)
-	if len(lines) != 1 || lines[0] != "account work: anthropic login expired 2h ago; oca login" {
+	if len(lines) != 1 || lines[0] != "account work: anthropic login expired 2h ago; log in again with: oca login work anthropic" {
 		t.Errorf("ExpiredLogins: %q", lines)
 	}
 	for _, out := range append(short, string(data), strings.Join(lines, "")) {

@@ -109,6 +109,7 @@ func TestEditKeepsTheUsersFile(t *testing.T) {
 			`state_home = "~/.local/state/oca/homes/work"    # its XDG_STATE_HOME`,
 			`config_dir = "~/.config/oca/accounts/work"      # its OpenCode config layer (OPENCODE_CONFIG_DIR)`,
 			`idle_timeout = "1h"                             # stop its server when unused this long; "0" = never`,
+			`start_timeout = 120                             # seconds (or "2m") its server may take to become ready; default 120`,
 			"attach = true                                   # `opencode` in its projects runs on its server (false: the plain OpenCode)",
 			`trusted_paths = ["~/src/work", "~/src/more"]                  # project files below these apply without ` + "`oca allow`",
 			"systemd = true                                 # true: its server runs as the user unit oca@work",

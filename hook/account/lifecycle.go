@@ -141,7 +141,7 @@ func purgeHome(r *Registry, a *Account, h home) ([]string, error) {
 		}
 	}
 	if links > 0 {
-		done = append(done, fmt.Sprintf("%d links to your own %s in %s (the links only)", links, yours, path))
+		done = append(done, fmt.Sprintf("%s to your own %s in %s (the links only)", plural(links, "link"), yours, path))
 	}
 	if len(others) > 0 {
 		done = append(done, "in "+path+": "+strings.Join(others, ", "))
@@ -150,4 +150,12 @@ func purgeHome(r *Registry, a *Account, h home) ([]string, error) {
 		return done, fmt.Errorf("purging %s: %w", path, err)
 	}
 	return append(done, path+"/"), nil
+}
+
+// plural is "1 link", "2 links".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

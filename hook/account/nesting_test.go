@@ -125,7 +125,7 @@ func TestPurgeChecksAgainAtPurgeTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := d.DefaultStateHome("outer")
-	want := []string{outer + "/opencode/ (credentials, sessions, logs)", "1 links to your own data in " + outer + " (the links only)", "in " + outer + ": notes", outer + "/", state + "/"}
+	want := []string{outer + "/opencode/ (credentials, sessions, logs)", "1 link to your own data in " + outer + " (the links only)", "in " + outer + ": notes", outer + "/", state + "/"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("Purge said\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -334,7 +334,7 @@ func TestPurgeDeletesTheStateHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := strings.Join(got, "\n"); !strings.Contains(s, sa+"/opencode/ (OpenCode's state)") || !strings.Contains(s, " links to your own state in "+sa+" (the links only)") || !strings.HasSuffix(s, "\n"+sa+"/") {
+	if s := strings.Join(got, "\n"); !strings.Contains(s, sa+"/opencode/ (OpenCode's state)") || !strings.Contains(s, "\n1 link to your own state in "+sa+" (the links only)") || !strings.HasSuffix(s, "\n"+sa+"/") {
 		t.Fatalf("Purge said\n%s", s)
 	}
 	if _, err := os.Stat(sa); !errors.Is(err, os.ErrNotExist) {

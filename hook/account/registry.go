@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,12 +24,15 @@ import (
 // Port range rules: ports are allocated from FirstPort up and stay below the
 // kernel's ephemeral range, so an outgoing connection never takes one.
 const (
-	FirstPort       = 10001
-	LastAllocPort   = 32767
-	MinPort         = 1024
-	MaxPort         = 65535
-	DefaultIdle     = time.Hour
-	maxAccountsSize = 1 << 20
+	FirstPort     = 10001
+	LastAllocPort = 32767
+	MinPort       = 1024
+	MaxPort       = 65535
+	DefaultIdle   = time.Hour
+	// DefaultStartTimeout is how long a server may take to become ready:
+	// generous, as a loaded machine (load 20 on 2 cores) took 36 s.
+	DefaultStartTimeout = 2 * time.Minute
+	maxAccountsSize     = 1 << 20
 )
 
 // Account is one OpenCode account.
@@ -38,6 +43,7 @@ type Account struct {
 	StateHome    string            // absolute: the account's XDG_STATE_HOME
 	ConfigDir    string            // absolute: the account's OpenCode config layer (OPENCODE_CONFIG_DIR)
 	IdleTimeout  time.Duration     // 0: never stop for idleness
+	StartTimeout time.Duration     // how long its server may take to become ready (every wait for it, and its supervisor's)
 	TrustedPaths []string          // absolute
 	Env          map[string]string // extra variables for the account's server and exec
 	Systemd      bool              // its server runs as the systemd user unit oca@NAME
@@ -73,6 +79,7 @@ type accountTOML struct {
 	StateHome    string            `toml:"state_home,omitempty"` // "": the default
 	ConfigDir    string            `toml:"config_dir,omitempty"`
 	IdleTimeout  string            `toml:"idle_timeout,omitempty"`
+	StartTimeout any               `toml:"start_timeout,omitempty"` // seconds (120) or a duration ("2m")
 	TrustedPaths []string          `toml:"trusted_paths,omitempty"`
 	Env          map[string]string `toml:"env,omitempty"`
 	Systemd      bool              `toml:"systemd,omitempty"`
@@ -185,7 +192,7 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 	if err := projectfile.CheckAccountName(name); err != nil {
 		return nil, &fieldError{key(), err.Error()}
 	}
-	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, Env: raw.Env, Systemd: raw.Systemd, External: raw.External, Attach: raw.Attach == nil || *raw.Attach, raw: raw}
+	a := &Account{Name: name, Port: raw.Port, IdleTimeout: DefaultIdle, StartTimeout: DefaultStartTimeout, Env: raw.Env, Systemd: raw.Systemd, External: raw.External, Attach: raw.Attach == nil || *raw.Attach, raw: raw}
 	if raw.Systemd && raw.External {
 		return nil, &fieldError{key("external"), "an account's server runs under systemd or elsewhere (external), not both"}
 	}
@@ -236,6 +243,13 @@ func (r *Registry) account(name string, raw accountTOML, resolve bool) (*Account
 			return nil, &fieldError{key("idle_timeout"), err.Error()}
 		}
 		a.IdleTimeout = d
+	}
+	if raw.StartTimeout != nil {
+		d, err := ParseStartTimeout(raw.StartTimeout)
+		if err != nil {
+			return nil, &fieldError{key("start_timeout"), err.Error()}
+		}
+		a.StartTimeout = d
 	}
 	for _, tp := range raw.TrustedPaths {
 		p, err := r.dirs.Expand(tp)
@@ -302,6 +316,41 @@ func parseIdle(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("%q is not a duration like \"30m\" or \"1h\" (\"0\" = never)", s)
+	}
+	return d, nil
+}
+
+// ParseStartTimeout reads a start_timeout: a number of seconds (120, or
+// "120", as timeout(1) takes it) or a duration ("90s", "2m"), above 0.
+func ParseStartTimeout(v any) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	switch v := v.(type) {
+	case int64:
+		d = time.Duration(v) * time.Second
+	case float64:
+		d = time.Duration(v * float64(time.Second))
+	case string:
+		d, err = Seconds(v)
+	default:
+		err = fmt.Errorf("%v is not a number of seconds (120) or a duration (\"2m\")", v)
+	}
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("%v: a server needs some time to start (say 120, or \"2m\")", v)
+	}
+	return d, err
+}
+
+// Seconds is a duration as a user types it for a timeout: a bare number of
+// seconds ("60", "1.5"), as timeout(1) takes it, or a Go duration ("90s",
+// "2m").
+func Seconds(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && f >= 0 && f < math.MaxInt64/float64(time.Second) {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a number of seconds (60) or a duration (\"90s\", \"2m\")", s)
 	}
 	return d, nil
 }

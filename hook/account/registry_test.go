@@ -128,6 +128,9 @@ func TestLoadErrors(t *testing.T) {
 		{"negative idle_timeout", "[accounts.a]\nport = 10001\n\nidle_timeout = \"-1h\"\n", 4, "accounts.a.idle_timeout", "not a duration"},
 		{"bare number idle_timeout", "[accounts.a]\nport = 10001\nidle_timeout = \"60\"\n", 3, "accounts.a.idle_timeout", "not a duration"},
 		{"idle_timeout wrong type", "[accounts.a]\nport = 10001\nidle_timeout = 60\n", 3, "accounts.a.idle_timeout", "wrong type"},
+		{"bad start_timeout", "[accounts.a]\nport = 10001\nstart_timeout = \"soon\"\n", 3, "accounts.a.start_timeout", "not a number of seconds"},
+		{"zero start_timeout", "[accounts.a]\nport = 10001\nstart_timeout = 0\n", 3, "accounts.a.start_timeout", "needs some time to start"},
+		{"start_timeout wrong type", "[accounts.a]\nport = 10001\nstart_timeout = true\n", 3, "accounts.a.start_timeout", "not a number of seconds"},
 		{"port too low", "[accounts.a]\nport = 80\n", 2, "accounts.a.port", "outside 1024-65535"},
 		{"port too high", "[accounts.a]\n\nport = 65536\n", 3, "accounts.a.port", "outside 1024-65535"},
 		{"port missing", "[accounts.a]\ndata_home = \"~/x\"\n", 0, "accounts.a.port", "port 0 is outside"},
@@ -165,6 +168,36 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("%q does not start with %q", err, want)
 			}
 		})
+	}
+}
+
+// TestStartTimeout: how long an account's server may take to become ready,
+// as seconds or a duration, with a default that holds on a loaded machine
+// (a fixed 60 s did not: issue 17, item 7).
+func TestStartTimeout(t *testing.T) {
+	d := testDirs(t)
+	writeAccounts(t, d, "[accounts.a]\nport = 10001\n[accounts.b]\nport = 10002\nstart_timeout = 300\n[accounts.c]\nport = 10003\nstart_timeout = \"90s\"\n[accounts.d]\nport = 10004\nstart_timeout = \"45\"\n")
+	r, err := Load(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]time.Duration{"a": DefaultStartTimeout, "b": 300 * time.Second, "c": 90 * time.Second, "d": 45 * time.Second} {
+		if got := r.Accounts[name].StartTimeout; got != want {
+			t.Errorf("account %s: StartTimeout = %s, want %s", name, got, want)
+		}
+	}
+	if DefaultStartTimeout < 2*time.Minute {
+		t.Errorf("DefaultStartTimeout = %s: servers took 36 s under load, and 60 s failed", DefaultStartTimeout)
+	}
+	for in, want := range map[string]time.Duration{"60": time.Minute, "1.5": 1500 * time.Millisecond, "2m": 2 * time.Minute, "0": 0} {
+		if got, err := Seconds(in); err != nil || got != want {
+			t.Errorf("Seconds(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "soon", "-5", "-1s", "1e30", "NaN"} {
+		if got, err := Seconds(in); err == nil {
+			t.Errorf("Seconds(%q) = %s, want an error", in, got)
+		}
 	}
 }
 

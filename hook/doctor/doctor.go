@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -54,6 +55,13 @@ type Input struct {
 	Opencode func(path string) (opencode.Version, error)
 	// Tested is the OpenCode 1.x version line (e.g. "1.18.") oca is tested with.
 	Tested string
+	// SystemdEnabled says why systemd cannot run the unit of the account
+	// named: no user manager answers, or the unit is not enabled (nil: not
+	// checked).
+	SystemdEnabled func(account string) error
+	// Unit is the unit file oca@.service: its path, its text, and the text
+	// `oca systemd install` would write now (nil: not checked).
+	Unit func() (path, have, want string, err error)
 }
 
 // Run runs every check.
@@ -88,9 +96,15 @@ func Run(in Input) []Finding {
 		} else {
 			out = append(out, checkLogins(reg.Accounts[name], time.Now())...)
 		}
-		out = append(out, checkServer(dirs, reg.Accounts[name])...)
+		server := checkServer(dirs, reg.Accounts[name])
+		if sys := checkSystemd(in, reg.Accounts[name]); len(sys) > 0 {
+			// Not "ok stopped": what runs it is broken.
+			server = append(sys, slices.DeleteFunc(server, func(f Finding) bool { return f.Severity == OK })...)
+		}
+		out = append(out, server...)
 		out = append(out, checkVersion(dirs, reg.Accounts[name], v)...)
 	}
+	out = append(out, checkUnit(in, reg)...)
 	return finish(out, in.Fix)
 }
 
@@ -234,6 +248,10 @@ func rcFile(shell, home string, env hook.Env) (string, string) {
 	return "", ""
 }
 
+// SlowError is an `opencode --version` that took longer than Limit, and
+// was stopped: a loaded machine, not an OpenCode that does not run.
+type SlowError = opencode.SlowError
+
 // checkOpencode finds the real OpenCode and tells which it is: the
 // version, and whether oca runs it (1.x, 2.x, the 2.0 preview). The
 // version is the zero Version when it is not known.
@@ -257,6 +275,11 @@ func checkOpencode(in Input, reg *account.Registry) ([]Finding, opencode.Version
 		return nil, opencode.Version{}
 	}
 	v, err := in.Opencode(path)
+	if slow := (*SlowError)(nil); errors.As(err, &slow) {
+		return []Finding{{Check: "opencode", Severity: Warn, What: fmt.Sprintf("%s --version %v", path, slow),
+			Why: "a loaded machine (or a slow disk) makes it so: servers start as slowly, and waits for them may run out",
+			Fix: "run oca doctor again when the machine is less busy; give accounts more time with start_timeout in accounts.toml"}}, opencode.Version{}
+	}
 	switch {
 	case err != nil:
 		return []Finding{{Check: "opencode", Severity: Error, What: fmt.Sprintf("%s does not run: %v", path, err),
@@ -432,12 +455,12 @@ func checkLogins(a *account.Account, now time.Time) []Finding {
 			out = append(out, Finding{Check: check, Severity: Error,
 				What: fmt.Sprintf("account %s: %s login expired %s ago", a.Name, l.Name, account.Ago(now.Sub(l.Expires))),
 				Why:  "OpenCode refreshes it only while its refresh token is still good; until then the provider refuses the account",
-				Fix:  "oca login " + a.Name})
+				Fix:  "oca login " + a.Name + " " + shells.Quote(l.Name)})
 		case l.Expires.Sub(now) < 24*time.Hour:
 			out = append(out, Finding{Check: check, Severity: Warn,
 				What: fmt.Sprintf("account %s: %s login expires in %s", a.Name, l.Name, account.Ago(l.Expires.Sub(now))),
 				Why:  "once it expires, the provider refuses the account unless OpenCode refreshes it",
-				Fix:  "oca login " + a.Name})
+				Fix:  "oca login " + a.Name + " " + shells.Quote(l.Name)})
 		}
 	}
 	if len(out) == 0 && len(logins) > 0 {

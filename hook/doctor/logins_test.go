@@ -34,10 +34,10 @@ func TestExpiredLogin(t *testing.T) {
 		ms(-2*time.Hour-time.Minute), ms(5*time.Hour+time.Minute)))
 	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash"})
 	f := finding(fs, "logins work", "anthropic login expired 2h ago")
-	if f == nil || f.Severity != Error || f.Fix != "oca login work" {
+	if f == nil || f.Severity != Error || f.Fix != "oca login work anthropic" {
 		t.Fatalf("expired login: %+v", fs)
 	}
-	if f := finding(fs, "logins work", "copilot login expires in 5h"); f == nil || f.Severity != Warn || f.Fix != "oca login work" {
+	if f := finding(fs, "logins work", "copilot login expires in 5h"); f == nil || f.Severity != Warn || f.Fix != "oca login work copilot" {
 		t.Errorf("login expiring within a day: %+v", fs)
 	}
 	if f := finding(fs, "logins work", "openai"); f != nil {

@@ -69,6 +69,15 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 	return true, nil
 }
 
+// Running tells whether the account's supervisor runs (holds its lock).
+func Running(stateDir string) (bool, error) {
+	held, err := lockHeld(stateDir)
+	if err != nil {
+		return false, fmt.Errorf("is the server running: %w", err)
+	}
+	return held, nil
+}
+
 // Stop stops the account's server: SIGTERM to the supervisor (the pid in
 // status.json, or the lock file's), which stops OpenCode's process group
 // with escalation; then it waits until the lock is released and the port is

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,6 +84,14 @@ func TestSystemdUserManager(t *testing.T) {
 	unitFile := filepath.Join(u.Home, ".config/systemd/user/oca@.service")
 	if b, err := m.Systemctl(u, "is-enabled", unit).Output(); err != nil || strings.TrimSpace(string(b)) != "enabled" {
 		t.Errorf("systemctl --user is-enabled %s: %q %v", unit, b, err)
+	}
+	// The unit's PATH is the user's, as the plain supervisor gets it.
+	if b, err := os.ReadFile(unitFile); err != nil || !regexp.MustCompile(`(?m)^Environment=PATH=.*:`+regexp.QuoteMeta(u.Home)+`:`).Match(b) {
+		t.Errorf("the unit's PATH is not the user's (%s first): %v\n%s", u.Home, err, b)
+	}
+	// doctor: the manager answers and the unit is enabled.
+	if out, _, _ := o.run(u.Home, "doctor"); strings.Contains(out, "it runs under systemd") || !strings.Contains(out, "systemd: "+unitFile+" is as oca writes it") {
+		t.Errorf("doctor under a user manager:\n%s", out)
 	}
 
 	// Entering a project of the account starts the unit.
