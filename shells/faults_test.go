@@ -2,7 +2,6 @@ package shells_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,13 +47,7 @@ func ocaLines(out string) int {
 // accountPort reads an account's port back from oca.
 func (w *world) accountPort(name string) int {
 	w.t.Helper()
-	var acc struct {
-		Port int `json:"port"`
-	}
-	if err := json.Unmarshal([]byte(w.oca("", "account", "show", name, "--json")), &acc); err != nil {
-		w.t.Fatal(err)
-	}
-	return acc.Port
+	return w.account(name).Port
 }
 
 // TestAccountRemovedWhileInside: a shell is inside a project of an account

@@ -110,18 +110,37 @@ func (w *world) password(name string) string {
 	return strings.TrimSpace(string(data))
 }
 
+// accountJSON is an account as `oca account list --json` shows it.
+type accountJSON struct {
+	Name      string `json:"name"`
+	Port      int    `json:"port"`
+	DataHome  string `json:"data_home"`
+	StateHome string `json:"state_home"`
+	ConfigDir string `json:"config_dir"`
+}
+
+// account reads account name back from oca: from `oca account list
+// --json`, which, unlike `account show`, does not ask which OpenCode the
+// accounts run (the real one, on these worlds' PATH, takes seconds).
+func (w *world) account(name string) accountJSON {
+	w.t.Helper()
+	var list []accountJSON
+	if err := json.Unmarshal([]byte(w.oca("", "account", "list", "--json")), &list); err != nil {
+		w.t.Fatal(err)
+	}
+	for _, a := range list {
+		if a.Name == name {
+			return a
+		}
+	}
+	w.t.Fatalf("no account %s in oca account list --json", name)
+	return accountJSON{}
+}
+
 // vars are the variables oca sets for account name.
 func (w *world) vars(name string) map[string]string {
 	w.t.Helper()
-	var acc struct {
-		Port      int    `json:"port"`
-		DataHome  string `json:"data_home"`
-		StateHome string `json:"state_home"`
-		ConfigDir string `json:"config_dir"`
-	}
-	if err := json.Unmarshal([]byte(w.oca("", "account", "show", name, "--json")), &acc); err != nil {
-		w.t.Fatal(err)
-	}
+	acc := w.account(name)
 	port := strconv.Itoa(acc.Port)
 	return map[string]string{
 		"XDG_DATA_HOME":            acc.DataHome,

@@ -236,7 +236,7 @@ func TestReadmeFAQ(t *testing.T) {
 		{"oca exec ci -- opencode --version", "1.18.0-fake"},
 		{"oca account import ~/.opencode_accounts", "imported account old"},
 		{"oca compose > compose.yaml && grep -c 127.0.0.1: compose.yaml", "3"},
-		{"oca doctor --fix; oca doctor", "opencode 1.18.0-fake"},
+		{"oca doctor --fix; oca doctor", "OpenCode 1.18.0-fake (V1)"},
 		{"oca systemd print", "ExecStart="},
 		// `opencode run` above started it.
 		{"oca server start work && oca server logs work", "the server of work runs already"},

@@ -130,7 +130,8 @@ func withPath(vars map[string]string, path string) map[string]string {
 }
 
 // recordingOpencode is an opencode that runs the fake server for `serve`
-// and, for anything else, records its arguments and environment in dir.
+// (and answers --version as it does: oca asks which OpenCode it is) and,
+// for anything else, records its arguments and environment in dir.
 // With HOLD=1 in its environment, `attach URL` then sends one request to
 // URL and keeps its connection until it is killed, as an idle TUI keeps its
 // event stream; with HOLD=2 it stays without a connection; with HOLD=3 it
@@ -138,7 +139,7 @@ func withPath(vars map[string]string, path string) map[string]string {
 func recordingOpencode(t *testing.T, dir string) string {
 	t.Helper()
 	p := filepath.Join(dir, "opencode")
-	script := "#!/bin/bash\nif [ \"$1\" = serve ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
+	script := "#!/bin/bash\nif [ \"$1\" = serve ] || [ \"$1\" = --version ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
 		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n" +
 		"if [ \"$1\" = attach ] && [ -n \"$HOLD\" ]; then echo $$ >> '" + dir + "/holders'; fi\n" +
 		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; " +

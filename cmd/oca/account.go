@@ -33,6 +33,10 @@ type accountJSON struct {
 	TrustedPaths []string `json:"trusted_paths"`
 	EnvNames     []string `json:"env,omitempty"`
 	PasswordFile string   `json:"password_file"`
+	// The OpenCode the account runs (show only): as oca names it, and its
+	// line (V1, V2, V2 preview, unknown).
+	Opencode     string `json:"opencode,omitempty"`
+	OpencodeLine string `json:"opencode_line,omitempty"`
 }
 
 func describe(dirs account.Dirs, acc *account.Account) accountJSON {
@@ -201,6 +205,13 @@ func newAccountShowCmd(a *app) *cobra.Command {
 
 func accountShowRun(opts *accountShowOptions) error {
 	j := describe(opts.Registry.Dirs(), opts.Account)
+	if real, err := opts.realOpencode(opts.Registry); err != nil {
+		j.Opencode, j.OpencodeLine = "not found: "+err.Error(), "unknown"
+	} else if v, err := opts.detect(real); err != nil {
+		j.Opencode, j.OpencodeLine = err.Error(), "unknown"
+	} else {
+		j.Opencode, j.OpencodeLine = v.String(), major(v)
+	}
 	if opts.JSON {
 		return opts.writeJSON(j)
 	}
@@ -216,6 +227,7 @@ func accountShowRun(opts *accountShowOptions) error {
 		fmt.Fprintf(opts.stdout, "trusted path:  %s\n", d.Abbrev(tp))
 	}
 	fmt.Fprintf(opts.stdout, "password file: %s\n", d.Abbrev(j.PasswordFile))
+	fmt.Fprintf(opts.stdout, "opencode:      %s (%s)\n", shells.Printable(j.Opencode), j.OpencodeLine)
 	return nil
 }
 

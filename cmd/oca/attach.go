@@ -3,6 +3,7 @@ package main
 // oca attach: OpenCode's TUI on an account's server, here.
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/oca-sh/oca/hook/shim"
@@ -42,9 +43,22 @@ func attachRun(opts *attachOptions) error {
 	if err != nil {
 		return err
 	}
-	run.Args = append(shim.AttachArgs(acc.URL(), opts.wd), opts.Args...)
 	if err := opts.checkProjectCode(reg, opts.wd); err != nil {
 		return err
 	}
-	return opts.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: opts.Timeout})
+	v, err := opts.detect(run.Path)
+	switch {
+	case err != nil:
+		return err
+	case !v.Known():
+		return unknownOpencode(run.Path, v)
+	case v.Preview:
+		return fmt.Errorf("%s is %s, which has no TUI", run.Path, v)
+	case v.V2():
+		// OpenCode 2 has no attach: its TUI takes the server.
+		run.Args = append(append([]string{opts.wd}, opts.Args...), "--server", acc.URL())
+	default:
+		run.Args = append(shim.AttachArgs(acc.URL(), opts.wd), opts.Args...)
+	}
+	return opts.client(clientOptions{Account: acc, Registry: reg, Opencode: run, Timeout: opts.Timeout, Version: v})
 }

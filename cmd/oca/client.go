@@ -31,6 +31,11 @@ type clientOptions struct {
 	Opencode opencodeRun   // the real OpenCode, its arguments, and the account's environment
 	Timeout  time.Duration // how long to wait for the server before the client gives up (0: its start_timeout)
 	Run      bool          // opencode run: it sends its prompt at once, so the server is waited for first
+	// Version is the OpenCode Opencode.Path is. OpenCode 2's clients take
+	// `--server URL` and the password in OPENCODE_PASSWORD, and are started
+	// once the server is ready (they give up on a server that does not
+	// answer within 5 s).
+	Version opencode.Version
 }
 
 // client runs the real OpenCode as a client of the account's server. The
@@ -58,11 +63,16 @@ func (a *app) client(opts clientOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	cold := false
-	if ok, _ := opencode.Health(ctx, cfg.Port, cfg.Password); !ok {
+	v2 := opts.Version.V2()
+	client, err := cfg.Client()
+	if err != nil {
+		return err
+	}
+	if ok, _ := client.Health(ctx); !ok || !acc.External && !discoverable(cfg, client.Version) {
 		// Nothing on the port: start the server and the client at once.
 		// Something (not ready yet, or not the account's): wait for it,
 		// or for the reason it cannot run, before any client starts.
-		if !opts.Run && !acc.External && errors.Is(opencode.VerifyListener(cfg.Port), opencode.ErrNotListening) {
+		if !opts.Run && !v2 && !acc.External && errors.Is(opencode.VerifyListener(cfg.Port), opencode.ErrNotListening) {
 			if _, err := a.ensureServer(cfg, acc); err != nil {
 				return err
 			}
@@ -79,13 +89,15 @@ func (a *app) client(opts clientOptions) error {
 	// or the port is another user's.
 	first := cold
 	ready := func(ctx context.Context) error {
-		w := serverWait{cfg: cfg, since: began}
+		w := serverWait{cfg: cfg, since: began, external: acc.External}
 		if first {
 			w.starting, w.timeout, first = true, opts.Timeout, false
 		}
 		return w.wait(ctx)
 	}
-	p, err := proxy.Start(proxy.Options{Port: cfg.Port, Password: cfg.Password, Warm: !cold, Ready: ready, Run: opts.Run})
+	// The proxy's order for run is OpenCode 1.x's (its run, attached, does
+	// not wait for the reply); OpenCode 2's run prints the reply itself.
+	p, err := proxy.Start(proxy.Options{Port: cfg.Port, Password: cfg.Password, Warm: !cold, Ready: ready, Run: opts.Run && !v2})
 	if err != nil {
 		return fmt.Errorf("a client of the server of %s: %w", acc.Name, err)
 	}
@@ -94,12 +106,15 @@ func (a *app) client(opts clientOptions) error {
 	run.Args = proxied(run.Args, acc.URL(), p.URL())
 	run.Env = maps.Clone(run.Env)
 	run.Env["OPENCODE_SERVER_PASSWORD"] = p.Token()
+	if v2 {
+		run.Env["OPENCODE_PASSWORD"] = p.Token() // what OpenCode 2 reads first
+	}
 	delete(run.Env, "OPENCODE_SERVER_USERNAME") // OpenCode's default, which the server wants
 	run.Proxy = p
 	err = a.runOpencode(run)
 	if failed := (proxyError{}); errors.As(err, &failed) {
 		// Why the server cannot run, in one line, as before a client.
-		return notReady(serverWait{cfg: cfg, timeout: opts.Timeout}, acc, failed.err)
+		return notReady(serverWait{cfg: cfg, timeout: opts.Timeout, external: acc.External}, acc, failed.err)
 	}
 	return err
 }

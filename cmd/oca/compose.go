@@ -95,8 +95,8 @@ func composeRun(opts *composeOptions) error {
 	if img == "" {
 		img = composeImage + ":latest"
 		if oc, err := opts.realOpencode(reg); err == nil {
-			if v, err := opencodeVersion(oc, versionWait); err == nil && v != "" {
-				img = composeImage + ":" + v
+			if v, err := opts.detect(oc); err == nil && v.Major == 1 && v.Text != "" {
+				img = composeImage + ":" + v.Text
 			}
 		}
 	}

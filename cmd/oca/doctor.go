@@ -3,13 +3,9 @@ package main
 // oca doctor: what is wrong with this setup, and how to mend it.
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/oca-sh/oca/hook"
@@ -19,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// testedOpencode is the OpenCode release line oca is tested with.
+// testedOpencode is the OpenCode 1.x release line oca is tested with.
 const testedOpencode = "1.18."
 
 type doctorOptions struct {
@@ -49,7 +45,7 @@ func doctorRun(opts *doctorOptions) error {
 		Shell:    filepath.Base(env["SHELL"]),
 		Self:     opts.self,
 		Fix:      opts.Fix,
-		Opencode: func(path string) (string, error) { return opencodeVersion(path, versionWait) },
+		Opencode: opts.detect,
 		Tested:   testedOpencode,
 		SystemdEnabled: func(name string) error {
 			// show needs the user manager; is-enabled reads the unit files,
@@ -99,29 +95,4 @@ func doctorRun(opts *doctorOptions) error {
 		return exitError(1)
 	}
 	return nil
-}
-
-// versionWait is how long doctor lets `opencode --version` take: it took
-// 13-18 s on a loaded machine (load 20 on 2 cores), where it takes 1 s.
-const versionWait = 90 * time.Second
-
-// opencodeVersion runs `opencode --version`, for at most limit: longer is
-// a doctor.SlowError, not an OpenCode that does not run.
-func opencodeVersion(path string, limit time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--version")
-	// OpenCode's launcher runs the binary as its child: both go, as a
-	// process group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.Output()
-	if ctx.Err() != nil {
-		return "", &doctor.SlowError{Limit: limit}
-	}
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
 )
 
@@ -66,4 +68,43 @@ func lookPath(cmd, path string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: command not found on PATH", cmd)
+}
+
+// versionCache is where oca keeps which OpenCode each binary is
+// (opencode.Detect): $XDG_STATE_HOME/oca/versions.json.
+func versionCache(dirs account.Dirs) string { return filepath.Join(dirs.State, "versions.json") }
+
+// detector is which OpenCode the binary at bin is, asked as
+// opencode.Detect asks, in the user's environment as it was before oca
+// (never an account's), and cached in oca's state directory: once per
+// binary, then a stat and a small read. Never on the prompt's path.
+func (a *app) detector(bin string) func() (opencode.Version, error) {
+	orig, dirs, err := a.environ()
+	if err != nil {
+		return func() (opencode.Version, error) { return opencode.Version{}, err }
+	}
+	base, cache := envList(orig), versionCache(dirs)
+	return func() (opencode.Version, error) {
+		if err := account.EnsurePrivateDir(dirs.State); err != nil {
+			return opencode.Version{}, err
+		}
+		return opencode.Detect(bin, cache, base)
+	}
+}
+
+// detect is which OpenCode the binary at bin is (see detector).
+func (a *app) detect(bin string) (opencode.Version, error) { return a.detector(bin)() }
+
+// major names an OpenCode's line as the README's table does: V1, V2, the
+// V2 preview, or unknown.
+func major(v opencode.Version) string {
+	switch {
+	case v.Preview:
+		return "V2 preview"
+	case v.V2():
+		return "V2"
+	case v.Known():
+		return "V1"
+	}
+	return "unknown"
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
@@ -64,7 +65,7 @@ func (a *app) explainHere(reg *account.Registry) hereStatus {
 		phaseOf = h.Account
 	}
 	if acc, err := reg.Get(phaseOf); phaseOf != "" && err == nil {
-		h.Phase = statusOf(reg.Dirs(), acc).Phase
+		h.Phase = statusOf(reg.Dirs(), acc, opencode.Version{}).Phase // the phase alone: no version asked
 	}
 	return h
 }

@@ -1,10 +1,12 @@
 package main
 
 // oca login and oca logout: OpenCode's own auth login and logout, run for
-// an account. The account's supervisor sees auth.json change and makes its
-// server reload the credentials.
+// an account. On OpenCode 1.x the account's supervisor sees auth.json
+// change and makes its server reload the credentials; OpenCode 2's server
+// keeps them itself.
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,17 +52,35 @@ func newAuthCmd(a *app, use, short, example string) *cobra.Command {
 }
 
 // authRun replaces oca with `opencode auth VERB` in the account's
-// environment.
+// environment. OpenCode 1.x writes auth.json (login's provider is its
+// --provider). OpenCode 2 keeps credentials in its database, through its
+// server (`opencode auth login [PROVIDER]`, https://opencode.ai/docs/cli/providers):
+// the account's server is started and waited for first, so that the
+// command finds it in the account's state home. The 2.0 preview has no
+// auth command: oca says so.
 func authRun(opts *authOptions) error {
-	args := []string{"auth", opts.Verb}
-	if opts.Provider != "" {
-		args = append(args, "--provider", opts.Provider)
-	}
-	args = append(args, opts.Args...)
-	_, _, run, err := opts.accountOpencode(opts.Account)
+	acc, reg, run, err := opts.accountOpencode(opts.Account)
 	if err != nil {
 		return err
 	}
-	run.Args = args
+	v, err := opts.detect(run.Path)
+	if err != nil {
+		return err
+	}
+	args := []string{"auth", opts.Verb}
+	switch {
+	case v.Preview:
+		return fmt.Errorf("%s is %s, which has no auth command: log %s in with OpenCode 1.x or 2 (npm install -g opencode-ai), or with the preview's own API", run.Path, v, acc.Name)
+	case v.V2():
+		if opts.Provider != "" {
+			args = append(args, opts.Provider)
+		}
+		if err := opts.v2ServerFor(reg, acc); err != nil {
+			return err
+		}
+	case opts.Provider != "":
+		args = append(args, "--provider", opts.Provider)
+	}
+	run.Args = append(args, opts.Args...)
 	return opts.runOpencode(run)
 }

@@ -101,7 +101,7 @@ func serverWaitRun(opts *serverOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := opts.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: startTimeout(acc, opts.Timeout)}, acc); err != nil {
+	if err := opts.waitReady(serverWait{cfg: cfg, since: time.Now(), timeout: startTimeout(acc, opts.Timeout), external: acc.External}, acc); err != nil {
 		return err
 	}
 	// Healthy; let the supervisor see it too, so that `oca status` right
@@ -248,6 +248,7 @@ func (a *app) supervisorConfig(reg *account.Registry, acc *account.Account) (sup
 	if cfg.Opencode, err = a.realOpencode(reg); err != nil {
 		return cfg, err
 	}
+	cfg.Detect = a.detector(cfg.Opencode)
 	orig, _, _ := a.environ()
 	cfg.Env = supervisor.BuildEnv(envList(orig), cfg, acc.Env)
 	return cfg, nil

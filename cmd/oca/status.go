@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/doctor"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/supervisor"
 	"github.com/oca-sh/oca/internal/procfs"
@@ -21,24 +22,32 @@ import (
 
 // accountStatus is one row of `oca status`: never a key or a password.
 type accountStatus struct {
-	Account    string   `json:"account"`
-	Port       int      `json:"port"`
-	URL        string   `json:"url"`
-	DataHome   string   `json:"data_home"`
-	Phase      string   `json:"phase"`
-	PID        int      `json:"pid,omitempty"`
-	Supervisor int      `json:"supervisor_pid,omitempty"`
-	MemoryKB   int64    `json:"memory_kb,omitempty"`
-	Uptime     string   `json:"uptime,omitempty"`
-	UptimeSec  int64    `json:"uptime_seconds,omitempty"`
-	Restarts   int      `json:"restarts"`
-	Clients    int      `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
-	LastError  string   `json:"last_error,omitempty"`
-	Providers  []any    `json:"providers"` // account.Login.JSON, in name order
-	Stale      bool     `json:"stale,omitempty"`
-	PortHolder string   `json:"port_holder,omitempty"` // another user's process on the port
-	AuthError  string   `json:"auth_error,omitempty"`  // why auth.json could not be read
-	logins     []string // the providers as the table shows them
+	Account    string `json:"account"`
+	Port       int    `json:"port"`
+	URL        string `json:"url"`
+	DataHome   string `json:"data_home"`
+	Phase      string `json:"phase"`
+	PID        int    `json:"pid,omitempty"`
+	Supervisor int    `json:"supervisor_pid,omitempty"`
+	MemoryKB   int64  `json:"memory_kb,omitempty"`
+	Uptime     string `json:"uptime,omitempty"`
+	UptimeSec  int64  `json:"uptime_seconds,omitempty"`
+	Restarts   int    `json:"restarts"`
+	Clients    int    `json:"clients"` // processes attached to the server (an OpenCode TUI, a run)
+	LastError  string `json:"last_error,omitempty"`
+	Providers  []any  `json:"providers"` // account.Login.JSON, in name order
+	Stale      bool   `json:"stale,omitempty"`
+	PortHolder string `json:"port_holder,omitempty"` // another user's process on the port
+	AuthError  string `json:"auth_error,omitempty"`  // why auth.json could not be read
+	// Opencode is the OpenCode the account runs, as oca names it, and
+	// OpencodeLine its line: V1, V2, V2 preview, or unknown.
+	Opencode     string `json:"opencode"`
+	OpencodeLine string `json:"opencode_line"`
+	// ProvidersUnknown says why Providers is null: OpenCode 2 keeps its
+	// credentials in its database, read through its server, which does
+	// not run (or did not answer).
+	ProvidersUnknown string   `json:"providers_unknown,omitempty"`
+	logins           []string // the providers as the table shows them
 }
 
 type statusOptions struct {
@@ -64,9 +73,22 @@ func statusRun(opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
+	// Which OpenCode the accounts run: the one binary of the accounts
+	// file, or of PATH.
+	var v opencode.Version
+	what, bin := "", ""
+	if real, err := opts.realOpencode(reg); err != nil {
+		what = "not found: " + err.Error()
+	} else if v, err = opts.detect(real); err != nil {
+		what, bin = err.Error(), real
+	} else {
+		what, bin = v.String(), real
+	}
 	var rows []accountStatus
 	for _, acc := range accs {
-		rows = append(rows, statusOf(reg.Dirs(), acc))
+		r := statusOf(reg.Dirs(), acc, v)
+		r.Opencode, r.OpencodeLine = what, major(v)
+		rows = append(rows, r)
 	}
 	if len(opts.Accounts) == 0 {
 		// No account named: what applies here leads (explain.go).
@@ -126,7 +148,15 @@ func statusRun(opts *statusOptions) error {
 	if _, err := io.WriteString(opts.stdout, strings.Join(lines, "")); err != nil {
 		return err
 	}
+	if bin != "" {
+		fmt.Fprintf(opts.stdout, "opencode: %s (%s), %s\n", shells.Printable(what), major(v), shells.Printable(bin))
+	} else {
+		fmt.Fprintf(opts.stdout, "opencode: %s\n", shells.Printable(what))
+	}
 	for _, r := range rows {
+		if r.ProvidersUnknown != "" && r.ProvidersUnknown != doctor.UnknownV2 {
+			fmt.Fprintf(opts.stdout, "%s: providers %s\n", r.Account, shells.Printable(r.ProvidersUnknown))
+		}
 		if r.LastError != "" {
 			fmt.Fprintf(opts.stdout, "%s: last error: %s\n", r.Account, shells.Printable(r.LastError))
 		}
@@ -147,16 +177,22 @@ func orDash(s string) string {
 	return s
 }
 
-func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
+// statusOf is the row of acc, whose OpenCode is v: its logins from
+// auth.json (OpenCode 1.x), or from its server (OpenCode 2).
+func statusOf(dirs account.Dirs, acc *account.Account, v opencode.Version) accountStatus {
 	r := accountStatus{Account: acc.Name, Port: acc.Port, URL: acc.URL(), DataHome: acc.DataHome, Providers: []any{}}
 	now := time.Now()
-	logins, err := account.ReadLogins(acc.DataHome)
-	if err != nil {
-		r.AuthError = err.Error()
-	}
-	for _, l := range logins {
-		r.Providers = append(r.Providers, l.JSON(now))
-		r.logins = append(r.logins, l.Short(now))
+	if v.V2() {
+		r.v2Logins(dirs, acc, v)
+	} else {
+		logins, err := account.ReadLogins(acc.DataHome)
+		if err != nil {
+			r.AuthError = err.Error()
+		}
+		for _, l := range logins {
+			r.Providers = append(r.Providers, l.JSON(now))
+			r.logins = append(r.logins, l.Short(now))
+		}
 	}
 	st, err := supervisor.ReadStatus(dirs.RuntimeDir(acc.Name))
 	if err != nil {
@@ -181,4 +217,28 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		r.Uptime, r.UptimeSec = up.String(), int64(up.Seconds())
 	}
 	return r
+}
+
+// v2Logins fills the row's providers on OpenCode 2: what its running
+// server lists (labels, never a secret), else unknown, never an empty list.
+func (r *accountStatus) v2Logins(dirs account.Dirs, acc *account.Account, v opencode.Version) {
+	list, ok, err := doctor.LoginsV2(dirs, acc, v)
+	if !ok {
+		r.Providers, r.ProvidersUnknown, r.logins = nil, doctor.UnknownV2, []string{doctor.UnknownV2}
+		if err != nil {
+			r.ProvidersUnknown += ": " + err.Error()
+		}
+		return
+	}
+	for _, in := range list {
+		creds, env := in.Credentials, in.Env
+		if creds == nil {
+			creds = []string{}
+		}
+		if env == nil {
+			env = []string{}
+		}
+		r.Providers = append(r.Providers, map[string]any{"name": in.ID, "credentials": creds, "env": env})
+		r.logins = append(r.logins, in.String())
+	}
 }

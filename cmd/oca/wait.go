@@ -34,6 +34,10 @@ type serverWait struct {
 	// progress is where a line says what is waited for, on a terminal,
 	// once the wait passes half a second (nil: nowhere).
 	progress io.Writer
+
+	// external: the server runs elsewhere (external = true), so on
+	// OpenCode 2 no registration in the account's state home is waited for.
+	external bool
 }
 
 // startTimeout is how long a wait for the server of acc lasts: flag (a
@@ -72,9 +76,13 @@ func (w serverWait) wait(ctx context.Context) error {
 	}()
 	begin := time.Now()
 	poll := 25 * time.Millisecond
+	client, err := cfg.Client()
+	if err != nil {
+		return fmt.Errorf("wait for server of %s: %w", cfg.Account, err)
+	}
 	for {
-		ok, err := opencode.Health(ctx, cfg.Port, cfg.Password)
-		if ok {
+		ok, err := client.Health(ctx)
+		if ok && (w.external || discoverable(cfg, client.Version)) {
 			return nil
 		}
 		if pie := (*opencode.PortInUseError)(nil); errors.As(err, &pie) {
@@ -100,6 +108,20 @@ func (w serverWait) wait(ctx context.Context) error {
 		case <-time.After(poll):
 		}
 	}
+}
+
+// discoverable tells whether OpenCode 2's own discovery, in the account's
+// state home, finds the server on the account's port (the 2.0 preview's
+// server registers itself a moment after it first answers, and the
+// supervisor registers the stable line's once it answered): before that,
+// a V2 client started in the account's environment would start a server
+// of its own. OpenCode 1.x: true.
+func discoverable(cfg supervisor.Config, v opencode.Version) bool {
+	if cfg.StateHome == "" || !v.V2() {
+		return true
+	}
+	reg, ok := v.Registered(cfg.StateHome)
+	return ok && reg.URL == opencode.URL(cfg.Port)
 }
 
 // waitReady waits as w says, with the progress line on stderr, and says in
@@ -139,7 +161,7 @@ func (a *app) startAndWait(cfg supervisor.Config, acc *account.Account, timeout 
 	if _, err := a.ensureServer(cfg, acc); err != nil {
 		return err
 	}
-	return a.waitReady(serverWait{cfg: cfg, since: begin, starting: true, timeout: timeout}, acc)
+	return a.waitReady(serverWait{cfg: cfg, since: begin, starting: true, timeout: timeout, external: acc.External}, acc)
 }
 
 // failingNow is the error of a server whose supervisor gave up (phase

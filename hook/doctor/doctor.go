@@ -16,6 +16,7 @@ import (
 
 	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/internal/safepath"
 	"github.com/oca-sh/oca/projectfile"
@@ -44,13 +45,15 @@ type Finding struct {
 
 // Input is what the checks look at.
 type Input struct {
-	Env      hook.Env // the environment doctor runs in
-	PWD      string
-	Shell    string // bash, zsh or fish: the user's shell, from $SHELL
-	Self     string // the oca binary
-	Fix      bool   // mend what is safe to mend
-	Opencode func(path string) (version string, err error)
-	// Tested is the OpenCode version line (e.g. "1.18.") oca is tested with.
+	Env   hook.Env // the environment doctor runs in
+	PWD   string
+	Shell string // bash, zsh or fish: the user's shell, from $SHELL
+	Self  string // the oca binary
+	Fix   bool   // mend what is safe to mend
+	// Opencode tells which OpenCode the binary at path is (cmd/oca gives
+	// it opencode.Detect with oca's cache). nil: not checked.
+	Opencode func(path string) (opencode.Version, error)
+	// Tested is the OpenCode 1.x version line (e.g. "1.18.") oca is tested with.
 	Tested string
 	// SystemdEnabled says why systemd cannot run the unit of the account
 	// named: no user manager answers, or the unit is not enabled (nil: not
@@ -78,7 +81,8 @@ func Run(in Input) []Finding {
 	}
 	out = append(out, checkHook(in, dirs, reg)...)
 	out = append(out, checkPath(in, orig)...)
-	out = append(out, checkOpencode(in, reg)...)
+	found, v := checkOpencode(in, reg)
+	out = append(out, found...)
 	out = append(out, checkEnvKeys(orig)...)
 	out = append(out, checkGlobalConfig(dirs)...)
 	quote := shells.Quote
@@ -87,13 +91,18 @@ func Run(in Input) []Finding {
 	}
 	for _, name := range reg.Names() {
 		out = append(out, checkAccount(dirs, reg.Accounts[name], quote)...)
-		out = append(out, checkLogins(reg.Accounts[name], time.Now())...)
+		if v.V2() {
+			out = append(out, checkLoginsV2(dirs, reg.Accounts[name], v)...)
+		} else {
+			out = append(out, checkLogins(reg.Accounts[name], time.Now())...)
+		}
 		server := checkServer(dirs, reg.Accounts[name])
 		if sys := checkSystemd(in, reg.Accounts[name]); len(sys) > 0 {
 			// Not "ok stopped": what runs it is broken.
 			server = append(sys, slices.DeleteFunc(server, func(f Finding) bool { return f.Severity == OK })...)
 		}
 		out = append(out, server...)
+		out = append(out, checkVersion(dirs, reg.Accounts[name], v)...)
 	}
 	out = append(out, checkUnit(in, reg)...)
 	return finish(out, in.Fix)
@@ -241,13 +250,12 @@ func rcFile(shell, home string, env hook.Env) (string, string) {
 
 // SlowError is an `opencode --version` that took longer than Limit, and
 // was stopped: a loaded machine, not an OpenCode that does not run.
-type SlowError struct{ Limit time.Duration }
+type SlowError = opencode.SlowError
 
-func (e *SlowError) Error() string {
-	return fmt.Sprintf("took longer than %d s", int(e.Limit.Round(time.Second)/time.Second))
-}
-
-func checkOpencode(in Input, reg *account.Registry) []Finding {
+// checkOpencode finds the real OpenCode and tells which it is: the
+// version, and whether oca runs it (1.x, 2.x, the 2.0 preview). The
+// version is the zero Version when it is not known.
+func checkOpencode(in Input, reg *account.Registry) ([]Finding, opencode.Version) {
 	path := reg.Opencode
 	if path == "" {
 		// The real one: never oca's own shim, which is first on PATH
@@ -255,34 +263,44 @@ func checkOpencode(in Input, reg *account.Registry) []Finding {
 		p, err := shim.Real("", in.Env["PATH"], in.Self)
 		if errors.Is(err, shim.ErrSelf) {
 			return []Finding{{Check: "opencode", Severity: Error, What: err.Error(),
-				Why: "oca's opencode runs the real OpenCode, and would call itself", Fix: "rm " + strings.Fields(err.Error())[0]}}
+				Why: "oca's opencode runs the real OpenCode, and would call itself", Fix: "rm " + strings.Fields(err.Error())[0]}}, opencode.Version{}
 		}
 		if err != nil {
 			return []Finding{{Check: "opencode", Severity: Error, What: "opencode is not on PATH",
-				Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}
+				Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}, opencode.Version{}
 		}
 		path = p
 	}
 	if in.Opencode == nil {
-		return nil
+		return nil, opencode.Version{}
 	}
 	v, err := in.Opencode(path)
 	if slow := (*SlowError)(nil); errors.As(err, &slow) {
 		return []Finding{{Check: "opencode", Severity: Warn, What: fmt.Sprintf("%s --version %v", path, slow),
 			Why: "a loaded machine (or a slow disk) makes it so: servers start as slowly, and waits for them may run out",
-			Fix: "run oca doctor again when the machine is less busy; give accounts more time with start_timeout in accounts.toml"}}
+			Fix: "run oca doctor again when the machine is less busy; give accounts more time with start_timeout in accounts.toml"}}, opencode.Version{}
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return []Finding{{Check: "opencode", Severity: Error, What: fmt.Sprintf("%s does not run: %v", path, err),
-			Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}
-	}
-	if in.Tested != "" && !strings.HasPrefix(v, in.Tested) {
+			Why: "oca runs OpenCode's servers and commands", Fix: "npm install -g opencode-ai"}}, opencode.Version{}
+	case !v.Known():
+		return []Finding{{Check: "opencode", Severity: Error,
+			What: fmt.Sprintf("%s is %s: %s", path, v, opencode.Supported),
+			Why:  "oca starts no server of an OpenCode it does not know, nor runs it as a client of an account's server",
+			Fix:  "npm install -g opencode-ai   # or name another with opencode = \"/path\" in accounts.toml"}}, v
+	case v.Preview:
+		return []Finding{{Check: "opencode", Severity: OK,
+			What: fmt.Sprintf("%s (V2 preview) at %s: oca supervises its server; it has no TUI and no run", v, path)}}, v
+	case v.V2():
+		return []Finding{{Check: "opencode", Severity: OK, What: fmt.Sprintf("%s (V2) at %s", v, path)}}, v
+	case in.Tested != "" && !strings.HasPrefix(v.Text, in.Tested):
 		return []Finding{{Check: "opencode", Severity: Warn,
-			What: fmt.Sprintf("opencode %s is a version oca has not been tested with (tested: %sx)", v, in.Tested),
+			What: fmt.Sprintf("opencode %s is a version oca has not been tested with (tested: %sx)", v.Text, in.Tested),
 			Why:  "its server's behaviour (health, auth, ports) may differ",
-			Fix:  "npm install -g opencode-ai@" + strings.TrimSuffix(in.Tested, ".")}}
+			Fix:  "npm install -g opencode-ai@" + strings.TrimSuffix(in.Tested, ".")}}, v
 	}
-	return []Finding{{Check: "opencode", Severity: OK, What: fmt.Sprintf("opencode %s at %s", v, path)}}
+	return []Finding{{Check: "opencode", Severity: OK, What: fmt.Sprintf("%s (V1) at %s", v, path)}}, v
 }
 
 // ProviderKeys are variables OpenCode reads credentials from.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -26,7 +27,7 @@ func TestOpencodeBehindTheShim(t *testing.T) {
 	}
 	env["PATH"] = shim.Dir(dirs.State) + ":" + filepath.Dir(real)
 	run := func() []Finding {
-		return Run(Input{Env: env, PWD: root, Self: self, Opencode: func(p string) (string, error) { return p, nil }, Tested: "1.18."})
+		return Run(Input{Env: env, PWD: root, Self: self, Opencode: func(p string) (opencode.Version, error) { return opencode.Version{Major: 1, Text: "1.18.33"}, nil }, Tested: "1.18."})
 	}
 	if f := finding(run(), "opencode", real); f == nil {
 		t.Errorf("doctor did not check %s: %+v", real, run())

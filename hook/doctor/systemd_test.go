@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"errors"
+	"github.com/oca-sh/oca/hook/opencode"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,8 +73,8 @@ func TestSlowVersionProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	env["PATH"] = bin + ":" + env["PATH"]
-	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Opencode: func(string) (string, error) {
-		return "", &SlowError{Limit: 90 * time.Second}
+	fs := Run(Input{Env: env, PWD: env["HOME"], Shell: "bash", Opencode: func(string) (opencode.Version, error) {
+		return opencode.Version{}, &SlowError{Limit: 90 * time.Second}
 	}})
 	f := finding(fs, "opencode", "took longer than 90 s")
 	if f == nil || f.Severity != Warn || strings.Contains(f.What, "does not run") || strings.Contains(f.Fix, "npm install") {

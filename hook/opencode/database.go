@@ -78,6 +78,15 @@ func (e *MigratedError) Error() string {
 	return msg
 }
 
+// Restore is the shell command that puts the OpenCode 1.x database back
+// in place: "" when there was none to back up.
+func (e *MigratedError) Restore() string {
+	if e.Backup == "" {
+		return ""
+	}
+	return restoreCommand(e.Backup, filepath.Join(dbDir(e.DataHome), dbName))
+}
+
 // CanRun tells, without changing anything, whether OpenCode of version v
 // may open a data home's database: an unknown OpenCode may not, nor may
 // OpenCode 1.x open one that OpenCode 2 served (a *MigratedError), unless

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -97,6 +98,21 @@ type Integration struct {
 	ID          string   `json:"id"`
 	Credentials []string `json:"credentials,omitempty"` // their labels
 	Env         []string `json:"env,omitempty"`         // variables it would read instead
+}
+
+// String is the integration as oca's status shows it: its id, and the
+// labels of its credentials (or the variables it reads), never a secret:
+// openai (work key), anthropic (env ANTHROPIC_API_KEY).
+func (i Integration) String() string {
+	var what []string
+	what = append(what, i.Credentials...)
+	for _, e := range i.Env {
+		what = append(what, "env "+e)
+	}
+	if len(what) == 0 {
+		return i.ID
+	}
+	return i.ID + " (" + strings.Join(what, ", ") + ")"
 }
 
 // Integrations lists what a V2 server holds credentials for: GET

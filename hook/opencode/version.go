@@ -69,28 +69,43 @@ func parse(version, help []byte) Version {
 	return v
 }
 
-// probeTime bounds each of the binary's answers: OpenCode 1.x takes 1-2 s
-// to print its version on an idle machine, and far more on a loaded one.
-const probeTime = 60 * time.Second
+// ProbeTime bounds each of the binary's answers: OpenCode 1.x takes 1-2 s
+// to print its version on an idle machine, and 13-18 s were measured on a
+// loaded one (load 20 on 2 cores).
+const ProbeTime = 90 * time.Second
+
+// SlowError is a question to the binary (--version, --help) that took
+// longer than Limit, and was stopped: a loaded machine, not an OpenCode
+// that does not run.
+type SlowError struct{ Limit time.Duration }
+
+func (e *SlowError) Error() string {
+	return fmt.Sprintf("took longer than %d s", int(e.Limit.Round(time.Second)/time.Second))
+}
 
 // ask runs the binary with args in a home of its own (OpenCode makes its
 // directories under XDG_*_HOME at every start, even for --version) and
-// returns what it printed.
-func ask(bin string, env []string, args ...string) ([]byte, error) {
+// returns what it printed, within limit (else a *SlowError). npm's
+// launcher runs the binary as its child: both are stopped, as a process
+// group, and a child left holding the output does not hold oca.
+func ask(bin string, env []string, limit time.Duration, args ...string) ([]byte, error) {
 	home, err := os.MkdirTemp("", "oca-opencode-version-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(home)
-	ctx, cancel := context.WithTimeout(context.Background(), probeTime)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(env, "HOME="+home, "XDG_DATA_HOME="+home, "XDG_STATE_HOME="+home,
 		"XDG_CONFIG_HOME="+home, "XDG_CACHE_HOME="+home, "TMPDIR="+home, "OPENCODE_DISABLE_AUTOUPDATE=1")
 	cmd.Dir = home
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
-		return out, fmt.Errorf("%s %s took longer than %s", bin, args[0], probeTime)
+		return out, &SlowError{Limit: limit}
 	}
 	return out, err
 }
@@ -121,6 +136,11 @@ func fileID(fi os.FileInfo) (cacheEntry, bool) {
 // env is the environment to run it in (PATH and the like); its homes are
 // replaced by a temporary one.
 func Detect(bin, cacheFile string, env []string) (Version, error) {
+	return DetectWithin(bin, cacheFile, env, ProbeTime)
+}
+
+// DetectWithin is Detect with each answer of the binary bounded by limit.
+func DetectWithin(bin, cacheFile string, env []string, limit time.Duration) (Version, error) {
 	fi, err := os.Stat(bin)
 	if err != nil {
 		return Version{}, fmt.Errorf("which OpenCode is %s: %w", bin, err)
@@ -133,7 +153,7 @@ func Detect(bin, cacheFile string, env []string) (Version, error) {
 	if e, hit := cache[bin]; ok && hit && e.Ino == id.Ino && e.Size == id.Size && e.Mtime == id.Mtime && e.Ctime == id.Ctime {
 		return e.Version, nil
 	}
-	out, err := ask(bin, env, "--version")
+	out, err := ask(bin, env, limit, "--version")
 	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || len(out) == 0 {
@@ -142,7 +162,12 @@ func Detect(bin, cacheFile string, env []string) (Version, error) {
 	}
 	var help []byte
 	if !number.Match(bytes.SplitN(bytes.TrimSpace(out), []byte("\n"), 2)[0]) {
-		help, _ = ask(bin, env, "--help")
+		var err error
+		help, err = ask(bin, env, limit, "--help")
+		if slow := (*SlowError)(nil); errors.As(err, &slow) {
+			// Not an answer: asked again next time.
+			return Version{}, fmt.Errorf("which OpenCode is %s: %w", bin, err)
+		}
 	}
 	v := parse(out, help)
 	if ok {

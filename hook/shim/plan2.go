@@ -105,3 +105,25 @@ func absDirs(in Input, args []string) []string {
 	}
 	return out
 }
+
+// NeedsNoServer tells whether a command line needs neither the account's
+// server nor its database: help, the version or completion, which the real
+// OpenCode answers about itself, or a server the user names (`--server
+// URL`, `run --attach URL`). The shim runs these at once, as they are.
+func NeedsNoServer(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		switch {
+		case a == "-h" || a == "-v" || a == "--help" || a == "--version":
+			return true
+		case strings.HasPrefix(a, "--") && (name == "server" || name == "attach"):
+			return true
+		case i == 0 && a == "completion":
+			return true
+		}
+	}
+	return false
+}

@@ -54,3 +54,15 @@ func TestMapV2(t *testing.T) {
 		t.Errorf("MapV2(--standalone) = %+v", alone)
 	}
 }
+
+func TestNeedsNoServer(t *testing.T) {
+	for args, want := range map[string]bool{
+		"--version": true, "-h": true, "run --help": true, "completion": true,
+		"--server http://x:1": true, "run --server=http://x:1 hi": true, "run --attach http://x:1 hi": true,
+		"": false, "run hi": false, "auth list": false, "models": false, "run -- --help": false, "sub completion": false,
+	} {
+		if got := NeedsNoServer(strings.Fields(args)); got != want {
+			t.Errorf("NeedsNoServer(%q) = %v, want %v", args, got, want)
+		}
+	}
+}

@@ -32,6 +32,8 @@ import (
 //	serve --hostname H --port P [--service]
 //	                          a server: GET /api/info {version, pid},
 //	                          GET /api/health, GET /api/session/active,
+//	                          GET /api/integration (one credential, labelled
+//	                          "key of ACCOUNT", its data home's name),
 //	                          POST /fake/run (a prompt's reply, naming the
 //	                          server's XDG_DATA_HOME); basic auth opencode
 //	                          with OPENCODE_SERVER_PASSWORD, or with
@@ -43,6 +45,8 @@ import (
 //	                          answers; it records what it did in
 //	                          FAKE_CLIENT_LOG and, with HOLD set, stays
 //	run MESSAGE [--server URL] prints the reply
+//	OTHER ARGS...             prints them, the state home, and the server
+//	                          V2's discovery finds there ("none")
 //	service start|stop|restart|status
 //	attach, run --attach      fail loudly: OpenCode 2 has neither
 //
@@ -74,8 +78,14 @@ func v2Main(version string) {
 	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
-			// Another subcommand (auth, models, ...): says what it was asked.
-			fmt.Printf("fake opencode2 %s (state home %s)\n", strings.Join(args, " "), os.Getenv("XDG_STATE_HOME"))
+			// Another subcommand (auth, models, ...): says what it was
+			// asked, and which server V2's discovery finds (none: it
+			// would have started one).
+			url, _ := connect(version, "", false, false)
+			if url == "" {
+				url = "none"
+			}
+			fmt.Printf("fake opencode2 %s (state home %s, server %s)\n", strings.Join(args, " "), os.Getenv("XDG_STATE_HOME"), url)
 			return
 		}
 	}
@@ -340,6 +350,12 @@ func v2Serve(version string, args []string) {
 			}
 		}
 		fmt.Fprint(w, `{"data":{}}`)
+	})
+	mux.HandleFunc("GET /api/integration", func(w http.ResponseWriter, r *http.Request) {
+		// One credential, labelled after the data home's last element
+		// (the account), and a provider with none.
+		fmt.Fprintf(w, `[{"id":"openai","connections":[{"type":"credential","id":"cred_1","label":"key of %s"}]},{"id":"opencode","connections":[]}]`,
+			filepath.Base(os.Getenv("XDG_DATA_HOME")))
 	})
 	mux.HandleFunc("GET /api/event", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
