@@ -13,6 +13,7 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
@@ -133,7 +134,7 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		if err != nil {
 			return err
 		}
-		if err := supervisor.AddLease(stateDir, pid, root); err != nil {
+		if err := statedir.AddLease(stateDir, pid, root); err != nil {
 			return err
 		}
 	}
@@ -163,5 +164,5 @@ func (a *app) onLeave(dirs account.Dirs, name string, pid int) error {
 	if pid <= 0 {
 		return nil
 	}
-	return supervisor.DropLease(dirs.RuntimeDir(name), pid)
+	return statedir.DropLease(dirs.RuntimeDir(name), pid)
 }

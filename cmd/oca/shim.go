@@ -15,6 +15,7 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 )
 
 // attachWait is how long `opencode` (the shim) and `oca attach` wait for the
@@ -113,7 +114,7 @@ func (a *app) clientConfig(reg *account.Registry, acc *account.Account) (supervi
 	if err != nil {
 		return cfg, err
 	}
-	if err := supervisor.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
+	if err := statedir.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
