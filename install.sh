@@ -42,10 +42,14 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 bindir=$prefix/bin
 mkdir -p "$bindir"
 echo "building oca $version with $(go version | cut -d' ' -f3) (the first build downloads its Go modules: a minute or two)"
-# A static binary (no cgo) starts faster: the hook starts it at every change.
+# A static binary (no cgo) starts faster. Beside oca goes oca-export, the
+# small binary the hook starts when a shell enters a project: it links only
+# what entering needs (`oca hook` runs it when it finds it there).
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$bindir/.oca.new" ./cmd/oca
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bindir/.oca-export.new" ./cmd/oca-export
+mv -f "$bindir/.oca-export.new" "$bindir/oca-export"
 mv -f "$bindir/.oca.new" "$bindir/oca"
-echo "installed $bindir/oca ($version)"
+echo "installed $bindir/oca and $bindir/oca-export ($version)"
 
 if ! command -v opencode >/dev/null 2>&1; then
 	echo "note: opencode is not on your PATH; oca needs it to run servers: npm install -g opencode-ai"

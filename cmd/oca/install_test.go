@@ -73,6 +73,11 @@ func TestInstallScript(t *testing.T) {
 			if err != nil || !strings.HasPrefix(string(v), "oca ") {
 				t.Errorf("installed oca version: %q, %v", v, err)
 			}
+			// The hook runs oca-export, installed beside oca.
+			hook, err := exec.Command(filepath.Join(prefix, "bin/oca"), "hook", shell.name).Output()
+			if err != nil || !strings.Contains(string(hook), prefix+"/bin/oca-export") {
+				t.Errorf("the installed hook does not run %s/bin/oca-export (%v):\n%s", prefix, err, hook)
+			}
 		})
 	}
 }
