@@ -13,6 +13,7 @@ import (
 func count(s, sub string) int { return strings.Count(s, sub) }
 
 func TestUntrustedThenAllowed(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		w.mkdir("cloned")
@@ -48,6 +49,7 @@ func TestUntrustedThenAllowed(t *testing.T) {
 }
 
 func TestBrokenFileChangesNothing(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		s := w.start(shell, "work", shelltest.Options{})
@@ -85,6 +87,7 @@ func TestBrokenFileChangesNothing(t *testing.T) {
 }
 
 func TestUnknownAccount(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		w.mkdir("new")
@@ -106,6 +109,7 @@ func TestUnknownAccount(t *testing.T) {
 }
 
 func TestEditCreateDeleteWhileStaying(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		s := w.start(shell, "plain", shelltest.Options{})
@@ -130,6 +134,7 @@ func TestEditCreateDeleteWhileStaying(t *testing.T) {
 }
 
 func TestBinaryGone(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		data, err := os.ReadFile(w.bin)

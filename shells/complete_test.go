@@ -18,6 +18,7 @@ const bashCompletionPkg = "/usr/share/bash-completion/bash_completion"
 // the accounts file when TAB is pressed. bash runs twice: without the
 // bash-completion package (the helpers oca brings) and with it.
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "bash+bash-completion", "zsh", "fish"} {
 		t.Run(shell, func(t *testing.T) {
 			t.Parallel()

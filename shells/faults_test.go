@@ -63,6 +63,7 @@ func (w *world) accountPort(name string) int {
 // account is gone and how to make it, the variables are put back, and the
 // data home (credentials) stays.
 func TestAccountRemovedWhileInside(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := bareWorld(t)
 		name := "gone-" + shell
@@ -116,6 +117,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 // at once. Exactly ten supervisors and ten servers run, each on its
 // account's port, no port twice; stopping each leaves nothing.
 func TestFiftyShellsTenAccounts(t *testing.T) {
+	t.Parallel()
 	w := bareWorld(t)
 	const accounts, perAccount = 10, 5
 	var names []string
@@ -252,6 +254,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 // keeps its account (no credentials swapped mid-session), also on moving
 // to another project; leaving needs no oca; mended, all is as before.
 func TestBrokenAccountsFileInside(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		s := w.start(shell, "", shelltest.Options{})
@@ -302,6 +305,7 @@ func TestBrokenAccountsFileInside(t *testing.T) {
 // nothing; inside a project, a re-run that fails keeps the account;
 // nothing is lost, and when the directory is back all works as before.
 func TestStateDirUnwritable(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		state := w.path(".local/state")
@@ -370,6 +374,7 @@ func TestStateDirUnwritable(t *testing.T) {
 // shell is inside a project of it. Entering again makes it anew, 0700,
 // with its links, and says nothing but the account's name.
 func TestDataHomeDeleted(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		s := w.start(shell, "", shelltest.Options{})

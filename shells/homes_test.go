@@ -17,6 +17,7 @@ import (
 // unset where it was unset, its value to the byte where it had one, and a
 // value the user gave it inside stays theirs; in bash, zsh and fish.
 func TestStateHomeExportedAndRestored(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		w.mkdir(".local/state/nvim")
@@ -76,9 +77,9 @@ func ptr(s string) *string { return &s }
 // re-entering (direnv's hook runs first at each prompt, with the user's
 // own XDG_DATA_HOME), without a word of "blocked".
 func TestDirenvAllowInABoundProject(t *testing.T) {
+	t.Parallel()
 	testsys.NeedTool(t, "direnv")
 	shelltest.Require(t, "bash")
-	t.Parallel()
 	home := filepath.Join(t.TempDir(), "home")
 	w := &world{t: t, home: home, bin: ocaBinary(t)}
 	w.env = []string{

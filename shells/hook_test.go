@@ -21,7 +21,11 @@ import (
 // ocaBinary is oca, built once for the package's tests.
 func ocaBinary(t *testing.T) string { return shelltest.Oca(t) }
 
+// TestMain runs the tests in a world of their own (testsys.Main), more of
+// them at once than go test's default of one per CPU where -parallel is
+// not given: they spend their time waiting for shells, not computing.
 func TestMain(m *testing.M) {
+	testsys.MoreParallel(2)
 	code := testsys.Main(m)
 	shelltest.RemoveBuilds()
 	os.Exit(code)
@@ -211,6 +215,7 @@ func forEachShell(t *testing.T, f func(t *testing.T, shell string)) {
 const nasty = "/tmp/x y'z\"$HOME`id`\\n\n\tnew line é 日本 🙂 $(echo no) *?[a] ~ {a,b} ; & | < > # \\"
 
 func TestEnterStaySwitchNestedLeave(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		env := append(append([]string{}, w.env...), "XDG_DATA_HOME="+nasty, "OPENCODE_PORT=keep me")
@@ -266,6 +271,7 @@ var recorders = map[string][]shelltest.Options{
 }
 
 func TestExitStatusKept(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		for i, opt := range recorders[shell] {
 			w := newWorld(t)

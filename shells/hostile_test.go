@@ -44,6 +44,7 @@ func checkQuiet(t *testing.T, step, out string) {
 // project in (or below) such a directory and unbinds it on leaving. A shell
 // that hangs fails the test after Run's deadline (20 s), and is killed.
 func TestHostileDirectoryNames(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		env := append([]string{}, w.env...)
@@ -146,6 +147,7 @@ alias echo '__hit echo; builtin echo'`,
 // times with IFS=:, the hook is installed once, binds and unbinds as
 // always, and never calls the user's aliases or functions.
 func TestShadowedBuiltins(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		for _, kind := range []string{"functions", "aliases"} {
 			t.Run(kind, func(t *testing.T) {
@@ -215,6 +217,7 @@ func TestShadowedBuiltins(t *testing.T) {
 // not with a broken project file, not with oca gone, not with a variable
 // oca sets made read-only.
 func TestErrexitNounset(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "zsh"} {
 		t.Run(shell, func(t *testing.T) {
 			t.Parallel()

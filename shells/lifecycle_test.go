@@ -22,6 +22,7 @@ func envList(env map[string]string) []string {
 }
 
 func TestInheritedShellPutsItselfRight(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		s := w.start(shell, "", shelltest.Options{})
@@ -45,6 +46,7 @@ func TestInheritedShellPutsItselfRight(t *testing.T) {
 }
 
 func TestSourcedTwiceAndNounset(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		line := hookLine(shell, w.bin)
@@ -92,6 +94,7 @@ func TestSourcedTwiceAndNounset(t *testing.T) {
 }
 
 func TestNonInteractiveDoesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		shelltest.Require(t, shell)
@@ -120,6 +123,7 @@ func TestNonInteractiveDoesNothing(t *testing.T) {
 // TestPromptStartsNoProcess counts the runs of oca over hundreds of prompts
 // in an unchanged directory: the shell alone decides that nothing changed.
 func TestPromptStartsNoProcess(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		counter := w.path("runs")
@@ -179,6 +183,7 @@ func TestPromptStartsNoProcess(t *testing.T) {
 }
 
 func TestForeignState(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		for _, bad := range []string{"garbage!", "eyJ2Ijo5OX0", strings.Repeat("A", 100000)} {
@@ -204,6 +209,7 @@ func TestForeignState(t *testing.T) {
 // is theirs; leaving (done by the shell itself) leaves it alone and puts the
 // others back.
 func TestUserChangeSurvivesLeaving(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		env := append(append([]string{}, w.env...), "OPENCODE_PORT=before")

@@ -16,6 +16,7 @@ import (
 // expired OAuth login says so in one more line, once; staying, moving
 // within the project and leaving say nothing.
 func TestExpiredLoginOnEntering(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		w.mkdir(".local/share/oca/accounts/work/opencode")
@@ -62,6 +63,7 @@ func TestExpiredLoginOnEntering(t *testing.T) {
 // each `$ ` line as it stands, with its `oca:` lines said as shown and the
 // status row's providers as shown.
 func TestReadmeExpiredLogin(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	session := find(t, blocks, "A five-minute tour", "text", 0)
 	w := bareWorld(t)
@@ -106,6 +108,7 @@ func TestReadmeExpiredLogin(t *testing.T) {
 // the account's config dir; leaving (the shell by itself) puts back the
 // user's own value byte for byte, in bash, zsh and fish.
 func TestConfigDirRestoredOnLeaving(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+nasty)
@@ -133,6 +136,7 @@ func TestConfigDirRestoredOnLeaving(t *testing.T) {
 // line gives, typed in the shell, makes the next entering apply the
 // account, in bash, zsh and fish.
 func TestConfigDirOthersMayWrite(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		cdir := w.path(".config/oca/accounts/work")

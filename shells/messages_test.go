@@ -24,6 +24,7 @@ const evilName = "x$(touch pwned)`touch pwned2`\x1b[31m;y"
 // command it suggests, pasted into the same shell, allows that directory
 // and runs nothing: it is quoted for the shell that asked.
 func TestMessagesQuoteAndEscapeNames(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		w.mkdir(evilName)
@@ -60,6 +61,7 @@ func TestMessagesQuoteAndEscapeNames(t *testing.T) {
 // TestErrorsEscapeNames: cmd/oca's one-line error printer writes a name's
 // control characters as text.
 func TestErrorsEscapeNames(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cmd := exec.Command(w.bin, "allow", w.path("no such \x1b]0;title\x07 dir"))
 	cmd.Env = w.env
@@ -79,6 +81,7 @@ func TestErrorsEscapeNames(t *testing.T) {
 // `oca status` and `oca doctor` name the holder's command with the escapes
 // written as text.
 func TestHolderCommandEscaped(t *testing.T) {
+	t.Parallel()
 	py := testsys.NeedTool(t, "python3")
 	w := bareWorld(t)
 	port := testsys.FreePort(t)

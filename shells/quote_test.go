@@ -19,6 +19,7 @@ var quoteCases = append(slices.Clone(hostile),
 // syntax.Quote gives, NUL refused alike: the hook's binary links no shell
 // parser, and quotes as before.
 func TestQuoteAgreesWithSyntax(t *testing.T) {
+	t.Parallel()
 	for _, s := range quoteCases {
 		checkQuote(t, s)
 	}

@@ -102,6 +102,7 @@ func bareWorld(t *testing.T) *world {
 }
 
 func TestReadmeTour(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	tour := find(t, blocks, "A five-minute tour", "sh", 0)
 	w := bareWorld(t)
@@ -149,6 +150,7 @@ func TestReadmeTour(t *testing.T) {
 // TestReadmeShellLines runs the README's rc lines (hook and completion) as
 // they stand, in their shells, with `oca` found on PATH as after install.sh.
 func TestReadmeShellLines(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	hooks := find(t, blocks, "Your shell", "sh", 0).lines
 	comps := find(t, blocks, "Your shell", "sh", 1).lines
@@ -179,6 +181,7 @@ func TestReadmeShellLines(t *testing.T) {
 // TestReadmePrompt: the prompt snippets show the account inside a project
 // and nothing outside.
 func TestReadmePrompt(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	star := find(t, blocks, "The account in your prompt", "toml", 0)
 	var cfg map[string]any
@@ -219,6 +222,7 @@ func TestReadmePrompt(t *testing.T) {
 
 // TestReadmeFAQ runs the commands the README shows in its prose.
 func TestReadmeFAQ(t *testing.T) {
+	t.Parallel()
 	w := bareWorld(t)
 	w.oca("", "account", "add", "work")
 	w.mkdir(".opencode_accounts/old/opencode")
@@ -250,6 +254,7 @@ func TestReadmeFAQ(t *testing.T) {
 // TestReadmeNamesRealCommands: every `oca WORD` the README mentions is a
 // command, and every command is in the README's list.
 func TestReadmeNamesRealCommands(t *testing.T) {
+	t.Parallel()
 	blocks, text := readme(t)
 	w := newWorld(t)
 	known := map[string]bool{}

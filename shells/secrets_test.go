@@ -15,6 +15,7 @@ import (
 // every reporting command, neither the password nor a key appears in what
 // oca printed or in any file oca wrote but the password file itself.
 func TestNothingLeaksSecrets(t *testing.T) {
+	t.Parallel()
 	w := bareWorld(t)
 	w.oca("", "account", "add", "work")
 	w.mkdir("proj")

@@ -46,6 +46,7 @@ func lastLine(out string) string {
 }
 
 func TestShimOnPathInShells(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		s := w.start(shell, "", shelltest.Options{})
@@ -94,6 +95,7 @@ func TestShimOnPathInShells(t *testing.T) {
 }
 
 func TestShimWaysOutInShells(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := newWorld(t)
 		// attach = false for one account.
@@ -189,6 +191,7 @@ func readLines(t *testing.T, p string) []string {
 // `opencode run` becomes `opencode run --attach PROXY --dir DIR ...`; the
 // rest is the real OpenCode with the account's environment.
 func TestShimExecsAttach(t *testing.T) {
+	t.Parallel()
 	w, rec, port := shimWorld(t)
 	s := w.start("bash", "proj", shelltest.Options{})
 	pw := w.password("sh")
@@ -277,6 +280,7 @@ func contains(list []string, s string) bool {
 // `opencode` in the project says why in one line and exits non-zero within
 // seconds, and starts no OpenCode of its own.
 func TestShimServerCannotRun(t *testing.T) {
+	t.Parallel()
 	w, rec, port := shimWorld(t)
 	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -303,6 +307,7 @@ func TestShimServerCannotRun(t *testing.T) {
 // TestShimSelfLoop: an `opencode` that is oca itself (a link made by hand,
 // or named in accounts.toml) is an error that names its path, never a loop.
 func TestShimSelfLoop(t *testing.T) {
+	t.Parallel()
 	w, _, _ := shimWorld(t)
 	w.mkdir("bin")
 	link := w.path("bin/opencode")
@@ -367,6 +372,7 @@ func (w *world) status(name string) accountStatus {
 // status` counts it; the server stops once the client and the shell are
 // gone.
 func TestShimClientKeepsServer(t *testing.T) {
+	t.Parallel()
 	for _, hold := range []struct {
 		name    string
 		env     string
@@ -421,6 +427,7 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 // (Pdeathsig): a client that outlived its proxy would reconnect to a port
 // that another user could take.
 func TestShimClientDiesWithOca(t *testing.T) {
+	t.Parallel()
 	w, rec, _ := shimWorld(t)
 	s := w.start("bash", "proj", shelltest.Options{Pre: "export HOLD=2"})
 	oca, err := strconv.Atoi(lastLine(s.Run("opencode >/dev/null 2>&1 & echo $!")))
@@ -450,6 +457,7 @@ func TestShimClientDiesWithOca(t *testing.T) {
 // ignores SIGTERM), says why in one line once the client is gone, and
 // exits 1.
 func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
+	t.Parallel()
 	for _, hold := range []string{"2", "3"} {
 		t.Run("HOLD="+hold, func(t *testing.T) {
 			t.Parallel()
