@@ -26,11 +26,11 @@ const evilName = "x$(touch pwned)`touch pwned2`\x1b[31m;y"
 func TestMessagesQuoteAndEscapeNames(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		w.mkdir(evilName)
-		w.write(evilName+"/.opencode-account.toml", "account = \"work\"\n")
-		env := append(append([]string{}, w.env...), "D="+w.path(evilName))
-		s := w.start(shell, "", shelltest.Options{Env: env})
+		w := shelltest.NewWorld(t)
+		w.Mkdir(evilName)
+		w.Write(evilName+"/.opencode-account.toml", "account = \"work\"\n")
+		env := append(append([]string{}, w.Env...), "D="+w.Path(evilName))
+		s := w.Start(shell, "", shelltest.Options{Env: env})
 		base := s.Env()
 		before := s.Raw()
 		out := s.Run(`cd "$D"`)
@@ -47,8 +47,8 @@ func TestMessagesQuoteAndEscapeNames(t *testing.T) {
 		}
 		expectEnv(t, "untrusted", s.Env(), base, nil)
 		s.Run(suggested)
-		expectEnv(t, "after pasting "+suggested, s.Env(), base, w.vars("work"))
-		for _, dir := range []string{w.home, w.path(evilName)} {
+		expectEnv(t, "after pasting "+suggested, s.Env(), base, w.Vars("work"))
+		for _, dir := range []string{w.Home, w.Path(evilName)} {
 			for _, f := range []string{"pwned", "pwned2"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 					t.Errorf("pasting %q ran a command: %s exists", suggested, filepath.Join(dir, f))
@@ -62,9 +62,9 @@ func TestMessagesQuoteAndEscapeNames(t *testing.T) {
 // control characters as text.
 func TestErrorsEscapeNames(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	cmd := exec.Command(w.bin, "allow", w.path("no such \x1b]0;title\x07 dir"))
-	cmd.Env = w.env
+	w := shelltest.NewWorld(t)
+	cmd := exec.Command(w.Bin, "allow", w.Path("no such \x1b]0;title\x07 dir"))
+	cmd.Env = w.Env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err == nil {
@@ -87,19 +87,19 @@ func TestHolderCommandEscaped(t *testing.T) {
 	port := testsys.FreePort(t)
 	name := "held"
 	killAtEnd(t, w, name, port)
-	w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
+	w.Oca("", "account", "add", name, "--port", strconv.Itoa(port))
 	const evilArg = "\x1b]0;owned\x07\x1b[2J"
 	holder := exec.Command(py, "-c", "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)", strconv.Itoa(port), evilArg)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
-	testsys.Eventually(t, 10*time.Second, "the holder listens", func() bool { return listening(port) })
+	testsys.Eventually(t, 10*time.Second, "the holder listens", func() bool { return shelltest.Listening(port) })
 
 	run := func(args ...string) string {
-		cmd := exec.Command(w.bin, args...)
-		cmd.Env = w.env
-		cmd.Dir = w.home
+		cmd := exec.Command(w.Bin, args...)
+		cmd.Env = w.Env
+		cmd.Dir = w.Home
 		out, _ := cmd.CombinedOutput()
 		return string(out)
 	}
