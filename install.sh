@@ -45,10 +45,13 @@ echo "building oca $version with $(go version | cut -d' ' -f3) (the first build 
 # A static binary (no cgo) starts faster. Beside oca goes oca-export, the
 # small binary the hook starts when a shell enters a project: it links only
 # what entering needs (`oca hook` runs it when it finds it there).
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$bindir/.oca.new" ./cmd/oca
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bindir/.oca-export.new" ./cmd/oca-export
-mv -f "$bindir/.oca-export.new" "$bindir/oca-export"
-mv -f "$bindir/.oca.new" "$bindir/oca"
+# Both in one go build (they link at once), into a directory beside them,
+# then moved into place.
+tmp=$(mktemp -d "$bindir/.oca-build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$tmp/" ./cmd/oca ./cmd/oca-export
+mv -f "$tmp/oca-export" "$bindir/oca-export"
+mv -f "$tmp/oca" "$bindir/oca"
 echo "installed $bindir/oca and $bindir/oca-export ($version)"
 
 if ! command -v opencode >/dev/null 2>&1; then

@@ -25,6 +25,7 @@ var heavy = []string{
 // to enter a project, links none of the heavy packages (go list -deps),
 // and oca does (so that the list names real packages).
 func TestExportLinksOnlyEntering(t *testing.T) {
+	t.Parallel()
 	deps := func(pkg string) map[string]bool {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
@@ -53,6 +54,7 @@ func TestExportLinksOnlyEntering(t *testing.T) {
 // TestHookRunsExportBinary: `oca hook` writes oca-export into the hook
 // where it is installed beside oca, and oca itself where it is not.
 func TestHookRunsExportBinary(t *testing.T) {
+	t.Parallel()
 	h := newCLIHome(t)
 	lean := filepath.Join(filepath.Dir(h.bin), "oca-export")
 	for _, sh := range []string{"bash", "zsh", "fish"} {
@@ -79,6 +81,7 @@ func TestHookRunsExportBinary(t *testing.T) {
 // another command), and so an entry that must start the account's server:
 // after it, the server runs.
 func TestExportBinaryHandsOff(t *testing.T) {
+	t.Parallel()
 	h := newCLIHome(t)
 	lean := filepath.Join(filepath.Dir(h.bin), "oca-export")
 	run := func(dir string, env []string, bin string, args ...string) (string, string, int) {

@@ -15,6 +15,7 @@ import (
 // the hook line and the PATH line once each, so that a new interactive
 // shell finds oca.
 func TestInstallScript(t *testing.T) {
+	t.Parallel()
 	script, err := filepath.Abs("../../install.sh")
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +26,7 @@ func TestInstallScript(t *testing.T) {
 		{"fish", ".config/fish/config.fish", `'PREFIX/bin/oca' hook fish | source`},
 	} {
 		t.Run(shell.name, func(t *testing.T) {
+			t.Parallel()
 			home := t.TempDir()
 			prefix := filepath.Join(home, "opt")
 			run := func(args ...string) string {
