@@ -540,9 +540,10 @@ func emptyGo(b *testing.B) string {
 // writes it where install.sh installed it), direnv (`direnv export bash`,
 // an allowed .envrc) and mise (`mise hook-env -s bash`, a trusted mise.toml
 // whose [env] sets the same five variables to the same values), beside an
-// empty Go program, the four alternated in one loop. Reports ns/op (oca's),
-// each one's ns/op, over-empty-ns/op (oca less the empty program),
-// x-direnv and x-mise.
+// empty Go program, and `oca export bash` (oca-whole: the whole oca, which
+// the hook runs where oca-export is not beside it), the five alternated in
+// one loop. Reports ns/op (oca-export's), each one's ns/op, over-empty-ns/op
+// (oca-export less the empty program), x-direnv, x-mise and x-oca-whole.
 func BenchmarkEntering(b *testing.B) {
 	w := newBenchWorld(b)
 	mise := testsys.NeedTool(b, "mise")
@@ -565,7 +566,9 @@ func BenchmarkEntering(b *testing.B) {
 		w.direnvRun(w.direnvProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export DIRENV_DIFF=")),
 		{name: "mise", bin: mise, args: []string{"hook-env", "-s", "bash"}, dir: miseProj, env: append(slices.Clip(w.outside), "PWD="+miseProj),
 			check: contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export OPENCODE_ACCOUNT=work")},
+		w.ocaRun(w.ocaProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export __OCA_STATE=")),
 	}
+	runs[4].name, runs[4].bin = "oca-whole", w.oca // `oca export`, where oca-export is not installed
 	for _, r := range runs {
 		if err := r.run(); err != nil { // once untimed: fail before timing anything
 			b.Fatal(err)
@@ -581,4 +584,5 @@ func BenchmarkEntering(b *testing.B) {
 	b.ReportMetric(ns(t[1]-t[0]), "over-empty-ns/op")
 	b.ReportMetric(float64(t[1])/float64(t[2]), "x-direnv")
 	b.ReportMetric(float64(t[1])/float64(t[3]), "x-mise")
+	b.ReportMetric(float64(t[1])/float64(t[4]), "x-oca-whole")
 }
