@@ -26,11 +26,7 @@ type testBins struct {
 
 var bins testBins // set once in TestMain, read-only afterwards
 
-// TestMain runs the tests in a world of their own (testsys.Main), more of
-// them at once than one per CPU (they wait on supervisors and fakes, and
-// on idle timers, far more than they compute).
 func TestMain(m *testing.M) {
-	testsys.MoreParallel(2)
 	os.Exit(testsys.Main(setup{m}))
 }
 
