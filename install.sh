@@ -46,15 +46,22 @@ bindir=$prefix/bin
 mkdir -p "$bindir"
 # Only a build that will download Go modules takes a minute or two: say so
 # then, and only then (GOPROXY=off finds whether all are here already).
-if GOPROXY=off GOFLAGS=-mod=readonly go list -deps ./cmd/oca >/dev/null 2>&1; then
+if GOPROXY=off GOFLAGS=-mod=readonly go list -deps ./cmd/oca ./cmd/oca-export >/dev/null 2>&1; then
 	echo "building oca $version with $(go version | cut -d' ' -f3)"
 else
 	echo "building oca $version with $(go version | cut -d' ' -f3) (first downloading its Go modules: a minute or two)"
 fi
-# A static binary (no cgo) starts faster: the hook starts it at every change.
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$bindir/.oca.new" ./cmd/oca
-mv -f "$bindir/.oca.new" "$bindir/oca"
-echo "installed $bindir/oca ($version)"
+# A static binary (no cgo) starts faster. Beside oca goes oca-export, the
+# small binary the hook starts when a shell enters a project: it links only
+# what entering needs (`oca hook` runs it when it finds it there).
+# Both in one go build (they link at once), into a directory beside them,
+# then moved into place.
+tmp=$(mktemp -d "$bindir/.oca-build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$tmp/" ./cmd/oca ./cmd/oca-export
+mv -f "$tmp/oca-export" "$bindir/oca-export"
+mv -f "$tmp/oca" "$bindir/oca"
+echo "installed $bindir/oca and $bindir/oca-export ($version)"
 
 if ! command -v opencode >/dev/null 2>&1; then
 	echo "note: opencode is not on your PATH; oca needs it to run servers: npm install -g opencode-ai"

@@ -3,21 +3,36 @@ package projectfile
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/BurntSushi/toml"
 )
 
-// typeErr matches the errors BurntSushi/toml returns for a value of the
-// wrong type; they carry the position in their text only.
-// Compiled on first use: errors are rare, and the binary starts at every
-// run of the hook.
-var typeErr = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
-})
+// typeErr reads the errors BurntSushi/toml returns for a value of the
+// wrong type, which carry the position in their text only:
+// `toml: line N (last key "KEY"): MESSAGE`, MESSAGE on one line. (No
+// regexp: the hook's binary links this package, and would initialise the
+// regexp package at every start.)
+func typeErr(s string) (line int, key, msg string, ok bool) {
+	rest, ok := strings.CutPrefix(s, "toml: line ")
+	digits := len(rest) - len(strings.TrimLeft(rest, "0123456789"))
+	if !ok || digits == 0 {
+		return 0, "", "", false
+	}
+	line, err := strconv.Atoi(rest[:digits])
+	rest, ok = strings.CutPrefix(rest[digits:], ` (last key "`)
+	end := strings.IndexByte(rest, '"')
+	if err != nil || !ok || end < 0 {
+		return 0, "", "", false
+	}
+	key = rest[:end]
+	msg, ok = strings.CutPrefix(rest[end:], `"): `)
+	if !ok || strings.Contains(msg, "\n") {
+		return 0, "", "", false
+	}
+	return line, key, msg, true
+}
 
 // DecodeError turns an error from toml.Decode of the file at path into an
 // *Error with the line and key it names.
@@ -26,10 +41,9 @@ func DecodeError(path string, data []byte, err error) error {
 	if errors.As(err, &pe) {
 		return &Error{Path: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 	}
-	if m := typeErr().FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		msg := strings.TrimPrefix(m[3], "incompatible types: ")
-		return &Error{Path: path, Line: line, Key: m[2], Msg: "wrong type: " + msg}
+	if line, key, msg, ok := typeErr(err.Error()); ok {
+		msg = strings.TrimPrefix(msg, "incompatible types: ")
+		return &Error{Path: path, Line: line, Key: key, Msg: "wrong type: " + msg}
 	}
 	return &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 }

@@ -18,17 +18,18 @@ const bashCompletionPkg = "/usr/share/bash-completion/bash_completion"
 // the accounts file when TAB is pressed. bash runs twice: without the
 // bash-completion package (the helpers oca brings) and with it.
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "bash+bash-completion", "zsh", "fish"} {
 		t.Run(shell, func(t *testing.T) {
 			t.Parallel()
 			name, _, _ := strings.Cut(shell, "+")
 			shelltest.Require(t, name)
-			w := newWorld(t)
-			w.oca("", "account", "add", "zebra-client")
+			w := shelltest.NewWorld(t)
+			w.Oca("", "account", "add", "zebra-client")
 			var post string
 			switch shell {
 			case "bash":
-				post = `eval "$(` + w.bin + ` completion bash)"`
+				post = `eval "$(` + w.Bin + ` completion bash)"`
 			case "bash+bash-completion":
 				if _, err := os.Stat(bashCompletionPkg); err != nil {
 					if os.Getenv("CI") == "true" {
@@ -36,13 +37,13 @@ func TestCompletion(t *testing.T) {
 					}
 					t.Skipf("bash-completion is not installed: %v", err)
 				}
-				post = ". " + bashCompletionPkg + "\n" + `eval "$(` + w.bin + ` completion bash)"`
+				post = ". " + bashCompletionPkg + "\n" + `eval "$(` + w.Bin + ` completion bash)"`
 			case "zsh":
-				post = "autoload -Uz compinit && compinit -u -D\n" + `eval "$(` + w.bin + ` completion zsh)"`
+				post = "autoload -Uz compinit && compinit -u -D\n" + `eval "$(` + w.Bin + ` completion zsh)"`
 			case "fish":
-				post = w.bin + " completion fish | source"
+				post = w.Bin + " completion fish | source"
 			}
-			s := w.start(name, "", shelltest.Options{Post: post})
+			s := w.Start(name, "", shelltest.Options{Post: post})
 			out := s.Run("oca account show zeb\t")
 			if !strings.Contains(out, "account:       zebra-client") {
 				t.Errorf("account name not completed: %q", out)
@@ -57,7 +58,7 @@ func TestCompletion(t *testing.T) {
 			}
 			// An account added after the script was loaded: names are read
 			// at each TAB, and a second ACCOUNT of status completes too.
-			w.oca("", "account", "add", "yak-server")
+			w.Oca("", "account", "add", "yak-server")
 			out = s.Run("oca status zebra-client yak\t --json")
 			if !strings.Contains(out, `"account": "yak-server"`) || !strings.Contains(out, `"account": "zebra-client"`) {
 				t.Errorf("second account not completed: %q", out)

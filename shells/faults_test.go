@@ -27,7 +27,7 @@ import (
 // suite's, of the same name is not) and the servers on its port.
 func killAtEnd(t *testing.T, w *world, name string, port int) {
 	t.Cleanup(func() {
-		for _, pid := range append(w.supervisors(name), procs("opencode", "serve", "--port", strconv.Itoa(port))...) {
+		for _, pid := range append(w.Supervisors(name), shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))...) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -44,27 +44,22 @@ func ocaLines(out string) int {
 	return n
 }
 
-// accountPort reads an account's port back from oca.
-func (w *world) accountPort(name string) int {
-	w.t.Helper()
-	return w.account(name).Port
-}
-
 // TestAccountRemovedWhileInside: a shell is inside a project of an account
 // whose server runs, and the account is removed. The server stops (nothing
 // could stop it once the account is gone), the shell's next prompt says the
 // account is gone and how to make it, the variables are put back, and the
 // data home (credentials) stays.
 func TestAccountRemovedWhileInside(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := bareWorld(t)
 		name := "gone-" + shell
 		port := testsys.FreePort(t)
 		killAtEnd(t, w, name, port)
-		w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
-		w.mkdir("proj")
-		w.oca("proj", "init", name)
-		auth := filepath.Join(w.path(".local/share/oca/accounts/"+name), "opencode", "auth.json")
+		w.Oca("", "account", "add", name, "--port", strconv.Itoa(port))
+		w.Mkdir("proj")
+		w.Oca("proj", "init", name)
+		auth := filepath.Join(w.Path(".local/share/oca/accounts/"+name), "opencode", "auth.json")
 		if err := os.MkdirAll(filepath.Dir(auth), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -72,11 +67,11 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		s := w.start(shell, "", shelltest.Options{})
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
 		s.Run("cd proj")
-		expectEnv(t, "inside", s.Env(), base, w.vars(name))
-		if out := w.oca("", "server", "wait", name, "--timeout", "60s"); !strings.Contains(out, "is ready") {
+		expectEnv(t, "inside", s.Env(), base, w.Vars(name))
+		if out := w.Oca("", "server", "wait", name, "--timeout", "60s"); !strings.Contains(out, "is ready") {
 			t.Fatalf("server wait: %q", out)
 		}
 
@@ -89,7 +84,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 		}
 		expectEnv(t, "account removed", s.Env(), base, nil)
 		testsys.Eventually(t, 20*time.Second, "no server of the removed account", func() bool {
-			return len(w.supervisors(name))+len(procs("opencode", "serve", "--port", strconv.Itoa(port))) == 0 && !listening(port)
+			return len(w.Supervisors(name))+len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))) == 0 && !shelltest.Listening(port)
 		})
 		if out := s.Run("true"); strings.Contains(out, "oca:") {
 			t.Errorf("the message repeats: %q", out)
@@ -99,8 +94,8 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 		}
 		// Made again, the shell enters it at the next prompt.
 		s.Run("oca account add " + name + " --port " + strconv.Itoa(port) + " >/dev/null")
-		expectEnv(t, "made again", s.Env(), base, w.vars(name))
-		w.oca("", "server", "stop", name)
+		expectEnv(t, "made again", s.Env(), base, w.Vars(name))
+		w.Oca("", "server", "stop", name)
 	})
 }
 
@@ -109,6 +104,7 @@ func TestAccountRemovedWhileInside(t *testing.T) {
 // at once. Exactly ten supervisors and ten servers run, each on its
 // account's port, no port twice; stopping each leaves nothing.
 func TestFiftyShellsTenAccounts(t *testing.T) {
+	t.Parallel()
 	w := bareWorld(t)
 	const accounts, perAccount = 10, 5
 	var names []string
@@ -116,9 +112,9 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 		names = append(names, fmt.Sprintf("fifty-%d", i))
 	}
 	run := func(dir string, args ...string) error {
-		cmd := exec.Command(w.bin, args...)
-		cmd.Dir = w.path(dir)
-		cmd.Env = append(append([]string{}, w.env...), "PWD="+cmd.Dir)
+		cmd := exec.Command(w.Bin, args...)
+		cmd.Dir = w.Path(dir)
+		cmd.Env = append(append([]string{}, w.Env...), "PWD="+cmd.Dir)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if _, err := cmd.Output(); err != nil {
@@ -145,7 +141,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 	ports := map[string]int{}
 	owner := map[int]string{}
 	for _, n := range names {
-		p := w.accountPort(n)
+		p := w.Port(n)
 		if other, dup := owner[p]; dup {
 			t.Errorf("port %d given to %s and %s", p, other, n)
 		}
@@ -161,15 +157,15 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 		}
 	})
 	for _, n := range names {
-		w.mkdir("p-" + n + "/src")
-		w.oca("p-"+n, "init", n)
+		w.Mkdir("p-" + n + "/src")
+		w.Oca("p-"+n, "init", n)
 	}
 
 	// Fifty shells, stood in for by sleeping processes in the projects
 	// (their pids make the leases), run the hook's oca export at once.
 	for _, n := range names {
 		for k := range perAccount {
-			dir := w.path("p-" + n + "/src")
+			dir := w.Path("p-" + n + "/src")
 			shell := exec.Command("sleep", "300")
 			shell.Dir = dir
 			if err := shell.Start(); err != nil {
@@ -177,9 +173,9 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 			}
 			t.Cleanup(func() { shell.Process.Kill(); shell.Wait() })
 			wg.Go(func() {
-				cmd := exec.Command(w.bin, "export", []string{"bash", "zsh", "fish", "json", "bash"}[k], "--pid", strconv.Itoa(shell.Process.Pid))
+				cmd := exec.Command(w.Bin, "export", []string{"bash", "zsh", "fish", "json", "bash"}[k], "--pid", strconv.Itoa(shell.Process.Pid))
 				cmd.Dir = dir
-				cmd.Env = append(append([]string{}, w.env...), "PWD="+dir)
+				cmd.Env = append(append([]string{}, w.Env...), "PWD="+dir)
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				out, err := cmd.Output()
@@ -202,7 +198,7 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 	// Supervisors that lost the race exit at once; let them.
 	testsys.Eventually(t, 30*time.Second, "one supervisor and one server an account", func() bool {
 		for _, n := range names {
-			if len(w.supervisors(n)) != 1 || len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))) != 1 {
+			if len(w.Supervisors(n)) != 1 || len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))) != 1 {
 				return false
 			}
 		}
@@ -210,11 +206,11 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 	})
 	servers := 0
 	for _, n := range names {
-		servers += len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n])))
-		if !listening(ports[n]) {
+		servers += len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(ports[n])))
+		if !shelltest.Listening(ports[n]) {
 			t.Errorf("nothing listens on %s's port %d", n, ports[n])
 		}
-		ents, _ := os.ReadDir(w.path(".local/state/oca/accounts/" + n + "/leases"))
+		ents, _ := os.ReadDir(w.Path(".local/state/oca/accounts/" + n + "/leases"))
 		leases := 0
 		for _, e := range ents {
 			if !strings.HasPrefix(e.Name(), ".") {
@@ -234,8 +230,8 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		if k := len(w.supervisors(n)) + len(procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))); k != 0 || listening(ports[n]) {
-			t.Errorf("%s: %d processes left after stop (port taken: %v)", n, k, listening(ports[n]))
+		if k := len(w.Supervisors(n)) + len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(ports[n]))); k != 0 || shelltest.Listening(ports[n]) {
+			t.Errorf("%s: %d processes left after stop (port taken: %v)", n, k, shelltest.Listening(ports[n]))
 		}
 	}
 }
@@ -245,12 +241,13 @@ func TestFiftyShellsTenAccounts(t *testing.T) {
 // keeps its account (no credentials swapped mid-session), also on moving
 // to another project; leaving needs no oca; mended, all is as before.
 func TestBrokenAccountsFileInside(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		s := w.start(shell, "", shelltest.Options{})
+		w := shelltest.NewWorld(t)
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
-		work := w.vars("work")
-		accounts := w.path(".config/oca/accounts.toml")
+		work := w.Vars("work")
+		accounts := w.Path(".config/oca/accounts.toml")
 		good, err := os.ReadFile(accounts)
 		if err != nil {
 			t.Fatal(err)
@@ -285,7 +282,7 @@ func TestBrokenAccountsFileInside(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Run("cd ../play")
-		expectEnv(t, "mended", s.Env(), base, w.vars("play"))
+		expectEnv(t, "mended", s.Env(), base, w.Vars("play"))
 	})
 }
 
@@ -295,9 +292,10 @@ func TestBrokenAccountsFileInside(t *testing.T) {
 // nothing; inside a project, a re-run that fails keeps the account;
 // nothing is lost, and when the directory is back all works as before.
 func TestStateDirUnwritable(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		state := w.path(".local/state")
+		w := shelltest.NewWorld(t)
+		state := w.Path(".local/state")
 		break_ := func() {
 			t.Helper()
 			if err := os.Rename(state, state+".away"); err != nil {
@@ -316,9 +314,9 @@ func TestStateDirUnwritable(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s := w.start(shell, "", shelltest.Options{})
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
-		work := w.vars("work")
+		work := w.Vars("work")
 
 		break_()
 		out := s.Run("cd work")
@@ -363,11 +361,12 @@ func TestStateDirUnwritable(t *testing.T) {
 // shell is inside a project of it. Entering again makes it anew, 0700,
 // with its links, and says nothing but the account's name.
 func TestDataHomeDeleted(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		s := w.start(shell, "", shelltest.Options{})
+		w := shelltest.NewWorld(t)
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
-		work := w.vars("work")
+		work := w.Vars("work")
 		s.Run("cd work")
 		expectEnv(t, "inside", s.Env(), base, work)
 		dh := work["XDG_DATA_HOME"]
@@ -390,7 +389,7 @@ func TestDataHomeDeleted(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o700 {
 			t.Fatalf("data home not made again 0700: %v %v", fi, err)
 		}
-		if target, err := os.Readlink(filepath.Join(dh, "direnv")); err != nil || target != w.path(".local/share/direnv") {
+		if target, err := os.Readlink(filepath.Join(dh, "direnv")); err != nil || target != w.Path(".local/share/direnv") {
 			t.Errorf("link to direnv not made again: %q %v", target, err)
 		}
 	})

@@ -17,33 +17,34 @@ import (
 // unset where it was unset, its value to the byte where it had one, and a
 // value the user gave it inside stays theirs; in bash, zsh and fish.
 func TestStateHomeExportedAndRestored(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		w.mkdir(".local/state/nvim")
-		set := "export XDG_STATE_HOME=" + w.path("mine")
+		w := shelltest.NewWorld(t)
+		w.Mkdir(".local/state/nvim")
+		set := "export XDG_STATE_HOME=" + w.Path("mine")
 		if shell == "fish" {
-			set = "set -gx XDG_STATE_HOME " + w.path("mine")
+			set = "set -gx XDG_STATE_HOME " + w.Path("mine")
 		}
 		// Unset, then set as oca would never write it (the same directory,
 		// so that oca's trust records are where `oca init` made them).
-		for _, before := range []*string{nil, ptr(w.path(".local//state/"))} {
-			env := w.env
+		for _, before := range []*string{nil, ptr(w.Path(".local//state/"))} {
+			env := w.Env
 			if before != nil {
-				env = append(append([]string{}, w.env...), "XDG_STATE_HOME="+*before)
+				env = append(append([]string{}, w.Env...), "XDG_STATE_HOME="+*before)
 			}
-			s := w.start(shell, "plain", shelltest.Options{Env: env})
+			s := w.Start(shell, "plain", shelltest.Options{Env: env})
 			base := s.Env()
 			if v, ok := base["XDG_STATE_HOME"]; (before == nil) == ok || (before != nil && v != *before) {
 				t.Fatalf("the shell did not start with the test's XDG_STATE_HOME: %q %v", v, ok)
 			}
-			work := w.vars("work")
-			if work["XDG_STATE_HOME"] != w.path(".local/state/oca/homes/work") {
+			work := w.Vars("work")
+			if work["XDG_STATE_HOME"] != w.Path(".local/state/oca/homes/work") {
 				t.Fatalf("work's state home: %q", work["XDG_STATE_HOME"])
 			}
 			s.Run("cd ../work")
 			expectEnv(t, "inside", s.Env(), base, work)
 			s.Run("cd ../play")
-			expectEnv(t, "switched", s.Env(), base, w.vars("play"))
+			expectEnv(t, "switched", s.Env(), base, w.Vars("play"))
 			s.Run("cd ../plain")
 			expectEnv(t, "left", s.Env(), base, nil)
 
@@ -51,7 +52,7 @@ func TestStateHomeExportedAndRestored(t *testing.T) {
 			s.Run(set)
 			s.Run("cd ../plain")
 			got := s.Env()
-			if got["XDG_STATE_HOME"] != w.path("mine") {
+			if got["XDG_STATE_HOME"] != w.Path("mine") {
 				t.Errorf("a value set inside was not kept: %q", got["XDG_STATE_HOME"])
 			}
 			if _, ok := got["OPENCODE_ACCOUNT"]; ok {
@@ -60,7 +61,7 @@ func TestStateHomeExportedAndRestored(t *testing.T) {
 			s.Close()
 		}
 		// The user's state of other programs, seen through the state home.
-		if l, err := os.Readlink(w.path(".local/state/oca/homes/work/nvim")); err != nil || l != w.path(".local/state/nvim") {
+		if l, err := os.Readlink(w.Path(".local/state/oca/homes/work/nvim")); err != nil || l != w.Path(".local/state/nvim") {
 			t.Errorf("nvim in the state home -> %q %v", l, err)
 		}
 	})
@@ -76,25 +77,25 @@ func ptr(s string) *string { return &s }
 // re-entering (direnv's hook runs first at each prompt, with the user's
 // own XDG_DATA_HOME), without a word of "blocked".
 func TestDirenvAllowInABoundProject(t *testing.T) {
+	t.Parallel()
 	testsys.NeedTool(t, "direnv")
 	shelltest.Require(t, "bash")
-	t.Parallel()
 	home := filepath.Join(t.TempDir(), "home")
-	w := &world{t: t, home: home, bin: ocaBinary(t)}
-	w.env = []string{
+	w := &world{T: t, Home: home, Bin: shelltest.Oca(t)}
+	w.Env = []string{
 		"HOME=" + home,
-		"PATH=" + filepath.Dir(w.bin) + ":/usr/local/bin:/usr/bin:/bin",
+		"PATH=" + filepath.Dir(w.Bin) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb", "LANG=C.UTF-8", "USER=tester", "OCA_AUTOSTART=0",
 		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}
-	w.mkdir("proj")
-	w.oca("", "account", "add", "work")
-	w.oca("proj", "init", "work")
-	w.write("proj/.envrc", "export FROM_ENVRC=yes\n")
-	if _, err := os.Lstat(w.path(".local/share/direnv")); err == nil {
+	w.Mkdir("proj")
+	w.Oca("", "account", "add", "work")
+	w.Oca("proj", "init", "work")
+	w.Write("proj/.envrc", "export FROM_ENVRC=yes\n")
+	if _, err := os.Lstat(w.Path(".local/share/direnv")); err == nil {
 		t.Fatal("the test wants a HOME without direnv's data")
 	}
-	s := w.start("bash", "", shelltest.Options{Post: `eval "$(direnv hook bash)"`})
+	s := w.Start("bash", "", shelltest.Options{Post: `eval "$(direnv hook bash)"`})
 
 	out := s.Run("cd proj")
 	if !strings.Contains(out, "oca: account work") || !strings.Contains(out, "is blocked") {
@@ -104,11 +105,11 @@ func TestDirenvAllowInABoundProject(t *testing.T) {
 	if out := s.Run("echo from=$FROM_ENVRC"); !strings.Contains(out, "from=yes") {
 		t.Errorf("after direnv allow, inside: %q", out)
 	}
-	dh := w.path(".local/share/oca/accounts/work")
-	if l, err := os.Readlink(filepath.Join(dh, "direnv")); err != nil || l != w.path(".local/share/direnv") {
+	dh := w.Path(".local/share/oca/accounts/work")
+	if l, err := os.Readlink(filepath.Join(dh, "direnv")); err != nil || l != w.Path(".local/share/direnv") {
 		t.Errorf("direnv in the data home -> %q %v, want a link to the real one", l, err)
 	}
-	if es, err := os.ReadDir(w.path(".local/share/direnv/allow")); err != nil || len(es) != 1 {
+	if es, err := os.ReadDir(w.Path(".local/share/direnv/allow")); err != nil || len(es) != 1 {
 		t.Errorf("direnv's record in the real ~/.local/share/direnv: %v %v", es, err)
 	}
 	if out := s.Run("cd"); !strings.Contains(out, "direnv: unloading") {

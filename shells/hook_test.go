@@ -1,10 +1,7 @@
 package shells_test
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,159 +15,18 @@ import (
 // the hook installed as a user installs it, and assert the environment a
 // command gets after each step.
 
-// ocaBinary is oca, built once for the package's tests.
-func ocaBinary(t *testing.T) string { return shelltest.Oca(t) }
+// world is shelltest.World: a user's home with two accounts and some
+// projects.
+type world = shelltest.World
 
+// TestMain runs the tests in a world of their own (testsys.Main), more of
+// them at once than go test's default of one per CPU where -parallel is
+// not given: they spend their time waiting for shells, not computing.
 func TestMain(m *testing.M) {
+	testsys.MoreParallel(2)
 	code := testsys.Main(m)
 	shelltest.RemoveBuilds()
 	os.Exit(code)
-}
-
-// world is a user's home with two accounts and some projects:
-//
-//	~/work        account work
-//	~/work/sub
-//	~/play        account play
-//	~/play/inner  account work (nested: the nearest wins)
-//	~/plain       no project file
-type world struct {
-	t    testing.TB
-	home string
-	bin  string
-	env  []string
-}
-
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	root := t.TempDir()
-	home := filepath.Join(root, "home")
-	w := &world{t: t, home: home, bin: ocaBinary(t)}
-	w.env = []string{
-		"HOME=" + home,
-		"PATH=" + filepath.Dir(w.bin) + ":/usr/local/bin:/usr/bin:/bin",
-		"TERM=dumb",
-		"LANG=C.UTF-8",
-		"USER=tester",
-		// These tests are about the environment; servers have their own.
-		"OCA_AUTOSTART=0",
-		// Ports of this world's own, never another test's.
-		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
-	}
-	for _, d := range []string{"work/sub", "play/inner", "plain", ".local/share/direnv"} {
-		w.mkdir(d)
-	}
-	w.oca("", "account", "add", "work")
-	w.oca("", "account", "add", "play")
-	w.oca("work", "init", "work")
-	w.oca("play", "init", "play")
-	w.oca("play/inner", "init", "work")
-	return w
-}
-
-func (w *world) path(rel string) string { return filepath.Join(w.home, rel) }
-
-func (w *world) mkdir(rel string) {
-	w.t.Helper()
-	if err := os.MkdirAll(w.path(rel), 0o755); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-func (w *world) write(rel, content string) {
-	w.t.Helper()
-	if err := os.WriteFile(w.path(rel), []byte(content), 0o644); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-// oca runs the binary in ~/dir and returns its stdout.
-func (w *world) oca(dir string, args ...string) string {
-	w.t.Helper()
-	cmd := exec.Command(w.bin, args...)
-	cmd.Dir = w.path(dir)
-	cmd.Env = append(append([]string{}, w.env...), "PWD="+cmd.Dir)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		w.t.Fatalf("oca %v: %v\n%s", args, err, stderr)
-	}
-	return string(out)
-}
-
-func (w *world) password(name string) string {
-	w.t.Helper()
-	data, err := os.ReadFile(w.path(".local/state/oca/accounts/" + name + "/password"))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return strings.TrimSpace(string(data))
-}
-
-// accountJSON is an account as `oca account list --json` shows it.
-type accountJSON struct {
-	Name      string `json:"name"`
-	Port      int    `json:"port"`
-	DataHome  string `json:"data_home"`
-	StateHome string `json:"state_home"`
-	ConfigDir string `json:"config_dir"`
-}
-
-// account reads account name back from oca: from `oca account list
-// --json`, which, unlike `account show`, does not ask which OpenCode the
-// accounts run (the real one, on these worlds' PATH, takes seconds).
-func (w *world) account(name string) accountJSON {
-	w.t.Helper()
-	var list []accountJSON
-	if err := json.Unmarshal([]byte(w.oca("", "account", "list", "--json")), &list); err != nil {
-		w.t.Fatal(err)
-	}
-	for _, a := range list {
-		if a.Name == name {
-			return a
-		}
-	}
-	w.t.Fatalf("no account %s in oca account list --json", name)
-	return accountJSON{}
-}
-
-// vars are the variables oca sets for account name.
-func (w *world) vars(name string) map[string]string {
-	w.t.Helper()
-	acc := w.account(name)
-	port := strconv.Itoa(acc.Port)
-	return map[string]string{
-		"XDG_DATA_HOME":            acc.DataHome,
-		"XDG_STATE_HOME":           acc.StateHome,
-		"OPENCODE_ACCOUNT":         name,
-		"OPENCODE_PORT":            port,
-		"OPENCODE_SERVER_URL":      "http://127.0.0.1:" + port,
-		"OPENCODE_SERVER_PASSWORD": w.password(name),
-		"OPENCODE_CONFIG_DIR":      acc.ConfigDir,
-	}
-}
-
-func hookLine(shell, bin string) string {
-	if shell == "fish" {
-		return bin + " hook fish | source"
-	}
-	return `eval "$(` + bin + ` hook ` + shell + `)"`
-}
-
-func (w *world) start(shell, dir string, opt shelltest.Options) *shelltest.Shell {
-	w.t.Helper()
-	if opt.Env == nil {
-		opt.Env = w.env
-	}
-	opt.Dir = w.path(dir)
-	opt.Env = append(append([]string{}, opt.Env...), "PWD="+opt.Dir)
-	if opt.Hook == "" {
-		opt.Hook = hookLine(shell, w.bin)
-	}
-	return shelltest.Start(w.t, shell, opt)
 }
 
 // volatile are variables the shell itself changes from one command to the next.
@@ -188,7 +44,7 @@ func expectEnv(t *testing.T, step string, got, base, want map[string]string) {
 	}
 	if _, ok := want["PATH"]; len(want) > 0 && !ok && base["PATH"] != "" {
 		// Inside a project oca's shim directory comes first on PATH.
-		exp["PATH"] = shimDir(base) + ":" + base["PATH"]
+		exp["PATH"] = shelltest.ShimDir(base) + ":" + base["PATH"]
 	}
 	var diffs []string
 	for k, v := range exp {
@@ -230,10 +86,11 @@ func forEachShell(t *testing.T, f func(t *testing.T, shell string)) {
 const nasty = "/tmp/x y'z\"$HOME`id`\\n\n\tnew line é 日本 🙂 $(echo no) *?[a] ~ {a,b} ; & | < > # \\"
 
 func TestEnterStaySwitchNestedLeave(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		env := append(append([]string{}, w.env...), "XDG_DATA_HOME="+nasty, "OPENCODE_PORT=keep me")
-		s := w.start(shell, "", shelltest.Options{Env: env})
+		w := shelltest.NewWorld(t)
+		env := append(append([]string{}, w.Env...), "XDG_DATA_HOME="+nasty, "OPENCODE_PORT=keep me")
+		s := w.Start(shell, "", shelltest.Options{Env: env})
 		base := s.Env()
 		if base["XDG_DATA_HOME"] != nasty {
 			t.Fatalf("the test's own XDG_DATA_HOME did not reach the shell: %q", base["XDG_DATA_HOME"])
@@ -244,24 +101,24 @@ func TestEnterStaySwitchNestedLeave(t *testing.T) {
 		if !strings.Contains(out, "oca: account work") {
 			t.Errorf("entering: want a line naming the account, got %q", out)
 		}
-		expectEnv(t, "enter work", s.Env(), base, w.vars("work"))
+		expectEnv(t, "enter work", s.Env(), base, w.Vars("work"))
 
 		if out := s.Run("cd sub"); strings.Contains(out, "oca:") {
 			t.Errorf("moving within a project printed %q", out)
 		}
-		expectEnv(t, "work/sub", s.Env(), base, w.vars("work"))
+		expectEnv(t, "work/sub", s.Env(), base, w.Vars("work"))
 
 		s.Run("cd ../../play")
-		expectEnv(t, "switch to play", s.Env(), base, w.vars("play"))
+		expectEnv(t, "switch to play", s.Env(), base, w.Vars("play"))
 
 		s.Run("cd inner")
-		expectEnv(t, "nested work in play", s.Env(), base, w.vars("work"))
+		expectEnv(t, "nested work in play", s.Env(), base, w.Vars("work"))
 
 		s.Run("cd ../../plain")
 		expectEnv(t, "leave", s.Env(), base, nil)
 
 		s.Run("cd ../work/sub")
-		expectEnv(t, "enter a subdirectory directly", s.Env(), base, w.vars("work"))
+		expectEnv(t, "enter a subdirectory directly", s.Env(), base, w.Vars("work"))
 		s.Run("cd /")
 		expectEnv(t, "leave to /", s.Env(), base, nil)
 	})
@@ -285,10 +142,11 @@ var recorders = map[string][]shelltest.Options{
 }
 
 func TestExitStatusKept(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		for i, opt := range recorders[shell] {
-			w := newWorld(t)
-			s := w.start(shell, "", opt)
+			w := shelltest.NewWorld(t)
+			s := w.Start(shell, "", opt)
 			base := s.Env()
 			st := "$?"
 			if shell == "fish" {
@@ -306,7 +164,7 @@ func TestExitStatusKept(t *testing.T) {
 			if out := s.Run("echo st=" + st + " rec=$__rec"); !strings.Contains(out, "st=0 rec=0") {
 				t.Errorf("rc %d, after true: got %q", i, out)
 			}
-			expectEnv(t, "with a recorder", s.Env(), base, w.vars("work"))
+			expectEnv(t, "with a recorder", s.Env(), base, w.Vars("work"))
 		}
 	})
 }

@@ -44,20 +44,21 @@ func checkQuiet(t *testing.T, step, out string) {
 // project in (or below) such a directory and unbinds it on leaving. A shell
 // that hangs fails the test after Run's deadline (20 s), and is killed.
 func TestHostileDirectoryNames(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		env := append([]string{}, w.env...)
+		w := shelltest.NewWorld(t)
+		env := append([]string{}, w.Env...)
 		for i, name := range hostileNames {
 			// name/c and name/proj (a project below the name); q/name is a
 			// project whose own directory has the name, entered at q/name/sub.
-			w.mkdir(name + "/c")
-			w.mkdir(name + "/proj")
-			w.mkdir("q/" + name + "/sub")
-			w.oca(name+"/proj", "init", "work")
-			w.oca("q/"+name, "init", "play")
-			env = append(env, fmt.Sprintf("D%d=%s", i, w.path(name)), fmt.Sprintf("Q%d=%s", i, w.path("q/"+name)))
+			w.Mkdir(name + "/c")
+			w.Mkdir(name + "/proj")
+			w.Mkdir("q/" + name + "/sub")
+			w.Oca(name+"/proj", "init", "work")
+			w.Oca("q/"+name, "init", "play")
+			env = append(env, fmt.Sprintf("D%d=%s", i, w.Path(name)), fmt.Sprintf("Q%d=%s", i, w.Path("q/"+name)))
 		}
-		s := w.start(shell, "", shelltest.Options{Env: env})
+		s := w.Start(shell, "", shelltest.Options{Env: env})
 		checkQuiet(t, "start", s.Run("true"))
 		base := s.Env()
 		for i, name := range hostileNames {
@@ -73,7 +74,7 @@ func TestHostileDirectoryNames(t *testing.T) {
 			if !strings.Contains(out, "oca: account work") {
 				t.Errorf("%s: %q", step("entering a project below it"), out)
 			}
-			expectEnv(t, step("project below it"), s.Env(), base, w.vars("work"))
+			expectEnv(t, step("project below it"), s.Env(), base, w.Vars("work"))
 			checkQuiet(t, step("left the project below it"), s.Run(`cd "`+d+`"`))
 			expectEnv(t, step("left the project below it"), s.Env(), base, nil)
 
@@ -82,7 +83,7 @@ func TestHostileDirectoryNames(t *testing.T) {
 				t.Errorf("%s: %q", step("entering a project named so"), out)
 			}
 			checkQuiet(t, step("inside the project named so"), s.Run("true"))
-			expectEnv(t, step("project named so"), s.Env(), base, w.vars("play"))
+			expectEnv(t, step("project named so"), s.Env(), base, w.Vars("play"))
 			checkQuiet(t, step("left the project named so"), s.Run("cd /"))
 			expectEnv(t, step("left the project named so"), s.Env(), base, nil)
 			if t.Failed() {
@@ -146,11 +147,12 @@ alias echo '__hit echo; builtin echo'`,
 // times with IFS=:, the hook is installed once, binds and unbinds as
 // always, and never calls the user's aliases or functions.
 func TestShadowedBuiltins(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		for _, kind := range []string{"functions", "aliases"} {
 			t.Run(kind, func(t *testing.T) {
-				w := newWorld(t)
-				line := hookLine(shell, w.bin)
+				w := shelltest.NewWorld(t)
+				line := shelltest.HookLine(shell, w.Bin)
 				pre := recording[shell][kind]
 				post := "__hits=''"
 				if shell == "fish" {
@@ -162,16 +164,16 @@ func TestShadowedBuiltins(t *testing.T) {
 					// PROMPT_COMMAND as an array, whose check IFS could break.
 					pre += "\nPROMPT_COMMAND=(':')"
 				}
-				s := w.start(shell, "", shelltest.Options{Pre: pre, Hook: line + "\n" + line + "\n" + line, Post: post})
+				s := w.Start(shell, "", shelltest.Options{Pre: pre, Hook: line + "\n" + line + "\n" + line, Post: post})
 				checkQuiet(t, "start", s.Run("true"))
 				base := s.Env()
 				s.Run("cd work")
-				expectEnv(t, "entered", s.Env(), base, w.vars("work"))
+				expectEnv(t, "entered", s.Env(), base, w.Vars("work"))
 				s.Run("cd sub")
 				s.Run("cd ../..")
 				expectEnv(t, "left", s.Env(), base, nil)
 				s.Run("cd work")
-				expectEnv(t, "entered again", s.Env(), base, w.vars("work"))
+				expectEnv(t, "entered again", s.Env(), base, w.Vars("work"))
 				s.Run("cd /")
 				expectEnv(t, "left again", s.Env(), base, nil)
 				show := `printf '%s\n' "hits=[$__hits]"`
@@ -215,11 +217,12 @@ func TestShadowedBuiltins(t *testing.T) {
 // not with a broken project file, not with oca gone, not with a variable
 // oca sets made read-only.
 func TestErrexitNounset(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "zsh"} {
 		t.Run(shell, func(t *testing.T) {
 			t.Parallel()
 			shelltest.Require(t, shell)
-			w := newWorld(t)
+			w := shelltest.NewWorld(t)
 			pre := "set -eu"
 			if shell == "zsh" {
 				pre = "setopt ERR_EXIT NO_UNSET"
@@ -227,7 +230,7 @@ func TestErrexitNounset(t *testing.T) {
 			// The harness's marker keeps $?, which set -e would end the shell
 			// for: here it returns 0.
 			post := `__mark() { printf 'S%sY\n' "$1"; }`
-			s := w.start(shell, "plain", shelltest.Options{Pre: pre, Post: post})
+			s := w.Start(shell, "plain", shelltest.Options{Pre: pre, Post: post})
 			// The first Run shows what the start printed as well.
 			for i := range 3 {
 				checkQuiet(t, fmt.Sprintf("prompt %d outside a project", i), s.Run("true"))
@@ -235,12 +238,12 @@ func TestErrexitNounset(t *testing.T) {
 			checkQuiet(t, "a status set -e lets through", s.Run("false && true"))
 			base := s.Env()
 			s.Run("cd ../work")
-			expectEnv(t, "entered", s.Env(), base, w.vars("work"))
+			expectEnv(t, "entered", s.Env(), base, w.Vars("work"))
 			checkQuiet(t, "inside, a status set -e lets through", s.Run("false && true"))
 			checkQuiet(t, "left", s.Run("cd .."))
 			expectEnv(t, "left", s.Env(), base, nil)
 
-			w.write("work/.opencode-account.toml", "account = \"work\"\nautostrt = true\n")
+			w.Write("work/.opencode-account.toml", "account = \"work\"\nautostrt = true\n")
 			out := s.Run("cd work")
 			if !strings.Contains(out, "unknown key") {
 				t.Errorf("broken project file: %q", out)
@@ -252,7 +255,7 @@ func TestErrexitNounset(t *testing.T) {
 				t.Errorf("oca gone: %q", out)
 			}
 			s.Run("cd ..")
-			s.Run("__oca_bin=" + w.bin)
+			s.Run("__oca_bin=" + w.Bin)
 
 			s.Run("readonly OPENCODE_ACCOUNT=mine")
 			s.Run("cd play")

@@ -22,32 +22,34 @@ func envList(env map[string]string) []string {
 }
 
 func TestInheritedShellPutsItselfRight(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		s := w.start(shell, "", shelltest.Options{})
+		w := shelltest.NewWorld(t)
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
 		s.Run("cd work")
 		inside := s.Env()
 
 		// A shell started with the project's environment (a tmux pane, an
 		// editor terminal) in another project, and in none.
-		child := w.start(shell, "play", shelltest.Options{Env: envList(inside)})
-		expectEnv(t, "child in play", child.Env(), base, w.vars("play"))
+		child := w.Start(shell, "play", shelltest.Options{Env: envList(inside)})
+		expectEnv(t, "child in play", child.Env(), base, w.Vars("play"))
 		child.Run("cd ..")
 		expectEnv(t, "child left", child.Env(), base, nil)
 
-		child2 := w.start(shell, "plain", shelltest.Options{Env: envList(inside)})
+		child2 := w.Start(shell, "plain", shelltest.Options{Env: envList(inside)})
 		expectEnv(t, "child outside any project", child2.Env(), base, nil)
 
-		child3 := w.start(shell, "work/sub", shelltest.Options{Env: envList(inside)})
-		expectEnv(t, "child in the same project", child3.Env(), base, w.vars("work"))
+		child3 := w.Start(shell, "work/sub", shelltest.Options{Env: envList(inside)})
+		expectEnv(t, "child in the same project", child3.Env(), base, w.Vars("work"))
 	})
 }
 
 func TestSourcedTwiceAndNounset(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		line := hookLine(shell, w.bin)
+		w := shelltest.NewWorld(t)
+		line := shelltest.HookLine(shell, w.Bin)
 		pre := "set -u"
 		switch shell {
 		case "zsh":
@@ -55,7 +57,7 @@ func TestSourcedTwiceAndNounset(t *testing.T) {
 		case "fish":
 			pre = ""
 		}
-		s := w.start(shell, "", shelltest.Options{Pre: pre, Hook: line + "\n" + line, Post: line})
+		s := w.Start(shell, "", shelltest.Options{Pre: pre, Hook: line + "\n" + line, Post: line})
 		// Prompts outside any project, before the first project: the first
 		// Run shows what the start printed as well.
 		for i := range 3 {
@@ -65,7 +67,7 @@ func TestSourcedTwiceAndNounset(t *testing.T) {
 		}
 		base := s.Env()
 		s.Run("cd work")
-		expectEnv(t, "entered", s.Env(), base, w.vars("work"))
+		expectEnv(t, "entered", s.Env(), base, w.Vars("work"))
 		var probe string
 		switch shell {
 		case "bash":
@@ -92,7 +94,8 @@ func TestSourcedTwiceAndNounset(t *testing.T) {
 }
 
 func TestNonInteractiveDoesNothing(t *testing.T) {
-	w := newWorld(t)
+	t.Parallel()
+	w := shelltest.NewWorld(t)
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		shelltest.Require(t, shell)
 		var script string
@@ -105,8 +108,8 @@ func TestNonInteractiveDoesNothing(t *testing.T) {
 			script = `oca hook fish | source; cd work; set -l pc (functions -q __oca_hook; and echo yes); echo "pc=[$pc] a=[$OPENCODE_ACCOUNT]"`
 		}
 		cmd := exec.Command(shell, "-c", script)
-		cmd.Dir = w.home
-		cmd.Env = w.env
+		cmd.Dir = w.Home
+		cmd.Env = w.Env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", shell, err, out)
@@ -120,19 +123,20 @@ func TestNonInteractiveDoesNothing(t *testing.T) {
 // TestPromptStartsNoProcess counts the runs of oca over hundreds of prompts
 // in an unchanged directory: the shell alone decides that nothing changed.
 func TestPromptStartsNoProcess(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		counter := w.path("runs")
-		wrapper := w.path("bin/oca")
-		w.mkdir("bin")
-		script := "#!/bin/sh\necho run >> '" + counter + "'\nexec '" + w.bin + "' \"$@\"\n"
+		w := shelltest.NewWorld(t)
+		counter := w.Path("runs")
+		wrapper := w.Path("bin/oca")
+		w.Mkdir("bin")
+		script := "#!/bin/sh\necho run >> '" + counter + "'\nexec '" + w.Bin + "' \"$@\"\n"
 		testsys.WriteExecutable(t, wrapper, []byte(script))
 		// The hook calls the binary that printed it; point it at the wrapper.
 		post := "__oca_bin='" + wrapper + "'"
 		if shell == "fish" {
 			post = "set -g __oca_bin '" + wrapper + "'"
 		}
-		s := w.start(shell, "", shelltest.Options{Post: post})
+		s := w.Start(shell, "", shelltest.Options{Post: post})
 		runs := func() int {
 			data, _ := os.ReadFile(counter)
 			return strings.Count(string(data), "run")
@@ -179,11 +183,12 @@ func TestPromptStartsNoProcess(t *testing.T) {
 }
 
 func TestForeignState(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
+		w := shelltest.NewWorld(t)
 		for _, bad := range []string{"garbage!", "eyJ2Ijo5OX0", strings.Repeat("A", 100000)} {
-			env := append(append([]string{}, w.env...), "__OCA_STATE="+bad, "XDG_DATA_HOME=/keep/me")
-			s := w.start(shell, "", shelltest.Options{Env: env})
+			env := append(append([]string{}, w.Env...), "__OCA_STATE="+bad, "XDG_DATA_HOME=/keep/me")
+			s := w.Start(shell, "", shelltest.Options{Env: env})
 			got := s.Env()
 			if _, ok := got["__OCA_STATE"]; ok {
 				t.Errorf("%.20q: a foreign __OCA_STATE should be dropped", bad)
@@ -204,10 +209,11 @@ func TestForeignState(t *testing.T) {
 // is theirs; leaving (done by the shell itself) leaves it alone and puts the
 // others back.
 func TestUserChangeSurvivesLeaving(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		env := append(append([]string{}, w.env...), "OPENCODE_PORT=before")
-		s := w.start(shell, "", shelltest.Options{Env: env})
+		w := shelltest.NewWorld(t)
+		env := append(append([]string{}, w.Env...), "OPENCODE_PORT=before")
+		s := w.Start(shell, "", shelltest.Options{Env: env})
 		base := s.Env()
 		s.Run("cd work")
 		set := "export XDG_DATA_HOME=/mine"

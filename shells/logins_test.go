@@ -16,14 +16,15 @@ import (
 // expired OAuth login says so in one more line, once; staying, moving
 // within the project and leaving say nothing.
 func TestExpiredLoginOnEntering(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		w.mkdir(".local/share/oca/accounts/work/opencode")
+		w := shelltest.NewWorld(t)
+		w.Mkdir(".local/share/oca/accounts/work/opencode")
 		expired := time.Now().Add(-2*time.Hour - time.Minute).UnixMilli()
-		w.write(".local/share/oca/accounts/work/opencode/auth.json",
+		w.Write(".local/share/oca/accounts/work/opencode/auth.json",
 			`{"openai":{"type":"api","key":"sk-SECRETKEY"},"anthropic":{"type":"oauth","refresh":"REFRESHSECRET","access":"ACCESSSECRET","expires":`+
 				strconv.FormatInt(expired, 10)+`}}`)
-		s := w.start(shell, "plain", shelltest.Options{})
+		s := w.Start(shell, "plain", shelltest.Options{})
 		base := s.Env()
 
 		out := s.Run("cd ../work")
@@ -39,7 +40,7 @@ func TestExpiredLoginOnEntering(t *testing.T) {
 				t.Errorf("a secret in the output: %q", out)
 			}
 		}
-		expectEnv(t, "entered", s.Env(), base, w.vars("work"))
+		expectEnv(t, "entered", s.Env(), base, w.Vars("work"))
 		for _, cmd := range []string{"true", "cd sub", "cd .."} {
 			if out := s.Run(cmd); strings.Contains(out, "oca:") {
 				t.Errorf("%s inside the project: want silence, got %q", cmd, out)
@@ -50,7 +51,7 @@ func TestExpiredLoginOnEntering(t *testing.T) {
 			t.Errorf("entering play: %q", out)
 		}
 		// Back, after a new login: the account line alone.
-		w.write(".local/share/oca/accounts/work/opencode/auth.json",
+		w.Write(".local/share/oca/accounts/work/opencode/auth.json",
 			`{"anthropic":{"type":"oauth","refresh":"r","access":"a","expires":`+strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)+`}}`)
 		if out := s.Run("cd ../work"); !strings.Contains(out, "oca: account work") || strings.Contains(out, "expired") {
 			t.Errorf("entering after a new login: %q", out)
@@ -62,18 +63,19 @@ func TestExpiredLoginOnEntering(t *testing.T) {
 // each `$ ` line as it stands, with its `oca:` lines said as shown and the
 // status row's providers as shown.
 func TestReadmeExpiredLogin(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	session := find(t, blocks, "A five-minute tour", "text", 0)
 	w := bareWorld(t)
-	w.env = append(w.env, "OCA_AUTOSTART=0")
-	w.oca("", "account", "add", "work")
-	w.mkdir("src/client-app")
-	w.oca("src/client-app", "init", "work")
-	w.mkdir(".local/share/oca/accounts/work/opencode")
-	w.write(".local/share/oca/accounts/work/opencode/auth.json",
+	w.Env = append(w.Env, "OCA_AUTOSTART=0")
+	w.Oca("", "account", "add", "work")
+	w.Mkdir("src/client-app")
+	w.Oca("src/client-app", "init", "work")
+	w.Mkdir(".local/share/oca/accounts/work/opencode")
+	w.Write(".local/share/oca/accounts/work/opencode/auth.json",
 		`{"openai":{"type":"api","key":"sk-x"},"anthropic":{"type":"oauth","refresh":"r","access":"a","expires":`+
 			strconv.FormatInt(time.Now().Add(-2*time.Hour-time.Minute).UnixMilli(), 10)+`}}`)
-	s := w.start("bash", "", shelltest.Options{})
+	s := w.Start("bash", "", shelltest.Options{})
 	var out string
 	ran := 0
 	for _, line := range session.lines {
@@ -106,22 +108,23 @@ func TestReadmeExpiredLogin(t *testing.T) {
 // the account's config dir; leaving (the shell by itself) puts back the
 // user's own value byte for byte, in bash, zsh and fish.
 func TestConfigDirRestoredOnLeaving(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+nasty)
-		s := w.start(shell, "plain", shelltest.Options{Env: env})
+		w := shelltest.NewWorld(t)
+		env := append(append([]string{}, w.Env...), "OPENCODE_CONFIG_DIR="+nasty)
+		s := w.Start(shell, "plain", shelltest.Options{Env: env})
 		base := s.Env()
 		if base["OPENCODE_CONFIG_DIR"] != nasty {
 			t.Fatalf("the shell did not start with the user's value: %q", base["OPENCODE_CONFIG_DIR"])
 		}
 		s.Run("cd ../work")
-		vars := w.vars("work")
-		if vars["OPENCODE_CONFIG_DIR"] != w.path(".config/oca/accounts/work") {
+		vars := w.Vars("work")
+		if vars["OPENCODE_CONFIG_DIR"] != w.Path(".config/oca/accounts/work") {
 			t.Fatalf("work's config dir: %q", vars["OPENCODE_CONFIG_DIR"])
 		}
 		expectEnv(t, "inside", s.Env(), base, vars)
 		s.Run("cd ../play")
-		expectEnv(t, "switched", s.Env(), base, w.vars("play"))
+		expectEnv(t, "switched", s.Env(), base, w.Vars("play"))
 		s.Run("cd ../plain")
 		expectEnv(t, "left", s.Env(), base, nil)
 	})
@@ -133,13 +136,14 @@ func TestConfigDirRestoredOnLeaving(t *testing.T) {
 // line gives, typed in the shell, makes the next entering apply the
 // account, in bash, zsh and fish.
 func TestConfigDirOthersMayWrite(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		cdir := w.path(".config/oca/accounts/work")
+		w := shelltest.NewWorld(t)
+		cdir := w.Path(".config/oca/accounts/work")
 		if err := os.Chmod(cdir, 0o777); err != nil {
 			t.Fatal(err)
 		}
-		s := w.start(shell, "plain", shelltest.Options{})
+		s := w.Start(shell, "plain", shelltest.Options{})
 		base := s.Env()
 
 		sh, err := shells.Get(shell)
@@ -163,6 +167,6 @@ func TestConfigDirOthersMayWrite(t *testing.T) {
 		if out := s.Run("cd ../work"); strings.Contains(strings.ReplaceAll(out, "oca: account work", ""), "oca:") {
 			t.Errorf("entering after the mend: %q", out)
 		}
-		expectEnv(t, "mended", s.Env(), base, w.vars("work"))
+		expectEnv(t, "mended", s.Env(), base, w.Vars("work"))
 	})
 }

@@ -24,12 +24,13 @@ const evilName = "x$(touch pwned)`touch pwned2`\x1b[31m;y"
 // command it suggests, pasted into the same shell, allows that directory
 // and runs nothing: it is quoted for the shell that asked.
 func TestMessagesQuoteAndEscapeNames(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		w.mkdir(evilName)
-		w.write(evilName+"/.opencode-account.toml", "account = \"work\"\n")
-		env := append(append([]string{}, w.env...), "D="+w.path(evilName))
-		s := w.start(shell, "", shelltest.Options{Env: env})
+		w := shelltest.NewWorld(t)
+		w.Mkdir(evilName)
+		w.Write(evilName+"/.opencode-account.toml", "account = \"work\"\n")
+		env := append(append([]string{}, w.Env...), "D="+w.Path(evilName))
+		s := w.Start(shell, "", shelltest.Options{Env: env})
 		base := s.Env()
 		before := s.Raw()
 		out := s.Run(`cd "$D"`)
@@ -46,8 +47,8 @@ func TestMessagesQuoteAndEscapeNames(t *testing.T) {
 		}
 		expectEnv(t, "untrusted", s.Env(), base, nil)
 		s.Run(suggested)
-		expectEnv(t, "after pasting "+suggested, s.Env(), base, w.vars("work"))
-		for _, dir := range []string{w.home, w.path(evilName)} {
+		expectEnv(t, "after pasting "+suggested, s.Env(), base, w.Vars("work"))
+		for _, dir := range []string{w.Home, w.Path(evilName)} {
 			for _, f := range []string{"pwned", "pwned2"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 					t.Errorf("pasting %q ran a command: %s exists", suggested, filepath.Join(dir, f))
@@ -60,9 +61,10 @@ func TestMessagesQuoteAndEscapeNames(t *testing.T) {
 // TestErrorsEscapeNames: cmd/oca's one-line error printer writes a name's
 // control characters as text.
 func TestErrorsEscapeNames(t *testing.T) {
-	w := newWorld(t)
-	cmd := exec.Command(w.bin, "allow", w.path("no such \x1b]0;title\x07 dir"))
-	cmd.Env = w.env
+	t.Parallel()
+	w := shelltest.NewWorld(t)
+	cmd := exec.Command(w.Bin, "allow", w.Path("no such \x1b]0;title\x07 dir"))
+	cmd.Env = w.Env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err == nil {
@@ -79,24 +81,25 @@ func TestErrorsEscapeNames(t *testing.T) {
 // `oca status` and `oca doctor` name the holder's command with the escapes
 // written as text.
 func TestHolderCommandEscaped(t *testing.T) {
+	t.Parallel()
 	py := testsys.NeedTool(t, "python3")
 	w := bareWorld(t)
 	port := testsys.FreePort(t)
 	name := "held"
 	killAtEnd(t, w, name, port)
-	w.oca("", "account", "add", name, "--port", strconv.Itoa(port))
+	w.Oca("", "account", "add", name, "--port", strconv.Itoa(port))
 	const evilArg = "\x1b]0;owned\x07\x1b[2J"
 	holder := exec.Command(py, "-c", "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)", strconv.Itoa(port), evilArg)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
-	testsys.Eventually(t, 10*time.Second, "the holder listens", func() bool { return listening(port) })
+	testsys.Eventually(t, 10*time.Second, "the holder listens", func() bool { return shelltest.Listening(port) })
 
 	run := func(args ...string) string {
-		cmd := exec.Command(w.bin, args...)
-		cmd.Env = w.env
-		cmd.Dir = w.home
+		cmd := exec.Command(w.Bin, args...)
+		cmd.Env = w.Env
+		cmd.Dir = w.Home
 		out, _ := cmd.CombinedOutput()
 		return string(out)
 	}

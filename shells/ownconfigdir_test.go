@@ -16,11 +16,11 @@ import (
 // fish.
 func TestOwnConfigDirNamedOnEntering(t *testing.T) {
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		mine := w.path("my-opencode-config")
-		file := w.path("my-opencode.json")
-		env := append(append([]string{}, w.env...), "OPENCODE_CONFIG_DIR="+mine, "OPENCODE_CONFIG="+file)
-		s := w.start(shell, "plain", shelltest.Options{Env: env})
+		w := shelltest.NewWorld(t)
+		mine := w.Path("my-opencode-config")
+		file := w.Path("my-opencode.json")
+		env := append(append([]string{}, w.Env...), "OPENCODE_CONFIG_DIR="+mine, "OPENCODE_CONFIG="+file)
+		s := w.Start(shell, "plain", shelltest.Options{Env: env})
 		base := s.Env()
 
 		out := s.Run("cd ../work")
@@ -47,7 +47,7 @@ func TestOwnConfigDirNamedOnEntering(t *testing.T) {
 		s.Run("cd ../plain")
 
 		// No OPENCODE_CONFIG_DIR of the user's: the account line alone.
-		s2 := w.start(shell, "plain", shelltest.Options{})
+		s2 := w.Start(shell, "plain", shelltest.Options{})
 		if out := s2.Run("cd ../work"); ocaLines(out) != 1 || strings.Contains(out, "OPENCODE_CONFIG_DIR") {
 			t.Errorf("entering without a config dir of the user's: %q", out)
 		}

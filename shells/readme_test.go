@@ -85,34 +85,35 @@ func fakeOpencode(t *testing.T) string { return shelltest.FakeOpencode(t) }
 func bareWorld(t *testing.T) *world {
 	t.Helper()
 	root := t.TempDir()
-	w := &world{t: t, home: filepath.Join(root, "home"), bin: ocaBinary(t)}
+	w := &world{T: t, Home: filepath.Join(root, "home"), Bin: shelltest.Oca(t)}
 	// The fake is the opencode on PATH too, for what oca exec runs.
-	w.env = []string{
-		"HOME=" + w.home,
-		"PATH=" + filepath.Dir(fakeOpencode(t)) + ":" + filepath.Dir(w.bin) + ":/usr/local/bin:/usr/bin:/bin",
+	w.Env = []string{
+		"HOME=" + w.Home,
+		"PATH=" + filepath.Dir(fakeOpencode(t)) + ":" + filepath.Dir(w.Bin) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb",
 		"LANG=C.UTF-8",
 		"USER=tester",
 		// Ports of this world's own, never another test's.
 		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}
-	w.mkdir(".config/oca")
-	w.write(".config/oca/accounts.toml", "opencode = \""+fakeOpencode(t)+"\"\n")
+	w.Mkdir(".config/oca")
+	w.Write(".config/oca/accounts.toml", "opencode = \""+fakeOpencode(t)+"\"\n")
 	return w
 }
 
 func TestReadmeTour(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	tour := find(t, blocks, "A five-minute tour", "sh", 0)
 	w := bareWorld(t)
 	t.Cleanup(func() {
 		for _, a := range []string{"work", "personal"} {
-			cmd := exec.Command(w.bin, "server", "stop", a)
-			cmd.Env = w.env
+			cmd := exec.Command(w.Bin, "server", "stop", a)
+			cmd.Env = w.Env
 			cmd.Run()
 		}
 	})
-	s := w.start("bash", "", shelltest.Options{})
+	s := w.Start("bash", "", shelltest.Options{})
 	base := s.Env()
 	outs := map[string]string{}
 	for _, line := range tour.lines {
@@ -130,7 +131,7 @@ func TestReadmeTour(t *testing.T) {
 		"oca login":  {"fake opencode auth login (account work, password set: true)"},
 		"oca status": {"ACCOUNT", "personal", "work"},
 		// oca's own opencode: the TUI as a client of work's server.
-		"opencode": {"fake opencode attach http://127.0.0.1:", "--dir " + w.path("src/client-app") + " (account work, password set: true)"},
+		"opencode": {"fake opencode attach http://127.0.0.1:", "--dir " + w.Path("src/client-app") + " (account work, password set: true)"},
 	}
 	for line, subs := range want {
 		out, ran := outs[line]
@@ -149,6 +150,7 @@ func TestReadmeTour(t *testing.T) {
 // TestReadmeShellLines runs the README's rc lines (hook and completion) as
 // they stand, in their shells, with `oca` found on PATH as after install.sh.
 func TestReadmeShellLines(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	hooks := find(t, blocks, "Your shell", "sh", 0).lines
 	comps := find(t, blocks, "Your shell", "sh", 1).lines
@@ -159,16 +161,16 @@ func TestReadmeShellLines(t *testing.T) {
 	for i, shell := range shells {
 		t.Run(shell, func(t *testing.T) {
 			shelltest.Require(t, shell)
-			w := newWorld(t)
-			w.oca("", "account", "add", "zeta-client")
+			w := shelltest.NewWorld(t)
+			w.Oca("", "account", "add", "zeta-client")
 			post := uncomment(comps[i])
 			if shell == "zsh" {
 				post = "autoload -Uz compinit && compinit -u -D\n" + post
 			}
-			s := w.start(shell, "", shelltest.Options{Hook: uncomment(hooks[i]), Post: post})
+			s := w.Start(shell, "", shelltest.Options{Hook: uncomment(hooks[i]), Post: post})
 			base := s.Env()
 			s.Run("cd work")
-			expectEnv(t, "README hook line", s.Env(), base, w.vars("work"))
+			expectEnv(t, "README hook line", s.Env(), base, w.Vars("work"))
 			if out := s.Run("oca account show zet\t"); !strings.Contains(out, "account:       zeta-client") {
 				t.Errorf("README completion line: account name not completed: %q", out)
 			}
@@ -179,6 +181,7 @@ func TestReadmeShellLines(t *testing.T) {
 // TestReadmePrompt: the prompt snippets show the account inside a project
 // and nothing outside.
 func TestReadmePrompt(t *testing.T) {
+	t.Parallel()
 	blocks, _ := readme(t)
 	star := find(t, blocks, "The account in your prompt", "toml", 0)
 	var cfg map[string]any
@@ -196,13 +199,13 @@ func TestReadmePrompt(t *testing.T) {
 	} {
 		t.Run(tc.shell, func(t *testing.T) {
 			shelltest.Require(t, tc.shell)
-			w := newWorld(t)
-			env := w.env
+			w := shelltest.NewWorld(t)
+			env := w.Env
 			if tc.shell == "fish" {
 				// fish draws a right prompt on a capable terminal only.
-				env = append(append([]string{}, w.env...), "TERM=xterm")
+				env = append(append([]string{}, w.Env...), "TERM=xterm")
 			}
-			s := w.start(tc.shell, "", shelltest.Options{Env: env, Post: tc.snippet})
+			s := w.Start(tc.shell, "", shelltest.Options{Env: env, Post: tc.snippet})
 			// Each Run's output starts with the prompt shown before its line
 			// was typed: the prompt after the cd.
 			s.Run("cd work")
@@ -219,19 +222,20 @@ func TestReadmePrompt(t *testing.T) {
 
 // TestReadmeFAQ runs the commands the README shows in its prose.
 func TestReadmeFAQ(t *testing.T) {
+	t.Parallel()
 	w := bareWorld(t)
-	w.oca("", "account", "add", "work")
-	w.mkdir(".opencode_accounts/old/opencode")
-	w.mkdir("runner")
+	w.Oca("", "account", "add", "work")
+	w.Mkdir(".opencode_accounts/old/opencode")
+	w.Mkdir("runner")
 	t.Cleanup(func() {
-		cmd := exec.Command(w.bin, "server", "stop", "work")
-		cmd.Env = w.env
+		cmd := exec.Command(w.Bin, "server", "stop", "work")
+		cmd.Env = w.Env
 		cmd.Run()
 	})
-	s := w.start("bash", "", shelltest.Options{Pre: "export RUNNER_TEMP=~/runner"})
+	s := w.Start("bash", "", shelltest.Options{Pre: "export RUNNER_TEMP=~/runner"})
 	for _, tc := range []struct{ line, want string }{
 		// Through oca's run proxy, on a port of its own.
-		{`oca exec work -- opencode run "fix the tests"`, " --dir " + w.home + " fix the tests (account work, password set: true)"},
+		{`oca exec work -- opencode run "fix the tests"`, " --dir " + w.Home + " fix the tests (account work, password set: true)"},
 		{`oca account add ci --data-home "$RUNNER_TEMP/oc"`, "added account ci"},
 		{"oca exec ci -- opencode --version", "1.18.0-fake"},
 		{"oca account import ~/.opencode_accounts", "imported account old"},
@@ -250,12 +254,13 @@ func TestReadmeFAQ(t *testing.T) {
 // TestReadmeNamesRealCommands: every `oca WORD` the README mentions is a
 // command, and every command is in the README's list.
 func TestReadmeNamesRealCommands(t *testing.T) {
+	t.Parallel()
 	blocks, text := readme(t)
-	w := newWorld(t)
+	w := shelltest.NewWorld(t)
 	known := map[string]bool{}
 	// cobra's completion of the first word: "NAME\tdescription" lines,
 	// then ":DIRECTIVE".
-	for _, line := range strings.Split(w.oca("", "__complete", ""), "\n") {
+	for _, line := range strings.Split(w.Oca("", "__complete", ""), "\n") {
 		if name, _, _ := strings.Cut(line, "\t"); name != "" && !strings.HasPrefix(name, ":") {
 			known[name] = true
 		}

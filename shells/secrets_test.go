@@ -15,23 +15,24 @@ import (
 // every reporting command, neither the password nor a key appears in what
 // oca printed or in any file oca wrote but the password file itself.
 func TestNothingLeaksSecrets(t *testing.T) {
+	t.Parallel()
 	w := bareWorld(t)
-	w.oca("", "account", "add", "work")
-	w.mkdir("proj")
-	w.oca("proj", "init", "work")
-	acc := w.path(".config/oca/accounts.toml")
+	w.Oca("", "account", "add", "work")
+	w.Mkdir("proj")
+	w.Oca("proj", "init", "work")
+	acc := w.Path(".config/oca/accounts.toml")
 	data, err := os.ReadFile(acc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The account's env table reaches the server: make the fake print secrets.
-	w.write(".config/oca/accounts.toml", string(data)+"\n[accounts.work.env]\nFAKE_PRINT_SECRET = \"1\"\n")
+	w.Write(".config/oca/accounts.toml", string(data)+"\n[accounts.work.env]\nFAKE_PRINT_SECRET = \"1\"\n")
 	const key = "sk-ant-LEAKCHECK-0123456789"
-	w.mkdir(".local/share/oca/accounts/work/opencode")
-	w.write(".local/share/oca/accounts/work/opencode/auth.json", `{"anthropic":{"type":"api","key":"`+key+`"}}`)
-	t.Cleanup(func() { w.oca("", "server", "stop", "work") })
+	w.Mkdir(".local/share/oca/accounts/work/opencode")
+	w.Write(".local/share/oca/accounts/work/opencode/auth.json", `{"anthropic":{"type":"api","key":"`+key+`"}}`)
+	t.Cleanup(func() { w.Oca("", "server", "stop", "work") })
 
-	s := w.start("bash", "", shelltest.Options{})
+	s := w.Start("bash", "", shelltest.Options{})
 	var printed strings.Builder
 	for _, line := range []string{
 		"cd proj",
@@ -50,7 +51,7 @@ func TestNothingLeaksSecrets(t *testing.T) {
 	} {
 		printed.WriteString(s.Run(line))
 	}
-	pw := w.password("work")
+	pw := w.Password("work")
 	secrets := map[string]string{"the password": pw, "the key in auth.json": key, "the key OpenCode printed": "sk-ant-fake-printed-1234"}
 	for what, secret := range secrets {
 		if strings.Contains(printed.String(), secret) {
@@ -61,9 +62,9 @@ func TestNothingLeaksSecrets(t *testing.T) {
 		t.Fatalf("the session did not run as planned:\n%s", printed.String())
 	}
 	logs := 0
-	for _, root := range []string{w.path(".local/state/oca"), w.path(".config/oca")} {
+	for _, root := range []string{w.Path(".local/state/oca"), w.Path(".config/oca")} {
 		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || path == w.path(".local/state/oca/accounts/work/password") {
+			if err != nil || d.IsDir() || path == w.Path(".local/state/oca/accounts/work/password") {
 				return nil
 			}
 			content, err := os.ReadFile(path)

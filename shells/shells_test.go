@@ -53,6 +53,7 @@ func parse(t *testing.T, lang syntax.LangVariant, name, code string) {
 }
 
 func TestSpellParses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		sh   Shell
 		lang syntax.LangVariant
@@ -73,6 +74,7 @@ func TestSpellParses(t *testing.T) {
 }
 
 func TestSpellRefusesBadNames(t *testing.T) {
+	t.Parallel()
 	for _, sh := range []Shell{bash{}, zsh{}, fish{}} {
 		for _, name := range []string{"", "1A", "A-B", "A B", "A=B", "$(x)", "a;b", "é"} {
 			if code, err := sh.Spell(Export{Vars: []Var{{Name: name, Value: "x"}}}); err == nil {
@@ -86,6 +88,7 @@ func TestSpellRefusesBadNames(t *testing.T) {
 }
 
 func TestHookScriptsParse(t *testing.T) {
+	t.Parallel()
 	for _, self := range []string{"/usr/local/bin/oca", "/home/a b/bin/oca", "/tmp/it's \"x\" $HOME/`id`/oca", "/opt/é/日本/oca"} {
 		for _, tc := range []struct {
 			sh   Shell
@@ -124,6 +127,7 @@ func TestHookScriptsParse(t *testing.T) {
 }
 
 func TestGet(t *testing.T) {
+	t.Parallel()
 	for _, n := range Names() {
 		sh, err := Get(n)
 		if err != nil || sh.Name() != n {
@@ -183,6 +187,7 @@ func output(t *testing.T, cmd *exec.Cmd) string {
 }
 
 func TestSpellRoundTripInRealShells(t *testing.T) {
+	t.Parallel()
 	for _, r := range runners(t) {
 		t.Run(r.sh.Name(), func(t *testing.T) {
 			for _, v := range hostile {
@@ -196,6 +201,7 @@ func TestSpellRoundTripInRealShells(t *testing.T) {
 }
 
 func TestSpellExportsAndUnsets(t *testing.T) {
+	t.Parallel()
 	for _, r := range runners(t) {
 		t.Run(r.sh.Name(), func(t *testing.T) {
 			code := spell(t, r.sh, Export{Vars: []Var{
@@ -211,6 +217,7 @@ func TestSpellExportsAndUnsets(t *testing.T) {
 }
 
 func TestSpellWatchList(t *testing.T) {
+	t.Parallel()
 	watch := []string{"/p a/.opencode-account.toml", "", "/q/x", ".", "/r/'$x'\n", "/s/stamp"}
 	for _, r := range runners(t) {
 		t.Run(r.sh.Name(), func(t *testing.T) {
@@ -235,6 +242,7 @@ func TestSpellWatchList(t *testing.T) {
 // TestStale runs each hook's __oca_stale, the check that decides without a
 // process whether oca must run, against real files.
 func TestStale(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"bash", "zsh", "fish"} {
 		t.Run(name, func(t *testing.T) {
 			p := testsys.NeedTool(t, name)
@@ -312,6 +320,7 @@ func TestStale(t *testing.T) {
 }
 
 func TestPrintable(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"plain /a b/'c' \\ é 日本": "plain /a b/'c' \\ é 日本",
 		"\x1b[31mred\x1b[0m":     `\x1b[31mred\x1b[0m`,
@@ -329,6 +338,7 @@ func TestPrintable(t *testing.T) {
 // TestQuoteRoundTrip: a word quoted for a shell is printable, and the shell
 // reads it back byte for byte, running nothing.
 func TestQuoteRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, r := range runners(t) {
 		t.Run(r.sh.Name(), func(t *testing.T) {
 			dir := t.TempDir()

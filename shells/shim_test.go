@@ -1,7 +1,6 @@
 package shells_test
 
 import (
-	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -22,45 +21,23 @@ import (
 // oca's shim, for the shell and for every process it starts; leaving takes
 // exactly that entry off PATH.
 
-// shimDir is oca's shim directory for the environment env (the tests leave
-// XDG_STATE_HOME unset unless they set it).
-func shimDir(env map[string]string) string {
-	if s := env["XDG_STATE_HOME"]; s != "" {
-		return filepath.Join(s, "oca", "shim")
-	}
-	return filepath.Join(env["HOME"], ".local", "state", "oca", "shim")
-}
-
-// lastLine is the last non-empty line of a command's output, before the
-// prompt that followed it.
-func lastLine(out string) string {
-	out = strings.ReplaceAll(out, "⏎", "")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		l := strings.TrimSpace(strings.ReplaceAll(lines[i], shelltest.Prompt, ""))
-		if l != "" && !strings.HasPrefix(l, "__mark") {
-			return l
-		}
-	}
-	return ""
-}
-
 func TestShimOnPathInShells(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
-		s := w.start(shell, "", shelltest.Options{})
+		w := shelltest.NewWorld(t)
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
-		shim := filepath.Join(shimDir(base), "opencode")
+		shim := filepath.Join(shelltest.ShimDir(base), "opencode")
 
 		s.Run("cd work")
 		if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
 			t.Fatalf("entered: PATH = %q, want the shim first on %q", got, base["PATH"])
 		}
-		if got := lastLine(s.Run("command -v opencode")); got != shim {
+		if got := shelltest.LastLine(s.Run("command -v opencode")); got != shim {
 			t.Errorf("command -v opencode = %q, want %q", got, shim)
 		}
 		// A child process (a script, make, an editor) finds it too.
-		if got := lastLine(s.Run("sh -c 'command -v opencode'")); got != shim {
+		if got := shelltest.LastLine(s.Run("sh -c 'command -v opencode'")); got != shim {
 			t.Errorf("a child's command -v opencode = %q, want %q", got, shim)
 		}
 		// Switching accounts keeps it; leaving (the shell by itself)
@@ -71,7 +48,7 @@ func TestShimOnPathInShells(t *testing.T) {
 		}
 		s.Run("cd ../plain")
 		expectEnv(t, "left", s.Env(), base, nil)
-		if got := lastLine(s.Run("command -v opencode || echo none")); got == shim {
+		if got := shelltest.LastLine(s.Run("command -v opencode || echo none")); got == shim {
 			t.Errorf("after leaving, command -v opencode is still the shim")
 		}
 
@@ -94,10 +71,11 @@ func TestShimOnPathInShells(t *testing.T) {
 }
 
 func TestShimWaysOutInShells(t *testing.T) {
+	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := newWorld(t)
+		w := shelltest.NewWorld(t)
 		// attach = false for one account.
-		accounts := w.path(".config/oca/accounts.toml")
+		accounts := w.Path(".config/oca/accounts.toml")
 		data, err := os.ReadFile(accounts)
 		if err != nil {
 			t.Fatal(err)
@@ -106,21 +84,21 @@ func TestShimWaysOutInShells(t *testing.T) {
 		if err := os.WriteFile(accounts, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s := w.start(shell, "", shelltest.Options{})
+		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
 		s.Run("cd play")
-		expectEnv(t, "attach = false", s.Env(), base, withPath(w.vars("play"), base["PATH"]))
+		expectEnv(t, "attach = false", s.Env(), base, withPath(w.Vars("play"), base["PATH"]))
 		s.Run("cd ../work")
-		expectEnv(t, "work", s.Env(), base, w.vars("work"))
+		expectEnv(t, "work", s.Env(), base, w.Vars("work"))
 		s.Run("cd ../play")
-		expectEnv(t, "back to attach = false", s.Env(), base, withPath(w.vars("play"), base["PATH"]))
+		expectEnv(t, "back to attach = false", s.Env(), base, withPath(w.Vars("play"), base["PATH"]))
 
 		// OCA_ATTACH=0: no shim anywhere.
-		env := append(append([]string{}, w.env...), "OCA_ATTACH=0")
-		s2 := w.start(shell, "", shelltest.Options{Env: env})
+		env := append(append([]string{}, w.Env...), "OCA_ATTACH=0")
+		s2 := w.Start(shell, "", shelltest.Options{Env: env})
 		base2 := s2.Env()
 		s2.Run("cd work")
-		expectEnv(t, "OCA_ATTACH=0", s2.Env(), base2, withPath(w.vars("work"), base2["PATH"]))
+		expectEnv(t, "OCA_ATTACH=0", s2.Env(), base2, withPath(w.Vars("work"), base2["PATH"]))
 	})
 }
 
@@ -157,18 +135,18 @@ func shimWorld(t *testing.T, addArgs ...string) (w *world, rec string, port int)
 	t.Helper()
 	w = bareWorld(t)
 	rec = t.TempDir()
-	w.write(".config/oca/accounts.toml", "opencode = \""+recordingOpencode(t, rec)+"\"\n")
-	if err := os.Chmod(w.path(".config/oca/accounts.toml"), 0o600); err != nil {
+	w.Write(".config/oca/accounts.toml", "opencode = \""+recordingOpencode(t, rec)+"\"\n")
+	if err := os.Chmod(w.Path(".config/oca/accounts.toml"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	port = testsys.FreePort(t)
-	w.oca("", append([]string{"account", "add", "sh", "--port", strconv.Itoa(port)}, addArgs...)...)
-	w.mkdir("proj/sub")
-	w.oca("proj", "init", "sh")
+	w.Oca("", append([]string{"account", "add", "sh", "--port", strconv.Itoa(port)}, addArgs...)...)
+	w.Mkdir("proj/sub")
+	w.Oca("proj", "init", "sh")
 	killAtEnd(t, w, "sh", port)
 	t.Cleanup(func() {
-		cmd := exec.Command(w.bin, "server", "stop", "sh")
-		cmd.Env = w.env
+		cmd := exec.Command(w.Bin, "server", "stop", "sh")
+		cmd.Env = w.Env
 		cmd.Run()
 	})
 	return w, rec, port
@@ -190,9 +168,10 @@ func readLines(t *testing.T, p string) []string {
 // `opencode run` becomes `opencode run --attach PROXY --dir DIR ...`; the
 // rest is the real OpenCode with the account's environment.
 func TestShimExecsAttach(t *testing.T) {
+	t.Parallel()
 	w, rec, port := shimWorld(t)
-	s := w.start("bash", "proj", shelltest.Options{})
-	pw := w.password("sh")
+	s := w.Start("bash", "proj", shelltest.Options{})
+	pw := w.Password("sh")
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
 	// The client's URL is oca's proxy (hook/shim/proxy): 127.0.0.1, a port
 	// of the kernel's choosing, not the server's.
@@ -208,7 +187,7 @@ func TestShimExecsAttach(t *testing.T) {
 		t.Fatalf("opencode printed %q", out)
 	}
 	argv := readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"attach", "PROXY", "--dir", w.path("proj"), "-c"}; strings.Join(proxied(argv, 1), "\n") != strings.Join(want, "\n") {
+	if want := []string{"attach", "PROXY", "--dir", w.Path("proj"), "-c"}; strings.Join(proxied(argv, 1), "\n") != strings.Join(want, "\n") {
 		t.Errorf("argv = %q, want %q", argv, want)
 	}
 	env := readLines(t, filepath.Join(rec, "env"))
@@ -225,20 +204,20 @@ func TestShimExecsAttach(t *testing.T) {
 			t.Errorf("the password is on the command line: %q", argv)
 		}
 	}
-	testsys.Eventually(t, 60*time.Second, "the account's server listening", func() bool { return listening(port) })
+	testsys.Eventually(t, 60*time.Second, "the account's server listening", func() bool { return shelltest.Listening(port) })
 
 	s.Run("cd sub")
 	s.Run(`opencode run "say hi" -m fake/m`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
 	proxied(argv, 2)
-	if want := []string{"run", "--attach", "PROXY", "--dir", w.path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.Path("proj/sub"), "say hi", "-m", "fake/m"}; strings.Join(argv, "\n") != strings.Join(want, "\n") {
 		t.Errorf("run argv = %q, want %q", argv, want)
 	}
 	// The same through oca exec, from outside the project.
 	s.Run("cd ~")
 	s.Run(`oca exec sh -- opencode run hello`)
 	argv = readLines(t, filepath.Join(rec, "argv"))
-	if want := []string{"run", "--attach", "PROXY", "--dir", w.home, "hello"}; strings.Join(proxied(argv, 2), "\n") != strings.Join(want, "\n") {
+	if want := []string{"run", "--attach", "PROXY", "--dir", w.Home, "hello"}; strings.Join(proxied(argv, 2), "\n") != strings.Join(want, "\n") {
 		t.Errorf("oca exec: run argv = %q, want %q", argv, want)
 	}
 	// A flag attach lacks: the real OpenCode, said so in one line.
@@ -278,13 +257,14 @@ func contains(list []string, s string) bool {
 // `opencode` in the project says why in one line and exits non-zero within
 // seconds, and starts no OpenCode of its own.
 func TestShimServerCannotRun(t *testing.T) {
+	t.Parallel()
 	w, rec, port := shimWorld(t)
 	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	s := w.start("bash", "proj", shelltest.Options{})
+	s := w.Start("bash", "proj", shelltest.Options{})
 	begin := time.Now()
 	out := s.Run("opencode; echo rc=$?")
 	if took := time.Since(begin); took > 15*time.Second {
@@ -304,61 +284,37 @@ func TestShimServerCannotRun(t *testing.T) {
 // TestShimSelfLoop: an `opencode` that is oca itself (a link made by hand,
 // or named in accounts.toml) is an error that names its path, never a loop.
 func TestShimSelfLoop(t *testing.T) {
+	t.Parallel()
 	w, _, _ := shimWorld(t)
-	w.mkdir("bin")
-	link := w.path("bin/opencode")
-	if err := os.Symlink(w.bin, link); err != nil {
+	w.Mkdir("bin")
+	link := w.Path("bin/opencode")
+	if err := os.Symlink(w.Bin, link); err != nil {
 		t.Fatal(err)
 	}
 	var kept []string
-	for _, l := range strings.Split(string(mustRead(t, w.path(".config/oca/accounts.toml"))), "\n") {
+	for _, l := range strings.Split(string(shelltest.MustRead(t, w.Path(".config/oca/accounts.toml"))), "\n") {
 		if !strings.HasPrefix(l, "opencode =") {
 			kept = append(kept, l)
 		}
 	}
-	w.write(".config/oca/accounts.toml", strings.Join(kept, "\n"))
-	env := append([]string{}, w.env...)
+	w.Write(".config/oca/accounts.toml", strings.Join(kept, "\n"))
+	env := append([]string{}, w.Env...)
 	for i, kv := range env {
 		if strings.HasPrefix(kv, "PATH=") {
-			env[i] = "PATH=" + w.path("bin") + ":" + filepath.Dir(w.bin) + ":/usr/bin:/bin"
+			env[i] = "PATH=" + w.Path("bin") + ":" + filepath.Dir(w.Bin) + ":/usr/bin:/bin"
 		}
 	}
-	s := w.start("bash", "proj", shelltest.Options{Env: env})
+	s := w.Start("bash", "proj", shelltest.Options{Env: env})
 	out := s.Run("opencode --version; echo rc=$?")
 	if !strings.Contains(out, "oca: opencode: "+link+" is oca itself") || !strings.Contains(out, "rc=1") {
 		t.Errorf("a link to oca on PATH: %q", out)
 	}
-	shim := filepath.Join(shimDir(map[string]string{"HOME": w.home}), "opencode")
-	w.write(".config/oca/accounts.toml", "opencode = \""+shim+"\"\n"+string(mustRead(t, w.path(".config/oca/accounts.toml"))))
+	shim := filepath.Join(shelltest.ShimDir(map[string]string{"HOME": w.Home}), "opencode")
+	w.Write(".config/oca/accounts.toml", "opencode = \""+shim+"\"\n"+string(shelltest.MustRead(t, w.Path(".config/oca/accounts.toml"))))
 	out = s.Run("opencode --version; echo rc=$?")
 	if !strings.Contains(out, shim+" is oca itself") || !strings.Contains(out, "rc=1") {
 		t.Errorf("the shim named in accounts.toml: %q", out)
 	}
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// accountStatus is a row of `oca status --json`.
-type accountStatus struct {
-	Phase   string `json:"phase"`
-	PID     int    `json:"pid"`
-	Clients int    `json:"clients"`
-}
-
-func (w *world) status(name string) accountStatus {
-	w.t.Helper()
-	var rows []accountStatus
-	if err := json.Unmarshal([]byte(w.oca("", "status", name, "--json")), &rows); err != nil || len(rows) != 1 {
-		w.t.Fatalf("oca status --json: %v", err)
-	}
-	return rows[0]
 }
 
 // TestShimClientKeepsServer: an OpenCode attached by the shim keeps the
@@ -368,6 +324,7 @@ func (w *world) status(name string) accountStatus {
 // status` counts it; the server stops once the client and the shell are
 // gone.
 func TestShimClientKeepsServer(t *testing.T) {
+	t.Parallel()
 	for _, hold := range []struct {
 		name    string
 		env     string
@@ -382,7 +339,7 @@ func TestShimClientKeepsServer(t *testing.T) {
 
 func testClientKeepsServer(t *testing.T, hold string, clients int) {
 	w, rec, _ := shimWorld(t, "--idle-timeout", "1s")
-	s := w.start("bash", "", shelltest.Options{Pre: "export " + hold})
+	s := w.Start("bash", "", shelltest.Options{Pre: "export " + hold})
 	t.Cleanup(func() {
 		// The held clients, should the test stop half-way (before the shell's
 		// own cleanup, which waits for its terminal).
@@ -396,22 +353,22 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 	s.Run("cd proj")
 	s.Run("opencode >/dev/null 2>&1 &")
 	testsys.Eventually(t, 60*time.Second, "the server ready with the client", func() bool {
-		st := w.status("sh")
+		st := w.Status("sh")
 		return st.Phase == "ready" && st.Clients == clients
 	})
-	pid := w.status("sh").PID
+	pid := w.Status("sh").PID
 	s.Run("cd ~")
 	// Idle timeout 1 s, supervisor poll 5 s: without the client counted,
 	// the server would stop within about 6 s.
 	time.Sleep(12 * time.Second)
-	if st := w.status("sh"); st.Phase != "ready" || st.PID != pid || st.Clients != clients {
-		t.Fatalf("with an idle client attached: %+v\n%s", st, mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
+	if st := w.Status("sh"); st.Phase != "ready" || st.PID != pid || st.Clients != clients {
+		t.Fatalf("with an idle client attached: %+v\n%s", st, shelltest.MustRead(t, w.Path(".local/state/oca/accounts/sh/serve.log")))
 	}
 	s.Run("kill %1; wait")
 	testsys.Eventually(t, 30*time.Second, "the server stopped after its last client left", func() bool {
-		return w.status("sh").Phase == "stopped"
+		return w.Status("sh").Phase == "stopped"
 	})
-	log := string(mustRead(t, w.path(".local/state/oca/accounts/sh/serve.log")))
+	log := string(shelltest.MustRead(t, w.Path(".local/state/oca/accounts/sh/serve.log")))
 	if !strings.Contains(log, "no shell and no client for 1s") {
 		t.Errorf("serve.log does not say why it stopped:\n%s", log)
 	}
@@ -422,9 +379,10 @@ func testClientKeepsServer(t *testing.T, hold string, clients int) {
 // (Pdeathsig): a client that outlived its proxy would reconnect to a port
 // that another user could take.
 func TestShimClientDiesWithOca(t *testing.T) {
+	t.Parallel()
 	w, rec, _ := shimWorld(t)
-	s := w.start("bash", "proj", shelltest.Options{Pre: "export HOLD=2"})
-	oca, err := strconv.Atoi(lastLine(s.Run("opencode >/dev/null 2>&1 & echo $!")))
+	s := w.Start("bash", "proj", shelltest.Options{Pre: "export HOLD=2"})
+	oca, err := strconv.Atoi(shelltest.LastLine(s.Run("opencode >/dev/null 2>&1 & echo $!")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,11 +409,12 @@ func TestShimClientDiesWithOca(t *testing.T) {
 // ignores SIGTERM), says why in one line once the client is gone, and
 // exits 1.
 func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
+	t.Parallel()
 	for _, hold := range []string{"2", "3"} {
 		t.Run("HOLD="+hold, func(t *testing.T) {
 			t.Parallel()
 			w, rec, _ := shimWorld(t)
-			accounts := w.path(".config/oca/accounts.toml")
+			accounts := w.Path(".config/oca/accounts.toml")
 			data, err := os.ReadFile(accounts)
 			if err != nil {
 				t.Fatal(err)
@@ -463,7 +422,7 @@ func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
 			if err := os.WriteFile(accounts, append(data, "\n[accounts.sh.env]\nFAKE_MODE = \"crash\"\n"...), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s := w.start("bash", "", shelltest.Options{Pre: "export HOLD=" + hold})
+			s := w.Start("bash", "", shelltest.Options{Pre: "export HOLD=" + hold})
 			s.Run("cd proj")
 			begin := time.Now()
 			out := s.RunWithin("opencode; echo rc=$?", 90*time.Second)

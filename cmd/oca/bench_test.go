@@ -1,7 +1,8 @@
 package main
 
 // Benchmarks of what the shell hook costs, against direnv's cost for the same
-// job measured in the same run. Every iteration is one exec of a binary with
+// job measured in the same run (and mise's, and an empty Go program's, in
+// Entering). Every iteration is one exec of a binary with
 // the environment and working directory a shell would give it, as the hook
 // does it. See docs/benchmarks.md; run with
 //
@@ -47,6 +48,7 @@ func benchDirenv(b *testing.B) string {
 // with `oca init`, and an equivalent direnv project.
 type benchWorld struct {
 	oca, direnv string
+	export      string // what the hook runs to export: oca-export, beside oca
 	home        string
 	ocaProj     string   // has .opencode-account.toml
 	direnvProj  string   // has .envrc exporting the same five variables
@@ -58,6 +60,7 @@ type benchWorld struct {
 func newBenchWorld(b *testing.B) *benchWorld {
 	b.Helper()
 	w := &benchWorld{oca: benchOca(b), direnv: benchDirenv(b)}
+	w.export = filepath.Join(filepath.Dir(w.oca), "oca-export")
 	home, err := filepath.EvalSymlinks(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
@@ -142,7 +145,7 @@ func (w *benchWorld) setup(b *testing.B, dir, bin string, args ...string) string
 // environment in dir, and returns the environment it leaves.
 func (w *benchWorld) entered(b *testing.B, dir, script string) []string {
 	b.Helper()
-	bin := w.oca
+	bin := w.export
 	if dir == w.direnvProj {
 		bin = w.direnv
 	}
@@ -180,7 +183,7 @@ type hookRun struct {
 }
 
 func (w *benchWorld) ocaRun(dir string, env []string, check func(string) error) *hookRun {
-	return &hookRun{name: "oca", bin: w.oca, args: []string{"export", "bash", "--pid", strconv.Itoa(os.Getpid())},
+	return &hookRun{name: "oca", bin: w.export, args: []string{"export", "bash", "--pid", strconv.Itoa(os.Getpid())},
 		dir: dir, env: append(slices.Clip(env), "PWD="+dir), check: check}
 }
 
@@ -232,7 +235,8 @@ func benchPair(b *testing.B, oca, direnv *hookRun) {
 		})
 	}
 	b.Run("vs-direnv", func(b *testing.B) {
-		tOca, tDirenv := alternate(b, oca, direnv)
+		t := alternate(b, oca, direnv)
+		tOca, tDirenv := t[0], t[1]
 		n := float64(b.N)
 		b.ReportMetric(float64(tOca.Nanoseconds())/n, "oca-ns/op")
 		b.ReportMetric(float64(tDirenv.Nanoseconds())/n, "direnv-ns/op")
@@ -240,28 +244,22 @@ func benchPair(b *testing.B, oca, direnv *hookRun) {
 	})
 }
 
-// alternate runs x and y once each per iteration, in turns first, so that a
-// change of the machine's load weighs on both alike, and returns the time
-// each took in all.
-func alternate(b *testing.B, x, y *hookRun) (tx, ty time.Duration) {
+// alternate runs each of runs once per iteration, the first of them turning
+// round from one iteration to the next, so that a change of the machine's
+// load weighs on all alike, and returns the time each took in all.
+func alternate(b *testing.B, runs ...*hookRun) []time.Duration {
+	t := make([]time.Duration, len(runs))
 	for i := 0; b.Loop(); i++ {
-		pair := [2]*hookRun{y, x}
-		if i%2 == 1 {
-			pair = [2]*hookRun{x, y}
-		}
-		for _, r := range pair {
+		for k := range runs {
+			j := (i + k) % len(runs)
 			t0 := time.Now()
-			if err := r.run(); err != nil {
+			if err := runs[j].run(); err != nil {
 				b.Fatal(err)
 			}
-			if d := time.Since(t0); r == x {
-				tx += d
-			} else {
-				ty += d
-			}
+			t[j] += time.Since(t0)
 		}
 	}
-	return tx, ty
+	return t
 }
 
 // BenchmarkEnter: a shell outside any project cds into one.
@@ -305,7 +303,13 @@ func BenchmarkLeave(b *testing.B) {
 // Leave cost about what Startup costs, the work is not what to make faster.
 func BenchmarkStartup(b *testing.B) {
 	w := newBenchWorld(b)
-	version := func(r *hookRun) *hookRun { r.args = []string{"version"}; return r }
+	version := func(r *hookRun) *hookRun {
+		r.args = []string{"version"}
+		if r.name == "oca" {
+			r.bin = w.oca
+		}
+		return r
+	}
 	benchPair(b,
 		version(w.ocaRun(w.home, w.outside, contains("oca "))),
 		version(w.direnvRun(w.home, w.outside, contains("2."))))
@@ -504,9 +508,81 @@ func BenchmarkEnterServerUp(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	tPlain, tUp := alternate(b, plain, up)
+	t := alternate(b, plain, up)
+	tPlain, tUp := t[0], t[1]
 	n := float64(b.N)
 	b.ReportMetric(float64(tPlain.Nanoseconds())/n, "plain-ns/op")
 	b.ReportMetric(float64(tUp.Nanoseconds())/n, "server-up-ns/op")
 	b.ReportMetric(float64((tUp-tPlain).Nanoseconds())/n, "extra-ns/op")
+}
+
+// emptyGo builds an empty Go program as install.sh builds oca (static,
+// stripped): the floor under any Go binary's start.
+func emptyGo(b *testing.B) string {
+	b.Helper()
+	dir := b.TempDir()
+	for name, text := range map[string]string{"go.mod": "module empty\n\ngo 1.22\n", "main.go": "package main\n\nfunc main() {}\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "empty")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building an empty Go program: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// BenchmarkEntering: a shell outside any project cds into one, and its
+// hook runs what it runs there, for oca (oca-export, as `oca hook`
+// writes it where install.sh installed it), direnv (`direnv export bash`,
+// an allowed .envrc) and mise (`mise hook-env -s bash`, a trusted mise.toml
+// whose [env] sets the same five variables to the same values), beside an
+// empty Go program, and `oca export bash` (oca-whole: the whole oca, which
+// the hook runs where oca-export is not beside it), the five alternated in
+// one loop. Reports ns/op (oca-export's), each one's ns/op, over-empty-ns/op
+// (oca-export less the empty program), x-direnv, x-mise and x-oca-whole.
+func BenchmarkEntering(b *testing.B) {
+	w := newBenchWorld(b)
+	mise := testsys.NeedTool(b, "mise")
+	empty := emptyGo(b)
+	miseProj := filepath.Join(w.home, "mise-project")
+	if err := os.Mkdir(miseProj, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	toml := "[env]\n"
+	for _, name := range []string{"XDG_DATA_HOME", "OPENCODE_ACCOUNT", "OPENCODE_PORT", "OPENCODE_SERVER_URL", "OPENCODE_SERVER_PASSWORD"} {
+		toml += name + " = " + strconv.Quote(envGet(w.direnvIn, name)) + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(miseProj, "mise.toml"), []byte(toml), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	w.setup(b, miseProj, mise, "trust")
+	runs := []*hookRun{
+		{name: "empty", bin: empty, dir: w.ocaProj, env: append(slices.Clip(w.outside), "PWD="+w.ocaProj), check: func(string) error { return nil }},
+		w.ocaRun(w.ocaProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export __OCA_STATE=")),
+		w.direnvRun(w.direnvProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export DIRENV_DIFF=")),
+		{name: "mise", bin: mise, args: []string{"hook-env", "-s", "bash"}, dir: miseProj, env: append(slices.Clip(w.outside), "PWD="+miseProj),
+			check: contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export OPENCODE_ACCOUNT=work")},
+		w.ocaRun(w.ocaProj, w.outside, contains("export XDG_DATA_HOME=", "export OPENCODE_SERVER_PASSWORD=", "export __OCA_STATE=")),
+	}
+	runs[4].name, runs[4].bin = "oca-whole", w.oca // `oca export`, where oca-export is not installed
+	for _, r := range runs {
+		if err := r.run(); err != nil { // once untimed: fail before timing anything
+			b.Fatal(err)
+		}
+	}
+	t := alternate(b, runs...)
+	n := float64(b.N)
+	ns := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / n }
+	b.ReportMetric(ns(t[1]), "ns/op")
+	for i, r := range runs {
+		b.ReportMetric(ns(t[i]), r.name+"-ns/op")
+	}
+	b.ReportMetric(ns(t[1]-t[0]), "over-empty-ns/op")
+	b.ReportMetric(float64(t[1])/float64(t[2]), "x-direnv")
+	b.ReportMetric(float64(t[1])/float64(t[3]), "x-mise")
+	b.ReportMetric(float64(t[1])/float64(t[4]), "x-oca-whole")
 }

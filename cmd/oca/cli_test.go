@@ -58,6 +58,7 @@ func (h *cliHome) stateDir(account string) string {
 // TestPurgeAsksOnATerminal: on a terminal, `account remove --purge` names
 // the data home it would delete and deletes it only on a yes.
 func TestPurgeAsksOnATerminal(t *testing.T) {
+	t.Parallel()
 	h := newCLIHome(t)
 	for _, tc := range []struct {
 		answer  string
@@ -99,6 +100,7 @@ func TestPurgeAsksOnATerminal(t *testing.T) {
 // TestServerLogs: -n N prints the last N lines, and -f prints what is
 // appended after, until it is stopped.
 func TestServerLogs(t *testing.T) {
+	t.Parallel()
 	h := newCLIHome(t)
 	h.oca("account", "add", "work")
 	if err := os.MkdirAll(h.stateDir("work"), 0o700); err != nil {
@@ -141,6 +143,7 @@ func TestServerLogs(t *testing.T) {
 // TestServerWaitFailing: a server whose supervisor gave up (phase failing)
 // is not waited for: `oca server wait` says why at once.
 func TestServerWaitFailing(t *testing.T) {
+	t.Parallel()
 	h := newCLIHome(t)
 	h.oca("account", "add", "work")
 	accounts := filepath.Join(h.home, ".config", "oca", "accounts.toml")
@@ -184,6 +187,7 @@ func TestServerWaitFailing(t *testing.T) {
 // TestHotPathBuildsNoTree: export and hook, as the shell's hook runs them,
 // never build the command tree; anything else about them goes to it.
 func TestHotPathBuildsNoTree(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	for _, tc := range []struct {
 		args []string
@@ -211,6 +215,7 @@ func TestHotPathBuildsNoTree(t *testing.T) {
 // TestTreeOfOneCommand: a run builds only the command it names; that
 // command's help, and its subcommands', are those of the whole tree.
 func TestTreeOfOneCommand(t *testing.T) {
+	t.Parallel()
 	help := func(build, path []string) string {
 		var out bytes.Buffer
 		a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &out, wd: "/"}

@@ -9,6 +9,7 @@ import (
 // takes a server (attach URL, run --attach URL, OpenCode 2's --server URL),
 // and nowhere else (a prompt that happens to be the URL stays).
 func TestProxied(t *testing.T) {
+	t.Parallel()
 	const url, p = "http://127.0.0.1:10001", "http://127.0.0.1:40000"
 	for _, c := range []struct{ in, want []string }{
 		{[]string{"attach", url, "--dir", "/d", "-c"}, []string{"attach", p, "--dir", "/d", "-c"}},

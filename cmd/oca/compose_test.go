@@ -18,6 +18,7 @@ import (
 // config` where the plugin is installed, else Debian's docker-compose (CI
 // installs it; a developer's machine without either skips that part).
 func TestComposeFile(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	dirs := account.Dirs{Home: home, Config: home + "/.config/oca", State: home + "/.local/state/oca", Data: home + "/.local/share"}
 	accs := []*account.Account{

@@ -75,6 +75,7 @@ func oneLine(t *testing.T, what, stderr, want string) {
 // server start. doctor names it; --fix mends the modes and never touches
 // another user's directory.
 func TestConfigDirOthersCanChange(t *testing.T) {
+	t.Parallel()
 	u := testsys.AddUser(t)
 	for _, sp := range configDirSpoils(u) {
 		t.Run(sp.name, func(t *testing.T) {
@@ -234,6 +235,7 @@ func setOpencode(t *testing.T, home, bin string) {
 // runs no OpenCode through `oca exec` (which would read that file) and
 // exports nothing on entering.
 func TestConfigDirOfAnotherUserRunsNothing(t *testing.T) {
+	t.Parallel()
 	testsys.NeedTool(t, "opencode")
 	u := testsys.AddUser(t)
 	e := newOcaEnv(t)
@@ -286,6 +288,7 @@ func TestConfigDirOfAnotherUserRunsNothing(t *testing.T) {
 // root's (made with sudo) is not theirs: refused in one line whose mend is
 // the chown back to them; root's directories above it (/, /home) are fine.
 func TestConfigDirOfRootForAUser(t *testing.T) {
+	t.Parallel()
 	u := testsys.AddUser(t)
 	o := newUserOca(t, u, "OCA_AUTOSTART=0")
 	o.must(u.Home, "account", "add", "work")

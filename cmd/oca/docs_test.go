@@ -17,6 +17,7 @@ import (
 // Go name (`pkg.Name`) or repository path that docs/design.md, README.md or
 // a package's documentation mentions exists in the code.
 func TestDocsNameRealThings(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	pkgs := modulePackages(t, root)
 

@@ -13,6 +13,7 @@ import (
 // _test.go file of that package's directory, or a testscript file). CI runs
 // every test, so every row's test runs.
 func TestFaultTableNamesRealTests(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	data, err := os.ReadFile(filepath.Join(root, "docs", "faults.md"))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // and leaves no account behind: not in the file (which stays byte for
 // byte), no data home, no runtime directory.
 func TestAccountAddOnFullDisk(t *testing.T) {
+	t.Parallel()
 	oca := shelltest.Oca(t)
 	for _, full := range []string{"XDG_STATE_HOME", "XDG_CONFIG_HOME"} {
 		t.Run(full, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 // (a data home on a tmpfs) nothing moves, one line on stderr gives the mv,
 // and the command runs all the same.
 func TestExecMovesWhatOthersMade(t *testing.T) {
+	t.Parallel()
 	h := newCLIHome(t)
 	far := filepath.Join(testsys.Tmpfs(t, "1m"), "far")
 	h.oca("account", "add", "work", "--port", "10001")

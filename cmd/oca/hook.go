@@ -7,14 +7,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/oca-sh/oca/hook"
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/export"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/supervisor"
-	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 	"github.com/spf13/cobra"
 )
@@ -37,18 +37,30 @@ func newHookCmd(a *app) *cobra.Command {
 	})
 }
 
-// hookScriptRun prints the hook script of the shell, which runs this binary.
+// hookScriptRun prints the hook script of the shell, which runs
+// exportBin.
 func hookScriptRun(opts *hookOptions) error {
 	sh, err := shells.Get(opts.Shell)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	script, err := sh.Hook(opts.self)
+	script, err := sh.Hook(exportBin(opts.self))
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprint(opts.stdout, script)
 	return err
+}
+
+// exportBin is the binary the hook runs to export: oca-export where it is
+// installed beside oca (cmd/oca-export: it links only what entering needs,
+// so it starts faster), else oca itself.
+func exportBin(self string) string {
+	p := filepath.Join(filepath.Dir(self), "oca-export")
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return p
+	}
+	return self
 }
 
 type exportOptions struct {
@@ -72,79 +84,22 @@ func newExportCmd(a *app) *cobra.Command {
 	return c
 }
 
-// exportRun prints what the shell evaluates for the working directory:
-// hook.Export's changes, spelt for the shell, or as JSON.
+// exportRun runs `oca export` (hook/export), starting the entered
+// account's server when it must.
 func exportRun(opts *exportOptions) error {
-	var sh shells.Shell
-	var quote func(string) string
 	if opts.Format != "json" {
-		var err error
-		if sh, err = shells.Get(opts.Format); err != nil {
+		if _, err := shells.Get(opts.Format); err != nil {
 			return usagef("unknown format %q (want one of: %s, json)", opts.Format, strings.Join(shells.Names(), ", "))
 		}
-		quote = sh.Quote
 	}
-	env := hook.EnvFrom(opts.env)
-	out, err := hook.Export(hook.Input{Env: env, PWD: opts.wd, PID: opts.PID, Self: opts.self, OnEnter: opts.onEnter, OnLeave: opts.onLeave, Quote: quote})
-	if err != nil {
-		return err
-	}
-	for _, m := range out.Messages {
-		fmt.Fprintln(opts.stderr, m)
-	}
-	if out.Entered != "" && !env.Flag("OCA_QUIET", false) {
-		fmt.Fprintf(opts.stderr, "oca: account %s\n", out.Entered)
-		for _, l := range out.Replaced {
-			fmt.Fprintln(opts.stderr, l)
-		}
-	}
-	for _, l := range out.Logins {
-		fmt.Fprintln(opts.stderr, l)
-	}
-	if sh == nil {
-		return opts.writeJSON(out)
-	}
-	e := shells.Export{File: out.File, Shim: out.Shim}
-	for _, c := range out.Changes {
-		e.Vars = append(e.Vars, shells.Var{Name: c.Name, Value: c.Value, Unset: c.Unset})
-	}
-	for _, u := range out.Undo {
-		set := "0"
-		if u.Set {
-			set = "1"
-		}
-		e.Undo = append(e.Undo, u.Name, u.Applied, set, u.Prev)
-	}
-	for _, w := range out.Watch {
-		e.Watch = append(e.Watch, w.Path, w.Stamp)
-	}
-	code, err := sh.Spell(e)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprint(opts.stdout, code)
-	return err
+	return export.Run(export.Options{Format: opts.Format, PID: opts.PID, Env: opts.env, WD: opts.wd, Self: opts.self,
+		Stdout: opts.stdout, Stderr: opts.stderr, Start: opts.startServer})
 }
 
-// onEnter is the hook's: a shell entered a project of acc.
-func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.File, pid int) error {
-	stateDir := dirs.RuntimeDir(acc.Name)
-	if err := account.EnsurePrivateDir(stateDir); err != nil {
-		return err
-	}
-	if pid > 0 {
-		root, err := projectfile.RealPath(filepath.Dir(f.Path))
-		if err != nil {
-			return err
-		}
-		if err := supervisor.AddLease(stateDir, pid, root); err != nil {
-			return err
-		}
-	}
-	if !f.Autostart || !hook.EnvFrom(a.env).Flag("OCA_AUTOSTART", true) {
-		return nil
-	}
-	started, err := a.ensureServer(supervisor.Config{Account: acc.Name, StateDir: stateDir}, acc)
+// startServer is the hook's start of the server of acc, which a shell just
+// entered: its supervisor, and at once what would stop it.
+func (a *app) startServer(dirs account.Dirs, acc *account.Account) error {
+	started, err := a.ensureServer(supervisor.Config{Account: acc.Name, StateDir: dirs.RuntimeDir(acc.Name)}, acc)
 	if err != nil || !started || acc.Systemd {
 		return err
 	}
@@ -160,12 +115,4 @@ func (a *app) onEnter(dirs account.Dirs, acc *account.Account, f *projectfile.Fi
 		return fmt.Errorf("account %s has no server: %w", acc.Name, err)
 	}
 	return nil
-}
-
-// onLeave is the hook's: a shell left a project of the account name.
-func (a *app) onLeave(dirs account.Dirs, name string, pid int) error {
-	if pid <= 0 {
-		return nil
-	}
-	return supervisor.DropLease(dirs.RuntimeDir(name), pid)
 }

@@ -16,6 +16,7 @@ import (
 // shell finds oca; --shims adds oca's shim directory to PATH in ~/.profile,
 // once.
 func TestInstallScript(t *testing.T) {
+	t.Parallel()
 	script, err := filepath.Abs("../../install.sh")
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +27,7 @@ func TestInstallScript(t *testing.T) {
 		{"fish", ".config/fish/config.fish", `'PREFIX/bin/oca' hook fish | source`},
 	} {
 		t.Run(shell.name, func(t *testing.T) {
+			t.Parallel()
 			home := t.TempDir()
 			prefix := filepath.Join(home, "opt")
 			run := func(args ...string) string {
@@ -76,6 +78,11 @@ func TestInstallScript(t *testing.T) {
 			v, err := exec.Command(filepath.Join(prefix, "bin/oca"), "version").Output()
 			if err != nil || !strings.HasPrefix(string(v), "oca ") {
 				t.Errorf("installed oca version: %q, %v", v, err)
+			}
+			// The hook runs oca-export, installed beside oca.
+			hook, err := exec.Command(filepath.Join(prefix, "bin/oca"), "hook", shell.name).Output()
+			if err != nil || !strings.Contains(string(hook), prefix+"/bin/oca-export") {
+				t.Errorf("the installed hook does not run %s/bin/oca-export (%v):\n%s", prefix, err, hook)
 			}
 			if shell.name != "bash" {
 				return

@@ -18,6 +18,8 @@ package main
 import (
 	"io"
 	"os"
+
+	"github.com/oca-sh/oca/hook/export"
 )
 
 // app is one invocation: its streams and environment, so that commands are
@@ -46,15 +48,5 @@ func newApp() *app {
 	if err != nil {
 		self = os.Args[0]
 	}
-	wd := os.Getenv("PWD")
-	if cwd, err := os.Getwd(); err == nil && (wd == "" || !sameDir(wd, cwd)) {
-		wd = cwd
-	}
-	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, env: os.Environ(), wd: wd, self: self}
-}
-
-func sameDir(a, b string) bool {
-	fa, err1 := os.Stat(a)
-	fb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+	return &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, env: os.Environ(), wd: export.WorkDir(os.Getenv("PWD")), self: self}
 }

@@ -65,6 +65,7 @@ func commandList(root *cobra.Command) string {
 // TestReadmeCommandList: the README's list of commands is the one the tree
 // writes. With OCA_UPDATE_README=1 the test writes it into the README.
 func TestReadmeCommandList(t *testing.T) {
+	t.Parallel()
 	const path = "../../README.md"
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -34,6 +34,7 @@ func (c cleanup) Run() int {
 // TestScripts runs the testscript files in testdata/script: each is a
 // user's session with the real binary, in a home of its own.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	fake := shelltest.FakeOpencode(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",

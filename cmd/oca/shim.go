@@ -17,6 +17,7 @@ import (
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/shim"
 	"github.com/oca-sh/oca/hook/supervisor"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 )
 
 // isShim tells whether oca was started as its own `opencode`.
@@ -208,7 +209,7 @@ func (a *app) clientConfig(reg *account.Registry, acc *account.Account) (supervi
 	if err != nil {
 		return cfg, err
 	}
-	if err := supervisor.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
+	if err := statedir.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

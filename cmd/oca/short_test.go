@@ -20,6 +20,7 @@ import (
 // HaveOpencode for a testscript's condition), so nothing else skips under
 // -short; and the README says so.
 func TestShortSkipsOnlyTheSlowNeeds(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	want := []string{"internal/testsys/need.go:HaveOpencode", "internal/testsys/need.go:NeedDocker", "internal/testsys/need.go:NeedOpencode", "internal/testsys/need.go:NeedOpencode2Preview", "internal/testsys/need.go:NeedSystemd"}
 	var got []string

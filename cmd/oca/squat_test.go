@@ -143,6 +143,7 @@ func servers(port int, home string) []int {
 // status` and `oca doctor` name it; `oca account remove` is not held up by
 // it. The squatter is never sent the password.
 func TestSquatterOnAccountPort(t *testing.T) {
+	t.Parallel()
 	u := testsys.AddUser(t)
 	e := newOcaEnv(t)
 	port := e.addAccount("work")
@@ -222,6 +223,7 @@ func TestSquatterOnAccountPort(t *testing.T) {
 // while it removes, and a supervisor that gets the lock after finds the
 // account gone.
 func TestRemoveRacesStart(t *testing.T) {
+	t.Parallel()
 	e := newOcaEnv(t)
 	var ports []int
 	for round := 0; round < 40; round++ {

@@ -16,6 +16,7 @@ import (
 // TestColourOnlyOnATerminal: doctor's marks are coloured on a terminal,
 // plain in a pipe, and plain on a terminal with NO_COLOR set.
 func TestColourOnlyOnATerminal(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("eval \"$(oca hook bash)\"\n"), 0o644); err != nil {
 		t.Fatal(err)

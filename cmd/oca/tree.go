@@ -1,9 +1,9 @@
 package main
 
 import (
-	"strconv"
 	"strings"
 
+	"github.com/oca-sh/oca/hook/export"
 	"github.com/spf13/cobra"
 )
 
@@ -22,37 +22,15 @@ func (a *app) run(args []string) int {
 // about them (help, a bad flag, a wrong count) goes to the tree, which runs
 // the same code.
 func (a *app) fastPath(args []string) (int, bool) {
-	if len(args) == 0 || args[0] != "export" && args[0] != "hook" {
-		return 0, false
-	}
-	var pos []string
-	pid := 0
-	for i := 1; i < len(args); i++ {
-		arg := args[i]
-		switch {
-		case args[0] == "export" && arg == "--pid" && i+1 < len(args):
-			i++
-			arg = "--pid=" + args[i]
-			fallthrough
-		case args[0] == "export" && strings.HasPrefix(arg, "--pid="):
-			n, err := strconv.Atoi(strings.TrimPrefix(arg, "--pid="))
-			if err != nil {
-				return 0, false
-			}
-			pid = n
-		case strings.HasPrefix(arg, "-"):
-			return 0, false
-		default:
-			pos = append(pos, arg)
+	switch {
+	case len(args) == 2 && args[0] == "hook" && !strings.HasPrefix(args[1], "-"):
+		return a.fail(hookScriptRun(&hookOptions{app: a, Shell: args[1]})), true
+	case len(args) > 1 && args[0] == "export":
+		if format, pid, ok := export.Args(args[1:]); ok {
+			return a.fail(exportRun(&exportOptions{app: a, Format: format, PID: pid})), true
 		}
 	}
-	if len(pos) != 1 {
-		return 0, false
-	}
-	if args[0] == "hook" {
-		return a.fail(hookScriptRun(&hookOptions{app: a, Shell: pos[0]})), true
-	}
-	return a.fail(exportRun(&exportOptions{app: a, Format: pos[0], PID: pid})), true
+	return 0, false
 }
 
 // commands are oca's commands, in the order of help and the README, each

@@ -16,6 +16,7 @@ import (
 // project and in exec; the secret never shows; doctor --fix mends the
 // config dir; once mended, everything works again.
 func TestUnreadableAuthAndConfigDir(t *testing.T) {
+	t.Parallel()
 	u := testsys.AddUser(t)
 	o := newUserOca(t, u, "OCA_AUTOSTART=0")
 	proj := filepath.Join(u.Home, "proj")

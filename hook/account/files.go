@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/user"
 	"strconv"
@@ -57,14 +56,23 @@ func lockFile(path string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// portFree reports whether nothing listens on 127.0.0.1:port now.
+// portFree reports whether nothing listens on 127.0.0.1:port now: a
+// listener can be made there, as net.Listen makes one (SO_REUSEADDR, so a
+// connection in TIME_WAIT does not count). Written with syscall, not net:
+// the hook's binary links this package, and need not link the network.
 func portFree(port int) bool {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
-	l.Close()
-	return true
+	defer syscall.Close(fd)
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		return false
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return false
+	}
+	return syscall.Listen(fd, 1) == nil
 }
 
 // Unreadable describes a path the user may not read (err is the failed

@@ -492,33 +492,25 @@ func (r *Registry) Add(name string, opt AddOptions) (*Account, error) {
 			return nil, fmt.Errorf("no free port left between %d and %d", first, LastAllocPort)
 		}
 	}
-	home := r.dirs.DefaultDataHome(name)
-	if opt.DataHome != "" {
-		p, err := r.dirs.Expand(opt.DataHome)
-		if err != nil {
-			return nil, err
+	// Each directory: the one given (expanded), else the default; written
+	// abbreviated (~/...).
+	for _, d := range []struct {
+		to         *string
+		given, def string
+	}{
+		{&raw.DataHome, opt.DataHome, r.dirs.DefaultDataHome(name)},
+		{&raw.StateHome, opt.StateHome, r.dirs.DefaultStateHome(name)},
+		{&raw.ConfigDir, opt.ConfigDir, r.dirs.DefaultConfigDir(name)},
+	} {
+		p := d.def
+		if d.given != "" {
+			var err error
+			if p, err = r.dirs.Expand(d.given); err != nil {
+				return nil, err
+			}
 		}
-		home = p
+		*d.to = r.dirs.Abbrev(p)
 	}
-	raw.DataHome = r.dirs.Abbrev(home)
-	shome := r.dirs.DefaultStateHome(name)
-	if opt.StateHome != "" {
-		p, err := r.dirs.Expand(opt.StateHome)
-		if err != nil {
-			return nil, err
-		}
-		shome = p
-	}
-	raw.StateHome = r.dirs.Abbrev(shome)
-	cdir := r.dirs.DefaultConfigDir(name)
-	if opt.ConfigDir != "" {
-		p, err := r.dirs.Expand(opt.ConfigDir)
-		if err != nil {
-			return nil, err
-		}
-		cdir = p
-	}
-	raw.ConfigDir = r.dirs.Abbrev(cdir)
 	a, ferr := r.account(name, raw, true)
 	if ferr != nil {
 		return nil, ferr

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -53,13 +54,13 @@ func BenchmarkEnterLeaveProject(b *testing.B) {
 	defer func() { shell.Process.Kill(); shell.Wait() }()
 	pid := shell.Process.Pid
 	for b.Loop() {
-		if err := AddLease(cfg.StateDir, pid, ""); err != nil {
+		if err := statedir.AddLease(cfg.StateDir, pid, ""); err != nil {
 			b.Fatal(err)
 		}
 		if started, err := Ensure(cfg, bins.ocaserve, args...); started || err != nil {
 			b.Fatalf("Ensure = %v, %v", started, err)
 		}
-		if err := DropLease(cfg.StateDir, pid); err != nil {
+		if err := statedir.DropLease(cfg.StateDir, pid); err != nil {
 			b.Fatal(err)
 		}
 	}

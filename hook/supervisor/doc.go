@@ -1,7 +1,8 @@
 // Package supervisor runs and supervises one `opencode serve` per oca
 // account; docs/design.md ("The supervisor") tells why it is built so.
-// cmd/oca wires it: `oca serve` calls Serve; entering a project calls
-// AddLease and Ensure; `oca server`, `status`, `attach`, the `opencode` shim
+// cmd/oca wires it: `oca serve` calls Serve; entering a project takes a
+// lease (hook/supervisor/statedir, which also holds the lock) and calls
+// Ensure; `oca server`, `status`, `attach`, the `opencode` shim
 // and `account remove` call Stop, StopAndLock, ReadStatus and Clients.
 // (WaitReady is the supervisor's tests' wait; cmd/oca has one wait of its
 // own for every command, with a progress line and the reasons it reads in

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -178,7 +179,7 @@ func TestRealTwoAccounts(t *testing.T) {
 		// Its main thread turns zombie a little before its files, and so
 		// the lock, are released.
 		testsys.Eventually(t, testsys.OpencodeWait(), "supervisor gone, lock released", func() bool {
-			held, _ := lockHeld(a.StateDir)
+			held, _ := statedir.LockHeld(a.StateDir)
 			return !procfs.Alive(before.SupervisorPID, before.SupervisorStart) && !held
 		})
 		if st, _ := ReadStatus(a.StateDir); !st.Stale || !st.Orphan {
@@ -243,7 +244,7 @@ func TestRealIdleShutdown(t *testing.T) {
 	args := serveArgs(t, cfg, offlineEnv)
 	stopAtEnd(t, cfg)
 	// A shell enters, then leaves.
-	if err := AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
+	if err := statedir.AddLease(cfg.StateDir, os.Getpid(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if started, err := Ensure(cfg, bins.ocaserve, args...); !started || err != nil {
@@ -254,11 +255,11 @@ func TestRealIdleShutdown(t *testing.T) {
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseReady {
 		t.Fatalf("stopped while a shell holds a lease: %+v", st)
 	}
-	if err := DropLease(cfg.StateDir, os.Getpid()); err != nil {
+	if err := statedir.DropLease(cfg.StateDir, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
 	testsys.Eventually(t, testsys.OpencodeWait(), "supervisor gone after idle timeout", func() bool {
-		held, _ := lockHeld(cfg.StateDir)
+		held, _ := statedir.LockHeld(cfg.StateDir)
 		return !held
 	})
 	noProcessLeft(t, cfg)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 )
 
@@ -37,7 +38,7 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 	if cfg.StateDir == "" {
 		return false, errors.New("ensure server: no state dir")
 	}
-	held, err := lockHeld(cfg.StateDir)
+	held, err := statedir.LockHeld(cfg.StateDir)
 	if err != nil {
 		return false, fmt.Errorf("ensure server of %s: %w", cfg.Account, err)
 	}
@@ -71,7 +72,7 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 
 // Running tells whether the account's supervisor runs (holds its lock).
 func Running(stateDir string) (bool, error) {
-	held, err := lockHeld(stateDir)
+	held, err := statedir.LockHeld(stateDir)
 	if err != nil {
 		return false, fmt.Errorf("is the server running: %w", err)
 	}
@@ -91,7 +92,7 @@ func Stop(stateDir string, timeout time.Duration) error {
 		return fmt.Errorf("stop server: %w", err)
 	}
 	deadline := time.Now().Add(timeout)
-	held := func() bool { h, _ := lockHeld(stateDir); return h }
+	held := func() bool { h, _ := statedir.LockHeld(stateDir); return h }
 	// A probe holds the lock for a moment: 5 s is ample, even under load.
 	pid, err := lockSupervisor(stateDir, st, time.Now().Add(min(time.Until(deadline), 5*time.Second)))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -153,7 +154,7 @@ func TestStopAfterSupervisorKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	testsys.Eventually(t, testsys.OpencodeWait(), "supervisor dead, lock released", func() bool {
-		held, _ := lockHeld(cfg.StateDir)
+		held, _ := statedir.LockHeld(cfg.StateDir)
 		return !procfs.Alive(st.SupervisorPID, 0) && !held
 	})
 	if cur, _ := ReadStatus(cfg.StateDir); !cur.Stale || !cur.Orphan || cur.Phase != PhaseStopped {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -120,7 +121,7 @@ func TestKill9Supervisor(t *testing.T) {
 				t.Fatal(err)
 			}
 			testsys.Eventually(t, testsys.OpencodeWait(), "supervisor dead, lock released", func() bool {
-				held, _ := lockHeld(cfg.StateDir)
+				held, _ := statedir.LockHeld(cfg.StateDir)
 				return !procfs.Alive(st.SupervisorPID, 0) && !held
 			})
 			cur, err := ReadStatus(cfg.StateDir)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/testsys"
 )
 
@@ -21,7 +22,7 @@ func TestStatusOnFullDisk(t *testing.T) {
 	a := newAccount(t, "full")
 	cfg := a.cfg
 	cfg.StateDir = filepath.Join(testsys.Tmpfs(t, "64k"), "full")
-	for _, d := range []string{leasesName, "tmp"} {
+	for _, d := range []string{"leases", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(cfg.StateDir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +47,7 @@ func TestStatusOnFullDisk(t *testing.T) {
 		st, err = ReadStatus(cfg.StateDir)
 		return err == nil && st.Phase == PhaseReady
 	})
-	if st.SupervisorPID != lockHolder(cfg.StateDir) || st.OpencodePID == 0 || st.Port != cfg.Port ||
+	if st.SupervisorPID != statedir.LockHolder(cfg.StateDir) || st.OpencodePID == 0 || st.Port != cfg.Port ||
 		!strings.Contains(st.LastError, "could not be written") {
 		t.Errorf("status from the processes: %+v", st)
 	}

@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"time"
+
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 )
 
 // idleTracker decides when the server is unused: no live lease and no
@@ -36,7 +38,7 @@ func (t *idleTracker) C() <-chan time.Time {
 // tell, it counts the server as used.
 func (t *idleTracker) check() bool {
 	now := time.Now()
-	leases, lerr := liveLeases(t.stateDir)
+	leases, lerr := statedir.LiveLeases(t.stateDir)
 	conns, cerr := establishedClients(t.port)
 	if lerr != nil {
 		t.logf("idle check: %v", lerr)

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -193,50 +190,5 @@ func TestIdleIgnoresOtherUsersConnections(t *testing.T) {
 	}
 	if !strings.Contains(s.log.String(), "no shell and no client") {
 		t.Errorf("log does not say why it stopped:\n%s", s.log.String())
-	}
-}
-
-// TestAddLeaseConcurrentAnchor: many shells entering one project at once
-// (AddLease from many goroutines, on a fresh leases directory each round):
-// every lease is a link of the one anchor, so none is taken for a lease of
-// an unknown project that holds the server up while its shell lives.
-func TestAddLeaseConcurrentAnchor(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	for round := 0; round < 20; round++ {
-		dir := t.TempDir()
-		var wg sync.WaitGroup
-		errs := make(chan error, 64)
-		for i := range 64 {
-			wg.Go(func() {
-				// Pids past pid_max: start time 0, and no clash with a
-				// live process.
-				if err := AddLease(dir, 1<<23+i, root); err != nil {
-					errs <- err
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
-		anchor := filepath.Join(dir, leasesName, anchorName(root))
-		fi, err := os.Stat(anchor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := fi.Sys().(*syscall.Stat_t).Nlink; n != 65 {
-			t.Errorf("round %d: the anchor has %d links, want 65 (itself and 64 leases)", round, n)
-		}
-		for i := range 64 {
-			if !sameFile(anchor, filepath.Join(dir, leasesName, fmt.Sprintf("%d-0", 1<<23+i))) {
-				t.Errorf("round %d: lease %d is not a link of the anchor", round, i)
-			}
-		}
-		ents, _ := os.ReadDir(filepath.Join(dir, leasesName))
-		if len(ents) != 65 {
-			t.Errorf("round %d: %d entries in leases/, want 65", round, len(ents))
-		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
@@ -116,7 +117,7 @@ func ReadStatus(stateDir string) (Status, error) {
 	if live {
 		return st, nil
 	}
-	holder := lockHolder(stateDir)
+	holder := statedir.LockHolder(stateDir)
 	if holder <= 0 {
 		return st, nil
 	}

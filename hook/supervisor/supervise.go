@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 
 	"github.com/fsnotify/fsnotify"
@@ -60,7 +61,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("serve %s: %w", cfg.Account, err)
 	}
-	lock, err := acquireLock(cfg.StateDir, lockWait)
+	lock, err := statedir.AcquireLock(cfg.StateDir, lockWait)
 	if err != nil {
 		if errors.Is(err, ErrAlreadyRunning) {
 			return err
@@ -78,7 +79,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	}
 
 	for _, dir := range []string{
-		filepath.Join(cfg.StateDir, leasesName),
+		statedir.LeasesDir(cfg.StateDir),
 		filepath.Join(cfg.StateDir, "tmp"),
 		filepath.Join(cfg.DataHome, "opencode"),
 	} {
@@ -124,7 +125,7 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 		return s.fail(fmt.Errorf("watch files: %w", err))
 	}
 	defer s.watcher.Close()
-	for _, dir := range []string{filepath.Join(cfg.StateDir, leasesName), filepath.Join(cfg.DataHome, "opencode")} {
+	for _, dir := range []string{statedir.LeasesDir(cfg.StateDir), filepath.Join(cfg.DataHome, "opencode")} {
 		if err := s.watcher.Add(dir); err != nil {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
 		}
@@ -401,7 +402,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 				continue
 			}
 			switch filepath.Dir(ev.Name) {
-			case filepath.Join(s.cfg.StateDir, leasesName):
+			case statedir.LeasesDir(s.cfg.StateDir):
 				// A lease added or dropped is a use: idle time runs from
 				// the moment the last shell left, not from the last check
 				// before it.

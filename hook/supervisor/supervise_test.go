@@ -14,6 +14,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -49,7 +50,7 @@ func TestServeReadyAndStop(t *testing.T) {
 		env["TMPDIR"] != filepath.Join(cfg.StateDir, "tmp") || env["HOME"] != os.Getenv("HOME") {
 		t.Errorf("OpenCode's environment: %v", env)
 	}
-	for _, name := range []string{"", leasesName, "tmp"} {
+	for _, name := range []string{"", "leases", "tmp"} {
 		fi, err := os.Stat(filepath.Join(cfg.StateDir, name))
 		if err != nil || fi.Mode().Perm() != 0o700 {
 			t.Errorf("%s/%s: %v %v", cfg.StateDir, name, fi.Mode(), err)
@@ -64,7 +65,7 @@ func TestServeReadyAndStop(t *testing.T) {
 		t.Errorf("after stop: %+v", st)
 	}
 	noProcessLeft(t, cfg)
-	if held, _ := lockHeld(cfg.StateDir); held {
+	if held, _ := statedir.LockHeld(cfg.StateDir); held {
 		t.Errorf("lock still held after Serve returned")
 	}
 	// Nothing secret anywhere: log, status, state dir.
@@ -231,7 +232,7 @@ func TestServeIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shell.Process.Kill()
-	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
+	if err := statedir.AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
@@ -246,7 +247,7 @@ func TestServeIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
+	if err := statedir.DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * cfg.IdleTimeout)
@@ -254,7 +255,7 @@ func TestServeIdle(t *testing.T) {
 		t.Fatalf("stopped with a client connected: %+v", st)
 	}
 	// A lease whose shell died does not count.
-	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
+	if err := statedir.AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
 		t.Fatal(err)
 	}
 	shell.Process.Kill()
@@ -266,7 +267,7 @@ func TestServeIdle(t *testing.T) {
 	if !strings.Contains(s.log.String(), "no shell and no client") {
 		t.Errorf("idle stop not logged:\n%s", s.log.String())
 	}
-	if n, _ := os.ReadDir(filepath.Join(cfg.StateDir, leasesName)); len(n) != 1 { // the anchor
+	if n, _ := os.ReadDir(statedir.LeasesDir(cfg.StateDir)); len(n) != 1 { // the anchor
 		t.Errorf("dead lease not removed: %v", n)
 	}
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseStopped {
@@ -289,14 +290,14 @@ func TestServeIdleFromLastUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shell.Process.Kill()
-	if err := AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
+	if err := statedir.AddLease(cfg.StateDir, shell.Process.Pid, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, cfg)
 	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	time.Sleep(4 * time.Second) // the shell stays a while, past one idle deadline
 	left := time.Now()
-	if err := DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
+	if err := statedir.DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
 	st := Status{Phase: PhaseReady}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oca-sh/oca/hook/account"
+	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 )
@@ -66,64 +67,6 @@ func TestOutputRing(t *testing.T) {
 	last := o.last()
 	if len(last) != outputLines || last[len(last)-1] != strings.Repeat("l", 49) {
 		t.Errorf("ring kept %d lines, last %q", len(last), last[len(last)-1])
-	}
-}
-
-func TestLeases(t *testing.T) {
-	dir := t.TempDir()
-	sleeper := exec.Command("sleep", "60")
-	if err := sleeper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sleeper.Process.Kill()
-	for range 2 { // idempotent
-		if err := AddLease(dir, sleeper.Process.Pid, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := AddLease(dir, os.Getpid(), ""); err != nil {
-		t.Fatal(err)
-	}
-	// A lease of a reused pid: right pid, wrong start time.
-	reused := filepath.Join(dir, leasesName, itoa(os.Getppid())+"-12345")
-	if err := os.WriteFile(reused, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := liveLeases(dir); err != nil || n != 2 {
-		t.Fatalf("liveLeases = %d, %v; want 2", n, err)
-	}
-	if _, err := os.Stat(reused); !os.IsNotExist(err) {
-		t.Errorf("lease of a reused pid not removed: %v", err)
-	}
-	sleeper.Process.Kill()
-	sleeper.Wait()
-	if n, _ := liveLeases(dir); n != 1 {
-		t.Errorf("after the holder died: %d leases, want 1", n)
-	}
-	if err := DropLease(dir, os.Getpid()); err != nil {
-		t.Fatal(err)
-	}
-	if err := DropLease(dir, os.Getpid()); err != nil {
-		t.Errorf("second DropLease: %v", err)
-	}
-	if n, _ := liveLeases(dir); n != 0 {
-		t.Errorf("after DropLease: %d leases", n)
-	}
-	// A lease named by pid alone is dropped by pid too.
-	plain := filepath.Join(dir, leasesName, itoa(os.Getpid()))
-	os.WriteFile(plain, nil, 0o600)
-	if err := DropLease(dir, os.Getpid()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(plain); !os.IsNotExist(err) {
-		t.Errorf("plain lease not dropped: %v", err)
-	}
-	fi, err := os.Stat(filepath.Join(dir, leasesName))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("leases dir mode: %v %v", fi.Mode(), err)
-	}
-	if err := DropLease(t.TempDir(), 1); err != nil {
-		t.Errorf("DropLease without a leases dir: %v", err)
 	}
 }
 
@@ -192,85 +135,6 @@ func TestStatusFiles(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func TestLockHolder(t *testing.T) {
-	dir := t.TempDir()
-	if held, err := lockHeld(dir); held || err != nil {
-		t.Fatalf("fresh lock held = %v, %v", held, err)
-	}
-	if pid := lockHolder(dir); pid != 0 {
-		t.Errorf("holder of a free lock: %d", pid)
-	}
-	f, err := acquireLock(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if held, _ := lockHeld(dir); !held {
-		t.Errorf("lock not held")
-	}
-	if pid := lockHolder(dir); pid != os.Getpid() {
-		t.Errorf("holder %d, want %d", pid, os.Getpid())
-	}
-	if _, err := acquireLock(dir, 50*time.Millisecond); err != ErrAlreadyRunning {
-		t.Errorf("second acquire: %v", err)
-	}
-	f.Close()
-	if held, _ := lockHeld(dir); held {
-		t.Errorf("lock held after release")
-	}
-}
-
-// TestLeaseRoot: a lease with a root lasts while its process's working
-// directory is in the root; a shell that moves to another project of the
-// account relinks its lease to that project's root.
-func TestLeaseRoot(t *testing.T) {
-	dir := t.TempDir()
-	proj, other := t.TempDir(), t.TempDir()
-	if err := os.MkdirAll(filepath.Join(proj, "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shell := exec.Command("sleep", "60")
-	shell.Dir = filepath.Join(proj, "sub")
-	if err := shell.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { shell.Process.Kill(); shell.Wait() }()
-	pid := shell.Process.Pid
-	if err := AddLease(dir, pid, proj); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := liveLeases(dir); err != nil || n != 1 {
-		t.Fatalf("shell in the project: %d leases, %v; want 1", n, err)
-	}
-	if err := AddLease(dir, pid, other); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := liveLeases(dir); n != 0 {
-		t.Errorf("lease moved to a root the shell is not in: %d leases, want 0", n)
-	}
-	if err := AddLease(dir, pid, proj); err != nil {
-		t.Fatal(err)
-	}
-	if err := AddLease(dir, pid, proj); err != nil { // idempotent
-		t.Fatal(err)
-	}
-	if n, _ := liveLeases(dir); n != 1 {
-		t.Errorf("back in the project: %d leases, want 1", n)
-	}
-	// A sibling whose name starts like the root is not inside it.
-	sibling := exec.Command("sleep", "60")
-	sibling.Dir = other
-	if err := sibling.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { sibling.Process.Kill(); sibling.Wait() }()
-	if err := AddLease(dir, sibling.Process.Pid, proj); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := liveLeases(dir); n != 1 {
-		t.Errorf("a process outside the root keeps a lease: %d leases, want 1", n)
-	}
-}
-
 // TestYoungHolderStatus: a young supervisor's status read from its
 // processes claims no fault.
 func TestYoungHolderStatus(t *testing.T) {
@@ -292,22 +156,22 @@ func TestYoungHolderStatus(t *testing.T) {
 // a starting `oca server start`.)
 func TestStopWaitsOutAProbe(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := lockHeld(dir); err != nil {
+	if _, err := statedir.LockHeld(dir); err != nil {
 		t.Fatal(err)
 	}
-	probe := exec.Command("flock", "--shared", filepath.Join(dir, lockName), "sleep", "1")
+	probe := exec.Command("flock", "--shared", filepath.Join(dir, "lock"), "sleep", "1")
 	if err := probe.Start(); err != nil {
 		t.Fatalf("flock (util-linux): %v", err)
 	}
 	testsys.Eventually(t, 10*time.Second, "the probe holding the lock", func() bool { return probeHolds(dir) })
-	if held, _ := lockHeld(dir); held {
+	if held, _ := statedir.LockHeld(dir); held {
 		t.Error("a probe's hold reads as a supervisor's")
 	}
 	if err := Stop(dir, 10*time.Second); err != nil {
 		t.Errorf("Stop with a probe on the lock: %v", err)
 	}
 	// A supervisor still takes the lock once the probe lets go.
-	f, err := acquireLock(dir, 10*time.Second)
+	f, err := statedir.AcquireLock(dir, 10*time.Second)
 	if err != nil {
 		t.Fatalf("a supervisor after the probe: %v", err)
 	}
@@ -319,7 +183,7 @@ func TestStopWaitsOutAProbe(t *testing.T) {
 
 // probeHolds tells whether some process holds the lock shared.
 func probeHolds(dir string) bool {
-	f, err := openLockFile(dir)
+	f, err := os.Open(filepath.Join(dir, "lock"))
 	if err != nil {
 		return false
 	}

@@ -1,6 +1,7 @@
 package testsys
 
 import (
+	"flag"
 	"os"
 	"runtime"
 	"strconv"
@@ -92,4 +93,19 @@ func loadPerCPU() float64 {
 		return 0
 	}
 	return load / float64(runtime.NumCPU())
+}
+
+// MoreParallel sets go test's -parallel to times the number of CPUs when
+// the command line does not give it: for a package whose tests spend their
+// time waiting for other processes (shells, servers), not computing. Call
+// it first in TestMain.
+func MoreParallel(times int) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", strconv.Itoa(times*runtime.GOMAXPROCS(0)))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/oca-sh/oca/internal/procfs"
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 	"github.com/oca-sh/oca/internal/testsys/squatter"
 )
 
@@ -32,7 +33,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 	if !w.isOca(oca) {
 		t.Errorf("the TUI's parent %d is not oca: %q", oca, tui.args)
 	}
-	if attachedTo(t, tui, w.path("pa")) == "http://127.0.0.1:"+strconv.Itoa(port) {
+	if attachedTo(t, tui, w.Path("pa")) == "http://127.0.0.1:"+strconv.Itoa(port) {
 		t.Errorf("the TUI attaches to the server's port itself: %q", tui.args)
 	}
 
@@ -44,12 +45,12 @@ func TestShimTUIThroughProxy(t *testing.T) {
 		}
 		var pid int
 		if !testsys.Poll(testsys.OpencodeWait(), func() bool {
-			pids := procs("opencode", "serve", "--port", strconv.Itoa(port))
+			pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))
 			if len(pids) != 1 || pids[0] == old {
 				return false
 			}
 			pid = pids[0]
-			return w.status("a").Phase == "ready"
+			return w.Status("a").Phase == "ready"
 		}) {
 			t.Fatalf("no new server of a after kill -9 of %d", old)
 		}
@@ -76,7 +77,7 @@ func TestShimTUIThroughProxy(t *testing.T) {
 
 	t.Run("another user on the port after the server stopped gets no password", func(t *testing.T) {
 		sq := squatter.Await(t, squatBin, u, port)
-		w.oca("", "server", "stop", "a")
+		w.Oca("", "server", "stop", "a")
 		if !testsys.Poll(testsys.OpencodeWait(), sq.Bound) {
 			t.Fatalf("the squatter never bound port %d", port)
 		}

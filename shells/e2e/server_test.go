@@ -25,21 +25,21 @@ import (
 func serverWorld(t *testing.T, idle string) (*world, int) {
 	t.Helper()
 	testsys.NeedOpencode(t)
-	w := newWorld(t)
+	w := shelltest.NewWorld(t)
 	var env []string
-	for _, kv := range w.env {
+	for _, kv := range w.Env {
 		if !strings.HasPrefix(kv, "OCA_AUTOSTART=") {
 			env = append(env, kv)
 		}
 	}
-	w.env = env
+	w.Env = env
 	port := testsys.FreePort(t)
-	w.oca("", "account", "add", "srv", "--port", strconv.Itoa(port), "--idle-timeout", idle)
-	w.mkdir("srvproj/sub")
-	w.oca("srvproj", "init", "srv")
+	w.Oca("", "account", "add", "srv", "--port", strconv.Itoa(port), "--idle-timeout", idle)
+	w.Mkdir("srvproj/sub")
+	w.Oca("srvproj", "init", "srv")
 	t.Cleanup(func() {
-		cmd := exec.Command(w.bin, "server", "stop", "srv")
-		cmd.Env = w.env
+		cmd := exec.Command(w.Bin, "server", "stop", "srv")
+		cmd.Env = w.Env
 		cmd.Run()
 	})
 	return w, port
@@ -53,7 +53,7 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 	errs := make(chan error, 20)
 	for i := 0; i < 20; i++ {
 		shell := exec.Command("sleep", "120")
-		shell.Dir = w.path("srvproj/sub") // a lease lasts while its shell is in the project
+		shell.Dir = w.Path("srvproj/sub") // a lease lasts while its shell is in the project
 		if err := shell.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -61,9 +61,9 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(w.bin, "export", "bash", "--pid", strconv.Itoa(shell.Process.Pid))
-			cmd.Dir = w.path("srvproj/sub")
-			cmd.Env = append(append([]string{}, w.env...), "PWD="+cmd.Dir)
+			cmd := exec.Command(w.Bin, "export", "bash", "--pid", strconv.Itoa(shell.Process.Pid))
+			cmd.Dir = w.Path("srvproj/sub")
+			cmd.Env = append(append([]string{}, w.Env...), "PWD="+cmd.Dir)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -77,15 +77,15 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	out := w.oca("", "server", "wait", "srv", "--timeout", testsys.OpencodeWait().String())
+	out := w.Oca("", "server", "wait", "srv", "--timeout", testsys.OpencodeWait().String())
 	if !strings.Contains(out, "is ready") {
 		t.Fatalf("server wait: %q", out)
 	}
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
+	if n := len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Errorf("%d opencode servers on port %d, want 1", n, port)
 	}
-	testsys.Eventually(t, 10*time.Second, "one supervisor", func() bool { return len(w.supervisors("srv")) == 1 })
-	ents, _ := os.ReadDir(w.path(".local/state/oca/accounts/srv/leases"))
+	testsys.Eventually(t, 10*time.Second, "one supervisor", func() bool { return len(w.Supervisors("srv")) == 1 })
+	ents, _ := os.ReadDir(w.Path(".local/state/oca/accounts/srv/leases"))
 	leases := 0
 	for _, e := range ents {
 		if !strings.HasPrefix(e.Name(), ".") { // anchors and temporaries are dot files
@@ -95,16 +95,16 @@ func TestTwentyShellsStartOneServer(t *testing.T) {
 	if leases != 20 {
 		t.Errorf("%d leases, want 20", leases)
 	}
-	status := w.oca("", "status", "srv", "--json")
-	if !strings.Contains(status, `"phase": "ready"`) || strings.Contains(status, w.password("srv")) {
+	status := w.Oca("", "status", "srv", "--json")
+	if !strings.Contains(status, `"phase": "ready"`) || strings.Contains(status, w.Password("srv")) {
 		t.Errorf("status: %q", status)
 	}
 
-	w.oca("", "server", "stop", "srv")
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))) + len(w.supervisors("srv")); n != 0 {
+	w.Oca("", "server", "stop", "srv")
+	if n := len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))) + len(w.Supervisors("srv")); n != 0 {
 		t.Errorf("%d processes of the account left after stop", n)
 	}
-	if listening(port) {
+	if shelltest.Listening(port) {
 		t.Errorf("port %d still taken after stop", port)
 	}
 }
@@ -129,24 +129,24 @@ func errString(err error) string {
 func TestServerStopsWhenTheLastShellLeaves(t *testing.T) {
 	w, port := serverWorld(t, "2s")
 	shelltest.Require(t, "bash")
-	s := w.start("bash", "", shelltest.Options{})
+	s := w.Start("bash", "", shelltest.Options{})
 	s.Run("cd srvproj")
-	if out := w.oca("", "server", "wait", "srv", "--timeout", testsys.OpencodeWait().String()); !strings.Contains(out, "is ready") {
+	if out := w.Oca("", "server", "wait", "srv", "--timeout", testsys.OpencodeWait().String()); !strings.Contains(out, "is ready") {
 		t.Fatalf("server wait: %q", out)
 	}
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
+	if n := len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Fatalf("%d servers", n)
 	}
 	// Inside, the server stays up past idle_timeout.
 	time.Sleep(3 * time.Second)
-	if !listening(port) {
+	if !shelltest.Listening(port) {
 		t.Fatal("the server stopped while a shell was inside the project")
 	}
 	s.Run("cd ..")
 	testsys.Eventually(t, testsys.OpencodeWait(), "no process of the account after the shell left", func() bool {
-		return len(procs("opencode", "serve", "--port", strconv.Itoa(port)))+len(w.supervisors("srv")) == 0 && !listening(port)
+		return len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port)))+len(w.Supervisors("srv")) == 0 && !shelltest.Listening(port)
 	})
-	if st := w.oca("", "status", "srv"); !strings.Contains(st, "stopped") {
+	if st := w.Oca("", "status", "srv"); !strings.Contains(st, "stopped") {
 		t.Errorf("status after idle: %s", st)
 	}
 }
@@ -157,8 +157,8 @@ func TestServerStopsWhenTheLastShellLeaves(t *testing.T) {
 // holds the password. (The end-to-end tests with a provider are elsewhere.)
 func TestShimRealOpencodeSmoke(t *testing.T) {
 	w, port := serverWorld(t, "1h")
-	s := w.start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.env...), "TERM=xterm-256color")})
-	tuis := func() []int { return procs("attach", "--dir", w.path("srvproj")) }
+	s := w.Start("bash", "srvproj", shelltest.Options{Env: append(append([]string{}, w.Env...), "TERM=xterm-256color")})
+	tuis := func() []int { return shelltest.Procs("attach", "--dir", w.Path("srvproj")) }
 	t.Cleanup(func() {
 		for _, pid := range tuis() {
 			syscall.Kill(pid, syscall.SIGKILL)
@@ -167,20 +167,20 @@ func TestShimRealOpencodeSmoke(t *testing.T) {
 	// The TUI takes the terminal: type it without waiting for a prompt.
 	s.Type("opencode\n")
 	testsys.Eventually(t, testsys.OpencodeWait(), "an attached OpenCode counted by oca status", func() bool {
-		st := w.status("srv")
+		st := w.Status("srv")
 		return st.Phase == "ready" && st.Clients == 1 && len(tuis()) == 1
 	})
 	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(tuis()[0]) + "/cmdline"); strings.Contains(string(b), "127.0.0.1:"+strconv.Itoa(port)+"\x00") {
 		t.Errorf("the TUI attaches to the server's port itself: %q", b)
 	}
-	pw := w.password("srv")
+	pw := w.Password("srv")
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(b), pw) {
 			t.Errorf("pid %s has the password on its command line: %q", e.Name(), b)
 		}
 	}
-	if n := len(procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
+	if n := len(shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(port))); n != 1 {
 		t.Errorf("%d OpenCode servers on the account's port, want 1", n)
 	}
 }

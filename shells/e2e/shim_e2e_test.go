@@ -49,7 +49,7 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	w := &realWorld{
-		world: &world{t: t, home: filepath.Join(root, "home"), bin: shelltest.Oca(t)},
+		world: &world{T: t, Home: filepath.Join(root, "home"), Bin: shelltest.Oca(t)},
 		prov:  fakeprovider.Start(t, opt),
 		real:  real,
 		log:   filepath.Join(root, "opencode.log"),
@@ -63,9 +63,9 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 	}
 	script := "#!/bin/sh\nprintf '%s\\t%s\\t%s\\n' \"$$\" \"${XDG_DATA_HOME:-}\" \"$*\" >> '" + w.log + "'\nexec '" + real + "' \"$@\"\n"
 	testsys.WriteExecutable(t, w.wrap, []byte(script))
-	w.env = []string{
-		"HOME=" + w.home,
-		"PATH=" + filepath.Dir(w.wrap) + ":" + filepath.Dir(w.bin) + ":/usr/local/bin:/usr/bin:/bin",
+	w.Env = []string{
+		"HOME=" + w.Home,
+		"PATH=" + filepath.Dir(w.wrap) + ":" + filepath.Dir(w.Bin) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb",
 		"LANG=C.UTF-8",
 		"USER=tester",
@@ -73,21 +73,21 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 		"OPENCODE_DISABLE_MODELS_FETCH=1",
 		"OPENCODE_DISABLE_AUTOUPDATE=1",
 	}
-	w.mkdir(".config")
-	w.prov.WriteConfig(t, w.home)
+	w.Mkdir(".config")
+	w.prov.WriteConfig(t, w.Home)
 	// The servers run with the accounts' env tables, not the shell's.
 	var tables strings.Builder
 	for _, name := range names {
 		w.ports[name] = testsys.FreePort(t)
-		w.oca("", "account", "add", name, "--port", strconv.Itoa(w.ports[name]), "--idle-timeout", "1h")
-		w.mkdir("p" + name)
-		w.oca("p"+name, "init", name)
-		w.data[name] = w.vars(name)["XDG_DATA_HOME"]
+		w.Oca("", "account", "add", name, "--port", strconv.Itoa(w.ports[name]), "--idle-timeout", "1h")
+		w.Mkdir("p" + name)
+		w.Oca("p"+name, "init", name)
+		w.data[name] = w.Vars(name)["XDG_DATA_HOME"]
 		w.keys[name] = "sk-oca-test-" + name
 		fakeprovider.WriteAuth(t, w.data[name], w.keys[name])
 		fmt.Fprintf(&tables, "\n[accounts.%s.env]\nOPENCODE_DISABLE_MODELS_FETCH = \"1\"\nOPENCODE_DISABLE_AUTOUPDATE = \"1\"\n", name)
 	}
-	accounts := w.path(".config/oca/accounts.toml")
+	accounts := w.Path(".config/oca/accounts.toml")
 	data, err := os.ReadFile(accounts)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 	if err := os.WriteFile(accounts, append(data, tables.String()...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w.mkdir("plain")
+	w.Mkdir("plain")
 	t.Cleanup(w.stopAll)
 	return w
 }
@@ -104,8 +104,8 @@ func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *real
 // only processes whose HOME is this world's.
 func (w *realWorld) stopAll() {
 	for name := range w.ports {
-		cmd := exec.Command(w.bin, "server", "stop", name)
-		cmd.Env = w.env
+		cmd := exec.Command(w.Bin, "server", "stop", name)
+		cmd.Env = w.Env
 		cmd.Run()
 	}
 	for _, p := range w.procs(nil) {
@@ -131,7 +131,7 @@ func (w *realWorld) procs(keep func(proc) bool) []proc {
 			continue
 		}
 		envb, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !hasHome(envb, w.home) {
+		if err != nil || !shelltest.HasHome(envb, w.Home) {
 			continue
 		}
 		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
@@ -167,7 +167,7 @@ func (w *realWorld) isOca(pid int) bool {
 	if err != nil {
 		return false
 	}
-	bin, err := filepath.EvalSymlinks(w.bin)
+	bin, err := filepath.EvalSymlinks(w.Bin)
 	return err == nil && exe == bin
 }
 
@@ -177,7 +177,7 @@ func (w *realWorld) serverPid(t testing.TB, name string) int {
 	t.Helper()
 	port := strconv.Itoa(w.ports[name])
 	pids := testsys.Await(t, testsys.OpencodeWait(), "account "+name+": one opencode server on port "+port, func() ([]int, bool) {
-		pids := procs("opencode", "serve", "--port", port)
+		pids := shelltest.Procs("opencode", "serve", "--port", port)
 		return pids, len(pids) == 1
 	})
 	return pids[0]
@@ -251,9 +251,9 @@ func fromServer(t testing.TB, what string, reqs []fakeprovider.Request, pid int,
 func TestShimRealOpencode(t *testing.T) {
 	w := newRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
 	reply := w.prov.Reply()
-	s := w.start("bash", "", shelltest.Options{})
+	s := w.Start("bash", "", shelltest.Options{})
 	base := s.Env()
-	shim := filepath.Join(shimDir(base), "opencode")
+	shim := filepath.Join(shelltest.ShimDir(base), "opencode")
 
 	for _, name := range []string{"a", "b"} {
 		t.Run("run in "+name, func(t *testing.T) {
@@ -276,7 +276,7 @@ func TestShimRealOpencode(t *testing.T) {
 			// through it: run --attach URL --dir DIR, where URL is oca's
 			// run proxy in front of the account's server (the requests
 			// above came from the server).
-			want := regexp.MustCompile(`^run --attach http://127\.0\.0\.1:([0-9]+) --dir ` + regexp.QuoteMeta(w.path("p"+name)) + " " + regexp.QuoteMeta(prompt) + "$")
+			want := regexp.MustCompile(`^run --attach http://127\.0\.0\.1:([0-9]+) --dir ` + regexp.QuoteMeta(w.Path("p"+name)) + " " + regexp.QuoteMeta(prompt) + "$")
 			var found bool
 			for _, st := range w.started(t) {
 				m := want.FindStringSubmatch(st.args)
@@ -304,7 +304,7 @@ func TestShimRealOpencode(t *testing.T) {
 				t.Errorf("the standalone request came from %q, want %q", got, w.real+" run "+prompt)
 			}
 		}
-		if pids := procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
+		if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
 			t.Errorf("A's server changed: %v, was %d", pids, pid)
 		}
 	})
@@ -322,10 +322,10 @@ func TestShimRealOpencode(t *testing.T) {
 				if !strings.Contains(out, "rc=0") {
 					t.Errorf("opencode %s in p%s: %q", args, name, out)
 				}
-				got := string(mustRead(t, file))
+				got := string(shelltest.MustRead(t, file))
 				cmd := exec.Command(w.real, strings.Fields(args)...)
-				cmd.Dir = w.path("p" + name)
-				cmd.Env = append(append([]string{}, w.env...), "XDG_DATA_HOME="+w.data[name], "PWD="+cmd.Dir)
+				cmd.Dir = w.Path("p" + name)
+				cmd.Env = append(append([]string{}, w.Env...), "XDG_DATA_HOME="+w.data[name], "PWD="+cmd.Dir)
 				want, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("the real opencode %s: %v\n%s", args, err, want)
@@ -335,7 +335,7 @@ func TestShimRealOpencode(t *testing.T) {
 				}
 				switch args {
 				case "auth list":
-					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.data[name], w.home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
+					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.data[name], w.Home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
 						t.Errorf("opencode auth list in p%s does not show the account's auth.json and the fake: %q", name, got)
 					}
 				case "models":
@@ -366,7 +366,7 @@ func TestShimRealOpencode(t *testing.T) {
 		tui := m.tui(t, "one", "~/pa", "opencode", "ping-tui-1")
 		// The TUI is a client of oca's proxy (127.0.0.1, a port of the
 		// kernel's choosing), run by the oca the shell started.
-		proxyURL := attachedTo(t, tui, w.path("pa"))
+		proxyURL := attachedTo(t, tui, w.Path("pa"))
 		if proxyURL == "http://127.0.0.1:"+strconv.Itoa(w.ports["a"]) {
 			t.Errorf("the TUI attaches to the server's port itself: %q", tui.args)
 		}
@@ -379,7 +379,7 @@ func TestShimRealOpencode(t *testing.T) {
 		slices.Sort(got)
 		want := []string{
 			fmt.Sprint(pid, " serve --hostname 127.0.0.1 --port ", w.ports["a"]),
-			fmt.Sprint(tui.pid, " attach ", proxyURL, " --dir ", w.path("pa")),
+			fmt.Sprint(tui.pid, " attach ", proxyURL, " --dir ", w.Path("pa")),
 		}
 		slices.Sort(want)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -390,12 +390,12 @@ func TestShimRealOpencode(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range []string{"a", "b", "c"} {
-			if pw := w.password(name); strings.Contains(string(ps), pw) {
+			if pw := w.Password(name); strings.Contains(string(ps), pw) {
 				t.Errorf("ps shows %s's password", name)
 			}
 		}
 		// The TUI holds the proxy's password, not the account's.
-		if got := tui.env["OPENCODE_SERVER_PASSWORD"]; got == "" || got == w.password("a") {
+		if got := tui.env["OPENCODE_SERVER_PASSWORD"]; got == "" || got == w.Password("a") {
 			t.Errorf("the TUI's OPENCODE_SERVER_PASSWORD is empty or the account's")
 		}
 		oca := ppid(tui.pid)
@@ -423,11 +423,11 @@ func TestShimRealOpencode(t *testing.T) {
 			}
 			// oca status counts each TUI once: the oca beside it holds
 			// its connections to the server.
-			var st accountStatus
-			if !testsys.Poll(testsys.OpencodeWait(), func() bool { st = w.status("a"); return st.Clients == 3 }) {
+			var st shelltest.AccountStatus
+			if !testsys.Poll(testsys.OpencodeWait(), func() bool { st = w.Status("a"); return st.Clients == 3 }) {
 				t.Errorf("oca status counts %d clients of A, want 3", st.Clients)
 			}
-			if pids := procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
+			if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
 				t.Errorf("A's servers: %v, want only %d", pids, pid)
 			}
 			sum := rss(pid) + supervisorRSS(w, "a")
@@ -443,14 +443,14 @@ func TestShimRealOpencode(t *testing.T) {
 		if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
 			t.Errorf("in pa: PATH = %q, want the shim first on %q", got, base["PATH"])
 		}
-		if got := lastLine(s.Run("command -v opencode")); got != shim {
+		if got := shelltest.LastLine(s.Run("command -v opencode")); got != shim {
 			t.Errorf("in pa: command -v opencode = %q, want %q", got, shim)
 		}
 		s.Run("cd ~/plain")
 		if got := s.Env()["PATH"]; got != base["PATH"] {
 			t.Errorf("left: PATH = %q, want %q", got, base["PATH"])
 		}
-		if got := lastLine(s.Run("command -v opencode")); got != w.wrap {
+		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.wrap {
 			t.Errorf("left: command -v opencode = %q, want %q", got, w.wrap)
 		}
 		s.Run("cd ~/pb")
@@ -459,7 +459,7 @@ func TestShimRealOpencode(t *testing.T) {
 		if got, want := s.Env()["PATH"], "/x:"+base["PATH"]+":/y"; got != want {
 			t.Errorf("left after PATH=/x:$PATH:/y: PATH = %q, want %q", got, want)
 		}
-		if got := lastLine(s.Run("command -v opencode")); got != w.wrap {
+		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.wrap {
 			t.Errorf("left after changing PATH: command -v opencode = %q, want %q", got, w.wrap)
 		}
 		s.Run("export PATH=" + base["PATH"])
@@ -556,17 +556,17 @@ func newTmux(t testing.TB, w *realWorld) *tmuxServer {
 		t.Fatal(err)
 	}
 	m := &tmuxServer{w: w, sock: filepath.Join(dir, "s"), rc: filepath.Join(dir, "bashrc")}
-	rc := "PS1='" + shelltest.Prompt + "'\n" + hookLine("bash", w.bin) + "\n"
+	rc := "PS1='" + shelltest.Prompt + "'\n" + shelltest.HookLine("bash", w.Bin) + "\n"
 	if err := os.WriteFile(m.rc, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range w.env {
+	for _, kv := range w.Env {
 		if !strings.HasPrefix(kv, "TERM=") {
 			m.env = append(m.env, kv)
 		}
 	}
 	m.env = append(m.env, "TERM=xterm-256color")
-	m.run(t, "-f", "/dev/null", "new-session", "-d", "-s", "oca", "-x", "200", "-y", "50", "-n", "main", "-c", w.home)
+	m.run(t, "-f", "/dev/null", "new-session", "-d", "-s", "oca", "-x", "200", "-y", "50", "-n", "main", "-c", w.Home)
 	t.Cleanup(func() {
 		exec.Command("tmux", "-S", m.sock, "kill-server").Run()
 		os.RemoveAll(dir)
@@ -578,7 +578,7 @@ func (m *tmuxServer) run(t testing.TB, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("tmux", append([]string{"-S", m.sock}, args...)...)
 	cmd.Env = m.env
-	cmd.Dir = m.w.home
+	cmd.Dir = m.w.Home
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("tmux %q: %v\n%s", args, err, out)
@@ -590,7 +590,7 @@ func (m *tmuxServer) run(t testing.TB, args ...string) string {
 // HOME, ~/ allowed), waits for its prompt, and returns its target.
 func (m *tmuxServer) window(t testing.TB, name, dir string) string {
 	t.Helper()
-	dir = m.w.path(strings.TrimPrefix(dir, "~/"))
+	dir = m.w.Path(strings.TrimPrefix(dir, "~/"))
 	m.run(t, "new-window", "-d", "-t", "oca", "-n", name, "-c", dir, "bash --noprofile --rcfile "+m.rc+" -i")
 	target := "oca:" + name
 	m.wait(t, target, shelltest.Wait, "a prompt", func(s string) bool { return strings.Contains(s, shelltest.Prompt) })
@@ -779,7 +779,7 @@ func BenchmarkShimColdStart(b *testing.B) {
 	for round := range rounds {
 		for i := range modes {
 			mode := modes[(i+round)%len(modes)]
-			w.oca("", "server", "stop", "a")
+			w.Oca("", "server", "stop", "a")
 			name := fmt.Sprint(mode.name, round)
 			target := m.window(b, name, "~/pa")
 			m.send(b, target, mode.command)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/fakeprovider"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // oca's shims where no hook ever ran: a login profile's PATH with
@@ -28,14 +29,14 @@ const defaultKey = "sk-oca-test-default"
 func loginWorld(t *testing.T) (*realWorld, string) {
 	t.Helper()
 	w := newRealWorld(t, fakeprovider.Options{}, "a")
-	fakeprovider.WriteAuth(t, w.path(".local/share"), defaultKey)
-	w.mkdir("unallowed")
-	data := mustRead(t, w.path("pa/.opencode-account.toml"))
-	if err := os.WriteFile(w.path("unallowed/.opencode-account.toml"), data, 0o644); err != nil {
+	fakeprovider.WriteAuth(t, w.Path(".local/share"), defaultKey)
+	w.Mkdir("unallowed")
+	data := shelltest.MustRead(t, w.Path("pa/.opencode-account.toml"))
+	if err := os.WriteFile(w.Path("unallowed/.opencode-account.toml"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	shims := strings.TrimSpace(w.oca("", "shims"))
-	if shims != w.path(".local/state/oca/shim") {
+	shims := strings.TrimSpace(w.Oca("", "shims"))
+	if shims != w.Path(".local/state/oca/shim") {
 		t.Fatalf("oca shims printed %q", shims)
 	}
 	return w, shims
@@ -46,7 +47,7 @@ func loginWorld(t *testing.T) (*realWorld, string) {
 // directory), nothing of oca's in the environment.
 func (w *realWorld) bare(shims string, args ...string) *exec.Cmd {
 	env := []string{
-		"HOME=" + w.home,
+		"HOME=" + w.Home,
 		"PATH=" + shims + ":" + filepath.Dir(w.wrap) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb", "LANG=C.UTF-8", "USER=tester",
 		"OPENCODE_DISABLE_MODELS_FETCH=1", "OPENCODE_DISABLE_AUTOUPDATE=1",
@@ -61,7 +62,7 @@ func TestShimsWithoutHook(t *testing.T) {
 	reply := w.prov.Reply()
 	run := func(t *testing.T, dir, prompt string) (string, string) {
 		t.Helper()
-		cmd := w.bare(shims, "sh", "-c", fmt.Sprintf("cd %s && opencode run %s", w.path(dir), prompt))
+		cmd := w.bare(shims, "sh", "-c", fmt.Sprintf("cd %s && opencode run %s", w.Path(dir), prompt))
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -103,8 +104,8 @@ func TestShimsWithoutHook(t *testing.T) {
 
 	t.Run("unallowed project: one warning, the default identity", func(t *testing.T) {
 		_, stderr := run(t, "unallowed", "ping-bare-unallowed")
-		file := w.path("unallowed/.opencode-account.toml")
-		if n := strings.Count(stderr, "oca: "); n != 1 || !strings.Contains(stderr, file+" wants account a; if you trust it, run: oca allow "+w.path("unallowed")) {
+		file := w.Path("unallowed/.opencode-account.toml")
+		if n := strings.Count(stderr, "oca: "); n != 1 || !strings.Contains(stderr, file+" wants account a; if you trust it, run: oca allow "+w.Path("unallowed")) {
 			t.Errorf("stderr: %q; want one line naming %s and oca allow", stderr, file)
 		}
 		plain(t, "ping-bare-unallowed")
@@ -123,13 +124,13 @@ func TestZedACPRecipe(t *testing.T) {
 		argv []string
 	}{
 		{"shim", []string{filepath.Join(shims, "opencode"), "acp"}},
-		{"oca exec", []string{w.bin, "exec", "--", "opencode", "acp"}},
+		{"oca exec", []string{w.Bin, "exec", "--", "opencode", "acp"}},
 	} {
 		t.Run(recipe.name, func(t *testing.T) {
 			cmd := w.bare(shims, recipe.argv...)
-			cmd.Dir = w.path("pa")
+			cmd.Dir = w.Path("pa")
 			prompt := "ping-acp-" + strings.ReplaceAll(recipe.name, " ", "-")
-			pid := acpSession(t, cmd, w.path("pa"), prompt)
+			pid := acpSession(t, cmd, w.Path("pa"), prompt)
 			for _, r := range w.answered(t, prompt) {
 				// On V1, acp cannot attach: its own OpenCode, with the
 				// account's environment, sends the account's key.

@@ -19,10 +19,12 @@ type builds struct {
 var built builds
 
 // Oca builds oca once per test process, as install.sh builds it (static,
-// stripped), so that tests and benchmarks run what users run.
+// stripped), and oca-export beside it, as install.sh installs it, so that
+// tests and benchmarks run what users run: the hook oca writes runs
+// oca-export.
 func Oca(t testing.TB) string {
 	t.Helper()
-	return build(t, "github.com/oca-sh/oca/cmd/oca", "oca")
+	return build(t, "github.com/oca-sh/oca/cmd/oca", "oca", "github.com/oca-sh/oca/cmd/oca-export")
 }
 
 // FakeOpencode builds the supervisor's fake OpenCode once per test process:
@@ -34,7 +36,9 @@ func FakeOpencode(t testing.TB) string {
 	return build(t, "github.com/oca-sh/oca/internal/testsys/testdata/fakeopencode", "opencode")
 }
 
-func build(t testing.TB, pkg, name string) string {
+// build builds pkg as dir/name, and the commands also beside it (named as
+// their directories), in one go build.
+func build(t testing.TB, pkg, name string, also ...string) string {
 	built.mu.Lock()
 	defer built.mu.Unlock()
 	if bin, ok := built.bins[pkg]; ok {
@@ -53,6 +57,9 @@ func build(t testing.TB, pkg, name string) string {
 	}
 	bin := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
+	if len(also) > 0 {
+		cmd = exec.Command("go", append([]string{"build", "-trimpath", "-ldflags", "-s -w", "-o", dir + "/", pkg}, also...)...)
+	}
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", pkg, err, out)

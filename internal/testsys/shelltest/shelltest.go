@@ -55,6 +55,7 @@ type Shell struct {
 	seq  int
 	mu   sync.Mutex
 	out  bytes.Buffer
+	grew chan struct{} // closed (and replaced) when out grows
 	done chan struct{}
 	pos  int // how much of out the tests have consumed
 }
@@ -64,7 +65,7 @@ func Start(t testing.TB, name string, opt Options) *Shell {
 	t.Helper()
 	path := Require(t, name)
 	tmp := t.TempDir()
-	s := &Shell{t: t, Name: name, tmp: tmp, done: make(chan struct{})}
+	s := &Shell{t: t, Name: name, tmp: tmp, grew: make(chan struct{}), done: make(chan struct{})}
 	var args []string
 	env := append([]string{}, opt.Env...)
 	switch name {
@@ -95,7 +96,7 @@ func Start(t testing.TB, name string, opt Options) *Shell {
 	s.pty = f
 	go s.read()
 	t.Cleanup(s.Close)
-	s.await(Prompt, 0, Wait)
+	s.await(Prompt, 0, wait())
 	return s
 }
 
@@ -114,6 +115,8 @@ func (s *Shell) read() {
 		if n > 0 {
 			s.mu.Lock()
 			s.out.Write(buf[:n])
+			close(s.grew)
+			s.grew = make(chan struct{})
 			s.mu.Unlock()
 		}
 		if err != nil {
@@ -122,36 +125,41 @@ func (s *Shell) read() {
 	}
 }
 
-// Wait is how long Run waits for a command and the prompt after it.
+// Wait is how long Run waits for a command and the prompt after it, on a
+// machine that is not loaded (see wait).
 const Wait = 20 * time.Second
 
+// wait is Wait, longer on a loaded machine (testsys.Loaded): the shell
+// tests run many shells at once.
+func wait() time.Duration { return testsys.Loaded(Wait) }
+
 // await waits up to within for want to appear in the output after offset
-// from, and returns the index just past it.
+// from, and returns the index just past it. It looks again each time the
+// shell writes, so a prompt is seen as soon as it shows.
 func (s *Shell) await(want string, from int, within time.Duration) int {
 	s.t.Helper()
-	var data string
-	end := -1
-	if !testsys.Poll(within, func() bool {
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	exited := false
+	for {
 		s.mu.Lock()
-		data = s.out.String()
+		data, grew := s.out.String(), s.grew
 		s.mu.Unlock()
-		if from > len(data) {
-			from = len(data)
-		}
+		from = min(from, len(data))
 		if i := strings.Index(data[from:], want); i >= 0 {
-			end = from + i + len(want)
-			return true
+			return from + i + len(want)
+		}
+		if exited {
+			s.t.Fatalf("%s exited while waiting for %q; output:\n%s", s.Name, want, data)
 		}
 		select {
+		case <-grew:
 		case <-s.done:
-			s.t.Fatalf("%s exited while waiting for %q; output:\n%s", s.Name, want, data)
-		default:
+			exited = true // look once more: its last words came before
+		case <-deadline.C:
+			s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, data[from:])
 		}
-		return false
-	}) {
-		s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, data[from:])
 	}
-	return end
 }
 
 // Run types line, waits until the shell has run it and shown its next
@@ -159,7 +167,7 @@ func (s *Shell) await(want string, from int, within time.Duration) int {
 // meanwhile: the command's output and the hook's messages.
 func (s *Shell) Run(line string) string {
 	s.t.Helper()
-	return s.RunWithin(line, Wait)
+	return s.RunWithin(line, wait())
 }
 
 // RunWithin is Run for a command that may take longer than Wait (a real
@@ -175,7 +183,7 @@ func (s *Shell) RunWithin(line string, within time.Duration) string {
 	}
 	marker := fmt.Sprintf("S%dY", s.seq)
 	end := s.await(marker, s.pos, within)
-	s.await(Prompt, end, Wait)
+	s.await(Prompt, end, wait())
 	s.mu.Lock()
 	seg := s.out.String()[s.pos : end-len(marker)]
 	s.mu.Unlock()

@@ -1,4 +1,4 @@
-package supervisor
+package statedir
 
 import (
 	"crypto/sha256"
@@ -161,10 +161,10 @@ func DropLease(stateDir string, pid int) error {
 	return nil
 }
 
-// liveLeases counts the leases whose process still runs with its working
+// LiveLeases counts the leases whose process still runs with its working
 // directory in the lease's root, removing the others (the shell left the
 // project, or exited without leaving it).
-func liveLeases(stateDir string) (int, error) {
+func LiveLeases(stateDir string) (int, error) {
 	dir := filepath.Join(stateDir, leasesName)
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -235,3 +235,7 @@ func inRoot(pid int, root string) bool {
 	}
 	return safepath.Within(cwd, root)
 }
+
+// LeasesDir is the directory of the leases of the account whose state
+// directory is stateDir.
+func LeasesDir(stateDir string) string { return filepath.Join(stateDir, leasesName) }
