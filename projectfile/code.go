@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -219,8 +218,6 @@ func compact(raw json.RawMessage) string {
 	return b.String()
 }
 
-var trailingComma = regexp.MustCompile(`,(\s*[}\]])`)
-
 // stripJSONC turns OpenCode's JSON with comments into JSON: // and /* */
 // comments outside strings go, and trailing commas.
 func stripJSONC(data []byte) []byte {
@@ -258,7 +255,41 @@ func stripJSONC(data []byte) []byte {
 			out.WriteByte(c)
 		}
 	}
-	return trailingComma.ReplaceAll(out.Bytes(), []byte("$1"))
+	return dropTrailingCommas(out.Bytes())
+}
+
+// dropTrailingCommas removes each comma, outside strings, that only white
+// space separates from a closing } or ]. (Written out rather than with
+// regexp, which would alter strings too, and which the hook's binary,
+// linking this package, would initialise at every entry.)
+func dropTrailingCommas(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	inStr, esc := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case inStr:
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == ',':
+			j := i + 1
+			for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+				j++
+			}
+			if j < len(data) && (data[j] == '}' || data[j] == ']') {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // codeRecord is the file that holds what the code of the project file
