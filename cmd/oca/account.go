@@ -356,7 +356,7 @@ func accountImportRun(opts *accountImportOptions) error {
 }
 
 func newAccountCmd(a *app) *cobra.Command {
-	return group("account", "add, list, show, remove or import accounts", `oca account add work
+	return group("account", "add, list, show, remove, import or rename accounts", `oca account add work
 		oca account list`,
-		newAccountAddCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountRemoveCmd(a), newAccountImportCmd(a))
+		newAccountAddCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountRemoveCmd(a), newAccountImportCmd(a), newAccountRenameCmd(a))
 }

@@ -166,7 +166,7 @@ func statusOf(dirs account.Dirs, acc *account.Account) accountStatus {
 		return r
 	}
 	r.PID, r.Supervisor = st.OpencodePID, st.SupervisorPID
-	r.Clients, _, _ = supervisor.Clients(acc.Port)
+	r.Clients, _, _ = supervisor.Clients(acc.Port, st.SupervisorPID)
 	if rss, err := procfs.RSS(st.OpencodePID); err == nil {
 		r.MemoryKB = rss / 1024
 	}
