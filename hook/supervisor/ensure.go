@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
+	"github.com/oca-sh/oca/internal/atomicfile"
 	"github.com/oca-sh/oca/internal/procfs"
 )
 
@@ -65,8 +66,42 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 	if err := cmd.Start(); err != nil {
 		return false, fmt.Errorf("ensure server of %s: start supervisor: %w", cfg.Account, err)
 	}
+	// Until it holds the lock, nothing but this says a supervisor is
+	// coming: a stop at once would find nothing to stop (see Stop).
+	markStarting(cfg.StateDir, cmd.Process.Pid)
 	go func() { _ = cmd.Wait() }()
 	return true, nil
+}
+
+// startingName is the file in which Ensure names the process it started
+// ("PID START"), for Stop to wait for while that process lives and the
+// lock is not yet held.
+const startingName = "starting"
+
+func markStarting(stateDir string, pid int) {
+	line := fmt.Sprintf("%d %d\n", pid, procfs.StartTime(pid))
+	// Not written: a stop at once may then miss it, as before; nothing else.
+	_ = atomicfile.Write(filepath.Join(stateDir, startingName), []byte(line), 0o600)
+}
+
+// waitStarting waits, until deadline, while the process Ensure last
+// started lives and the lock is not held: a supervisor between its start
+// and its lock. It returns once the lock is held or that process is gone.
+func waitStarting(stateDir string, deadline time.Time) {
+	b, err := os.ReadFile(filepath.Join(stateDir, startingName))
+	if err != nil {
+		return
+	}
+	var pid int
+	var start uint64
+	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 0 {
+		return
+	}
+	starting := func() bool {
+		held, _ := lockHeld(stateDir)
+		return !held && procfs.Alive(pid, start)
+	}
+	waitUntil(func() bool { return !starting() }, time.Until(deadline))
 }
 
 // Stop stops the account's server: SIGTERM to the supervisor (the pid in
@@ -83,6 +118,10 @@ func Stop(stateDir string, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	held := func() bool { h, _ := lockHeld(stateDir); return h }
+	// A supervisor started a moment ago (`oca server start` just
+	// returned) may not hold its lock yet: it is waited for, and stopped,
+	// rather than found absent and left to run on.
+	waitStarting(stateDir, time.Now().Add(min(timeout, 30*time.Second)))
 	// A probe holds the lock for a moment: 5 s is ample, even under load.
 	pid, err := lockSupervisor(stateDir, st, time.Now().Add(min(time.Until(deadline), 5*time.Second)))
 	if err != nil {

@@ -196,3 +196,28 @@ func TestEnsureRotatesLog(t *testing.T) {
 		t.Errorf("serve.log:\n%s", got)
 	}
 }
+
+// TestStopRightAfterEnsure: a stop at once after a start (`oca server
+// start` then `oca server stop`) came before the new supervisor held its
+// lock, found nothing to stop and said stopped, and the supervisor ran on.
+// Stop now waits for the supervisor Ensure started, and stops it.
+func TestStopRightAfterEnsure(t *testing.T) {
+	t.Parallel()
+	for i := range 5 {
+		a := newAccount(t, "quick"+itoa(i))
+		cfg := a.cfg
+		stopAtEnd(t, cfg)
+		if ok, err := Ensure(cfg, bins.ocaserve, serveArgs(t, cfg, map[string]string{"FAKE_MODE": "ok"})...); !ok || err != nil {
+			t.Fatalf("Ensure = %v, %v", ok, err)
+		}
+		if err := Stop(cfg.StateDir, 30*time.Second); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		testsys.Eventually(t, 10*time.Second, "the supervisor started just before the stop is gone", func() bool {
+			return len(supervisors(cfg)) == 0
+		})
+		if held, _ := lockHeld(cfg.StateDir); held {
+			t.Errorf("round %d: the lock is held after the stop", i)
+		}
+	}
+}
