@@ -38,6 +38,20 @@ type Client struct {
 	Password string
 	Check    Check
 	Version  Version
+	// Dir is the directory that the requests to an instance route which
+	// are for no project of their own name (OpenCode 1.x builds the
+	// instance of a request that names none in its working directory,
+	// loading the config of every directory above it): the server's own
+	// quiet directory (see the supervisor). "": "/".
+	Dir string
+}
+
+// instanceDir is the directory c's requests for no project name.
+func (c Client) instanceDir() string {
+	if c.Dir == "" {
+		return "/"
+	}
+	return c.Dir
 }
 
 // do sends one request with basic auth and no keep-alive (an idle
@@ -148,7 +162,7 @@ func (c Client) BusySessions(ctx context.Context) (int, error) {
 			Updated int64 `json:"updated"`
 		} `json:"time"`
 	}
-	if err := c.getJSON(ctx, "/experimental/session?limit=100", &sessions); err != nil {
+	if err := c.getJSON(ctx, "/experimental/session?limit=100&directory="+url.QueryEscape(c.instanceDir()), &sessions); err != nil {
 		return 0, err
 	}
 	dirs := map[string]bool{}

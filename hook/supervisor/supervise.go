@@ -42,6 +42,7 @@ type supervisor struct {
 	crashes []time.Time // quick crashes in a row, for crash-loop detection
 	unsafe  error       // why the config dir is refused (evUnsafe)
 	gone    string      // why the account is no longer the one served (evGone)
+	quiet   string      // OpenCode's working directory (quietDir)
 	unsure  string      // the last error of Config.Current, logged once
 }
 
@@ -116,6 +117,10 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	prev, err := readStatusFile(cfg.StateDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Printf("ignoring unreadable status: %v", err)
+	}
+	s.quiet = quietDir(cfg.StateDir)
+	if s.quiet != cfg.StateDir {
+		s.log.Printf("opencode runs in %s: others may write to %s or a directory above it, where OpenCode would look for config", s.quiet, cfg.StateDir)
 	}
 	s.setPhase(PhaseStarting, "")
 	s.recoverOrphan(prev)
