@@ -88,20 +88,24 @@ func markStarting(stateDir string, pid int) {
 // started lives and the lock is not held: a supervisor between its start
 // and its lock. It returns once the lock is held or that process is gone.
 func waitStarting(stateDir string, deadline time.Time) {
+	waitUntil(func() bool { pid, _ := startingSupervisor(stateDir); return pid == 0 }, time.Until(deadline))
+}
+
+// startingSupervisor is the process Ensure last started, while it lives
+// and the lock is not held (a supervisor between its start and its lock),
+// with its start time; else 0.
+func startingSupervisor(stateDir string) (pid int, start uint64) {
 	b, err := os.ReadFile(filepath.Join(stateDir, startingName))
 	if err != nil {
-		return
+		return 0, 0
 	}
-	var pid int
-	var start uint64
-	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 0 {
-		return
+	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 0 || !procfs.Alive(pid, start) {
+		return 0, 0
 	}
-	starting := func() bool {
-		held, _ := lockHeld(stateDir)
-		return !held && procfs.Alive(pid, start)
+	if held, _ := lockHeld(stateDir); held {
+		return 0, 0
 	}
-	waitUntil(func() bool { return !starting() }, time.Until(deadline))
+	return pid, start
 }
 
 // Stop stops the account's server: SIGTERM to the supervisor (the pid in
