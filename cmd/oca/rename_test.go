@@ -140,6 +140,22 @@ func TestAccountRename(t *testing.T) {
 		t.Fatalf("judge: %+v %v", j, err)
 	}
 
+	// A client attached: not stopped without a question answered.
+	reg, err := account.Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := exec.Command("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+itoa(reg.Accounts["work"].Port)+"; sleep 60")
+	if err := client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testsys.Eventually(t, 10*time.Second, "the client refused", func() bool {
+		out, err := h.try("account", "rename", "work", "acme")
+		return err != nil && strings.Contains(out, "attached clients") && strings.Contains(out, "--yes")
+	})
+	client.Process.Kill()
+	client.Wait()
+
 	out := h.oca("account", "rename", "work", "acme")
 	for _, want := range []string{
 		"renamed account work to acme",
