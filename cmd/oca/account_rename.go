@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -54,6 +55,10 @@ func accountRenameRun(opts *accountRenameOptions) error {
 	if err != nil {
 		return err
 	}
+	// What would refuse the rename refuses it before anything stops.
+	if err := reg.CheckRename(old, new); err != nil {
+		return err
+	}
 	if n, _, _ := supervisor.Clients(acc.Port, supervisorOf(dirs, old)); n > 0 && !acc.External && !opts.Yes {
 		if err := opts.askRenameStop(fmt.Sprintf("the server of %s has %d attached client(s), which lose it when it stops; stop it and rename?", old, n)); err != nil {
 			return err
@@ -67,6 +72,7 @@ func accountRenameRun(opts *accountRenameOptions) error {
 		return fmt.Errorf("not renaming account %s: %w", old, err)
 	}
 	defer unlockOld()
+	_, statErr := os.Lstat(dirs.RuntimeDir(new))
 	unlockNew, err := supervisor.StopAndLock(dirs.RuntimeDir(new), 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("not renaming account %s: %w", old, err)
@@ -79,6 +85,9 @@ func accountRenameRun(opts *accountRenameOptions) error {
 		return err
 	})
 	if err != nil {
+		if os.IsNotExist(statErr) {
+			os.RemoveAll(dirs.RuntimeDir(new)) // made for its lock alone
+		}
 		return err
 	}
 	fmt.Fprintf(opts.stdout, "renamed account %s to %s (port %d)\n", old, new, done.New.Port)

@@ -73,61 +73,12 @@ type Renamed struct {
 // refused before anything moves. When the file cannot be saved, the moved
 // homes are moved back.
 func (r *Registry) Rename(old, new string) (*Renamed, error) {
-	if err := projectfile.CheckAccountName(new); err != nil {
-		return nil, err
-	}
-	a, err := r.Get(old)
+	a, na, moves, err := r.renamePlan(old, new)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := r.Accounts[new]; ok {
-		return nil, fmt.Errorf("account %q exists already: pick another name, or remove it first (oca account remove %s)", new, new)
-	}
-	if a.Systemd {
-		return nil, fmt.Errorf("account %s runs under systemd (unit %s): first oca systemd uninstall %s, then rename, then oca systemd install %s", old, "oca@"+old, old, new)
-	}
-	raw := a.raw
-	homes := []struct {
-		what     string
-		cur, def string
-		newDef   string
-		dst      *string
-	}{
-		{"data home", a.DataHome, r.dirs.DefaultDataHome(old), r.dirs.DefaultDataHome(new), &raw.DataHome},
-		{"state home", a.StateHome, r.dirs.DefaultStateHome(old), r.dirs.DefaultStateHome(new), &raw.StateHome},
-		{"config dir", a.ConfigDir, r.dirs.DefaultConfigDir(old), r.dirs.DefaultConfigDir(new), &raw.ConfigDir},
-	}
-	var moves []Move
-	for _, h := range homes {
-		m := Move{What: h.what, From: h.cur, To: h.cur}
-		if h.cur == h.def {
-			m.To = h.newDef
-			if *h.dst != "" { // "": the default, which follows the name
-				*h.dst = r.dirs.Abbrev(h.newDef)
-			}
-			if _, err := os.Lstat(m.To); err == nil {
-				return nil, fmt.Errorf("not renaming %s to %s: %s exists already (the %s of an earlier account %s?): move it away first", old, new, m.To, h.what, new)
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("not renaming %s to %s: %w", old, new, err)
-			}
-		}
-		moves = append(moves, m)
-	}
-	if rt := r.dirs.RuntimeDir(new); nonEmptyDir(rt, "lock") {
-		return nil, fmt.Errorf("not renaming %s to %s: %s holds files of an earlier account %s: move it away first", old, new, rt, new)
-	}
-	na, ferr := r.account(new, raw, true)
-	if ferr != nil {
-		return nil, ferr
-	}
 	delete(r.Accounts, old)
-	others := r.Names()
 	r.Accounts[new] = na
-	if ferr := r.checkAgainstOthers(new, others, true); ferr != nil {
-		delete(r.Accounts, new)
-		r.Accounts[old] = a
-		return nil, ferr
-	}
 	undo := func() {}
 	for _, m := range moves {
 		if !m.Moved() {
@@ -147,6 +98,73 @@ func (r *Registry) Rename(old, new string) (*Renamed, error) {
 	}
 	r.undo = append(r.undo, func() { undo(); delete(r.Accounts, new); r.Accounts[old] = a })
 	return &Renamed{Old: a, New: na, Homes: moves}, nil
+}
+
+// CheckRename says why Rename(old, new) would be refused, before anything
+// is stopped or moved; nil when it would not (as things are now).
+func (r *Registry) CheckRename(old, new string) error {
+	_, _, _, err := r.renamePlan(old, new)
+	return err
+}
+
+// renamePlan checks a rename of old to new and returns the account, the
+// account it becomes, and the moves of its homes; r is left as it was.
+func (r *Registry) renamePlan(old, new string) (a, na *Account, moves []Move, err error) {
+	if err := projectfile.CheckAccountName(new); err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = r.Get(old); err != nil {
+		return nil, nil, nil, err
+	}
+	if _, ok := r.Accounts[new]; ok {
+		return nil, nil, nil, fmt.Errorf("account %q exists already: pick another name, or remove it first (oca account remove %s)", new, new)
+	}
+	if a.Systemd {
+		return nil, nil, nil, fmt.Errorf("account %s runs under systemd (unit %s): first oca systemd uninstall %s, then rename, then oca systemd install %s", old, "oca@"+old, old, new)
+	}
+	raw := a.raw
+	homes := []struct {
+		what     string
+		cur, def string
+		newDef   string
+		dst      *string
+	}{
+		{"data home", a.DataHome, r.dirs.DefaultDataHome(old), r.dirs.DefaultDataHome(new), &raw.DataHome},
+		{"state home", a.StateHome, r.dirs.DefaultStateHome(old), r.dirs.DefaultStateHome(new), &raw.StateHome},
+		{"config dir", a.ConfigDir, r.dirs.DefaultConfigDir(old), r.dirs.DefaultConfigDir(new), &raw.ConfigDir},
+	}
+	for _, h := range homes {
+		m := Move{What: h.what, From: h.cur, To: h.cur}
+		if h.cur == h.def {
+			m.To = h.newDef
+			if *h.dst != "" { // "": the default, which follows the name
+				*h.dst = r.dirs.Abbrev(h.newDef)
+			}
+			if _, err := os.Lstat(m.To); err == nil {
+				return nil, nil, nil, fmt.Errorf("not renaming %s to %s: %s exists already (the %s of an earlier account %s?): move it away first", old, new, m.To, h.what, new)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, nil, fmt.Errorf("not renaming %s to %s: %w", old, new, err)
+			}
+		}
+		moves = append(moves, m)
+	}
+	if rt := r.dirs.RuntimeDir(new); nonEmptyDir(rt, "lock") {
+		return nil, nil, nil, fmt.Errorf("not renaming %s to %s: %s holds files of an earlier account %s: move it away first", old, new, rt, new)
+	}
+	na, ferr := r.account(new, raw, true)
+	if ferr != nil {
+		return nil, nil, nil, ferr
+	}
+	delete(r.Accounts, old)
+	others := r.Names()
+	r.Accounts[new] = na
+	ferr = r.checkAgainstOthers(new, others, true)
+	delete(r.Accounts, new)
+	r.Accounts[old] = a
+	if ferr != nil {
+		return nil, nil, nil, ferr
+	}
+	return a, na, moves, nil
 }
 
 // runtimeMoved are the files of an account's runtime dir that a rename
