@@ -48,8 +48,14 @@ func TestServerRunsWhereNothingAboveIsLoaded(t *testing.T) {
 		t.Fatalf("no instance request recorded: %q %v", b, err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if f := strings.Fields(line); len(f) < 3 || f[2] == "cwd" {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[2] == "cwd" {
 			t.Errorf("a request of oca's names no directory: %s", line)
+		}
+		// ?directory= would also filter the sessions listed: the one
+		// for all of them names its instance in a header.
+		if len(f) >= 3 && f[1] == "/experimental/session" && f[2] != "header" {
+			t.Errorf("the sessions are asked for with a directory filter: %s", line)
 		}
 	}
 }
