@@ -44,7 +44,14 @@ type supervisor struct {
 	gone    string      // why the account is no longer the one served (evGone)
 	quiet   string      // OpenCode's working directory (quietDir)
 	unsure  string      // the last error of Config.Current, logged once
+	// accounts fires when the accounts file has settled after a change.
+	accounts *time.Timer
 }
+
+// accountsSettle is how long the accounts file must be left alone after a
+// change before Config.Current is asked: an editor that writes in place
+// truncates it first, and an empty file names no account.
+const accountsSettle = 250 * time.Millisecond
 
 // Serve runs the account's supervisor in the foreground until ctx is done,
 // the server has been idle for cfg.IdleTimeout, or OpenCode crash-loops.
@@ -140,6 +147,9 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
 		}
 	}
+	s.accounts = time.NewTimer(time.Hour)
+	s.accounts.Stop()
+	defer s.accounts.Stop()
 	if cfg.Current != nil && cfg.AccountsFile != "" {
 		// Its directory: a save replaces the file (a rename over it).
 		if err := s.watcher.Add(filepath.Dir(cfg.AccountsFile)); err != nil {
@@ -367,6 +377,12 @@ func (s *supervisor) accountGone() bool {
 		return false
 	}
 	gone, err := s.cfg.Current()
+	if err == nil && gone != "" {
+		// Asked again a moment later: a file read in the middle of a
+		// write can name fewer accounts than it will.
+		time.Sleep(accountsSettle)
+		gone, err = s.cfg.Current()
+	}
 	if err != nil {
 		if err.Error() != s.unsure {
 			s.unsure = err.Error()
@@ -446,8 +462,8 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 				s.watcher.Events = nil
 				continue
 			}
-			if s.cfg.AccountsFile != "" && ev.Name == s.cfg.AccountsFile && !ev.Has(fsnotify.Chmod) && s.accountGone() {
-				return evGone
+			if s.cfg.AccountsFile != "" && ev.Name == s.cfg.AccountsFile && !ev.Has(fsnotify.Chmod) {
+				s.accounts.Reset(accountsSettle)
 			}
 			switch filepath.Dir(ev.Name) {
 			case filepath.Join(s.cfg.StateDir, leasesName):
@@ -475,6 +491,10 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 					}
 					s.creds.changed()
 				}
+			}
+		case <-s.accounts.C:
+			if s.accountGone() {
+				return evGone
 			}
 		case err, ok := <-s.watcher.Errors:
 			if !ok {
