@@ -445,3 +445,29 @@ func exists(path string) bool {
 func ownChain(path, root string) bool {
 	return safepath.Check(path, safepath.Rule{Top: root}) == nil
 }
+
+// Seen lists the project files whose last full check (an allowed or
+// trusted file, unchanged for RacyWindow) found them naming account, by
+// their real paths, each once: the files a rename of the account leaves
+// naming a name the user no longer has.
+func (t Trust) Seen(account string) []string {
+	ents, err := os.ReadDir(filepath.Join(t.Dir, "seen"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	have := map[string]bool{}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(t.Dir, "seen", e.Name()))
+		if err != nil || len(data) > maxMemo {
+			continue
+		}
+		m, ok := decodeMemo(data)
+		if !ok || m.Account != account || have[m.Real] {
+			continue
+		}
+		have[m.Real] = true
+		out = append(out, m.Real)
+	}
+	return out
+}

@@ -275,14 +275,14 @@ func accountRemoveRun(opts *accountRemoveOptions) error {
 		if account.ConfigDirIsDefault(dirs, acc) {
 			q += fmt.Sprintf(", and its config dir, %s", acc.ConfigDir)
 		}
-		if err := opts.confirm(q+"?", "not deleting without a question answered: not on a terminal; add --yes to delete all the same"); err != nil {
+		if err := opts.confirm(q+"?", "not deleting without a question answered: not on a terminal; add --yes to delete all the same", "removed"); err != nil {
 			return err
 		}
 	}
-	if n := attachedClients(acc); n > 0 && !opts.Yes {
+	if n := attachedClients(dirs, acc); n > 0 && !opts.Yes {
 		q := fmt.Sprintf("the server of account %s has %s attached, which would lose it: stop it and remove the account?", name, plural(n, "client"))
 		refusal := fmt.Sprintf("not removing account %s: its server has %s attached (oca status shows them); close them, or add --yes to stop it all the same", name, plural(n, "client"))
-		if err := opts.confirm(q, refusal); err != nil {
+		if err := opts.confirm(q, refusal, "removed"); err != nil {
 			return err
 		}
 	}
@@ -341,11 +341,11 @@ func accountRemoveRun(opts *accountRemoveOptions) error {
 // attachedClients is how many clients (OpenCode windows, runs) of the
 // user's are attached to the account's server: none for an account whose
 // server runs elsewhere, which remove does not stop.
-func attachedClients(acc *account.Account) int {
+func attachedClients(dirs account.Dirs, acc *account.Account) int {
 	if acc.External {
 		return 0
 	}
-	n, _, err := supervisor.Clients(acc.Port)
+	n, _, err := supervisor.Clients(acc.Port, supervisorOf(dirs, acc.Name))
 	if err != nil {
 		return 0
 	}
@@ -362,9 +362,10 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// confirm asks question on a terminal and returns nil on a yes; not on a
-// terminal it refuses with refusal, since nobody can answer.
-func (a *app) confirm(question, refusal string) error {
+// confirm asks question on a terminal and returns nil on a yes, else
+// "nothing DONE: not confirmed"; not on a terminal it refuses with
+// refusal, since nobody can answer.
+func (a *app) confirm(question, refusal, done string) error {
 	if !isTerminal(a.stdin) {
 		return errors.New(refusal)
 	}
@@ -374,7 +375,7 @@ func (a *app) confirm(question, refusal string) error {
 	case "y", "yes":
 		return nil
 	}
-	return errors.New("nothing removed: not confirmed")
+	return fmt.Errorf("nothing %s: not confirmed", done)
 }
 
 type accountImportOptions struct {
@@ -465,7 +466,7 @@ func accountImportRun(opts *accountImportOptions) error {
 }
 
 func newAccountCmd(a *app) *cobra.Command {
-	return group("account", "add, list, show, remove or import accounts", `oca account add work
+	return group("account", "add, list, show, remove, import or rename accounts", `oca account add work
 		oca account list`,
-		newAccountAddCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountRemoveCmd(a), newAccountImportCmd(a))
+		newAccountAddCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountRemoveCmd(a), newAccountImportCmd(a), newAccountRenameCmd(a))
 }

@@ -238,6 +238,11 @@ func (a *app) runOpencode(r opencodeRun) error {
 			if why != nil {
 				return proxyError{why}
 			}
+			if u := r.Proxy.Unanswered(); err == nil && u != nil {
+				// run exits 0 once its prompt is answered, printed
+				// reply or not.
+				return fmt.Errorf("opencode run printed no reply: %w; run it again (see: oca server logs)", u)
+			}
 			return exitStatus(err)
 		}
 	}

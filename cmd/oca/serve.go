@@ -49,16 +49,11 @@ func serveRun(opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	// `oca account remove` holds the lock while it removes: once Serve
-	// has it, the account must still be there.
-	cfg.Registered = func() error {
-		reg, err := opts.registry()
-		if err != nil {
-			return err
-		}
-		_, err = reg.Get(acc.Name)
-		return err
-	}
+	// `oca account remove` and `rename` hold the lock while they change
+	// the account: once Serve has it, and for as long as it runs, the
+	// account must be as it was started.
+	cfg.Current = func() (string, error) { return account.Gone(reg.Dirs(), acc) }
+	cfg.AccountsFile = reg.Path
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	err = supervisor.Serve(ctx, cfg, opts.stderr)

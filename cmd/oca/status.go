@@ -208,7 +208,7 @@ func statusOf(dirs account.Dirs, acc *account.Account, v opencode.Version) accou
 		return r
 	}
 	r.PID, r.Supervisor = st.OpencodePID, st.SupervisorPID
-	r.Clients, _, _ = supervisor.Clients(acc.Port)
+	r.Clients, _, _ = supervisor.Clients(acc.Port, st.SupervisorPID)
 	if rss, err := procfs.RSS(st.OpencodePID); err == nil {
 		r.MemoryKB = rss / 1024
 	}

@@ -50,10 +50,18 @@ func checkServer(dirs account.Dirs, a *account.Account) []Finding {
 		if h.PID != 0 {
 			who = fmt.Sprintf("pid %d (%s)", h.PID, h.Cmd)
 		}
+		fix := fmt.Sprintf("stop that process, or give %s another port in %s", a.Name, dirs.AccountsFile())
+		if sup, stateDir := supervisor.SupervisorOf(h.PID); sup > 0 && h.PID != 0 {
+			// An OpenCode killed would be restarted by its supervisor
+			// (of an account renamed or removed by hand, by an oca of
+			// before that was noticed): the supervisor is what to stop.
+			who += fmt.Sprintf(", run by oca's supervisor pid %d of %s, which restarts it when it is killed", sup, stateDir)
+			fix = fmt.Sprintf("kill %d   # the supervisor: it stops its OpenCode; or give %s another port in %s", sup, a.Name, dirs.AccountsFile())
+		}
 		out = append(out, Finding{Check: check, Severity: Error,
 			What: fmt.Sprintf("port %d is held by %s, not by the account's server", a.Port, who),
 			Why:  "the account's server cannot start on it",
-			Fix:  fmt.Sprintf("stop that process, or give %s another port in %s", a.Name, dirs.AccountsFile())})
+			Fix:  fix})
 	}
 	if st.Phase == supervisor.PhaseReady && !st.Stale {
 		if ok, _ := opencode.Health(context.Background(), a.Port, ""); ok {

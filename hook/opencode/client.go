@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,6 +39,21 @@ type Client struct {
 	Password string
 	Check    Check
 	Version  Version
+	// Dir is the directory that the requests to an instance route which
+	// are for no project of their own name, in the x-opencode-directory
+	// header (OpenCode 1.x builds the instance of a request that names none
+	// in its working directory, loading the config of every directory
+	// above it): the server's own quiet directory (see the supervisor).
+	// "": "/".
+	Dir string
+}
+
+// instanceDir is the directory c's requests for no project name.
+func (c Client) instanceDir() string {
+	if c.Dir == "" {
+		return "/"
+	}
+	return c.Dir
 }
 
 // do sends one request with basic auth and no keep-alive (an idle
@@ -52,6 +68,12 @@ func (c Client) do(ctx context.Context, method, path string, headerTimeout time.
 	}
 	if c.Password != "" {
 		req.SetBasicAuth(User, c.Password)
+	}
+	if !c.Version.V2() && !strings.Contains(path, "directory=") {
+		// The instance a request is for, where it names none in its query
+		// (where ?directory= would also filter: GET /experimental/session
+		// lists only that directory's sessions with it).
+		req.Header.Set("x-opencode-directory", c.instanceDir())
 	}
 	check := c.Check
 	if check == nil {

@@ -12,8 +12,9 @@ import (
 // processes (of this user, whose sockets it can see) with an established
 // connection to the port. One OpenCode TUI holds several connections (its
 // event stream and requests) and counts once. conns is the number of those
-// connections.
-func Clients(port int) (procs, conns int, err error) {
+// connections. The connections of supervisor (the server's own supervisor,
+// whose health probes and reloads are no client; 0: none) are not counted.
+func Clients(port, supervisor int) (procs, conns int, err error) {
 	socks, err := procfs.Sockets(func(s procfs.Socket) bool {
 		return s.State == procfs.Established && int(s.Remote.Port()) == port && s.Inode != "0"
 	})
@@ -26,8 +27,15 @@ func Clients(port int) (procs, conns int, err error) {
 	}
 	pids := map[int]bool{}
 	for _, holders := range procfs.Holders(inodes...) {
+		counted := false
 		for _, pid := range holders {
+			if pid == supervisor && supervisor > 0 {
+				continue
+			}
 			pids[pid] = true
+			counted = true
+		}
+		if counted {
 			conns++
 		}
 	}
@@ -48,19 +56,26 @@ func establishedClients(port int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	clients := map[[2]netip.AddrPort]int{} // client side: {local, remote} -> uid
+	clients := map[[2]netip.AddrPort]int{}   // client side: {local, remote} -> uid
+	inodes := map[[2]netip.AddrPort]string{} // and its inode
 	for _, s := range socks {
 		if int(s.Remote.Port()) == port {
 			clients[[2]netip.AddrPort{s.Local, s.Remote}] = s.UID
+			inodes[[2]netip.AddrPort{s.Local, s.Remote}] = s.Inode
 		}
 	}
 	me := os.Getuid()
+	// This process's own connections (health probes, reloads) are no use.
+	own := map[string]bool{}
+	for _, ino := range procfs.SocketInodes(os.Getpid()) {
+		own[ino] = true
+	}
 	n := 0
 	for _, s := range socks {
 		if int(s.Local.Port()) != port {
 			continue
 		}
-		if uid, ok := clients[[2]netip.AddrPort{s.Remote, s.Local}]; ok && uid == me {
+		if uid, ok := clients[[2]netip.AddrPort{s.Remote, s.Local}]; ok && uid == me && !own[inodes[[2]netip.AddrPort{s.Remote, s.Local}]] {
 			n++
 		}
 	}

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"net"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestClients(t *testing.T) {
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
-	if p, c, err := Clients(port); err != nil || p != 0 || c != 0 {
+	if p, c, err := Clients(port, 0); err != nil || p != 0 || c != 0 {
 		t.Fatalf("no client: %d procs, %d conns, %v", p, c, err)
 	}
 	var conns []net.Conn
@@ -58,9 +59,37 @@ func waitClients(t *testing.T, port, procs, conns int) {
 	var p, c int
 	var err error
 	if !testsys.Poll(5*time.Second, func() bool {
-		p, c, err = Clients(port)
+		p, c, err = Clients(port, 0)
 		return err == nil && p == procs && c == conns
 	}) {
 		t.Fatalf("Clients = %d procs, %d conns, %v; want %d, %d", p, c, err, procs, conns)
+	}
+}
+
+// TestClientsLeaveOutTheSupervisor is issue 17's item 10: the CLIENTS of a
+// starting server counted the supervisor's own health probe. An OpenCode
+// that accepts and never answers keeps a probe's connection open all
+// along: it is there, and it is no client.
+func TestClientsLeaveOutTheSupervisor(t *testing.T) {
+	a := newAccount(t, "probe")
+	cfg := a.cfg
+	stopAtEnd(t, cfg)
+	if _, err := Ensure(cfg, bins.ocaserve, serveArgs(t, cfg, map[string]string{"FAKE_MODE": "hang"})...); err != nil {
+		t.Fatal(err)
+	}
+	var sup int
+	testsys.Eventually(t, testsys.OpencodeWait(), "the supervisor's probe connected", func() bool {
+		st, err := ReadStatus(cfg.StateDir)
+		if err != nil || st.SupervisorPID == 0 || st.SupervisorPID == os.Getpid() {
+			return false
+		}
+		sup = st.SupervisorPID
+		p, _, _ := Clients(cfg.Port, 0)
+		return p == 1
+	})
+	for range 30 {
+		if p, c, err := Clients(cfg.Port, sup); err != nil || p != 0 || c != 0 {
+			t.Fatalf("Clients = %d procs, %d conns, %v while only the supervisor probes; want 0, 0", p, c, err)
+		}
 	}
 }

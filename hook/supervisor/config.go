@@ -22,10 +22,21 @@ type Config struct {
 	Opencode    string        // path to the opencode binary
 	StateDir    string        // per-account runtime dir owned by oca (0700): lock, status.json, serve.log, leases/, tmp/
 	Env         []string      // OpenCode's environment (see BuildEnv); nil: BuildEnv(os.Environ(), cfg, nil)
-	// Registered, when set, is asked once Serve holds the lock: an error
-	// (the account was removed meanwhile) ends Serve at once, before
-	// anything starts. `oca account remove` holds the lock while it removes.
-	Registered func() error
+	// Current, when set, tells whether the account is still the one this
+	// supervisor was started for: "" while it is, else why not (it was
+	// removed or renamed, made external, its port or homes changed). An
+	// error: it cannot tell now (accounts.toml half written): asked again
+	// later. Serve asks it once it holds the lock, and a non-empty answer
+	// or an error ends Serve before anything starts (`oca account remove`
+	// and `rename` hold the lock while they change the account). It is
+	// asked again whenever AccountsFile changes and at each poll: a
+	// non-empty answer stops OpenCode and Serve, the answer in the log and
+	// in status.json, so that no supervisor runs on for an account nobody
+	// can name any more.
+	Current func() (gone string, err error)
+	// AccountsFile is the file whose changes Current is asked about
+	// ("": the polls alone).
+	AccountsFile string
 	// ConfigDirCheck, when set, judges the config dir (cmd/oca gives it
 	// account.EnsureConfigDir): whoever may change it can have OpenCode
 	// run code as the user, and send the account's keys where they like.

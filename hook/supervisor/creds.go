@@ -26,6 +26,12 @@ const (
 	maxConfigFiles = 2000
 	// busyPoll is how often a waiting reload asks whether sessions are busy.
 	busyPoll = time.Second
+	// reloadQuiet is how long the changes must have stopped before a
+	// reload, and reloadBatch how long at most a storm of changes (an
+	// editor saving every few hundred milliseconds, a script) defers one:
+	// the changes of a storm make one reload, not one each.
+	reloadQuiet = time.Second
+	reloadBatch = 10 * time.Second
 )
 
 // opencodesOwn are the files OpenCode itself writes into a config dir when
@@ -252,6 +258,9 @@ func (c *credsWatch) reloader(ctx context.Context, wait time.Duration) {
 			return
 		case <-c.kick:
 		}
+		if !c.coalesce(ctx) {
+			return
+		}
 		start, gen := time.Now(), c.gen.Load()
 		client := *c.client.Load()
 		waited := false
@@ -302,6 +311,34 @@ func (c *credsWatch) reloader(ctx context.Context, wait time.Duration) {
 			continue
 		}
 		c.logf("credentials or config changed on disk: the server reloaded them (POST /global/dispose)")
+	}
+}
+
+// coalesce waits until no request came for reloadQuiet, or reloadBatch
+// after the first, taking the requests that come meanwhile as the one
+// already taken; false when ctx is done. (Requests that come while a
+// reload waits for busy sessions or runs are one more reload after it,
+// coalesced again.)
+func (c *credsWatch) coalesce(ctx context.Context) bool {
+	first := time.Now()
+	quiet := time.NewTimer(reloadQuiet)
+	defer quiet.Stop()
+	n := 1
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-c.kick:
+			n++
+			if left := reloadBatch - time.Since(first); left > 0 {
+				quiet.Reset(min(reloadQuiet, left))
+			}
+		case <-quiet.C:
+			if n > 1 {
+				c.logf("credentials or config changed %d times within %s: one reload for them all", n, time.Since(first).Round(time.Millisecond))
+			}
+			return true
+		}
 	}
 }
 

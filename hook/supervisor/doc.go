@@ -3,7 +3,8 @@
 // cmd/oca wires it: `oca serve` calls Serve; entering a project takes a
 // lease (hook/supervisor/statedir, which also holds the lock) and calls
 // Ensure; `oca server`, `status`, `attach`, the `opencode` shim
-// and `account remove` call Stop, StopAndLock, ReadStatus and Clients.
+// and `account remove` and `rename` call Stop, StopAndLock, ReadStatus and
+// Clients; doctor asks SupervisorOf who runs an OpenCode on a port.
 // (WaitReady is the supervisor's tests' wait; cmd/oca has one wait of its
 // own for every command, with a progress line and the reasons it reads in
 // the status.)
@@ -18,10 +19,14 @@
 //	leases/      PID-STARTTIME, one per shell in a project of the account: a hard
 //	             link of its project's anchor .root-HASH, made by link(2)
 //	tmp/         OpenCode's TMPDIR
+//	starting     "PID START" of the supervisor Ensure last started: until it
+//	             holds the lock, Stop waits for it and ReadStatus calls it starting
 //
 // Serve holds the lock (a second Serve returns ErrAlreadyRunning; with
-// Config.Registered it exits once it holds the lock if the account is
-// gone), runs OpenCode in its own process group with the environment
+// Config.Current it exits once it holds the lock if the account is gone
+// or changed, and stops when it says so later: asked when
+// Config.AccountsFile changes and at each poll), runs
+// OpenCode in its own process group with the environment
 // BuildEnv makes, and is ready when the server says it is healthy (asked
 // through hook/opencode, whose check lets the password reach only this
 // run's own OpenCode). It restarts OpenCode with backoff and gives up into

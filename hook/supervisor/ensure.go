@@ -11,6 +11,7 @@ import (
 
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/supervisor/statedir"
+	"github.com/oca-sh/oca/internal/atomicfile"
 	"github.com/oca-sh/oca/internal/procfs"
 )
 
@@ -66,6 +67,9 @@ func Ensure(cfg Config, ocaBin string, args ...string) (started bool, err error)
 	if err := cmd.Start(); err != nil {
 		return false, fmt.Errorf("ensure server of %s: start supervisor: %w", cfg.Account, err)
 	}
+	// Until it holds the lock, nothing but this says a supervisor is
+	// coming: a stop at once would find nothing to stop (see Stop).
+	markStarting(cfg.StateDir, cmd.Process.Pid)
 	go func() { _ = cmd.Wait() }()
 	return true, nil
 }
@@ -77,6 +81,41 @@ func Running(stateDir string) (bool, error) {
 		return false, fmt.Errorf("is the server running: %w", err)
 	}
 	return held, nil
+}
+
+// startingName is the file in which Ensure names the process it started
+// ("PID START"), for Stop to wait for while that process lives and the
+// lock is not yet held.
+const startingName = "starting"
+
+func markStarting(stateDir string, pid int) {
+	line := fmt.Sprintf("%d %d\n", pid, procfs.StartTime(pid))
+	// Not written: a stop at once may then miss it, as before; nothing else.
+	_ = atomicfile.Write(filepath.Join(stateDir, startingName), []byte(line), 0o600)
+}
+
+// waitStarting waits, until deadline, while the process Ensure last
+// started lives and the lock is not held: a supervisor between its start
+// and its lock. It returns once the lock is held or that process is gone.
+func waitStarting(stateDir string, deadline time.Time) {
+	waitUntil(func() bool { pid, _ := startingSupervisor(stateDir); return pid == 0 }, time.Until(deadline))
+}
+
+// startingSupervisor is the process Ensure last started, while it lives
+// and the lock is not held (a supervisor between its start and its lock),
+// with its start time; else 0.
+func startingSupervisor(stateDir string) (pid int, start uint64) {
+	b, err := os.ReadFile(filepath.Join(stateDir, startingName))
+	if err != nil {
+		return 0, 0
+	}
+	if _, err := fmt.Sscanf(string(b), "%d %d", &pid, &start); err != nil || pid <= 0 || !procfs.Alive(pid, start) {
+		return 0, 0
+	}
+	if held, _ := statedir.LockHeld(stateDir); held {
+		return 0, 0
+	}
+	return pid, start
 }
 
 // Stop stops the account's server: SIGTERM to the supervisor (the pid in
@@ -93,6 +132,10 @@ func Stop(stateDir string, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	held := func() bool { h, _ := statedir.LockHeld(stateDir); return h }
+	// A supervisor started a moment ago (`oca server start` just
+	// returned) may not hold its lock yet: it is waited for, and stopped,
+	// rather than found absent and left to run on.
+	waitStarting(stateDir, time.Now().Add(min(timeout, 30*time.Second)))
 	// A probe holds the lock for a moment: 5 s is ample, even under load.
 	pid, err := lockSupervisor(stateDir, st, time.Now().Add(min(time.Until(deadline), 5*time.Second)))
 	if err != nil {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -195,5 +196,66 @@ func TestEnsureRotatesLog(t *testing.T) {
 	})
 	if got := readFile(t, filepath.Join(cfg.StateDir, logName)); strings.Contains(got, "old line") {
 		t.Errorf("serve.log:\n%s", got)
+	}
+}
+
+// TestStopRightAfterEnsure: a stop at once after a start (`oca server
+// start` then `oca server stop`) came before the new supervisor held its
+// lock, found nothing to stop and said stopped, and the supervisor ran on.
+// Stop now waits for the supervisor Ensure started, and stops it.
+func TestStopRightAfterEnsure(t *testing.T) {
+	t.Parallel()
+	for i := range 5 {
+		a := newAccount(t, "quick"+itoa(i))
+		cfg := a.cfg
+		stopAtEnd(t, cfg)
+		if ok, err := Ensure(cfg, bins.ocaserve, serveArgs(t, cfg, map[string]string{"FAKE_MODE": "ok"})...); !ok || err != nil {
+			t.Fatalf("Ensure = %v, %v", ok, err)
+		}
+		if err := Stop(cfg.StateDir, 30*time.Second); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		testsys.Eventually(t, 10*time.Second, "the supervisor started just before the stop is gone", func() bool {
+			return len(supervisors(cfg)) == 0
+		})
+		if held, _ := statedir.LockHeld(cfg.StateDir); held {
+			t.Errorf("round %d: the lock is held after the stop", i)
+		}
+	}
+}
+
+// TestStatusOfARestartedFailingServer is issue 18's stale status: after
+// `oca server restart` of a server whose supervisor gave up, `oca server
+// wait` read the old "failing" at once, while the new supervisor had not
+// yet taken its lock. The status of a supervisor that is gone, while the
+// one Ensure started lives, is not the current one: it reads "starting";
+// the old reason comes back once nothing starts.
+func TestStatusOfARestartedFailingServer(t *testing.T) {
+	dir := t.TempDir()
+	// Written as the wait began (the old supervisor gave up just then).
+	if err := writeStatus(dir, Status{Account: "x", Phase: PhaseFailing, LastError: "the old reason", SupervisorPID: 1 << 22, UpdatedAt: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	// A supervisor between its start and its lock.
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	markStarting(dir, child.Process.Pid)
+	st, err := ReadStatus(dir)
+	if err != nil || st.Phase != PhaseStarting || st.LastError != "" || st.SupervisorPID != child.Process.Pid {
+		t.Errorf("status while a supervisor starts: %+v, %v", st, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	cfg := Config{Account: "x", Port: testsys.FreePort(t), StateDir: dir}
+	if err := WaitReady(ctx, cfg); err == nil || strings.Contains(err.Error(), "the old reason") {
+		t.Errorf("WaitReady = %v; want no old reason", err)
+	}
+	child.Process.Kill()
+	child.Wait()
+	if st, _ := ReadStatus(dir); st.Phase != PhaseFailing || st.LastError != "the old reason" {
+		t.Errorf("status once nothing starts: %+v", st)
 	}
 }

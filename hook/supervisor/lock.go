@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/oca-sh/oca/hook/supervisor/statedir"
@@ -60,4 +62,30 @@ func StopAndLock(stateDir string, timeout time.Duration) (unlock func(), err err
 			return nil, fmt.Errorf("lock the server of %s: %w", stateDir, err)
 		}
 	}
+}
+
+// SupervisorOf finds the supervisor of oca's whose OpenCode pid is (or is
+// a process of): the supervisor leads nothing of the group, it is the
+// parent of its leader, and it holds the lock of the state dir whose
+// tmp/ the OpenCode was given as TMPDIR. It returns that supervisor's pid
+// and state dir, or 0 and "". Killing such an OpenCode is useless: the
+// supervisor starts another; it is the supervisor that is to be stopped.
+func SupervisorOf(pid int) (supervisor int, stateDir string) {
+	st, err := procfs.ReadStat(pid)
+	if err != nil {
+		return 0, ""
+	}
+	leader, err := procfs.ReadStat(st.PGID)
+	if err != nil {
+		return 0, ""
+	}
+	for _, kv := range procfs.Environ(st.PGID) {
+		if tmp, ok := strings.CutPrefix(kv, "TMPDIR="); ok && filepath.Base(tmp) == "tmp" {
+			stateDir = filepath.Dir(tmp)
+		}
+	}
+	if stateDir == "" || statedir.LockHolder(stateDir) != leader.PPID || leader.PPID <= 1 {
+		return 0, ""
+	}
+	return leader.PPID, stateDir
 }

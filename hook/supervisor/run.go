@@ -14,6 +14,7 @@ import (
 	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/safepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -74,10 +75,10 @@ func (s *supervisor) launch() (*run, error) {
 	}
 	cmd := exec.Command(s.cfg.Opencode, v.ServeArgs(s.cfg.Port)...)
 	cmd.Env = s.env
-	// A directory of oca's own: OpenCode must not pin, index or write into
-	// whatever directory the hook happened to start the supervisor from.
-	// Clients name their directory per request (opencode attach --dir).
-	cmd.Dir = s.cfg.StateDir
+	// Clients name their directory per request (opencode attach --dir);
+	// its own is where a request that names none would build an instance
+	// (see quietDir).
+	cmd.Dir = s.quiet
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -117,7 +118,7 @@ func (s *supervisor) launch() (*run, error) {
 		taken:      make(chan error, 1),
 		readyTimer: time.NewTimer(s.cfg.ReadyTimeout),
 	}
-	r.client = opencode.Client{Port: s.cfg.Port, Password: s.cfg.Password, Check: opencode.OwnGroup(r.pgid), Version: v}
+	r.client = opencode.Client{Port: s.cfg.Port, Password: s.cfg.Password, Check: opencode.OwnGroup(r.pgid), Version: v, Dir: s.quiet}
 	var once sync.Once
 	onLine := func(stream string) func(string) {
 		return func(line string) {
@@ -347,4 +348,19 @@ func (s *supervisor) unregister(r *run) {
 	if err := r.client.Version.Unregister(s.cfg.StateHome, r.pid); err != nil {
 		s.log.Printf("%v", err)
 	}
+}
+
+// quietDir is the working directory of the account's OpenCode: the
+// directory an instance is built for when a request names none, whose
+// config OpenCode loads from every directory above it (.opencode/plugin/,
+// opencode.json). That is stateDir, a directory of oca's own, when no one
+// else may write to it or any directory above it (safepath's rule);
+// otherwise (a HOME under /tmp, where anyone may make /tmp/.opencode) it is
+// "/", above which there is nothing. oca's own requests name a directory
+// all the same (opencode.Client.Dir), and clients name theirs.
+func quietDir(stateDir string) string {
+	if safepath.Check(stateDir, safepath.Rule{Links: true}) == nil {
+		return stateDir
+	}
+	return "/"
 }

@@ -95,6 +95,10 @@ func readStatusFile(stateDir string) (Status, error) {
 // reason, because a supervisor that gave up has exited on purpose). Orphan
 // tells that a stale status's OpenCode still runs.
 //
+// A supervisor that Ensure started and that has not taken the lock yet
+// makes the status "starting", whatever the file of an earlier one says
+// (`oca server restart` of a failing server, then `oca server wait`).
+//
 // The file can be out of date: a supervisor that could not write it (a
 // full disk) keeps running. So when the file does not name the supervisor
 // that holds the lock, the status comes from the lock and the processes:
@@ -119,6 +123,13 @@ func ReadStatus(stateDir string) (Status, error) {
 	}
 	holder := statedir.LockHolder(stateDir)
 	if holder <= 0 {
+		if pid, start := startingSupervisor(stateDir); pid > 0 {
+			// The file is an earlier supervisor's (one that gave up, say):
+			// not the current one's, which Ensure started and which has
+			// not taken its lock yet.
+			return Status{Account: st.Account, Port: st.Port, URL: st.URL, Phase: PhaseStarting,
+				SupervisorPID: pid, SupervisorStart: start}, nil
+		}
 		return st, nil
 	}
 	return fromProcesses(st, holder), nil

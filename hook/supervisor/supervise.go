@@ -42,7 +42,17 @@ type supervisor struct {
 	backoff time.Duration
 	crashes []time.Time // quick crashes in a row, for crash-loop detection
 	unsafe  error       // why the config dir is refused (evUnsafe)
+	gone    string      // why the account is no longer the one served (evGone)
+	quiet   string      // OpenCode's working directory (quietDir)
+	unsure  string      // the last error of Config.Current, logged once
+	// accounts fires when the accounts file has settled after a change.
+	accounts *time.Timer
 }
+
+// accountsSettle is how long the accounts file must be left alone after a
+// change before Config.Current is asked: an editor that writes in place
+// truncates it first, and an empty file names no account.
+const accountsSettle = 250 * time.Millisecond
 
 // Serve runs the account's supervisor in the foreground until ctx is done,
 // the server has been idle for cfg.IdleTimeout, or OpenCode crash-loops.
@@ -69,11 +79,15 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 		return fmt.Errorf("serve %s: %w", cfg.Account, err)
 	}
 	defer lock.Close() // releases the lock, last of all
-	if cfg.Registered != nil {
-		// The account may have been removed between the caller's reading
-		// of the registry and the lock: a supervisor started then would
-		// run on with nothing able to stop it.
-		if err := cfg.Registered(); err != nil {
+	if cfg.Current != nil {
+		// The account may have been removed or renamed between the
+		// caller's reading of the registry and the lock: a supervisor
+		// started then would run on with nothing able to stop it.
+		gone, err := cfg.Current()
+		if err == nil && gone != "" {
+			err = errors.New(gone)
+		}
+		if err != nil {
 			return fmt.Errorf("serve %s: %w", cfg.Account, err)
 		}
 	}
@@ -112,6 +126,10 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Printf("ignoring unreadable status: %v", err)
 	}
+	s.quiet = quietDir(cfg.StateDir)
+	if s.quiet != cfg.StateDir {
+		s.log.Printf("opencode runs in %s: others may write to %s or a directory above it, where OpenCode would look for config", s.quiet, cfg.StateDir)
+	}
 	s.setPhase(PhaseStarting, "")
 	s.recoverOrphan(prev)
 
@@ -128,6 +146,15 @@ func Serve(ctx context.Context, cfg Config, logw io.Writer) error {
 	for _, dir := range []string{statedir.LeasesDir(cfg.StateDir), filepath.Join(cfg.DataHome, "opencode")} {
 		if err := s.watcher.Add(dir); err != nil {
 			return s.fail(fmt.Errorf("watch %s: %w", dir, err))
+		}
+	}
+	s.accounts = time.NewTimer(time.Hour)
+	s.accounts.Stop()
+	defer s.accounts.Stop()
+	if cfg.Current != nil && cfg.AccountsFile != "" {
+		// Its directory: a save replaces the file (a rename over it).
+		if err := s.watcher.Add(filepath.Dir(cfg.AccountsFile)); err != nil {
+			s.log.Printf("watch %s: %v (its changes are seen at the polls)", cfg.AccountsFile, err)
 		}
 	}
 	// Checked (and, by cmd/oca's check, made when absent) before it is
@@ -236,6 +263,7 @@ const (
 	evTaken                 // the port's listener is not this run's (r.takenErr)
 	evUnsafe                // the config dir failed Config.ConfigDirCheck (s.unsafe)
 	evReload                // the config changed and this OpenCode cannot reload it: restart it
+	evGone                  // the account was removed, renamed or changed (s.gone)
 )
 
 // loop starts OpenCode, and restarts it when it dies, until a stop.
@@ -273,6 +301,8 @@ func (s *supervisor) loop(ctx context.Context) error {
 			case evUnsafe:
 				s.stop(r, "its config dir is refused")
 				return s.fail(s.unsafe)
+			case evGone:
+				return s.shutdown(r, s.gone)
 			case evReload:
 				// Not a crash: started again at once, and not counted.
 				s.stop(r, "its config changed, and "+s.ver.String()+" cannot reload a running server")
@@ -318,6 +348,8 @@ func (s *supervisor) loop(ctx context.Context) error {
 			return s.shutdown(nil, fmt.Sprintf("no shell and no client for %s", s.cfg.IdleTimeout))
 		case evUnsafe:
 			return s.fail(s.unsafe)
+		case evGone:
+			return s.shutdown(nil, s.gone)
 		}
 	}
 }
@@ -335,6 +367,33 @@ func (s *supervisor) checkConfigDir() error {
 func (s *supervisor) configDirUnsafe() bool {
 	s.unsafe = s.checkConfigDir()
 	return s.unsafe != nil
+}
+
+// accountGone reports whether Config.Current says the account is no
+// longer the one served, keeping why for the main loop. When it cannot
+// tell (a half-written accounts file) the server runs on, and the error
+// is logged once.
+func (s *supervisor) accountGone() bool {
+	if s.cfg.Current == nil {
+		return false
+	}
+	gone, err := s.cfg.Current()
+	if err == nil && gone != "" {
+		// Asked again a moment later: a file read in the middle of a
+		// write can name fewer accounts than it will.
+		time.Sleep(accountsSettle)
+		gone, err = s.cfg.Current()
+	}
+	if err != nil {
+		if err.Error() != s.unsure {
+			s.unsure = err.Error()
+			s.log.Printf("cannot tell whether account %s is still as it was started: %v", s.cfg.Account, err)
+		}
+		return false
+	}
+	s.unsure = ""
+	s.gone = gone
+	return gone != ""
 }
 
 // await serves file events, polls and credential reloads until something
@@ -393,6 +452,9 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			if s.configDirUnsafe() {
 				return evUnsafe
 			}
+			if s.accountGone() {
+				return evGone
+			}
 			if r != nil && r.isReady && s.idle.check() {
 				return evIdle
 			}
@@ -400,6 +462,9 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 			if !ok {
 				s.watcher.Events = nil
 				continue
+			}
+			if s.cfg.AccountsFile != "" && ev.Name == s.cfg.AccountsFile && !ev.Has(fsnotify.Chmod) {
+				s.accounts.Reset(accountsSettle)
 			}
 			switch filepath.Dir(ev.Name) {
 			case statedir.LeasesDir(s.cfg.StateDir):
@@ -428,6 +493,10 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 					s.creds.changed()
 				}
 			}
+		case <-s.accounts.C:
+			if s.accountGone() {
+				return evGone
+			}
 		case err, ok := <-s.watcher.Errors:
 			if !ok {
 				s.watcher.Errors = nil
@@ -446,7 +515,7 @@ func (s *supervisor) await(ctx context.Context, r *run, timer <-chan time.Time) 
 }
 
 // shutdown stops OpenCode (when running) with escalation and records phase
-// stopped.
+// stopped; an account that is gone, with why.
 func (s *supervisor) shutdown(r *run, why string) error {
 	s.log.Printf("stopping: %s", why)
 	s.setPhase(PhaseStopping, "")
@@ -454,6 +523,9 @@ func (s *supervisor) shutdown(r *run, why string) error {
 		s.stop(r, why)
 	}
 	s.st.OpencodePID, s.st.OpencodePGID, s.st.OpencodeStart = 0, 0, 0
+	if s.gone != "" {
+		s.st.LastError = "stopped: " + s.gone
+	}
 	s.setPhase(PhaseStopped, "")
 	s.log.Printf("stopped")
 	return nil

@@ -243,10 +243,14 @@ func TestServeIdle(t *testing.T) {
 	if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseReady {
 		t.Fatalf("stopped with a live lease: %+v\n%s", st, s.log.String())
 	}
-	conn, err := net.Dial("tcp", "127.0.0.1:"+itoa(cfg.Port))
-	if err != nil {
+	// A client of another process (this one is the supervisor, whose own
+	// connections are no use).
+	conn := exec.Command("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+itoa(cfg.Port)+"; sleep 60")
+	if err := conn.Start(); err != nil {
 		t.Fatal(err)
 	}
+	defer func() { conn.Process.Kill(); conn.Wait() }()
+	testsys.Eventually(t, 5*time.Second, "the client connected", func() bool { n, _ := establishedClients(cfg.Port); return n == 1 })
 	if err := statedir.DropLease(cfg.StateDir, shell.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +264,8 @@ func TestServeIdle(t *testing.T) {
 	}
 	shell.Process.Kill()
 	shell.Wait()
-	conn.Close()
+	conn.Process.Kill()
+	conn.Wait()
 	if err := s.wait(t, testsys.OpencodeWait()); err != nil {
 		t.Fatal(err)
 	}

@@ -89,11 +89,30 @@ func TestEstablishedClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := establishedClients(port); n != 1 {
-		t.Errorf("%d clients, want 1", n)
+	// This process's own (the supervisor's probes and reloads) is none.
+	if n, _ := establishedClients(port); n != 0 {
+		t.Errorf("%d clients, want 0: the connection is this process's own", n)
 	}
 	c.Close()
 	s.Close()
+	// Another process's is one.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			<-done
+		}
+	}()
+	child := exec.Command("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/"+itoa(port)+"; sleep 30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	var n int
+	if !testsys.Poll(5*time.Second, func() bool { n, _ = establishedClients(port); return n == 1 }) {
+		t.Errorf("%d clients, want 1", n)
+	}
 }
 
 func TestStatusFiles(t *testing.T) {

@@ -37,7 +37,9 @@ func WaitReady(ctx context.Context, cfg Config) error {
 		}
 		last = err
 		if cfg.StateDir != "" {
-			if st, err := readStatusFile(cfg.StateDir); err == nil && st.Phase == PhaseFailing && st.UpdatedAt.After(begin) {
+			// ReadStatus: a file whose supervisor is gone while another
+			// starts is not the current status.
+			if st, err := ReadStatus(cfg.StateDir); err == nil && st.Phase == PhaseFailing && st.UpdatedAt.After(begin) {
 				return fmt.Errorf("server of %s failed: %s", cfg.Account, st.LastError)
 			}
 		}

@@ -125,6 +125,10 @@ func Start(opt Options) (*Proxy, error) {
 			r.Out.Host = target.Host
 			p.swapCredentials(r)
 			if p.run != nil {
+				// The hold for run's stream runs from the server's
+				// readiness, not from the prompt: a prompt sent while
+				// the server (re)starts waits for it with the stream.
+				_ = p.awaitReady(r.In.Context())
 				p.run.rewrite(r)
 			}
 		},
@@ -146,6 +150,16 @@ func Start(opt Options) (*Proxy, error) {
 		p.mu.Unlock()
 	}
 	return p, nil
+}
+
+// Unanswered says why `opencode run` (Options.Run) printed no reply, when
+// a prompt's answer had to be let go before the event stream carried its
+// reply; nil otherwise.
+func (p *Proxy) Unanswered() error {
+	if p.run == nil {
+		return nil
+	}
+	return p.run.errUnanswered()
 }
 
 // URL is the proxy's base URL, for the client in place of the server's.

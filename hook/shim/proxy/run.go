@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
@@ -20,18 +21,32 @@ import (
 // run's event stream flows (so that no event of the reply comes before run
 // listens), and holds the prompt's answer until that stream has said the
 // session was busy with it and then went idle, and a second more: by then
-// run has printed the reply.
+// run has printed the reply. A prompt is held for the stream only once the
+// server is ready (right after a restart, run's stream and prompt both
+// wait for it, and the hold must not run out meanwhile). When run's prompt
+// was answered but the stream never carried its reply, Unanswered says
+// so: run then exits 0 having printed nothing, which oca does not pass on
+// as a success.
 
 // runOrder is what the proxy knows of run's sessions and stream.
 type runOrder struct {
-	mu     sync.Mutex
-	status map[string]sessionTimes // by session ID
-	stream bool                    // an event stream has begun to flow
-	seen   chan struct{}           // closed and replaced at each of those
+	mu         sync.Mutex
+	status     map[string]sessionTimes // by session ID
+	stream     bool                    // an event stream has begun to flow
+	seen       chan struct{}           // closed and replaced at each of those
+	hold       time.Duration           // promptHold (tests shorten it)
+	unanswered error                   // a prompt's answer let go before its reply was seen on the stream
 }
 
 func newRunOrder() *runOrder {
-	return &runOrder{status: map[string]sessionTimes{}, seen: make(chan struct{})}
+	return &runOrder{status: map[string]sessionTimes{}, seen: make(chan struct{}), hold: promptHold}
+}
+
+// errUnanswered is why run printed no reply, if it did not: see Unanswered.
+func (o *runOrder) errUnanswered() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unanswered
 }
 
 // sessionTimes are when the proxy sent a session's prompt on, and when the
@@ -113,7 +128,7 @@ func (o *runOrder) wake() {
 	o.seen = make(chan struct{})
 }
 
-// waitStream returns once an event stream flows, or after promptHold, or
+// waitStream returns once an event stream flows, or after o.hold, or
 // when ctx is done.
 func (o *runOrder) waitStream(ctx context.Context) {
 	o.waitFor(ctx, func() bool { return o.stream })
@@ -123,7 +138,16 @@ func (o *runOrder) waitStream(ctx context.Context) {
 // with its prompt and then went idle, or after promptHold, or when ctx is
 // done.
 func (o *runOrder) waitAnswered(ctx context.Context, id string) {
-	o.waitFor(ctx, func() bool { return o.status[id].answered() })
+	if !o.waitFor(ctx, func() bool { return o.status[id].answered() }) && ctx.Err() == nil {
+		// run will print nothing of the reply (it came before run
+		// listened, or the stream broke): run must not end as if it had.
+		o.mu.Lock()
+		if o.unanswered == nil {
+			o.unanswered = fmt.Errorf("the server answered the prompt of session %s, but its event stream did not carry the reply to run within %s", id, o.hold)
+		}
+		o.mu.Unlock()
+		return
+	}
 	// run prints the reply when it reads the events before the idle, in
 	// its own time: nothing of that can be seen from here (it keeps the
 	// stream open until it exits), so it gets a moment.
@@ -133,10 +157,10 @@ func (o *runOrder) waitAnswered(ctx context.Context, id string) {
 	}
 }
 
-// waitFor returns once done (called with o.mu held) is true, or after
-// promptHold, or when ctx is done.
-func (o *runOrder) waitFor(ctx context.Context, done func() bool) {
-	limit := time.NewTimer(promptHold)
+// waitFor returns true once done (called with o.mu held) is true, or
+// false after o.hold or when ctx is done.
+func (o *runOrder) waitFor(ctx context.Context, done func() bool) bool {
+	limit := time.NewTimer(o.hold)
 	defer limit.Stop()
 	for {
 		o.mu.Lock()
@@ -144,14 +168,14 @@ func (o *runOrder) waitFor(ctx context.Context, done func() bool) {
 		seen := o.seen
 		o.mu.Unlock()
 		if ok {
-			return
+			return true
 		}
 		select {
 		case <-seen:
 		case <-limit.C:
-			return
+			return false
 		case <-ctx.Done():
-			return
+			return false
 		}
 	}
 }

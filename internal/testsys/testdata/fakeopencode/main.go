@@ -12,6 +12,10 @@
 // FAKE_CRASH_TIMES=N with FAKE_COUNTER=FILE: crash the first N starts, then ok.
 // FAKE_ENV_FILE=FILE: write the environment there at start.
 // FAKE_RECORD=FILE: append "dispose" for each POST /global/dispose.
+// FAKE_INSTANCES=FILE: append "METHOD PATH FROM DIR" for each request to an
+// instance route (any but /global/...), FROM being where OpenCode takes its
+// directory from: "query" (?directory=), "header" (x-opencode-directory) or
+// "cwd" (none named: its working directory, an instance built there).
 // FAKE_BUSY=FILE: while FILE exists, one session (in directory /fake) is
 // busy: GET /experimental/session lists it, GET /session/status says busy.
 // FAKE_PRINT_SECRET=1: print the password and an sk- key, to test redaction.
@@ -158,8 +162,34 @@ func main() {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+		recordInstance(r)
 		mux.ServeHTTP(w, r)
 	}
 	fmt.Printf("opencode server listening on http://%s:%d\n", *host, *port)
 	_ = http.Serve(ln, http.HandlerFunc(auth))
+}
+
+// recordInstance appends r to FAKE_INSTANCES when it is a request to an
+// instance route, with the directory OpenCode would build its instance for.
+func recordInstance(r *http.Request) {
+	f := os.Getenv("FAKE_INSTANCES")
+	if f == "" || strings.HasPrefix(r.URL.Path, "/global/") {
+		return
+	}
+	from, dir := "query", r.URL.Query().Get("directory")
+	if dir == "" {
+		from, dir = "header", r.Header.Get("x-opencode-directory")
+	}
+	if dir == "" {
+		from, dir = "cwd", ""
+		if wd, err := os.Getwd(); err == nil {
+			dir = wd
+		}
+	}
+	af, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	defer af.Close()
+	fmt.Fprintf(af, "%s %s %s %s\n", r.Method, r.URL.Path, from, dir)
 }
