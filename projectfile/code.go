@@ -219,10 +219,29 @@ func compact(raw json.RawMessage) string {
 }
 
 // stripJSONC turns OpenCode's JSON with comments into JSON: // and /* */
-// comments outside strings go, and trailing commas.
+// comments outside strings go, and trailing commas (a comma that only
+// white space and comments separate from a closing } or ]). Written out
+// rather than with regexp, which would alter strings too, and which the
+// hook's binary, linking this package, would initialise at every entry.
 func stripJSONC(data []byte) []byte {
 	var out bytes.Buffer
 	inStr, esc := false, false
+	comma := false // a comma is pending: written before what follows, unless that closes
+	var gap []byte // the white space after a pending comma
+	flush := func(next byte) {
+		if comma && next != '}' && next != ']' {
+			out.WriteByte(',')
+		}
+		out.Write(gap)
+		comma, gap = false, gap[:0]
+	}
+	space := func(c byte) {
+		if comma {
+			gap = append(gap, c)
+		} else {
+			out.WriteByte(c)
+		}
+	}
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		switch {
@@ -235,14 +254,11 @@ func stripJSONC(data []byte) []byte {
 			} else if c == '"' {
 				inStr = false
 			}
-		case c == '"':
-			inStr = true
-			out.WriteByte(c)
 		case c == '/' && i+1 < len(data) && data[i+1] == '/':
 			for i < len(data) && data[i] != '\n' {
 				i++
 			}
-			out.WriteByte('\n')
+			space('\n')
 		case c == '/' && i+1 < len(data) && data[i+1] == '*':
 			end := bytes.Index(data[i+2:], []byte("*/"))
 			if end < 0 {
@@ -250,46 +266,21 @@ func stripJSONC(data []byte) []byte {
 			} else {
 				i += end + 3
 			}
-			out.WriteByte(' ')
+			space(' ')
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			space(c)
 		default:
+			flush(c)
+			if c == ',' {
+				comma = true
+				continue
+			}
+			inStr = c == '"'
 			out.WriteByte(c)
 		}
 	}
-	return dropTrailingCommas(out.Bytes())
-}
-
-// dropTrailingCommas removes each comma, outside strings, that only white
-// space separates from a closing } or ]. (Written out rather than with
-// regexp, which would alter strings too, and which the hook's binary,
-// linking this package, would initialise at every entry.)
-func dropTrailingCommas(data []byte) []byte {
-	out := make([]byte, 0, len(data))
-	inStr, esc := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		switch {
-		case inStr:
-			if esc {
-				esc = false
-			} else if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == ',':
-			j := i + 1
-			for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
-				j++
-			}
-			if j < len(data) && (data[j] == '}' || data[j] == ']') {
-				continue
-			}
-		}
-		out = append(out, c)
-	}
-	return out
+	flush(0)
+	return out.Bytes()
 }
 
 // codeRecord is the file that holds what the code of the project file
