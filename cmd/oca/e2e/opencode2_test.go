@@ -95,8 +95,8 @@ func TestOpencode2Preview(t *testing.T) {
 		PID       int    `json:"pid"`
 		Providers []any  `json:"providers"`
 	}
-	if err := json.Unmarshal([]byte(must("status", "--json")), &st); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(must("status", "a", "b", "--json")), &st); err != nil || len(st) != 2 {
+		t.Fatalf("oca status a b --json: %+v %v", st, err)
 	}
 	for _, s := range st {
 		var reg struct {
