@@ -200,7 +200,14 @@ func TestRealV2KeepsTheV1Database(t *testing.T) {
 		t.Helper()
 		s := startServe(t, cfg)
 		waitReady(t, cfg, testsys.OpencodeWait())
-		st, _ := ReadStatus(cfg.StateDir)
+		// The server answers a moment before its supervisor, whose own
+		// probe marks it ready, says so: wait for that, or time out and
+		// return the status as it is.
+		var st Status
+		testsys.Poll(testsys.OpencodeWait(), func() bool {
+			st, _ = ReadStatus(cfg.StateDir)
+			return st.Phase == PhaseReady
+		})
 		s.cancel()
 		s.wait(t, testsys.OpencodeWait())
 		return st
