@@ -25,21 +25,21 @@ import (
 func TestShimTUIThroughProxy(t *testing.T) {
 	u := testsys.AddUser(t)
 	squatBin := squatter.Build(t)
-	w := newRealWorld(t, fakeprovider.Options{}, "a")
+	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a")
 	m := newTmux(t, w)
-	port := w.ports["a"]
+	port := w.Ports["a"]
 	tui := m.tui(t, "one", "~/pa", "opencode", "ping-first")
-	oca := ppid(tui.pid)
-	if !w.isOca(oca) {
-		t.Errorf("the TUI's parent %d is not oca: %q", oca, tui.args)
+	oca := ppid(tui.Pid)
+	if !w.IsOca(oca) {
+		t.Errorf("the TUI's parent %d is not oca: %q", oca, tui.Args)
 	}
 	if attachedTo(t, tui, w.Path("pa")) == "http://127.0.0.1:"+strconv.Itoa(port) {
-		t.Errorf("the TUI attaches to the server's port itself: %q", tui.args)
+		t.Errorf("the TUI attaches to the server's port itself: %q", tui.Args)
 	}
 
 	t.Run("it goes on across a restart of its server", func(t *testing.T) {
-		old := w.serverPid(t, "a")
-		fromServer(t, "the first prompt", w.answered(t, "ping-first"), old, w.keys["a"])
+		old := w.ServerPid(t, "a")
+		shelltest.FromServer(t, "the first prompt", w.Answered(t, "ping-first"), old, w.Keys["a"])
 		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -55,23 +55,23 @@ func TestShimTUIThroughProxy(t *testing.T) {
 			t.Fatalf("no new server of a after kill -9 of %d", old)
 		}
 		m.prompt(t, "oca:one", "ping-after-restart")
-		fromServer(t, "the prompt after the restart", w.answered(t, "ping-after-restart"), pid, w.keys["a"])
-		if !procfs.Alive(tui.pid, 0) || ppid(tui.pid) != oca {
-			t.Errorf("the TUI %d (oca %d) did not live through the restart", tui.pid, oca)
+		shelltest.FromServer(t, "the prompt after the restart", w.Answered(t, "ping-after-restart"), pid, w.Keys["a"])
+		if !procfs.Alive(tui.Pid, 0) || ppid(tui.Pid) != oca {
+			t.Errorf("the TUI %d (oca %d) did not live through the restart", tui.Pid, oca)
 		}
 	})
 
 	t.Run("it dies with its oca", func(t *testing.T) {
 		two := m.tui(t, "two", "~/pa", "opencode", "ping-two")
-		parent := ppid(two.pid)
-		if !w.isOca(parent) {
-			t.Fatalf("the TUI's parent %d is not oca: %q", parent, two.args)
+		parent := ppid(two.Pid)
+		if !w.IsOca(parent) {
+			t.Fatalf("the TUI's parent %d is not oca: %q", parent, two.Args)
 		}
 		if err := syscall.Kill(parent, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if !testsys.Poll(30*time.Second, func() bool { return !procfs.Alive(two.pid, 0) }) {
-			t.Errorf("the TUI %d outlives its oca %d (killed)", two.pid, parent)
+		if !testsys.Poll(30*time.Second, func() bool { return !procfs.Alive(two.Pid, 0) }) {
+			t.Errorf("the TUI %d outlives its oca %d (killed)", two.Pid, parent)
 		}
 	})
 
@@ -84,9 +84,9 @@ func TestShimTUIThroughProxy(t *testing.T) {
 		// Until the squatter was sent the password, or the TUI and its oca
 		// are gone (then nothing of the account's can send it anything).
 		if !testsys.Poll(testsys.OpencodeWait(), func() bool {
-			return sentPassword(sq) || !procfs.Alive(tui.pid, 0) && !procfs.Alive(oca, 0)
+			return sentPassword(sq) || !procfs.Alive(tui.Pid, 0) && !procfs.Alive(oca, 0)
 		}) {
-			t.Errorf("the TUI %d (oca %d) still runs with another user's server on the port", tui.pid, oca)
+			t.Errorf("the TUI %d (oca %d) still runs with another user's server on the port", tui.Pid, oca)
 		}
 		sq.Check(t, true)
 		if sentPassword(sq) {

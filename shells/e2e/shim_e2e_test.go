@@ -25,232 +25,11 @@ import (
 // client of the account's server, and the fake sees which process sent each
 // request and with which key.
 
-// realWorld is a user's home where OpenCode's config declares the fake
-// provider, with one account per name (project ~/pNAME bound to it, the
-// fake's key sk-oca-test-NAME in its auth.json), and an `opencode` first on
-// PATH that logs every OpenCode started, then execs the real one.
-type realWorld struct {
-	*world
-	prov  *fakeprovider.Provider
-	real  string // the real OpenCode
-	log   string // the wrapper's log: PID<TAB>XDG_DATA_HOME<TAB>ARGS, one line per start
-	wrap  string // the wrapper, named opencode
-	keys  map[string]string
-	ports map[string]int
-	data  map[string]string // data homes
-}
-
-func newRealWorld(t testing.TB, opt fakeprovider.Options, names ...string) *realWorld {
-	t.Helper()
-	real := testsys.NeedOpencode(t)
-	root, err := os.MkdirTemp("", "oca-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	w := &realWorld{
-		world: &world{T: t, Home: filepath.Join(root, "home"), Bin: shelltest.Oca(t)},
-		prov:  fakeprovider.Start(t, opt),
-		real:  real,
-		log:   filepath.Join(root, "opencode.log"),
-		wrap:  filepath.Join(root, "bin", "opencode"),
-		keys:  map[string]string{},
-		ports: map[string]int{},
-		data:  map[string]string{},
-	}
-	if err := os.MkdirAll(filepath.Dir(w.wrap), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	script := "#!/bin/sh\nprintf '%s\\t%s\\t%s\\n' \"$$\" \"${XDG_DATA_HOME:-}\" \"$*\" >> '" + w.log + "'\nexec '" + real + "' \"$@\"\n"
-	testsys.WriteExecutable(t, w.wrap, []byte(script))
-	w.Env = []string{
-		"HOME=" + w.Home,
-		"PATH=" + filepath.Dir(w.wrap) + ":" + filepath.Dir(w.Bin) + ":/usr/local/bin:/usr/bin:/bin",
-		"TERM=dumb",
-		"LANG=C.UTF-8",
-		"USER=tester",
-		// Nothing to fetch here but the fake: spare OpenCode the attempts.
-		"OPENCODE_DISABLE_MODELS_FETCH=1",
-		"OPENCODE_DISABLE_AUTOUPDATE=1",
-	}
-	w.Mkdir(".config")
-	w.prov.WriteConfig(t, w.Home)
-	// The servers run with the accounts' env tables, not the shell's.
-	var tables strings.Builder
-	for _, name := range names {
-		w.ports[name] = testsys.FreePort(t)
-		w.Oca("", "account", "add", name, "--port", strconv.Itoa(w.ports[name]), "--idle-timeout", "1h")
-		w.Mkdir("p" + name)
-		w.Oca("p"+name, "init", name)
-		w.data[name] = w.Vars(name)["XDG_DATA_HOME"]
-		w.keys[name] = "sk-oca-test-" + name
-		fakeprovider.WriteAuth(t, w.data[name], w.keys[name])
-		fmt.Fprintf(&tables, "\n[accounts.%s.env]\nOPENCODE_DISABLE_MODELS_FETCH = \"1\"\nOPENCODE_DISABLE_AUTOUPDATE = \"1\"\n", name)
-	}
-	accounts := w.Path(".config/oca/accounts.toml")
-	data, err := os.ReadFile(accounts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(accounts, append(data, tables.String()...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	w.Mkdir("plain")
-	t.Cleanup(w.stopAll)
-	return w
-}
-
-// stopAll stops the world's servers, then kills whatever of it is left:
-// only processes whose HOME is this world's.
-func (w *realWorld) stopAll() {
-	for name := range w.ports {
-		cmd := exec.Command(w.Bin, "server", "stop", name)
-		cmd.Env = w.Env
-		cmd.Run()
-	}
-	for _, p := range w.procs(nil) {
-		syscall.Kill(p.pid, syscall.SIGKILL)
-	}
-}
-
-// proc is a process of the world.
-type proc struct {
-	pid  int
-	args []string
-	env  map[string]string
-}
-
-// procs lists the world's processes (HOME is its home) that keep, if keep
-// is not nil.
-func (w *realWorld) procs(keep func(proc) bool) []proc {
-	ents, _ := os.ReadDir("/proc")
-	var out []proc
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		envb, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !shelltest.HasHome(envb, w.Home) {
-			continue
-		}
-		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || len(cmd) == 0 {
-			continue
-		}
-		p := proc{pid: pid, args: strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00"), env: map[string]string{}}
-		for _, kv := range strings.Split(string(envb), "\x00") {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				p.env[k] = v
-			}
-		}
-		if keep == nil || keep(p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// opencodesOf are the world's OpenCode processes of account name: those
-// whose XDG_DATA_HOME is its data home (not oca's own `opencode`, the shim,
-// which stays the parent of the client it runs).
-func (w *realWorld) opencodesOf(name string) []proc {
-	return w.procs(func(p proc) bool {
-		base := filepath.Base(p.args[0])
-		return (base == "opencode" || base == "opencode.exe") && p.env["XDG_DATA_HOME"] == w.data[name] && !w.isOca(p.pid)
-	})
-}
-
-// isOca tells whether process pid runs the oca binary.
-func (w *realWorld) isOca(pid int) bool {
-	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-	if err != nil {
-		return false
-	}
-	bin, err := filepath.EvalSymlinks(w.Bin)
-	return err == nil && exe == bin
-}
-
-// serverPid waits for the one `opencode serve` of account name, and
-// returns its pid.
-func (w *realWorld) serverPid(t testing.TB, name string) int {
-	t.Helper()
-	port := strconv.Itoa(w.ports[name])
-	pids := testsys.Await(t, testsys.OpencodeWait(), "account "+name+": one opencode server on port "+port, func() ([]int, bool) {
-		pids := shelltest.Procs("opencode", "serve", "--port", port)
-		return pids, len(pids) == 1
-	})
-	return pids[0]
-}
-
-// started is the wrapper's log: every OpenCode started in the world.
-type start struct {
-	pid      int
-	dataHome string
-	args     string
-}
-
-func (w *realWorld) started(t testing.TB) []start {
-	t.Helper()
-	data, err := os.ReadFile(w.log)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []start
-	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		f := strings.SplitN(l, "\t", 3)
-		if len(f) != 3 {
-			t.Fatalf("wrapper log line %q", l)
-		}
-		pid, _ := strconv.Atoi(f[0])
-		out = append(out, start{pid, f[1], f[2]})
-	}
-	return out
-}
-
-func chatsWith(reqs []fakeprovider.Request, prompt string) []fakeprovider.Request {
-	var out []fakeprovider.Request
-	for _, r := range reqs {
-		if r.Path == "/v1/chat/completions" && r.Prompt == prompt {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// answered waits until the fake has answered prompt (at least one chat
-// completion with it ended) and returns the requests that carried it.
-func (w *realWorld) answered(t testing.TB, prompt string) []fakeprovider.Request {
-	t.Helper()
-	reqs := w.prov.Wait(t, testsys.OpencodeWait(), "an answered request with prompt "+strconv.Quote(prompt), func(rs []fakeprovider.Request) bool {
-		for _, r := range chatsWith(rs, prompt) {
-			if !r.End.IsZero() {
-				return true
-			}
-		}
-		return false
-	})
-	return chatsWith(reqs, prompt)
-}
-
-// fromServer checks that every request is from pid with key.
-func fromServer(t testing.TB, what string, reqs []fakeprovider.Request, pid int, key string) {
-	t.Helper()
-	for _, r := range reqs {
-		if !r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != key {
-			t.Errorf("%s: a request not from the server %d with key %q:\n%s", what, pid, key, fakeprovider.Describe([]fakeprovider.Request{r}))
-		}
-	}
-}
-
 // TestShimRealOpencode: two accounts, each with its real server shared by
 // the subtests; what a user types in bash in their projects.
 func TestShimRealOpencode(t *testing.T) {
-	w := newRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
-	reply := w.prov.Reply()
+	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
+	reply := w.Prov.Reply()
 	s := w.Start("bash", "", shelltest.Options{})
 	base := s.Env()
 	shim := filepath.Join(shelltest.ShimDir(base), "opencode")
@@ -269,42 +48,42 @@ func TestShimRealOpencode(t *testing.T) {
 				// #38661): oca's run proxy is what makes it print.
 				t.Errorf("opencode run in project %s did not print the reply %q: %q", name, reply, out)
 			}
-			pid := w.serverPid(t, name)
-			reqs := w.answered(t, prompt)
-			fromServer(t, "opencode run in p"+name, reqs, pid, w.keys[name])
+			pid := w.ServerPid(t, name)
+			reqs := w.Answered(t, prompt)
+			shelltest.FromServer(t, "opencode run in p"+name, reqs, pid, w.Keys[name])
 			// The server is the supervisor's, and `opencode run` went
 			// through it: run --attach URL --dir DIR, where URL is oca's
 			// run proxy in front of the account's server (the requests
 			// above came from the server).
 			want := regexp.MustCompile(`^run --attach http://127\.0\.0\.1:([0-9]+) --dir ` + regexp.QuoteMeta(w.Path("p"+name)) + " " + regexp.QuoteMeta(prompt) + "$")
 			var found bool
-			for _, st := range w.started(t) {
-				m := want.FindStringSubmatch(st.args)
-				found = found || m != nil && m[1] != strconv.Itoa(w.ports[name]) && st.dataHome == w.data[name]
+			for _, st := range w.Started(t) {
+				m := want.FindStringSubmatch(st.Args)
+				found = found || m != nil && m[1] != strconv.Itoa(w.Ports[name]) && st.DataHome == w.Data[name]
 			}
 			if !found {
-				t.Errorf("no OpenCode started as %q; started:\n%v", want, w.started(t))
+				t.Errorf("no OpenCode started as %q; started:\n%v", want, w.Started(t))
 			}
 		})
 	}
 
 	t.Run("OCA_ATTACH=0 runs standalone", func(t *testing.T) {
 		s.Run("cd ~/pa")
-		pid := w.serverPid(t, "a")
+		pid := w.ServerPid(t, "a")
 		prompt := "ping-standalone"
 		out := s.RunWithin(`OCA_ATTACH=0 opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
 		if !strings.Contains(out, reply) || !strings.Contains(out, "rc=0") {
 			t.Fatalf("OCA_ATTACH=0 opencode run printed %q", out)
 		}
-		for _, r := range w.answered(t, prompt) {
-			if r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != w.keys["a"] {
+		for _, r := range w.Answered(t, prompt) {
+			if r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != w.Keys["a"] {
 				t.Errorf("a request from the server, or without A's key:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
 			}
-			if got := strings.Join(r.Peer.Cmdlines[0], " "); got != w.real+" run "+prompt {
-				t.Errorf("the standalone request came from %q, want %q", got, w.real+" run "+prompt)
+			if got := strings.Join(r.Peer.Cmdlines[0], " "); got != w.Real+" run "+prompt {
+				t.Errorf("the standalone request came from %q, want %q", got, w.Real+" run "+prompt)
 			}
 		}
-		if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
+		if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.Ports["a"])); len(pids) != 1 || pids[0] != pid {
 			t.Errorf("A's server changed: %v, was %d", pids, pid)
 		}
 	})
@@ -323,9 +102,9 @@ func TestShimRealOpencode(t *testing.T) {
 					t.Errorf("opencode %s in p%s: %q", args, name, out)
 				}
 				got := string(shelltest.MustRead(t, file))
-				cmd := exec.Command(w.real, strings.Fields(args)...)
+				cmd := exec.Command(w.Real, strings.Fields(args)...)
 				cmd.Dir = w.Path("p" + name)
-				cmd.Env = append(append([]string{}, w.Env...), "XDG_DATA_HOME="+w.data[name], "PWD="+cmd.Dir)
+				cmd.Env = append(append([]string{}, w.Env...), "XDG_DATA_HOME="+w.Data[name], "PWD="+cmd.Dir)
 				want, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("the real opencode %s: %v\n%s", args, err, want)
@@ -335,7 +114,7 @@ func TestShimRealOpencode(t *testing.T) {
 				}
 				switch args {
 				case "auth list":
-					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.data[name], w.Home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
+					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.Data[name], w.Home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
 						t.Errorf("opencode auth list in p%s does not show the account's auth.json and the fake: %q", name, got)
 					}
 				case "models":
@@ -350,11 +129,11 @@ func TestShimRealOpencode(t *testing.T) {
 		for _, name := range []string{"a", "b"} {
 			for _, args := range cmds[name] {
 				found := false
-				for _, st := range w.started(t) {
-					found = found || st.args == args && st.dataHome == w.data[name]
+				for _, st := range w.Started(t) {
+					found = found || st.Args == args && st.DataHome == w.Data[name]
 				}
 				if !found {
-					t.Errorf("no OpenCode started as %q with %s's data home; started:\n%v", args, name, w.started(t))
+					t.Errorf("no OpenCode started as %q with %s's data home; started:\n%v", args, name, w.Started(t))
 				}
 			}
 		}
@@ -362,24 +141,24 @@ func TestShimRealOpencode(t *testing.T) {
 
 	t.Run("the TUI attaches to the account's server", func(t *testing.T) {
 		m := newTmux(t, w)
-		pid := w.serverPid(t, "a")
+		pid := w.ServerPid(t, "a")
 		tui := m.tui(t, "one", "~/pa", "opencode", "ping-tui-1")
 		// The TUI is a client of oca's proxy (127.0.0.1, a port of the
 		// kernel's choosing), run by the oca the shell started.
 		proxyURL := attachedTo(t, tui, w.Path("pa"))
-		if proxyURL == "http://127.0.0.1:"+strconv.Itoa(w.ports["a"]) {
-			t.Errorf("the TUI attaches to the server's port itself: %q", tui.args)
+		if proxyURL == "http://127.0.0.1:"+strconv.Itoa(w.Ports["a"]) {
+			t.Errorf("the TUI attaches to the server's port itself: %q", tui.Args)
 		}
-		fromServer(t, "the TUI's prompt", w.answered(t, "ping-tui-1"), pid, w.keys["a"])
+		shelltest.FromServer(t, "the TUI's prompt", w.Answered(t, "ping-tui-1"), pid, w.Keys["a"])
 		// One server for A and the client: no other OpenCode of A.
 		var got []string
-		for _, p := range w.opencodesOf("a") {
-			got = append(got, fmt.Sprint(p.pid, " ", strings.Join(p.args[1:], " ")))
+		for _, p := range w.OpencodesOf("a") {
+			got = append(got, fmt.Sprint(p.Pid, " ", strings.Join(p.Args[1:], " ")))
 		}
 		slices.Sort(got)
 		want := []string{
-			fmt.Sprint(pid, " serve --hostname 127.0.0.1 --port ", w.ports["a"]),
-			fmt.Sprint(tui.pid, " attach ", proxyURL, " --dir ", w.Path("pa")),
+			fmt.Sprint(pid, " serve --hostname 127.0.0.1 --port ", w.Ports["a"]),
+			fmt.Sprint(tui.Pid, " attach ", proxyURL, " --dir ", w.Path("pa")),
 		}
 		slices.Sort(want)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -395,28 +174,28 @@ func TestShimRealOpencode(t *testing.T) {
 			}
 		}
 		// The TUI holds the proxy's password, not the account's.
-		if got := tui.env["OPENCODE_SERVER_PASSWORD"]; got == "" || got == w.Password("a") {
+		if got := tui.Env["OPENCODE_SERVER_PASSWORD"]; got == "" || got == w.Password("a") {
 			t.Errorf("the TUI's OPENCODE_SERVER_PASSWORD is empty or the account's")
 		}
-		oca := ppid(tui.pid)
+		oca := ppid(tui.Pid)
 		t.Logf("one terminal through the server: client %s, oca beside it %s, server %s, supervisor %s",
-			mb(rss(tui.pid)), mb(rss(oca)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
+			mb(rss(tui.Pid)), mb(rss(oca)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
 
 		t.Run("three TUIs, one server", func(t *testing.T) {
 			tuis := []proc{tui}
 			for i := 2; i <= 3; i++ {
 				tuis = append(tuis, m.tui(t, fmt.Sprint("tui", i), "~/pa", "opencode", fmt.Sprint("ping-tui-", i)))
-				fromServer(t, "TUI "+fmt.Sprint(i), w.answered(t, fmt.Sprint("ping-tui-", i)), pid, w.keys["a"])
+				shelltest.FromServer(t, "TUI "+fmt.Sprint(i), w.Answered(t, fmt.Sprint("ping-tui-", i)), pid, w.Keys["a"])
 			}
 			var clients []int
-			for _, p := range w.opencodesOf("a") {
-				if p.pid == pid {
+			for _, p := range w.OpencodesOf("a") {
+				if p.Pid == pid {
 					continue
 				}
-				if len(p.args) < 2 || p.args[1] != "attach" {
-					t.Errorf("an OpenCode of A that is not a client: %d %q", p.pid, p.args)
+				if len(p.Args) < 2 || p.Args[1] != "attach" {
+					t.Errorf("an OpenCode of A that is not a client: %d %q", p.Pid, p.Args)
 				}
-				clients = append(clients, p.pid)
+				clients = append(clients, p.Pid)
 			}
 			if len(clients) != 3 {
 				t.Errorf("%d clients of A, want 3", len(clients))
@@ -427,12 +206,12 @@ func TestShimRealOpencode(t *testing.T) {
 			if !testsys.Poll(testsys.OpencodeWait(), func() bool { st = w.Status("a"); return st.Clients == 3 }) {
 				t.Errorf("oca status counts %d clients of A, want 3", st.Clients)
 			}
-			if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.ports["a"])); len(pids) != 1 || pids[0] != pid {
+			if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.Ports["a"])); len(pids) != 1 || pids[0] != pid {
 				t.Errorf("A's servers: %v, want only %d", pids, pid)
 			}
 			sum := rss(pid) + supervisorRSS(w, "a")
 			for _, p := range tuis {
-				sum += rss(p.pid) + rss(ppid(p.pid))
+				sum += rss(p.Pid) + rss(ppid(p.Pid))
 			}
 			t.Logf("three terminals through the server: %s in all", mb(sum))
 		})
@@ -450,8 +229,8 @@ func TestShimRealOpencode(t *testing.T) {
 		if got := s.Env()["PATH"]; got != base["PATH"] {
 			t.Errorf("left: PATH = %q, want %q", got, base["PATH"])
 		}
-		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.wrap {
-			t.Errorf("left: command -v opencode = %q, want %q", got, w.wrap)
+		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.Wrap {
+			t.Errorf("left: command -v opencode = %q, want %q", got, w.Wrap)
 		}
 		s.Run("cd ~/pb")
 		s.Run("export PATH=/x:$PATH:/y")
@@ -459,15 +238,15 @@ func TestShimRealOpencode(t *testing.T) {
 		if got, want := s.Env()["PATH"], "/x:"+base["PATH"]+":/y"; got != want {
 			t.Errorf("left after PATH=/x:$PATH:/y: PATH = %q, want %q", got, want)
 		}
-		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.wrap {
-			t.Errorf("left after changing PATH: command -v opencode = %q, want %q", got, w.wrap)
+		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.Wrap {
+			t.Errorf("left after changing PATH: command -v opencode = %q, want %q", got, w.Wrap)
 		}
 		s.Run("export PATH=" + base["PATH"])
 	})
 
 	t.Run("a server that cannot run", func(t *testing.T) {
 		// Another process holds c's port.
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(w.ports["c"]))
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(w.Ports["c"]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -479,16 +258,16 @@ func TestShimRealOpencode(t *testing.T) {
 		if took > 15*time.Second {
 			t.Errorf("opencode took %s to give up", took.Round(time.Millisecond))
 		}
-		want := "oca: opencode: the server of c cannot run (phase failing): port " + strconv.Itoa(w.ports["c"]) + " is already in use"
+		want := "oca: opencode: the server of c cannot run (phase failing): port " + strconv.Itoa(w.Ports["c"]) + " is already in use"
 		if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
 			t.Errorf("opencode printed %q, want %q and rc=1", out, want)
 		}
-		for _, st := range w.started(t) {
-			if st.dataHome == w.data["c"] && !strings.HasPrefix(st.args, "serve ") {
-				t.Errorf("an OpenCode of c was started: %q", st.args)
+		for _, st := range w.Started(t) {
+			if st.DataHome == w.Data["c"] && !strings.HasPrefix(st.Args, "serve ") {
+				t.Errorf("an OpenCode of c was started: %q", st.Args)
 			}
 		}
-		if ps := w.opencodesOf("c"); len(ps) != 0 {
+		if ps := w.OpencodesOf("c"); len(ps) != 0 {
 			t.Errorf("OpenCode processes of c: %v", ps)
 		}
 		t.Logf("gave up after %s", took.Round(time.Millisecond))
@@ -498,9 +277,9 @@ func TestShimRealOpencode(t *testing.T) {
 	t.Run("no request carries another account's key", func(t *testing.T) {
 		servers := map[int]string{}
 		for _, name := range []string{"a", "b"} {
-			servers[w.serverPid(t, name)] = name
+			servers[w.ServerPid(t, name)] = name
 		}
-		chats := w.prov.Chats()
+		chats := w.Prov.Chats()
 		if len(chats) == 0 {
 			t.Fatal("the fake saw no request")
 		}
@@ -510,10 +289,10 @@ func TestShimRealOpencode(t *testing.T) {
 				owner = servers[r.Peer.Pids[0]]
 			}
 			switch {
-			case r.Prompt == "ping-standalone" && r.Key() == w.keys["a"]:
+			case r.Prompt == "ping-standalone" && r.Key() == w.Keys["a"]:
 			case owner == "":
 				t.Errorf("a request from neither server:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
-			case r.Key() != w.keys[owner]:
+			case r.Key() != w.Keys[owner]:
 				t.Errorf("%s's server sent key %q:\n%s", owner, r.Key(), fakeprovider.Describe([]fakeprovider.Request{r}))
 			}
 		}
@@ -523,10 +302,10 @@ func TestShimRealOpencode(t *testing.T) {
 // supervisorRSS is the RSS of account name's supervisor (`oca serve`).
 func supervisorRSS(w *realWorld, name string) int64 {
 	var sum int64
-	for _, p := range w.procs(func(p proc) bool {
-		return len(p.args) == 3 && filepath.Base(p.args[0]) == "oca" && p.args[1] == "serve" && p.args[2] == name
+	for _, p := range w.Procs(func(p proc) bool {
+		return len(p.Args) == 3 && filepath.Base(p.Args[0]) == "oca" && p.Args[1] == "serve" && p.Args[2] == name
 	}) {
-		sum += rss(p.pid)
+		sum += rss(p.Pid)
 	}
 	return sum
 }
@@ -625,7 +404,7 @@ func (m *tmuxServer) tui(t testing.TB, name, dir, command, prompt string) proc {
 	m.run(t, "send-keys", "-t", target, "Enter")
 	m.wait(t, target, testsys.OpencodeWait(), "OpenCode's TUI", func(s string) bool { return strings.Contains(s, "ctrl+p") })
 	m.prompt(t, target, prompt)
-	reply := m.w.prov.Reply()
+	reply := m.w.Prov.Reply()
 	m.wait(t, target, testsys.OpencodeWait(), "the reply as a message", func(s string) bool {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.HasPrefix(strings.TrimLeft(l, " "), reply) { // the title shows it too, after a border
@@ -656,15 +435,15 @@ func (m *tmuxServer) client(t testing.TB, target string) proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kids := m.w.procs(func(p proc) bool { return ppid(p.pid) == shell })
+	kids := m.w.Procs(func(p proc) bool { return ppid(p.Pid) == shell })
 	if len(kids) != 1 {
 		t.Fatalf("the shell of window %s has %d children, want one: %v", target, len(kids), kids)
 	}
-	if !m.w.isOca(kids[0].pid) {
+	if !m.w.IsOca(kids[0].Pid) {
 		return kids[0]
 	}
-	oca := kids[0].pid
-	if kids = m.w.procs(func(p proc) bool { return ppid(p.pid) == oca && !m.w.isOca(p.pid) }); len(kids) != 1 {
+	oca := kids[0].Pid
+	if kids = m.w.Procs(func(p proc) bool { return ppid(p.Pid) == oca && !m.w.IsOca(p.Pid) }); len(kids) != 1 {
 		t.Fatalf("the oca of window %s has %d children, want the TUI: %v", target, len(kids), kids)
 	}
 	return kids[0]
@@ -674,10 +453,10 @@ func (m *tmuxServer) client(t testing.TB, target string) proc {
 // 127.0.0.1, and returns URL.
 func attachedTo(t testing.TB, tui proc, dir string) string {
 	t.Helper()
-	if len(tui.args) != 5 || tui.args[1] != "attach" || !strings.HasPrefix(tui.args[2], "http://127.0.0.1:") || tui.args[3] != "--dir" || tui.args[4] != dir {
-		t.Fatalf("the TUI is %q, want attach http://127.0.0.1:PORT --dir %s", tui.args, dir)
+	if len(tui.Args) != 5 || tui.Args[1] != "attach" || !strings.HasPrefix(tui.Args[2], "http://127.0.0.1:") || tui.Args[3] != "--dir" || tui.Args[4] != dir {
+		t.Fatalf("the TUI is %q, want attach http://127.0.0.1:PORT --dir %s", tui.Args, dir)
 	}
-	return tui.args[2]
+	return tui.Args[2]
 }
 
 func ppid(pid int) int {
@@ -703,12 +482,12 @@ func ppid(pid int) int {
 //
 //	go test -run '^$' -bench ShimTUIMemory -benchtime 1x ./shells/e2e/
 func BenchmarkShimTUIMemory(b *testing.B) {
-	w := newRealWorld(b, fakeprovider.Options{}, "a")
+	w := shelltest.NewRealWorld(b, fakeprovider.Options{}, "a")
 	m := newTmux(b, w)
 	sum := func(ps []proc) int64 {
 		var n int64
 		for _, p := range ps {
-			n += rss(p.pid)
+			n += rss(p.Pid)
 		}
 		return n
 	}
@@ -717,7 +496,7 @@ func BenchmarkShimTUIMemory(b *testing.B) {
 			m.run(b, "kill-window", "-t", "oca:"+n)
 		}
 		for _, p := range ps {
-			testsys.Eventually(b, testsys.OpencodeWait(), fmt.Sprintf("TUI %d gone after its window closed", p.pid), func() bool { return syscall.Kill(p.pid, 0) != nil })
+			testsys.Eventually(b, testsys.OpencodeWait(), fmt.Sprintf("TUI %d gone after its window closed", p.Pid), func() bool { return syscall.Kill(p.Pid, 0) != nil })
 		}
 	}
 	for _, mode := range []struct{ name, command string }{{"attached", "opencode"}, {"plain", "OCA_ATTACH=0 opencode"}} {
@@ -734,9 +513,9 @@ func BenchmarkShimTUIMemory(b *testing.B) {
 			if mode.name == "attached" {
 				var ocas int64
 				for _, p := range tuis {
-					ocas += rss(ppid(p.pid))
+					ocas += rss(ppid(p.Pid))
 				}
-				srv, sup := rss(w.serverPid(b, "a")), supervisorRSS(w, "a")
+				srv, sup := rss(w.ServerPid(b, "a")), supervisorRSS(w, "a")
 				total += ocas + srv + sup
 				detail += fmt.Sprintf(" + the ocas beside them %s + server %s + supervisor %s", mb(ocas), mb(srv), mb(sup))
 			}
@@ -766,7 +545,7 @@ func BenchmarkShimColdStart(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("OCA_BENCH_ROUNDS")); err == nil && n > 0 {
 		rounds = n
 	}
-	w := newRealWorld(b, fakeprovider.Options{}, "a")
+	w := shelltest.NewRealWorld(b, fakeprovider.Options{}, "a")
 	m := newTmux(b, w)
 	// Entering the project starts nothing: the cold start is opencode's.
 	m.run(b, "set-environment", "-g", "OCA_AUTOSTART", "0")
@@ -795,14 +574,14 @@ func BenchmarkShimColdStart(b *testing.B) {
 			took[mode.name] = append(took[mode.name], d)
 			tui := m.client(b, target)
 			if mode.name == "oca" {
-				ocaRSS = append(ocaRSS, rss(ppid(tui.pid)))
+				ocaRSS = append(ocaRSS, rss(ppid(tui.Pid)))
 			}
 			b.Logf("round %d, %s: %.2f s", round, mode.command, d.Seconds())
 			m.run(b, "kill-window", "-t", target)
 			deadline := time.Now().Add(testsys.OpencodeWait())
-			for procfs.Alive(tui.pid, 0) {
+			for procfs.Alive(tui.Pid, 0) {
 				if time.Now().After(deadline) {
-					b.Fatalf("TUI %d still runs after its window closed", tui.pid)
+					b.Fatalf("TUI %d still runs after its window closed", tui.Pid)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}

@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// What follows is shells' test world, as shells' own tests have it
-// (hook_test.go, server_test.go, shim_test.go): these tests run in a test
-// binary of their own, so that the shells' tests stay quick.
+// realWorld is shelltest.RealWorld: a world with the real OpenCode and the
+// fake provider; proc is one of its processes.
+type (
+	realWorld = shelltest.RealWorld
+	proc      = shelltest.Proc
+)

@@ -1,4 +1,4 @@
-package e2e
+package editors
 
 import (
 	"bufio"
@@ -26,9 +26,9 @@ const defaultKey = "sk-oca-test-default"
 
 // loginWorld is a realWorld with the user's own OpenCode login, a project
 // whose file nobody allowed, and the shim directory as `oca shims` gives it.
-func loginWorld(t *testing.T) (*realWorld, string) {
+func loginWorld(t *testing.T) (*shelltest.RealWorld, string) {
 	t.Helper()
-	w := newRealWorld(t, fakeprovider.Options{}, "a")
+	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a")
 	fakeprovider.WriteAuth(t, w.Path(".local/share"), defaultKey)
 	w.Mkdir("unallowed")
 	data := shelltest.MustRead(t, w.Path("pa/.opencode-account.toml"))
@@ -45,10 +45,10 @@ func loginWorld(t *testing.T) (*realWorld, string) {
 // bare is a command run as a login session with no hook runs it: env -i,
 // the login profile's PATH (the shims first, then the real OpenCode's
 // directory), nothing of oca's in the environment.
-func (w *realWorld) bare(shims string, args ...string) *exec.Cmd {
+func bare(w *shelltest.RealWorld, shims string, args ...string) *exec.Cmd {
 	env := []string{
 		"HOME=" + w.Home,
-		"PATH=" + shims + ":" + filepath.Dir(w.wrap) + ":/usr/local/bin:/usr/bin:/bin",
+		"PATH=" + shims + ":" + filepath.Dir(w.Wrap) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb", "LANG=C.UTF-8", "USER=tester",
 		"OPENCODE_DISABLE_MODELS_FETCH=1", "OPENCODE_DISABLE_AUTOUPDATE=1",
 	}
@@ -59,10 +59,10 @@ func (w *realWorld) bare(shims string, args ...string) *exec.Cmd {
 // in an allowed project, outside projects, and in a project nobody allowed.
 func TestShimsWithoutHook(t *testing.T) {
 	w, shims := loginWorld(t)
-	reply := w.prov.Reply()
+	reply := w.Prov.Reply()
 	run := func(t *testing.T, dir, prompt string) (string, string) {
 		t.Helper()
-		cmd := w.bare(shims, "sh", "-c", fmt.Sprintf("cd %s && opencode run %s", w.Path(dir), prompt))
+		cmd := bare(w, shims, "sh", "-c", fmt.Sprintf("cd %s && opencode run %s", w.Path(dir), prompt))
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -80,15 +80,15 @@ func TestShimsWithoutHook(t *testing.T) {
 		if strings.Contains(stderr, "oca allow") {
 			t.Errorf("a warning in an allowed project: %q", stderr)
 		}
-		fromServer(t, "opencode run in ~/pa with no hook", w.answered(t, "ping-bare-project"), w.serverPid(t, "a"), w.keys["a"])
+		shelltest.FromServer(t, "opencode run in ~/pa with no hook", w.Answered(t, "ping-bare-project"), w.ServerPid(t, "a"), w.Keys["a"])
 	})
 
 	// The plain OpenCode: the user's own key, from the OpenCode that run
 	// started (no server of oca's).
 	plain := func(t *testing.T, prompt string) {
 		t.Helper()
-		for _, r := range w.answered(t, prompt) {
-			if r.Key() != defaultKey || len(r.Peer.Cmdlines) != 1 || strings.Join(r.Peer.Cmdlines[0], " ") != w.real+" run "+prompt {
+		for _, r := range w.Answered(t, prompt) {
+			if r.Key() != defaultKey || len(r.Peer.Cmdlines) != 1 || strings.Join(r.Peer.Cmdlines[0], " ") != w.Real+" run "+prompt {
 				t.Errorf("not the plain OpenCode's request:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
 			}
 		}
@@ -127,14 +127,14 @@ func TestZedACPRecipe(t *testing.T) {
 		{"oca exec", []string{w.Bin, "exec", "--", "opencode", "acp"}},
 	} {
 		t.Run(recipe.name, func(t *testing.T) {
-			cmd := w.bare(shims, recipe.argv...)
+			cmd := bare(w, shims, recipe.argv...)
 			cmd.Dir = w.Path("pa")
 			prompt := "ping-acp-" + strings.ReplaceAll(recipe.name, " ", "-")
 			pid := acpSession(t, cmd, w.Path("pa"), prompt)
-			for _, r := range w.answered(t, prompt) {
+			for _, r := range w.Answered(t, prompt) {
 				// On V1, acp cannot attach: its own OpenCode, with the
 				// account's environment, sends the account's key.
-				if r.Key() != w.keys["a"] || !r.Peer.Has(pid) {
+				if r.Key() != w.Keys["a"] || !r.Peer.Has(pid) {
 					t.Errorf("not a request of acp (%d) with A's key:\n%s", pid, fakeprovider.Describe([]fakeprovider.Request{r}))
 				}
 			}
