@@ -24,9 +24,7 @@ type world = shelltest.World
 // not given: they spend their time waiting for shells, not computing.
 func TestMain(m *testing.M) {
 	testsys.MoreParallel(2)
-	code := testsys.Main(m)
-	shelltest.RemoveBuilds()
-	os.Exit(code)
+	os.Exit(shelltest.Main(m))
 }
 
 // volatile are variables the shell itself changes from one command to the next.

@@ -4,7 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
@@ -15,9 +14,7 @@ type world = shelltest.World
 // TestMain runs the tests in a world of their own (testsys.Main), and
 // removes the binaries they built.
 func TestMain(m *testing.M) {
-	code := testsys.Main(m)
-	shelltest.RemoveBuilds()
-	os.Exit(code)
+	os.Exit(shelltest.Main(m))
 }
 
 // realWorld is shelltest.RealWorld: a world with the real OpenCode and the

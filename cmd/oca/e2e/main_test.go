@@ -4,14 +4,11 @@ import (
 	"os"
 	"testing"
 
-	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestMain runs the tests in a world of their own (testsys.Main), and
 // removes the binaries they built.
 func TestMain(m *testing.M) {
-	code := testsys.Main(m)
-	shelltest.RemoveBuilds()
-	os.Exit(code)
+	os.Exit(shelltest.Main(m))
 }

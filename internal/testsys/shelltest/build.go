@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // builds caches the binaries built in this test process, by import path.
@@ -77,4 +79,13 @@ func RemoveBuilds() {
 		os.RemoveAll(built.dir)
 		built.dir, built.bins = "", nil
 	}
+}
+
+// Main runs a package's tests as testsys.Main does, then removes what Oca
+// and FakeOpencode built, and returns the exit code: TestMain's
+// os.Exit(shelltest.Main(m)).
+func Main(m *testing.M) int {
+	code := testsys.Main(m)
+	RemoveBuilds()
+	return code
 }
