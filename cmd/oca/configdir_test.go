@@ -291,21 +291,21 @@ func TestConfigDirOfRootForAUser(t *testing.T) {
 	t.Parallel()
 	u := testsys.AddUser(t)
 	o := newUserOca(t, u, "OCA_AUTOSTART=0")
-	o.must(u.Home, "account", "add", "work")
+	o.Must(u.Home, "account", "add", "work")
 	proj := filepath.Join(u.Home, "proj")
-	o.as("mkdir", "-p", proj)
-	o.must(proj, "init", "work")
-	o.must(proj, "exec", "work", "--", "true") // below /, /home: root's
+	o.As("mkdir", "-p", proj)
+	o.Must(proj, "init", "work")
+	o.Must(proj, "exec", "work", "--", "true") // below /, /home: root's
 	cdir := filepath.Join(u.Home, ".config/oca/accounts/work")
 	if err := os.Chown(cdir, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	want := "oca: account work: config dir " + cdir + " belongs to root (uid 0), not to you (uid " + strconv.Itoa(u.UID) + "): refusing it; mend with: sudo chown -R " + u.Name + " " + cdir + " once you trust what it holds"
-	_, errOut, err := o.run(proj, "exec", "work", "--", "true")
+	_, errOut, err := o.Run(proj, "exec", "work", "--", "true")
 	if err == nil {
 		t.Error("exec took a config dir of root's")
 	}
 	oneLine(t, "exec", errOut, want)
-	_, errOut, _ = o.run(proj, "export", "bash")
+	_, errOut, _ = o.Run(proj, "export", "bash")
 	oneLine(t, "entering", errOut, want)
 }

@@ -22,13 +22,13 @@ func TestUnreadableAuthAndConfigDir(t *testing.T) {
 	proj := filepath.Join(u.Home, "proj")
 	run := func(dir string, args ...string) (stdout, stderr string, err error) {
 		t.Helper()
-		stdout, stderr, err = o.run(dir, args...)
+		stdout, stderr, err = o.Run(dir, args...)
 		if strings.Contains(stdout+stderr, "sk-SECRET") {
 			t.Errorf("oca %s showed the key:\n%s%s", strings.Join(args, " "), stdout, stderr)
 		}
 		return stdout, stderr, err
 	}
-	must, as := o.must, o.as
+	must, as := o.Must, o.As
 	must(u.Home, "account", "add", "work")
 	auth := filepath.Join(u.Home, ".local/share/oca/accounts/work/opencode/auth.json")
 	cdir := filepath.Join(u.Home, ".config/oca/accounts/work")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/testsys"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestComposeUp runs what `oca compose` writes, for real: two accounts'
@@ -37,14 +38,14 @@ func TestComposeUp(t *testing.T) {
 	// A user of the machine, not root, writes the compose file.
 	u := testsys.AddUser(t)
 	user, uid, home := u.Name, u.UID, u.Home
-	o := newUserOca(t, u)
+	o := shelltest.NewUserOca(t, u)
 	tryAsUser := func(args ...string) (string, error) {
-		out, errOut, err := o.run(home, args...)
+		out, errOut, err := o.Run(home, args...)
 		return out + errOut, err
 	}
 	asUser := func(args ...string) string {
 		t.Helper()
-		return o.must(home, args...)
+		return o.Must(home, args...)
 	}
 	keys := map[string]string{"alpha": "sk-ant-compose-A", "beta": "sk-ant-compose-B"}
 	ports := map[string]int{}
@@ -65,7 +66,7 @@ func TestComposeUp(t *testing.T) {
 		`{"provider":{"cfgdir":{"npm":"@ai-sdk/openai-compatible","name":"From the config dir","options":{"baseURL":"http://127.0.0.1:9/v1","apiKey":"`+cfgKey+`"},"models":{"m":{"name":"m"}}}}}`)
 	project := filepath.Join(home, "src", "app")
 	writeAs(t, u, filepath.Join(project, "NOTE.txt"), "a note of the project\n")
-	compose, errOut, err := o.run(home, "compose", "--image", image, "--project", project)
+	compose, errOut, err := o.Run(home, "compose", "--image", image, "--project", project)
 	if err != nil {
 		t.Fatalf("oca compose: %v\n%s", err, errOut)
 	}

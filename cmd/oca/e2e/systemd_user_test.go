@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
 // TestSystemdUserManager: under a real systemd user manager, with the real
@@ -24,7 +25,7 @@ func TestSystemdUserManager(t *testing.T) {
 	testsys.NeedOpencode(t)
 	u := testsys.AddUser(t)
 	m := testsys.StartUserManager(t, u)
-	o := newUserOca(t, u, "XDG_RUNTIME_DIR="+m.RuntimeDir)
+	o := shelltest.NewUserOca(t, u, "XDG_RUNTIME_DIR="+m.RuntimeDir)
 	const unit = "oca@work.service"
 	show := func() (active string, mainPID int) {
 		t.Helper()
@@ -63,7 +64,7 @@ func TestSystemdUserManager(t *testing.T) {
 	}
 	ready := func() (port int, password string) {
 		t.Helper()
-		out := o.must(u.Home, "server", "wait", "work", "--timeout", testsys.OpencodeWait().String())
+		out := o.Must(u.Home, "server", "wait", "work", "--timeout", testsys.OpencodeWait().String())
 		if !strings.Contains(out, "is ready") {
 			t.Fatalf("server wait: %s", out)
 		}
@@ -71,14 +72,14 @@ func TestSystemdUserManager(t *testing.T) {
 			Phase string `json:"phase"`
 			Port  int    `json:"port"`
 		}
-		if err := json.Unmarshal([]byte(o.must(u.Home, "status", "work", "--json")), &st); err != nil || len(st) != 1 || st[0].Phase != "ready" {
+		if err := json.Unmarshal([]byte(o.Must(u.Home, "status", "work", "--json")), &st); err != nil || len(st) != 1 || st[0].Phase != "ready" {
 			t.Fatalf("status --json: %+v %v", st, err)
 		}
 		return st[0].Port, readTrimmed(t, filepath.Join(u.Home, ".local/state/oca/accounts/work/password"))
 	}
 
-	o.must(u.Home, "account", "add", "work")
-	if out := o.must(u.Home, "systemd", "install", "work"); !strings.Contains(out, "enabled "+unit) {
+	o.Must(u.Home, "account", "add", "work")
+	if out := o.Must(u.Home, "systemd", "install", "work"); !strings.Contains(out, "enabled "+unit) {
 		t.Fatalf("systemd install: %s", out)
 	}
 	unitFile := filepath.Join(u.Home, ".config/systemd/user/oca@.service")
@@ -90,15 +91,15 @@ func TestSystemdUserManager(t *testing.T) {
 		t.Errorf("the unit's PATH is not the user's (%s first): %v\n%s", u.Home, err, b)
 	}
 	// doctor: the manager answers and the unit is enabled.
-	if out, _, _ := o.run(u.Home, "doctor"); strings.Contains(out, "it runs under systemd") || !strings.Contains(out, "systemd: "+unitFile+" is as oca writes it") {
+	if out, _, _ := o.Run(u.Home, "doctor"); strings.Contains(out, "it runs under systemd") || !strings.Contains(out, "systemd: "+unitFile+" is as oca writes it") {
 		t.Errorf("doctor under a user manager:\n%s", out)
 	}
 
 	// Entering a project of the account starts the unit.
 	proj := filepath.Join(u.Home, "proj")
-	o.as("mkdir", proj)
-	o.must(proj, "init", "work")
-	o.must(proj, "export", "bash", "--pid", strconv.Itoa(os.Getpid()))
+	o.As("mkdir", proj)
+	o.Must(proj, "init", "work")
+	o.Must(proj, "export", "bash", "--pid", strconv.Itoa(os.Getpid()))
 	_, pid := waitUnit("the unit active after entering", func(a string, p int) bool { return a == "active" && p > 0 })
 	if c := cmdline(pid); !strings.HasSuffix(c, "oca serve work") {
 		t.Errorf("the unit's main process is %q, want oca serve work", c)
@@ -122,14 +123,14 @@ func TestSystemdUserManager(t *testing.T) {
 	ready()
 
 	// server stop stops the unit, and nothing of it is left.
-	o.must(u.Home, "server", "stop", "work")
+	o.Must(u.Home, "server", "stop", "work")
 	waitUnit("the unit inactive after server stop", func(a string, p int) bool { return a == "inactive" && p == 0 })
 	if code, body := httpGet(port, "/global/health", password); code != 0 {
 		t.Errorf("after server stop, port %d still answers: %d %.100s", port, code, body)
 	}
 
 	// uninstall: disabled, and the unit file gone (no account uses it).
-	out := o.must(u.Home, "systemd", "uninstall", "work")
+	out := o.Must(u.Home, "systemd", "uninstall", "work")
 	if !strings.Contains(out, "disabled "+unit) || !strings.Contains(out, "removed "+unitFile) {
 		t.Errorf("systemd uninstall: %s", out)
 	}
