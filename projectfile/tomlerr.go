@@ -49,19 +49,66 @@ func DecodeError(path string, data []byte, err error) error {
 }
 
 // Unknown returns an *Error for the first key of the document that decoding
-// left undecoded, or nil. known lists keys (dotted) whose sub-keys are
-// free-form and so never unknown.
+// left undecoded, or written in another case than oca's, or nil. known
+// lists keys (dotted) whose sub-keys are free-form and so never unknown; a
+// "*" in one stands for a name (an account's), whose case its own check
+// judges. (The decoder matches keys whatever their case: with `port` and
+// `Port` both in a table, which one won changed from run to run.)
 func Unknown(path string, data []byte, md toml.MetaData, known []string) error {
-outer:
-	for _, k := range md.Undecoded() {
+	// under tells whether k is a free-form key: below one of known.
+	under := func(k toml.Key) bool {
 		for _, prefix := range known {
-			if strings.HasPrefix(k.String()+".", prefix+".") {
-				continue outer
+			if p := strings.Split(prefix, "."); len(k) > len(p) && matches(p, k[:len(p)]) {
+				return true
 			}
 		}
-		return &Error{Path: path, Line: KeyLine(data, k...), Key: k.String(), Msg: "unknown key"}
+		return false
+	}
+	for _, k := range md.Undecoded() {
+		if !under(k) {
+			return &Error{Path: path, Line: KeyLine(data, k...), Key: k.String(), Msg: "unknown key"}
+		}
+	}
+	for _, k := range md.Keys() {
+		for i, e := range k {
+			if under(k[:i+1]) {
+				break
+			}
+			if low := strings.ToLower(e); e != low && !named(known, k[:i+1]) {
+				line := KeyLine(data, k[:i+1]...)
+				if line == 0 {
+					line = KeyLine(data, k...) // a table's: a key in it
+				}
+				return &Error{Path: path, Line: line, Key: k[:i+1].String(), Msg: "oca's keys are lower case: write " + low}
+			}
+		}
 	}
 	return nil
+}
+
+// named tells whether the last element of k stands where a pattern of
+// known has a "*": a name, not a key of oca's.
+func named(known []string, k toml.Key) bool {
+	for _, prefix := range known {
+		p := strings.Split(prefix, ".")
+		if len(p) < len(k) || p[len(k)-1] != "*" {
+			continue
+		}
+		if matches(p[:len(k)-1], k[:len(k)-1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// matches tells whether key k is pattern p, "*" matching any element.
+func matches(p []string, k toml.Key) bool {
+	for j := range p {
+		if p[j] != "*" && p[j] != k[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // KeyLine returns the line on which key (one string per level) is defined in

@@ -140,6 +140,8 @@ func TestLoadErrors(t *testing.T) {
 		{"env name with =", "[accounts.a]\nport = 10001\nenv = { \"A=B\" = \"v\" }\n", 3, "accounts.a.env", "not a variable name"},
 		{"env value wrong type", "[accounts.a]\nport = 10001\nenv = { A = 1 }\n", 3, "", "wrong type"},
 		{"bad account name", "[accounts.Work]\nport = 10001\n", 1, "accounts.Work", "bad account name"},
+		{"key in another case", "[accounts.a]\nport = 10001\nPort = 10002\n", 3, "accounts.a.Port", "lower case: write port"},
+		{"table in another case", "[Accounts.a]\nport = 10001\n", 1, "Accounts", "lower case: write accounts"},
 		{"dot dot account name", "\n[accounts.\"..\"]\nport = 10001\n", 2, "accounts.\"..\"", "bad account name"},
 		{"relative trusted path", "[accounts.a]\nport = 10001\ntrusted_paths = [\"work\"]\n", 3, "accounts.a.trusted_paths", "not absolute"},
 		{"relative opencode", "opencode = \"bin/opencode\"\n", 1, "opencode", "not absolute"},
