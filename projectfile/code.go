@@ -44,23 +44,13 @@ var codeDirs = []string{"plugin", "plugins", "tool", "tools"}
 // outside root counts as root.
 func ProjectCode(root, dir string) ([]CodeItem, error) {
 	root = filepath.Clean(root)
-	if !safepath.Within(filepath.Clean(dir), root) {
-		dir = root
-	}
 	var items []CodeItem
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
-		rel, err := filepath.Rel(root, d)
-		if err != nil {
-			return nil, err
-		}
-		found, err := codeIn(d, rel)
+	for _, rel := range CodeDirs(root, dir) {
+		found, err := codeIn(filepath.Join(root, rel), rel)
 		if err != nil {
 			return nil, err
 		}
 		items = append(items, found...)
-		if d == root || d == filepath.Dir(d) {
-			break
-		}
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].key() < items[j].key() })
 	return items, nil

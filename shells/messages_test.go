@@ -2,6 +2,7 @@ package shells_test
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,12 +90,30 @@ func TestHolderCommandEscaped(t *testing.T) {
 	killAtEnd(t, w, name, port)
 	w.Oca("", "account", "add", name, "--port", strconv.Itoa(port))
 	const evilArg = "\x1b]0;owned\x07\x1b[2J"
-	holder := exec.Command(py, "-c", "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',int(sys.argv[1])))\ns.listen()\ntime.sleep(300)", strconv.Itoa(port), evilArg)
-	if err := holder.Start(); err != nil {
+	// The test listens and hands the socket to the holder, so that it
+	// listens from its first instant: a holder that bound the port itself
+	// was sometimes not listening 10 s later on a loaded machine (python3
+	// behind pyenv's shim).
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := ln.(*net.TCPListener).File()
+	ln.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command(py, "-c", "import time\ntime.sleep(300)", evilArg)
+	holder.ExtraFiles = []*os.File{lf}
+	err = holder.Start()
+	lf.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
-	testsys.Eventually(t, 10*time.Second, "the holder listens", func() bool { return shelltest.Listening(port) })
+	if !shelltest.Listening(port) {
+		t.Fatalf("port %d: the holder's socket does not listen", port)
+	}
 
 	run := func(args ...string) string {
 		cmd := exec.Command(w.Bin, args...)

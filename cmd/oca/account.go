@@ -262,11 +262,7 @@ func accountRemoveRun(opts *accountRemoveOptions) error {
 		return err
 	}
 	dirs := reg.Dirs()
-	acc, err := reg.Get(name)
-	var nf *account.NotFoundError
-	if errors.As(err, &nf) {
-		return fmt.Errorf("no account %q to remove (see: oca account list)", name)
-	}
+	acc, err := accountTo(reg, name, "remove")
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 // oca account rename: a command of the account group, in a file of its own.
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -46,11 +45,7 @@ func accountRenameRun(opts *accountRenameOptions) error {
 		return err
 	}
 	dirs := reg.Dirs()
-	acc, err := reg.Get(old)
-	var nf *account.NotFoundError
-	if errors.As(err, &nf) {
-		return fmt.Errorf("no account %q to rename (see: oca account list)", old)
-	}
+	acc, err := accountTo(reg, old, "rename")
 	if err != nil {
 		return err
 	}

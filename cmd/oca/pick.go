@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/oca-sh/oca/hook"
@@ -70,4 +71,15 @@ func (a *app) pick(name string) (*account.Account, *account.Registry, error) {
 	}
 	acc, err := reg.Get(name)
 	return acc, reg, err
+}
+
+// accountTo returns account name of reg for a command that would verb it,
+// with one line naming where to see the accounts when there is none.
+func accountTo(reg *account.Registry, name, verb string) (*account.Account, error) {
+	acc, err := reg.Get(name)
+	var nf *account.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, fmt.Errorf("no account %q to %s (see: oca account list)", name, verb)
+	}
+	return acc, err
 }

@@ -174,8 +174,15 @@ func waitPhase(t testing.TB, stateDir, phase string, d time.Duration) Status {
 			return false
 		}
 		if st.SupervisorPID == os.Getpid() {
+			// A supervisor in this process: its status file is the truth.
+			// Read from processes, "ready" may be another test's OpenCode (a
+			// child of this process too), and the file checked after it may
+			// be this one's, written in between, still starting.
 			file, err := readStatusFile(stateDir)
-			return err == nil && file.SupervisorPID == st.SupervisorPID && file.SupervisorStart == st.SupervisorStart
+			if err != nil || file.Phase != phase || file.SupervisorPID != st.SupervisorPID || file.SupervisorStart != st.SupervisorStart {
+				return false
+			}
+			st = file
 		}
 		return true
 	})

@@ -26,10 +26,12 @@ func TestRunProxyOrdersPromptAndReply(t *testing.T) {
 	idle := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /event", func(w http.ResponseWriter, r *http.Request) {
+		// Noted before the first event leaves: once it has, the proxy may
+		// let the prompt through, and its handler may note first.
+		note("stream")
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: {\"type\":\"server.connected\",\"properties\":{}}\n\n")
 		w.(http.Flusher).Flush()
-		note("stream")
 		select {
 		case <-idle:
 		case <-r.Context().Done():
