@@ -54,11 +54,15 @@ fi
 # A static binary (no cgo) starts faster. Beside oca goes oca-export, the
 # small binary the hook starts when a shell enters a project: it links only
 # what entering needs (`oca hook` runs it when it finds it there).
-# Both in one go build (they link at once), into a directory beside them,
-# then moved into place.
+# Both in one go install into oca's build cache, which links them again only
+# when the source changed (go install keeps an up-to-date binary), then
+# copied beside where they go and moved into place.
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/oca/build
+mkdir -p "$cache"
+GOBIN=$cache CGO_ENABLED=0 go install -trimpath -ldflags "-s -w -X main.version=$version" ./cmd/oca ./cmd/oca-export
 tmp=$(mktemp -d "$bindir/.oca-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$tmp/" ./cmd/oca ./cmd/oca-export
+cp "$cache/oca" "$cache/oca-export" "$tmp/"
 mv -f "$tmp/oca-export" "$bindir/oca-export"
 mv -f "$tmp/oca" "$bindir/oca"
 echo "installed $bindir/oca and $bindir/oca-export ($version)"

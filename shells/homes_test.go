@@ -84,7 +84,7 @@ func TestDirenvAllowInABoundProject(t *testing.T) {
 	w := &world{T: t, Home: home, Bin: shelltest.Oca(t)}
 	w.Env = []string{
 		"HOME=" + home,
-		"PATH=" + filepath.Dir(w.Bin) + ":/usr/local/bin:/usr/bin:/bin",
+		"PATH=" + filepath.Dir(w.Bin) + ":" + filepath.Dir(shelltest.FakeOpencode(t)) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb", "LANG=C.UTF-8", "USER=tester", "OCA_AUTOSTART=0",
 		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}

@@ -2,6 +2,7 @@ package shells
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,10 +191,21 @@ func TestSpellRoundTripInRealShells(t *testing.T) {
 	t.Parallel()
 	for _, r := range runners(t) {
 		t.Run(r.sh.Name(), func(t *testing.T) {
-			for _, v := range hostile {
-				code := spell(t, r.sh, Export{Vars: []Var{{Name: "V", Value: v}}})
-				if got := output(t, r.run(code, r.read)); got != v {
-					t.Errorf("%q came back as %q\ncode: %s", v, got, code)
+			// One spell sets every value, V0 to Vn, and one shell prints
+			// each into a file of its own.
+			dir := t.TempDir()
+			var vars []Var
+			var probe []string
+			for i, v := range hostile {
+				name := fmt.Sprintf("V%d", i)
+				vars = append(vars, Var{Name: name, Value: v})
+				probe = append(probe, strings.ReplaceAll(r.read, "$V", "$"+name)+" > "+r.sh.Quote(filepath.Join(dir, name)))
+			}
+			code := spell(t, r.sh, Export{Vars: vars})
+			output(t, r.run(code, strings.Join(probe, "\n")))
+			for i, v := range hostile {
+				if got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("V%d", i))); err != nil || string(got) != v {
+					t.Errorf("%q came back as %q (%v)\ncode: %s", v, got, err, code)
 				}
 			}
 		})
@@ -342,6 +354,9 @@ func TestQuoteRoundTrip(t *testing.T) {
 	for _, r := range runners(t) {
 		t.Run(r.sh.Name(), func(t *testing.T) {
 			dir := t.TempDir()
+			// One shell prints every value, each into a file of its own.
+			var probe []string
+			var values, quoted []string
 			for _, v := range append(hostile, "/tmp/$(touch "+dir+"/pwned)\x1b[2J", "`touch "+dir+"/pwned`") {
 				if v == "" {
 					continue
@@ -350,10 +365,15 @@ func TestQuoteRoundTrip(t *testing.T) {
 				if Printable(q) != q || strings.Contains(q, "\n") {
 					t.Errorf("%q quoted as %q: not one printable line", v, q)
 				}
-				probe := "printf %s " + q
-				cmd := r.run("", probe)
-				if got := output(t, cmd); got != v {
-					t.Errorf("%q quoted as %q came back as %q", v, q, got)
+				out := filepath.Join(dir, fmt.Sprintf("out.%d", len(values)))
+				probe = append(probe, "printf %s "+q+" > "+r.sh.Quote(out))
+				values, quoted = append(values, v), append(quoted, q)
+			}
+			output(t, r.run("", strings.Join(probe, "\n")))
+			for i, v := range values {
+				got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("out.%d", i)))
+				if err != nil || string(got) != v {
+					t.Errorf("%q quoted as %q came back as %q (%v)", v, quoted[i], got, err)
 				}
 			}
 			if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
@@ -30,10 +31,11 @@ func TestInstallScript(t *testing.T) {
 			t.Parallel()
 			home := t.TempDir()
 			prefix := filepath.Join(home, "opt")
+			env := installEnv(t, home, shell.name)
 			run := func(args ...string) string {
 				t.Helper()
 				cmd := exec.Command("sh", append([]string{script}, args...)...)
-				cmd.Env = installEnv(t, home, shell.name)
+				cmd.Env = env
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("install.sh %v: %v\n%s", args, err, out)
@@ -53,8 +55,15 @@ func TestInstallScript(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(home, shell.rc)); err == nil {
 				t.Errorf("without --rc, %s was written", shell.rc)
 			}
+			// Run again on the same source, it does not link oca again:
+			// the binary in its build cache is the same file.
+			built := filepath.Join(home, ".cache/oca/build/oca")
+			first := inode(t, built)
 			run("--prefix", prefix, "--rc")
 			out = run("--prefix", prefix, "--rc")
+			if inode(t, built) != first {
+				t.Errorf("run again on the same source, install.sh built %s again", built)
+			}
 			if !strings.Contains(out, "already has the oca hook") {
 				t.Errorf("second --rc: %s", out)
 			}
@@ -71,7 +80,7 @@ func TestInstallScript(t *testing.T) {
 			}
 			// A new interactive shell of the user's finds oca by name.
 			sh := exec.Command(shelltest.Require(t, shell.name), "-i", "-c", "command -v oca")
-			sh.Env = installEnv(t, home, shell.name)
+			sh.Env = env
 			if got, err := sh.Output(); err != nil || strings.TrimSpace(string(got)) != prefix+"/bin/oca" {
 				t.Errorf("a new %s finds oca at %q (%v), want %s/bin/oca", shell.name, got, err, prefix)
 			}
@@ -101,7 +110,7 @@ func TestInstallScript(t *testing.T) {
 				t.Errorf(".profile has the shims line %d times, want 1:\n%s", n, profile)
 			}
 			login := exec.Command("sh", "-c", `. "$HOME/.profile"; command -v opencode`)
-			login.Env = installEnv(t, home, shell.name)
+			login.Env = env
 			want := filepath.Join(home, ".local/state/oca/shim/opencode")
 			if got, err := login.Output(); err != nil || strings.TrimSpace(string(got)) != want {
 				t.Errorf("after ~/.profile, opencode is %q (%v), want %s", got, err, want)
@@ -134,7 +143,7 @@ func installEnv(t *testing.T, home, shell string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "HOME", "SHELL", "ZDOTDIR", "XDG_CONFIG_HOME", "PREFIX":
+		case "HOME", "SHELL", "ZDOTDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "PREFIX":
 			continue
 		}
 		env = append(env, kv)
@@ -153,4 +162,15 @@ func goEnv(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// inode is the inode number of path: a file written anew (built again and
+// moved into place) has another.
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
 }

@@ -60,6 +60,12 @@ func TestScripts(t *testing.T) {
 			// scripts about servers that need no real one.
 			env.Setenv("FAKE_OPENCODE", fake)
 			env.Setenv("FAKE_OPENCODE_DIR", filepath.Dir(fake))
+			// The opencode on PATH is the fake, which answers --version
+			// at once: the real one takes seconds of CPU, asked by every
+			// command that names an account's OpenCode. Scripts about
+			// the real one take PATH_REAL.
+			env.Setenv("PATH_REAL", env.Getenv("PATH"))
+			env.Setenv("PATH", filepath.Dir(fake)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {

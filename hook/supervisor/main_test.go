@@ -3,6 +3,7 @@ package supervisor
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,6 +28,14 @@ type testBins struct {
 var bins testBins // set once in TestMain, read-only afterwards
 
 func TestMain(m *testing.M) {
+	// Without the real OpenCode's tests (under -short), the tests wait on
+	// fake servers and clocks (idle, backoff, reload settling), not on
+	// the CPU: more at once. The real OpenCode's starts are CPU-bound:
+	// with them, go test's default.
+	flag.Parse()
+	if real, _ := testsys.HaveOpencode(); !real {
+		testsys.MoreParallel(4)
+	}
 	os.Exit(testsys.Main(setup{m}))
 }
 
@@ -55,7 +64,7 @@ func runMain(m *testing.M) int {
 	errs := make(chan error, 3)
 	for pkg, out := range map[string]string{"github.com/oca-sh/oca/internal/testsys/testdata/fakeopencode": bins.fake, "./testdata/ocaserve": bins.ocaserve, "github.com/oca-sh/oca/internal/testsys/squatter/testdata/squatter": bins.squatter} {
 		wg.Go(func() {
-			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			if b, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", out, pkg).CombinedOutput(); err != nil {
 				errs <- fmt.Errorf("build %s: %w\n%s", pkg, err, b)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,16 @@ type World struct {
 	Home string
 	Bin  string   // oca (Oca), oca-export beside it
 	Env  []string // the user's environment
+
+	listed accountsListed // what Account last read, for as long as it holds
+}
+
+// accountsListed is `oca account list --json` as read when accounts.toml
+// held file.
+type accountsListed struct {
+	mu   sync.Mutex
+	file []byte
+	list []AccountJSON
 }
 
 // NewWorld makes the world above, in t's temporary directory.
@@ -39,7 +50,10 @@ func NewWorld(t testing.TB) *World {
 	w := &World{T: t, Home: home, Bin: Oca(t)}
 	w.Env = []string{
 		"HOME=" + home,
-		"PATH=" + filepath.Dir(w.Bin) + ":/usr/local/bin:/usr/bin:/bin",
+		// The fake OpenCode before any real one: commands that name an
+		// account's OpenCode ask it --version, which the real one takes
+		// seconds of CPU to answer. Worlds with the real one: RealWorld.
+		"PATH=" + filepath.Dir(w.Bin) + ":" + filepath.Dir(FakeOpencode(t)) + ":/usr/local/bin:/usr/bin:/bin",
 		"TERM=dumb",
 		"LANG=C.UTF-8",
 		"USER=tester",
@@ -51,10 +65,10 @@ func NewWorld(t testing.TB) *World {
 	for _, d := range []string{"work/sub", "play/inner", "plain", ".local/share/direnv"} {
 		w.Mkdir(d)
 	}
-	w.Oca("", "account", "add", "work")
-	w.Oca("", "account", "add", "play")
-	w.Oca("work", "init", "work")
-	w.Oca("play", "init", "play")
+	// init --new adds the account and binds the directory in one run of
+	// oca (a world is made for each of hundreds of tests).
+	w.Oca("work", "init", "work", "--new")
+	w.Oca("play", "init", "play", "--new")
 	w.Oca("play/inner", "init", "work")
 	return w
 }
@@ -116,14 +130,27 @@ type AccountJSON struct {
 
 // Account reads account name back from oca: from `oca account list
 // --json`, which, unlike `account show`, does not ask which OpenCode the
-// accounts run (the real one, on these worlds' PATH, takes seconds).
+// accounts run (the real one takes seconds). It asks again only once
+// accounts.toml has changed (Vars asks for every prompt a test checks).
 func (w *World) Account(name string) AccountJSON {
 	w.T.Helper()
-	var list []AccountJSON
-	if err := json.Unmarshal([]byte(w.Oca("", "account", "list", "--json")), &list); err != nil {
-		w.T.Fatal(err)
+	w.listed.mu.Lock()
+	defer w.listed.mu.Unlock()
+	config := w.Path(".config")
+	for _, kv := range w.Env {
+		if v, ok := strings.CutPrefix(kv, "XDG_CONFIG_HOME="); ok && v != "" {
+			config = v
+		}
 	}
-	for _, a := range list {
+	file, err := os.ReadFile(filepath.Join(config, "oca", "accounts.toml"))
+	if err != nil || w.listed.list == nil || !bytes.Equal(file, w.listed.file) {
+		var list []AccountJSON
+		if err := json.Unmarshal([]byte(w.Oca("", "account", "list", "--json")), &list); err != nil {
+			w.T.Fatal(err)
+		}
+		w.listed.file, w.listed.list = file, list
+	}
+	for _, a := range w.listed.list {
 		if a.Name == name {
 			return a
 		}
