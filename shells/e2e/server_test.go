@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,9 +27,14 @@ func serverWorld(t *testing.T, idle string) (*world, int) {
 	t.Helper()
 	testsys.NeedOpencode(t)
 	w := shelltest.NewWorld(t)
+	// The real OpenCode: NewWorld's PATH has the fake first.
 	var env []string
 	for _, kv := range w.Env {
-		if !strings.HasPrefix(kv, "OCA_AUTOSTART=") {
+		switch {
+		case strings.HasPrefix(kv, "OCA_AUTOSTART="):
+		case strings.HasPrefix(kv, "PATH="):
+			env = append(env, "PATH="+filepath.Dir(w.Bin)+":/usr/local/bin:/usr/bin:/bin")
+		default:
 			env = append(env, kv)
 		}
 	}
