@@ -16,10 +16,3 @@ type world = shelltest.World
 func TestMain(m *testing.M) {
 	os.Exit(shelltest.Main(m))
 }
-
-// realWorld is shelltest.RealWorld: a world with the real OpenCode and the
-// fake provider; proc is one of its processes.
-type (
-	realWorld = shelltest.RealWorld
-	proc      = shelltest.Proc
-)

@@ -1,4 +1,4 @@
-package e2e
+package tui
 
 import (
 	"strconv"
@@ -23,6 +23,7 @@ import (
 // with the password), that user is never sent the password: oca ends the
 // TUI and says why.
 func TestShimTUIThroughProxy(t *testing.T) {
+	t.Parallel()
 	u := testsys.AddUser(t)
 	squatBin := squatter.Build(t)
 	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a")

@@ -1,4 +1,4 @@
-package e2e
+package tui
 
 import (
 	"fmt"
@@ -28,6 +28,7 @@ import (
 // TestShimRealOpencode: two accounts, each with its real server shared by
 // the subtests; what a user types in bash in their projects.
 func TestShimRealOpencode(t *testing.T) {
+	t.Parallel()
 	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
 	reply := w.Prov.Reply()
 	s := w.Start("bash", "", shelltest.Options{})

@@ -1,0 +1,21 @@
+package tui
+
+import (
+	"os"
+	"testing"
+
+	"github.com/oca-sh/oca/internal/testsys/shelltest"
+)
+
+// TestMain runs the tests in a world of their own (testsys.Main), and
+// removes the binaries they built.
+func TestMain(m *testing.M) {
+	os.Exit(shelltest.Main(m))
+}
+
+// realWorld is shelltest.RealWorld: a world with the real OpenCode and the
+// fake provider; proc is one of its processes.
+type (
+	realWorld = shelltest.RealWorld
+	proc      = shelltest.Proc
+)
