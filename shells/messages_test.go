@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,7 +84,6 @@ func TestErrorsEscapeNames(t *testing.T) {
 // written as text.
 func TestHolderCommandEscaped(t *testing.T) {
 	t.Parallel()
-	py := testsys.NeedTool(t, "python3")
 	w := bareWorld(t)
 	port := testsys.FreePort(t)
 	name := "held"
@@ -93,7 +93,10 @@ func TestHolderCommandEscaped(t *testing.T) {
 	// The test listens and hands the socket to the holder, so that it
 	// listens from its first instant: a holder that bound the port itself
 	// was sometimes not listening 10 s later on a loaded machine (python3
-	// behind pyenv's shim).
+	// behind pyenv's shim). The holder is sh, whose $0 is the escapes; its
+	// sleep does not inherit the socket, which sh alone holds (a holder
+	// that forks with the socket, as pyenv's shim did, is named by
+	// whichever process the scan finds first).
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		t.Fatal(err)
@@ -103,14 +106,15 @@ func TestHolderCommandEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	holder := exec.Command(py, "-c", "import time\ntime.sleep(300)", evilArg)
+	holder := exec.Command("/bin/sh", "-c", "sleep 300 3>&-", evilArg)
 	holder.ExtraFiles = []*os.File{lf}
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // sh and its sleep, killed as one
 	err = holder.Start()
 	lf.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	t.Cleanup(func() { syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); holder.Wait() })
 	if !shelltest.Listening(port) {
 		t.Fatalf("port %d: the holder's socket does not listen", port)
 	}

@@ -107,8 +107,11 @@ func TestSquatterGetsNoPassword(t *testing.T) {
 			begin := time.Now()
 			err := s.wait(t, 20*time.Second)
 			wantSquatterNamed(t, err, sq, u, cfg.Port)
-			if d := time.Since(begin); d > time.Second {
-				t.Errorf("the supervisor took %s to see the squatter", d)
+			// Promptly: within a second on an idle machine (its probe
+			// runs every 100 ms while OpenCode starts), longer as the
+			// load grows.
+			if d, bound := time.Since(begin), testsys.Loaded(time.Second); d > bound {
+				t.Errorf("the supervisor took %s to see the squatter (bound %s)", d, bound)
 			}
 			if st, _ := ReadStatus(cfg.StateDir); st.Phase != PhaseFailing || !strings.Contains(st.LastError, "user "+u.Name) {
 				t.Errorf("status %+v", st)

@@ -56,7 +56,8 @@ func bare(w *shelltest.RealWorld, shims string, args ...string) *exec.Cmd {
 }
 
 // TestShimsWithoutHook: `sh -c 'cd DIR && opencode run ...'` with no hook,
-// in an allowed project, outside projects, and in a project nobody allowed.
+// in an allowed project, outside projects, and in a project nobody allowed;
+// and Zed's agent server, `opencode acp`, started from the Dock.
 func TestShimsWithoutHook(t *testing.T) {
 	w, shims := loginWorld(t)
 	reply := w.Prov.Reply()
@@ -110,15 +111,17 @@ func TestShimsWithoutHook(t *testing.T) {
 		}
 		plain(t, "ping-bare-unallowed")
 	})
+
+	// In the same world (each world costs starts of the real OpenCode).
+	t.Run("Zed's ACP recipe", func(t *testing.T) { testZedACPRecipe(t, w, shims) })
 }
 
-// TestZedACPRecipe: the README's Zed entry (agent_servers: the shim's
+// testZedACPRecipe: the README's Zed entry (agent_servers: the shim's
 // `opencode acp`), started as Zed starts an agent server: in the project
 // directory, with the environment of an app started from the Dock (no
 // hook), spoken to in ACP over stdin and stdout. The same with `oca exec --
 // opencode acp`, the other recipe.
-func TestZedACPRecipe(t *testing.T) {
-	w, shims := loginWorld(t)
+func testZedACPRecipe(t *testing.T, w *shelltest.RealWorld, shims string) {
 	for _, recipe := range []struct {
 		name string
 		argv []string

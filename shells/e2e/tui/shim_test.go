@@ -92,7 +92,11 @@ func TestShimRealOpencode(t *testing.T) {
 	t.Run("other subcommands are the real OpenCode with the account's environment", func(t *testing.T) {
 		dir := t.TempDir()
 		// auth list names the account's own auth.json; the rest is the
-		// same for both accounts, so b runs it alone.
+		// same for both accounts, so b runs it alone. Each is compared
+		// with the real OpenCode run directly with the account's data
+		// home, but models (its check below says the account's config
+		// reached it): every start of the real OpenCode costs seconds,
+		// and tens of them on a loaded machine.
 		cmds := map[string][]string{"a": {"--version", "auth list", "models"}, "b": {"auth list"}}
 		for _, name := range []string{"a", "b"} {
 			s.Run("cd ~/p" + name)
@@ -103,6 +107,12 @@ func TestShimRealOpencode(t *testing.T) {
 					t.Errorf("opencode %s in p%s: %q", args, name, out)
 				}
 				got := string(shelltest.MustRead(t, file))
+				if args == "models" {
+					if !strings.Contains(got, "fake/m") {
+						t.Errorf("opencode models in p%s lacks fake/m: %q", name, got)
+					}
+					continue
+				}
 				cmd := exec.Command(w.Real, strings.Fields(args)...)
 				cmd.Dir = w.Path("p" + name)
 				cmd.Env = append(append([]string{}, w.Env...), "XDG_DATA_HOME="+w.Data[name], "PWD="+cmd.Dir)
@@ -113,14 +123,9 @@ func TestShimRealOpencode(t *testing.T) {
 				if got != string(want) {
 					t.Errorf("opencode %s in p%s printed\n%s\nthe real one with the account's data home\n%s", args, name, got, want)
 				}
-				switch args {
-				case "auth list":
+				if args == "auth list" {
 					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.Data[name], w.Home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
 						t.Errorf("opencode auth list in p%s does not show the account's auth.json and the fake: %q", name, got)
-					}
-				case "models":
-					if !strings.Contains(got, "fake/m") {
-						t.Errorf("opencode models in p%s lacks fake/m: %q", name, got)
 					}
 				}
 			}
@@ -182,12 +187,10 @@ func TestShimRealOpencode(t *testing.T) {
 		t.Logf("one terminal through the server: client %s, oca beside it %s, server %s, supervisor %s",
 			mb(rss(tui.Pid)), mb(rss(oca)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
 
-		t.Run("three TUIs, one server", func(t *testing.T) {
+		t.Run("two TUIs, one server", func(t *testing.T) {
 			tuis := []proc{tui}
-			for i := 2; i <= 3; i++ {
-				tuis = append(tuis, m.tui(t, fmt.Sprint("tui", i), "~/pa", "opencode", fmt.Sprint("ping-tui-", i)))
-				shelltest.FromServer(t, "TUI "+fmt.Sprint(i), w.Answered(t, fmt.Sprint("ping-tui-", i)), pid, w.Keys["a"])
-			}
+			tuis = append(tuis, m.tui(t, "tui2", "~/pa", "opencode", "ping-tui-2"))
+			shelltest.FromServer(t, "TUI 2", w.Answered(t, "ping-tui-2"), pid, w.Keys["a"])
 			var clients []int
 			for _, p := range w.OpencodesOf("a") {
 				if p.Pid == pid {
@@ -198,14 +201,14 @@ func TestShimRealOpencode(t *testing.T) {
 				}
 				clients = append(clients, p.Pid)
 			}
-			if len(clients) != 3 {
-				t.Errorf("%d clients of A, want 3", len(clients))
+			if len(clients) != 2 {
+				t.Errorf("%d clients of A, want 2", len(clients))
 			}
 			// oca status counts each TUI once: the oca beside it holds
 			// its connections to the server.
 			var st shelltest.AccountStatus
-			if !testsys.Poll(testsys.OpencodeWait(), func() bool { st = w.Status("a"); return st.Clients == 3 }) {
-				t.Errorf("oca status counts %d clients of A, want 3", st.Clients)
+			if !testsys.Poll(testsys.OpencodeWait(), func() bool { st = w.Status("a"); return st.Clients == 2 }) {
+				t.Errorf("oca status counts %d clients of A, want 2", st.Clients)
 			}
 			if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.Ports["a"])); len(pids) != 1 || pids[0] != pid {
 				t.Errorf("A's servers: %v, want only %d", pids, pid)
@@ -214,7 +217,7 @@ func TestShimRealOpencode(t *testing.T) {
 			for _, p := range tuis {
 				sum += rss(p.Pid) + rss(ppid(p.Pid))
 			}
-			t.Logf("three terminals through the server: %s in all", mb(sum))
+			t.Logf("two terminals through the server: %s in all", mb(sum))
 		})
 	})
 
