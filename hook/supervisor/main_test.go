@@ -31,10 +31,14 @@ func TestMain(m *testing.M) {
 	// Without the real OpenCode's tests (under -short), the tests wait on
 	// fake servers and clocks (idle, backoff, reload settling), not on
 	// the CPU: more at once. The real OpenCode's starts are CPU-bound:
-	// with them, go test's default.
+	// with them, twice go test's default, so that the fakes' tests, which
+	// wait, do not queue for minutes behind two real ones on a loaded
+	// machine (the package took up to 507 s there, with the default).
 	flag.Parse()
 	if real, _ := testsys.HaveOpencode(); !real {
 		testsys.MoreParallel(4)
+	} else {
+		testsys.MoreParallel(2)
 	}
 	os.Exit(testsys.Main(setup{m}))
 }

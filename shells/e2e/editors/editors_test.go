@@ -76,7 +76,13 @@ func TestShimsWithoutHook(t *testing.T) {
 		return string(out), stderr.String()
 	}
 
+	// Three lanes side by side, each its own OpenCodes: the account's
+	// server; the plain OpenCode on the user's own data home (one at a
+	// time there); and acp on the account's. One after another they came
+	// within 40 s of go test's 10 minutes with a second copy of the suite
+	// loading the machine.
 	t.Run("allowed project: the account's server", func(t *testing.T) {
+		t.Parallel()
 		_, stderr := run(t, "pa", "ping-bare-project")
 		if strings.Contains(stderr, "oca allow") {
 			t.Errorf("a warning in an allowed project: %q", stderr)
@@ -95,25 +101,31 @@ func TestShimsWithoutHook(t *testing.T) {
 		}
 	}
 
-	t.Run("outside projects: the plain OpenCode", func(t *testing.T) {
-		_, stderr := run(t, "plain", "ping-bare-plain")
-		if strings.Contains(stderr, "oca:") {
-			t.Errorf("oca said something outside projects: %q", stderr)
-		}
-		plain(t, "ping-bare-plain")
-	})
+	t.Run("the plain OpenCode", func(t *testing.T) {
+		t.Parallel()
+		t.Run("outside projects", func(t *testing.T) {
+			_, stderr := run(t, "plain", "ping-bare-plain")
+			if strings.Contains(stderr, "oca:") {
+				t.Errorf("oca said something outside projects: %q", stderr)
+			}
+			plain(t, "ping-bare-plain")
+		})
 
-	t.Run("unallowed project: one warning, the default identity", func(t *testing.T) {
-		_, stderr := run(t, "unallowed", "ping-bare-unallowed")
-		file := w.Path("unallowed/.opencode-account.toml")
-		if n := strings.Count(stderr, "oca: "); n != 1 || !strings.Contains(stderr, file+" wants account a; if you trust it, run: oca allow "+w.Path("unallowed")) {
-			t.Errorf("stderr: %q; want one line naming %s and oca allow", stderr, file)
-		}
-		plain(t, "ping-bare-unallowed")
+		t.Run("unallowed project: one warning, the default identity", func(t *testing.T) {
+			_, stderr := run(t, "unallowed", "ping-bare-unallowed")
+			file := w.Path("unallowed/.opencode-account.toml")
+			if n := strings.Count(stderr, "oca: "); n != 1 || !strings.Contains(stderr, file+" wants account a; if you trust it, run: oca allow "+w.Path("unallowed")) {
+				t.Errorf("stderr: %q; want one line naming %s and oca allow", stderr, file)
+			}
+			plain(t, "ping-bare-unallowed")
+		})
 	})
 
 	// In the same world (each world costs starts of the real OpenCode).
-	t.Run("Zed's ACP recipe", func(t *testing.T) { testZedACPRecipe(t, w, shims) })
+	t.Run("Zed's ACP recipe", func(t *testing.T) {
+		t.Parallel()
+		testZedACPRecipe(t, w, shims)
+	})
 }
 
 // testZedACPRecipe: the README's Zed entry (agent_servers: the shim's

@@ -31,118 +31,188 @@ func TestShimRealOpencode(t *testing.T) {
 	t.Parallel()
 	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
 	reply := w.Prov.Reply()
-	s := w.Start("bash", "", shelltest.Options{})
-	base := s.Env()
-	shim := filepath.Join(shelltest.ShimDir(base), "opencode")
+	// Three lanes side by side, each in a shell of its own: one after
+	// another they came within a minute of go test's 10 minutes with a
+	// second copy of the suite loading the machine. The TUI's, which counts
+	// A's OpenCode processes, runs after them.
+	t.Run("lanes", func(t *testing.T) {
+		t.Run("runs through the servers, PATH, a server that cannot run", func(t *testing.T) {
+			t.Parallel()
+			s := w.Start("bash", "", shelltest.Options{})
+			base := s.Env()
+			shim := filepath.Join(shelltest.ShimDir(base), "opencode")
 
-	for _, name := range []string{"a", "b"} {
-		t.Run("run in "+name, func(t *testing.T) {
-			s.Run("cd ~/p" + name)
-			prompt := "ping-run-" + name
-			out := s.RunWithin(`opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
-			if !strings.Contains(out, "rc=0") {
-				t.Fatalf("opencode run in project %s failed: %q", name, out)
+			for _, name := range []string{"a", "b"} {
+				t.Run("run in "+name, func(t *testing.T) {
+					s.Run("cd ~/p" + name)
+					prompt := "ping-run-" + name
+					out := s.RunWithin(`opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
+					if !strings.Contains(out, "rc=0") {
+						t.Fatalf("opencode run in project %s failed: %q", name, out)
+					}
+					if !strings.Contains(out, reply) {
+						// OpenCode 1.18.33's `run --attach`, left to itself,
+						// prints no reply (upstream: anomalyco/opencode#27023,
+						// #38661): oca's run proxy is what makes it print.
+						t.Errorf("opencode run in project %s did not print the reply %q: %q", name, reply, out)
+					}
+					pid := w.ServerPid(t, name)
+					reqs := w.Answered(t, prompt)
+					shelltest.FromServer(t, "opencode run in p"+name, reqs, pid, w.Keys[name])
+					// The server is the supervisor's, and `opencode run` went
+					// through it: run --attach URL --dir DIR, where URL is oca's
+					// run proxy in front of the account's server (the requests
+					// above came from the server).
+					want := regexp.MustCompile(`^run --attach http://127\.0\.0\.1:([0-9]+) --dir ` + regexp.QuoteMeta(w.Path("p"+name)) + " " + regexp.QuoteMeta(prompt) + "$")
+					var found bool
+					for _, st := range w.Started(t) {
+						m := want.FindStringSubmatch(st.Args)
+						found = found || m != nil && m[1] != strconv.Itoa(w.Ports[name]) && st.DataHome == w.Data[name]
+					}
+					if !found {
+						t.Errorf("no OpenCode started as %q; started:\n%v", want, w.Started(t))
+					}
+				})
 			}
-			if !strings.Contains(out, reply) {
-				// OpenCode 1.18.33's `run --attach`, left to itself,
-				// prints no reply (upstream: anomalyco/opencode#27023,
-				// #38661): oca's run proxy is what makes it print.
-				t.Errorf("opencode run in project %s did not print the reply %q: %q", name, reply, out)
+
+			t.Run("leaving restores PATH", func(t *testing.T) {
+				s.Run("cd ~/pa")
+				if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
+					t.Errorf("in pa: PATH = %q, want the shim first on %q", got, base["PATH"])
+				}
+				if got := shelltest.LastLine(s.Run("command -v opencode")); got != shim {
+					t.Errorf("in pa: command -v opencode = %q, want %q", got, shim)
+				}
+				s.Run("cd ~/plain")
+				if got := s.Env()["PATH"]; got != base["PATH"] {
+					t.Errorf("left: PATH = %q, want %q", got, base["PATH"])
+				}
+				if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.Wrap {
+					t.Errorf("left: command -v opencode = %q, want %q", got, w.Wrap)
+				}
+				s.Run("cd ~/pb")
+				s.Run("export PATH=/x:$PATH:/y")
+				s.Run("cd ~/plain")
+				if got, want := s.Env()["PATH"], "/x:"+base["PATH"]+":/y"; got != want {
+					t.Errorf("left after PATH=/x:$PATH:/y: PATH = %q, want %q", got, want)
+				}
+				if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.Wrap {
+					t.Errorf("left after changing PATH: command -v opencode = %q, want %q", got, w.Wrap)
+				}
+				s.Run("export PATH=" + base["PATH"])
+			})
+
+			t.Run("a server that cannot run", func(t *testing.T) {
+				// Another process holds c's port.
+				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(w.Ports["c"]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				s.Run("cd ~/pc")
+				begin := time.Now()
+				out := s.RunWithin("opencode; echo rc=$?", testsys.OpencodeWait())
+				took := time.Since(begin)
+				if took > 15*time.Second {
+					t.Errorf("opencode took %s to give up", took.Round(time.Millisecond))
+				}
+				want := "oca: opencode: the server of c cannot run (phase failing): port " + strconv.Itoa(w.Ports["c"]) + " is already in use"
+				if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
+					t.Errorf("opencode printed %q, want %q and rc=1", out, want)
+				}
+				for _, st := range w.Started(t) {
+					if st.DataHome == w.Data["c"] && !strings.HasPrefix(st.Args, "serve ") {
+						t.Errorf("an OpenCode of c was started: %q", st.Args)
+					}
+				}
+				if ps := w.OpencodesOf("c"); len(ps) != 0 {
+					t.Errorf("OpenCode processes of c: %v", ps)
+				}
+				t.Logf("gave up after %s", took.Round(time.Millisecond))
+				s.Run("cd ~")
+			})
+		})
+
+		t.Run("OCA_ATTACH=0 runs standalone", func(t *testing.T) {
+			t.Parallel()
+			s := w.Start("bash", "", shelltest.Options{})
+			s.Run("cd ~/pa")
+			pid := w.ServerPid(t, "a")
+			prompt := "ping-standalone"
+			out := s.RunWithin(`OCA_ATTACH=0 opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
+			if !strings.Contains(out, reply) || !strings.Contains(out, "rc=0") {
+				t.Fatalf("OCA_ATTACH=0 opencode run printed %q", out)
 			}
-			pid := w.ServerPid(t, name)
-			reqs := w.Answered(t, prompt)
-			shelltest.FromServer(t, "opencode run in p"+name, reqs, pid, w.Keys[name])
-			// The server is the supervisor's, and `opencode run` went
-			// through it: run --attach URL --dir DIR, where URL is oca's
-			// run proxy in front of the account's server (the requests
-			// above came from the server).
-			want := regexp.MustCompile(`^run --attach http://127\.0\.0\.1:([0-9]+) --dir ` + regexp.QuoteMeta(w.Path("p"+name)) + " " + regexp.QuoteMeta(prompt) + "$")
-			var found bool
-			for _, st := range w.Started(t) {
-				m := want.FindStringSubmatch(st.Args)
-				found = found || m != nil && m[1] != strconv.Itoa(w.Ports[name]) && st.DataHome == w.Data[name]
+			for _, r := range w.Answered(t, prompt) {
+				if r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != w.Keys["a"] {
+					t.Errorf("a request from the server, or without A's key:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
+				}
+				if got := strings.Join(r.Peer.Cmdlines[0], " "); got != w.Real+" run "+prompt {
+					t.Errorf("the standalone request came from %q, want %q", got, w.Real+" run "+prompt)
+				}
 			}
-			if !found {
-				t.Errorf("no OpenCode started as %q; started:\n%v", want, w.Started(t))
+			if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.Ports["a"])); len(pids) != 1 || pids[0] != pid {
+				t.Errorf("A's server changed: %v, was %d", pids, pid)
 			}
 		})
-	}
 
-	t.Run("OCA_ATTACH=0 runs standalone", func(t *testing.T) {
-		s.Run("cd ~/pa")
-		pid := w.ServerPid(t, "a")
-		prompt := "ping-standalone"
-		out := s.RunWithin(`OCA_ATTACH=0 opencode run "`+prompt+`"; echo rc=$?`, testsys.OpencodeWait())
-		if !strings.Contains(out, reply) || !strings.Contains(out, "rc=0") {
-			t.Fatalf("OCA_ATTACH=0 opencode run printed %q", out)
-		}
-		for _, r := range w.Answered(t, prompt) {
-			if r.Peer.Has(pid) || len(r.Peer.Pids) != 1 || r.Key() != w.Keys["a"] {
-				t.Errorf("a request from the server, or without A's key:\n%s", fakeprovider.Describe([]fakeprovider.Request{r}))
-			}
-			if got := strings.Join(r.Peer.Cmdlines[0], " "); got != w.Real+" run "+prompt {
-				t.Errorf("the standalone request came from %q, want %q", got, w.Real+" run "+prompt)
-			}
-		}
-		if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.Ports["a"])); len(pids) != 1 || pids[0] != pid {
-			t.Errorf("A's server changed: %v, was %d", pids, pid)
-		}
-	})
-
-	t.Run("other subcommands are the real OpenCode with the account's environment", func(t *testing.T) {
-		dir := t.TempDir()
-		// auth list names the account's own auth.json; the rest is the
-		// same for both accounts, so b runs it alone. Each is compared
-		// with the real OpenCode run directly with the account's data
-		// home, but models (its check below says the account's config
-		// reached it): every start of the real OpenCode costs seconds,
-		// and tens of them on a loaded machine.
-		cmds := map[string][]string{"a": {"--version", "auth list", "models"}, "b": {"auth list"}}
-		for _, name := range []string{"a", "b"} {
-			s.Run("cd ~/p" + name)
-			for i, args := range cmds[name] {
-				file := filepath.Join(dir, fmt.Sprintf("%s.%d", name, i))
-				out := s.RunWithin("opencode "+args+" > "+file+" 2>&1; echo rc=$?", testsys.OpencodeWait())
-				if !strings.Contains(out, "rc=0") {
-					t.Errorf("opencode %s in p%s: %q", args, name, out)
-				}
-				got := string(shelltest.MustRead(t, file))
-				if args == "models" {
-					if !strings.Contains(got, "fake/m") {
-						t.Errorf("opencode models in p%s lacks fake/m: %q", name, got)
+		t.Run("other subcommands are the real OpenCode with the account's environment", func(t *testing.T) {
+			t.Parallel()
+			s := w.Start("bash", "", shelltest.Options{})
+			dir := t.TempDir()
+			// auth list names the account's own auth.json; the rest is the
+			// same for both accounts, so b runs it alone. Each is compared
+			// with the real OpenCode run directly with the account's data
+			// home, but models (its check below says the account's config
+			// reached it): every start of the real OpenCode costs seconds,
+			// and tens of them on a loaded machine.
+			cmds := map[string][]string{"a": {"--version", "auth list", "models"}, "b": {"auth list"}}
+			for _, name := range []string{"a", "b"} {
+				s.Run("cd ~/p" + name)
+				for i, args := range cmds[name] {
+					file := filepath.Join(dir, fmt.Sprintf("%s.%d", name, i))
+					out := s.RunWithin("opencode "+args+" > "+file+" 2>&1; echo rc=$?", testsys.OpencodeWait())
+					if !strings.Contains(out, "rc=0") {
+						t.Errorf("opencode %s in p%s: %q", args, name, out)
 					}
-					continue
-				}
-				cmd := exec.Command(w.Real, strings.Fields(args)...)
-				cmd.Dir = w.Path("p" + name)
-				cmd.Env = append(append([]string{}, w.Env...), "XDG_DATA_HOME="+w.Data[name], "PWD="+cmd.Dir)
-				want, err := cmd.CombinedOutput()
-				if err != nil {
-					t.Fatalf("the real opencode %s: %v\n%s", args, err, want)
-				}
-				if got != string(want) {
-					t.Errorf("opencode %s in p%s printed\n%s\nthe real one with the account's data home\n%s", args, name, got, want)
-				}
-				if args == "auth list" {
-					if !strings.Contains(got, "~/"+strings.TrimPrefix(w.Data[name], w.Home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
-						t.Errorf("opencode auth list in p%s does not show the account's auth.json and the fake: %q", name, got)
+					got := string(shelltest.MustRead(t, file))
+					if args == "models" {
+						if !strings.Contains(got, "fake/m") {
+							t.Errorf("opencode models in p%s lacks fake/m: %q", name, got)
+						}
+						continue
+					}
+					cmd := exec.Command(w.Real, strings.Fields(args)...)
+					cmd.Dir = w.Path("p" + name)
+					cmd.Env = append(append([]string{}, w.Env...), "XDG_DATA_HOME="+w.Data[name], "PWD="+cmd.Dir)
+					want, err := cmd.CombinedOutput()
+					if err != nil {
+						t.Fatalf("the real opencode %s: %v\n%s", args, err, want)
+					}
+					if got != string(want) {
+						t.Errorf("opencode %s in p%s printed\n%s\nthe real one with the account's data home\n%s", args, name, got, want)
+					}
+					if args == "auth list" {
+						if !strings.Contains(got, "~/"+strings.TrimPrefix(w.Data[name], w.Home+"/")+"/opencode/auth.json") || !strings.Contains(got, "fake") {
+							t.Errorf("opencode auth list in p%s does not show the account's auth.json and the fake: %q", name, got)
+						}
 					}
 				}
 			}
-		}
-		// Each ran as itself, with the account's data home: none went
-		// through a server.
-		for _, name := range []string{"a", "b"} {
-			for _, args := range cmds[name] {
-				found := false
-				for _, st := range w.Started(t) {
-					found = found || st.Args == args && st.DataHome == w.Data[name]
-				}
-				if !found {
-					t.Errorf("no OpenCode started as %q with %s's data home; started:\n%v", args, name, w.Started(t))
+			// Each ran as itself, with the account's data home: none went
+			// through a server.
+			for _, name := range []string{"a", "b"} {
+				for _, args := range cmds[name] {
+					found := false
+					for _, st := range w.Started(t) {
+						found = found || st.Args == args && st.DataHome == w.Data[name]
+					}
+					if !found {
+						t.Errorf("no OpenCode started as %q with %s's data home; started:\n%v", args, name, w.Started(t))
+					}
 				}
 			}
-		}
+		})
 	})
 
 	t.Run("the TUI attaches to the account's server", func(t *testing.T) {
@@ -219,63 +289,6 @@ func TestShimRealOpencode(t *testing.T) {
 			}
 			t.Logf("two terminals through the server: %s in all", mb(sum))
 		})
-	})
-
-	t.Run("leaving restores PATH", func(t *testing.T) {
-		s.Run("cd ~/pa")
-		if got := s.Env()["PATH"]; got != filepath.Dir(shim)+":"+base["PATH"] {
-			t.Errorf("in pa: PATH = %q, want the shim first on %q", got, base["PATH"])
-		}
-		if got := shelltest.LastLine(s.Run("command -v opencode")); got != shim {
-			t.Errorf("in pa: command -v opencode = %q, want %q", got, shim)
-		}
-		s.Run("cd ~/plain")
-		if got := s.Env()["PATH"]; got != base["PATH"] {
-			t.Errorf("left: PATH = %q, want %q", got, base["PATH"])
-		}
-		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.Wrap {
-			t.Errorf("left: command -v opencode = %q, want %q", got, w.Wrap)
-		}
-		s.Run("cd ~/pb")
-		s.Run("export PATH=/x:$PATH:/y")
-		s.Run("cd ~/plain")
-		if got, want := s.Env()["PATH"], "/x:"+base["PATH"]+":/y"; got != want {
-			t.Errorf("left after PATH=/x:$PATH:/y: PATH = %q, want %q", got, want)
-		}
-		if got := shelltest.LastLine(s.Run("command -v opencode")); got != w.Wrap {
-			t.Errorf("left after changing PATH: command -v opencode = %q, want %q", got, w.Wrap)
-		}
-		s.Run("export PATH=" + base["PATH"])
-	})
-
-	t.Run("a server that cannot run", func(t *testing.T) {
-		// Another process holds c's port.
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(w.Ports["c"]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		s.Run("cd ~/pc")
-		begin := time.Now()
-		out := s.RunWithin("opencode; echo rc=$?", testsys.OpencodeWait())
-		took := time.Since(begin)
-		if took > 15*time.Second {
-			t.Errorf("opencode took %s to give up", took.Round(time.Millisecond))
-		}
-		want := "oca: opencode: the server of c cannot run (phase failing): port " + strconv.Itoa(w.Ports["c"]) + " is already in use"
-		if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
-			t.Errorf("opencode printed %q, want %q and rc=1", out, want)
-		}
-		for _, st := range w.Started(t) {
-			if st.DataHome == w.Data["c"] && !strings.HasPrefix(st.Args, "serve ") {
-				t.Errorf("an OpenCode of c was started: %q", st.Args)
-			}
-		}
-		if ps := w.OpencodesOf("c"); len(ps) != 0 {
-			t.Errorf("OpenCode processes of c: %v", ps)
-		}
-		t.Logf("gave up after %s", took.Round(time.Millisecond))
-		s.Run("cd ~")
 	})
 
 	t.Run("no request carries another account's key", func(t *testing.T) {
