@@ -78,9 +78,9 @@ func TestShimsWithoutHook(t *testing.T) {
 
 	// Three lanes side by side, each its own OpenCodes: the account's
 	// server; the plain OpenCode on the user's own data home (one at a
-	// time there); and acp on the account's. One after another they came
-	// within 40 s of go test's 10 minutes with a second copy of the suite
-	// loading the machine.
+	// time there); and acp on the account's. One after another they took
+	// up to 594 s of go test's 600 with a second copy of the suite loading
+	// the machine.
 	t.Run("allowed project: the account's server", func(t *testing.T) {
 		t.Parallel()
 		_, stderr := run(t, "pa", "ping-bare-project")

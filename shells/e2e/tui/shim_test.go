@@ -32,8 +32,8 @@ func TestShimRealOpencode(t *testing.T) {
 	w := shelltest.NewRealWorld(t, fakeprovider.Options{}, "a", "b", "c")
 	reply := w.Prov.Reply()
 	// Three lanes side by side, each in a shell of its own: one after
-	// another they came within a minute of go test's 10 minutes with a
-	// second copy of the suite loading the machine. The TUI's, which counts
+	// another they took up to 553 s of go test's 600 with a second copy of
+	// the suite loading the machine. The TUI's, which counts
 	// A's OpenCode processes, runs after them.
 	t.Run("lanes", func(t *testing.T) {
 		t.Run("runs through the servers, PATH, a server that cannot run", func(t *testing.T) {
@@ -258,8 +258,7 @@ func TestShimRealOpencode(t *testing.T) {
 			mb(rss(tui.Pid)), mb(rss(oca)), mb(rss(pid)), mb(supervisorRSS(w, "a")))
 
 		t.Run("two TUIs, one server", func(t *testing.T) {
-			tuis := []proc{tui}
-			tuis = append(tuis, m.tui(t, "tui2", "~/pa", "opencode", "ping-tui-2"))
+			tuis := []proc{tui, m.tui(t, "tui2", "~/pa", "opencode", "ping-tui-2")}
 			shelltest.FromServer(t, "TUI 2", w.Answered(t, "ping-tui-2"), pid, w.Keys["a"])
 			var clients []int
 			for _, p := range w.OpencodesOf("a") {
