@@ -24,7 +24,7 @@ import (
 func TestExportNeverWaitsOnAFIFO(t *testing.T) {
 	t.Parallel()
 	// What the hook runs: oca-export, beside oca (the same code as `oca
-	// export`, hook/export, and quicker to start 300 times).
+	// export`, hook/export, and quicker to start 100 times).
 	oca := filepath.Join(filepath.Dir(shelltest.Oca(t)), "oca-export")
 	home := t.TempDir()
 	proj := filepath.Join(home, "proj")
@@ -67,7 +67,7 @@ func TestExportNeverWaitsOnAFIFO(t *testing.T) {
 		wg.Wait()
 	}()
 
-	const runs, bound = 300, 10 * time.Second
+	const runs, bound = 100, 10 * time.Second
 	refused := 0
 	for i := range runs {
 		ctx, cancel := context.WithTimeout(context.Background(), bound)

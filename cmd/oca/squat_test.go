@@ -218,7 +218,8 @@ func TestSquatterOnAccountPort(t *testing.T) {
 
 // TestRemoveRacesStart: `oca account remove` racing the start of the same
 // account's supervisor (`oca server start`, which detaches `oca serve`, and
-// `oca serve` itself), again and again at varied delays, leaves no
+// `oca serve` itself), again and again at varied delays (0-19 ms, each
+// once, the two ways of starting alternating), leaves no
 // supervisor and no OpenCode behind: remove holds the supervisor's lock
 // while it removes, and a supervisor that gets the lock after finds the
 // account gone.
@@ -226,7 +227,7 @@ func TestRemoveRacesStart(t *testing.T) {
 	t.Parallel()
 	e := newOcaEnv(t)
 	var ports []int
-	for round := 0; round < 40; round++ {
+	for round := 0; round < 20; round++ {
 		port := e.addAccount("race")
 		ports = append(ports, port)
 		var wg sync.WaitGroup
