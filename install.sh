@@ -59,7 +59,14 @@ fi
 # copied beside where they go and moved into place.
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/oca/build
 mkdir -p "$cache"
-GOBIN=$cache CGO_ENABLED=0 go install -trimpath -ldflags "-s -w -X main.version=$version" ./cmd/oca ./cmd/oca-export
+# With Go's classic garbage collector where this Go still offers it (Go
+# 1.25 and 1.26; GOEXPERIMENT=nogreenteagc): Go 1.26's default, Green Tea,
+# touches more memory pages at start, and the hook starts oca-export at
+# every prompt that enters a project (docs/benchmarks.md: a third less CPU
+# a start). A Go without that choice builds with its own.
+experiment=${GOEXPERIMENT:+$GOEXPERIMENT,}nogreenteagc
+GOEXPERIMENT=$experiment go env GOEXPERIMENT >/dev/null 2>&1 || experiment=${GOEXPERIMENT:-}
+GOEXPERIMENT=$experiment GOBIN=$cache CGO_ENABLED=0 go install -trimpath -ldflags "-s -w -X main.version=$version" ./cmd/oca ./cmd/oca-export
 tmp=$(mktemp -d "$bindir/.oca-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp "$cache/oca" "$cache/oca-export" "$tmp/"

@@ -517,7 +517,8 @@ func BenchmarkEnterServerUp(b *testing.B) {
 }
 
 // emptyGo builds an empty Go program as install.sh builds oca (static,
-// stripped): the floor under any Go binary's start.
+// stripped, with the same garbage collector: shelltest.BuildEnv): the
+// floor under any Go binary's start.
 func emptyGo(b *testing.B) string {
 	b.Helper()
 	dir := b.TempDir()
@@ -528,7 +529,7 @@ func emptyGo(b *testing.B) string {
 	}
 	bin := filepath.Join(dir, "empty")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	cmd.Dir, cmd.Env = dir, append(append(os.Environ(), shelltest.BuildEnv(b)...), "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("building an empty Go program: %v\n%s", err, out)
 	}

@@ -32,6 +32,26 @@ func TestInstallScript(t *testing.T) {
 	if out, err := first.CombinedOutput(); err != nil {
 		t.Fatalf("install.sh: %v\n%s", err, out)
 	}
+	// Built with Go's classic garbage collector where this Go offers it,
+	// as shelltest builds oca for the other tests.
+	experiment := ""
+	for _, kv := range shelltest.BuildEnv(t) {
+		if v, ok := strings.CutPrefix(kv, "GOEXPERIMENT="); ok {
+			experiment = v
+		}
+	}
+	if !strings.Contains(experiment, "nogreenteagc") && os.Getenv("CI") == "true" {
+		t.Errorf("this Go (%s) has no GOEXPERIMENT=nogreenteagc: the tests' builds and figures assume it", experiment)
+	}
+	for _, bin := range []string{"oca", "oca-export"} {
+		info, err := exec.Command("go", "version", "-m", filepath.Join(cache, "oca/build", bin)).Output()
+		if err != nil {
+			t.Fatalf("go version -m %s: %v", bin, err)
+		}
+		if got := strings.Contains(string(info), "\tGOEXPERIMENT="+experiment+"\n"); experiment != "" && !got {
+			t.Errorf("install.sh built %s without GOEXPERIMENT=%s:\n%s", bin, experiment, info)
+		}
+	}
 	for _, shell := range []struct{ name, rc, line string }{
 		{"bash", ".bashrc", `eval "$('PREFIX/bin/oca' hook bash)"`},
 		{"zsh", ".zshrc", `eval "$('PREFIX/bin/oca' hook zsh)"`},

@@ -16,6 +16,7 @@ type builds struct {
 	mu   sync.Mutex
 	dir  string
 	bins map[string]string
+	env  []string // BuildEnv's, once asked
 }
 
 var built builds
@@ -62,12 +63,42 @@ func build(t testing.TB, pkg, name string, also ...string) string {
 	if len(also) > 0 {
 		cmd = exec.Command("go", append([]string{"build", "-trimpath", "-ldflags", "-s -w", "-o", dir + "/", pkg}, also...)...)
 	}
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), buildEnv(t)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", pkg, err, out)
 	}
 	built.bins[pkg] = bin
 	return bin
+}
+
+// BuildEnv is the environment install.sh builds oca with, for a go build
+// of the tests' own that must build as it does: static (CGO_ENABLED=0), and
+// with Go's classic garbage collector where the go on PATH still offers it
+// (GOEXPERIMENT=nogreenteagc, as install.sh asks it).
+func BuildEnv(t testing.TB) []string {
+	t.Helper()
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	return buildEnv(t)
+}
+
+// buildEnv is BuildEnv with built.mu held.
+func buildEnv(t testing.TB) []string {
+	t.Helper()
+	if built.env != nil {
+		return built.env
+	}
+	experiment := "nogreenteagc"
+	if e := os.Getenv("GOEXPERIMENT"); e != "" {
+		experiment = e + "," + experiment
+	}
+	probe := exec.Command("go", "env", "GOEXPERIMENT")
+	probe.Env = append(os.Environ(), "GOEXPERIMENT="+experiment)
+	if err := probe.Run(); err != nil {
+		experiment = os.Getenv("GOEXPERIMENT")
+	}
+	built.env = []string{"CGO_ENABLED=0", "GOEXPERIMENT=" + experiment}
+	return built.env
 }
 
 // RemoveBuilds deletes what Oca and FakeOpencode built: call it from
