@@ -53,7 +53,7 @@ func writeAuth(t testing.TB, cfg Config, key string) {
 
 func waitReady(t testing.TB, cfg Config, d time.Duration) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), testsys.BeforeDeadline(t, d))
 	defer cancel()
 	if err := WaitReady(ctx, cfg); err != nil {
 		t.Fatal(err)

@@ -119,6 +119,10 @@ func newAccount(t testing.TB, name string) testAccount {
 		BackoffMin:   50 * time.Millisecond,
 		BackoffMax:   200 * time.Millisecond,
 		PollInterval: 200 * time.Millisecond,
+		// A real OpenCode may take minutes to start on a loaded machine:
+		// the supervisor's 60 s would kill it mid-test (a reply cut, a
+		// reload its restart made needless).
+		ReadyTimeout: testsys.OpencodeWait(),
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.DataHome, "opencode"), 0o700); err != nil {
 		t.Fatal(err)

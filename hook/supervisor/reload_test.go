@@ -164,7 +164,7 @@ func TestRealReloadKeepsStreamingReply(t *testing.T) {
 	var res result
 	select {
 	case res = <-done:
-	case <-time.After(3 * testsys.OpencodeWait()):
+	case <-time.After(testsys.BeforeDeadline(t, 3*testsys.OpencodeWait())):
 		t.Fatal("no reply")
 	}
 	t.Logf("reply %q err %q; provider saw:\n%s", res.reply, res.err, fakeprovider.Describe(p.Requests()))

@@ -34,6 +34,7 @@ func Poll(within time.Duration, cond func() bool) bool {
 // if it does not within within, saying what it waited for.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
+	within = BeforeDeadline(t, within)
 	if !Poll(within, cond) {
 		t.Fatalf("not within %s: %s", within, what)
 	}
@@ -44,6 +45,7 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() boo
 // what it waited for and the last value f gave.
 func Await[T any](t testing.TB, within time.Duration, what string, f func() (T, bool)) T {
 	t.Helper()
+	within = BeforeDeadline(t, within)
 	var v T
 	if !Poll(within, func() bool {
 		var ok bool
@@ -53,6 +55,30 @@ func Await[T any](t testing.TB, within time.Duration, what string, f func() (T, 
 		t.Fatalf("not within %s: %s; last seen:\n%v", within, what, v)
 	}
 	return v
+}
+
+// deadlineMargin is the time left, after a wait gives up at the test
+// binary's deadline, for the test's cleanups and report.
+const deadlineMargin = time.Minute
+
+// BeforeDeadline is within, or less where the test binary's deadline (go
+// test's -timeout) comes sooner: a wait ends deadlineMargin before it, and
+// the test fails saying what it waited for, with its log, where go test's
+// timeout would panic with neither. (OpencodeWait on a loaded machine is
+// longer than go test's 10 minutes.) At least a second, or within if less.
+func BeforeDeadline(t testing.TB, within time.Duration) time.Duration {
+	dt, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return within
+	}
+	deadline, ok := dt.Deadline()
+	if !ok {
+		return within
+	}
+	if left := time.Until(deadline) - deadlineMargin; left < within {
+		return min(within, max(left, time.Second))
+	}
+	return within
 }
 
 // OpencodeWait bounds every wait on a real OpenCode: its start, an answer,

@@ -1,6 +1,8 @@
 package testsys
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +38,41 @@ func TestPoll(t *testing.T) {
 		if d := Loaded(base); d < base || d > 10*base+time.Second {
 			t.Errorf("Loaded(%s) = %s", base, d)
 		}
+	}
+}
+
+// deadlined is a test whose binary's deadline is at, and whose Fatalf is
+// recorded rather than ending it.
+type deadlined struct {
+	testing.TB
+	at    time.Time
+	fatal string
+}
+
+func (d *deadlined) Deadline() (time.Time, bool) { return d.at, true }
+func (d *deadlined) Helper()                     {}
+func (d *deadlined) Fatalf(format string, args ...any) {
+	d.fatal = fmt.Sprintf(format, args...)
+}
+
+// TestWaitEndsBeforeDeadline: a wait longer than the time left before go
+// test's deadline gives up deadlineMargin before it, saying what it waited
+// for; one that fits is left alone.
+func TestWaitEndsBeforeDeadline(t *testing.T) {
+	d := &deadlined{TB: t, at: time.Now().Add(deadlineMargin + 2*time.Second)}
+	begin := time.Now()
+	Eventually(d, time.Hour, "the reload", func() bool { return false })
+	if took := time.Since(begin); took > 20*time.Second || !strings.Contains(d.fatal, "the reload") {
+		t.Errorf("a wait of an hour, 2 s before the margin: gave up after %s with %q", took, d.fatal)
+	}
+	if got := BeforeDeadline(d, time.Hour); got > 2*time.Second {
+		t.Errorf("BeforeDeadline(an hour) = %s with %s left", got, time.Until(d.at))
+	}
+	far := &deadlined{TB: t, at: time.Now().Add(time.Hour)}
+	if got := BeforeDeadline(far, time.Minute); got != time.Minute {
+		t.Errorf("BeforeDeadline(a minute) = %s with an hour left", got)
+	}
+	if got := BeforeDeadline(d, 100*time.Millisecond); got != 100*time.Millisecond {
+		t.Errorf("BeforeDeadline(100 ms) = %s", got)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/testsys"
 )
 
 // ProviderID and ModelID name the fake in OpenCode's config: the model is
@@ -244,6 +245,7 @@ func (p *Provider) Chats() []Request {
 // within, naming what it waited for and listing the requests.
 func (p *Provider) Wait(t testing.TB, within time.Duration, what string, ok func([]Request) bool) []Request {
 	t.Helper()
+	within = testsys.BeforeDeadline(t, within)
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
 	for {
