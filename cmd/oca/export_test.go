@@ -15,7 +15,7 @@ import (
 // its initialisation at every start of a binary that links it, and the
 // hook starts that binary each time a shell enters a project.
 var heavy = []string{
-	"net", "net/http", "crypto/tls", "crypto/x509", "regexp", "text/template",
+	"net", "net/netip", "net/http", "crypto/tls", "crypto/x509", "regexp", "text/template",
 	"github.com/spf13/cobra", "github.com/spf13/pflag", "github.com/fsnotify/fsnotify", "mvdan.cc/sh/v3/syntax",
 	"github.com/oca-sh/oca/hook/supervisor", "github.com/oca-sh/oca/hook/opencode",
 	"github.com/oca-sh/oca/hook/shim/proxy", "github.com/oca-sh/oca/hook/doctor",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 )
 
 // The account's password goes only to a socket of the user running oca.
@@ -29,11 +30,11 @@ var ErrNotListening = errors.New("nothing listens there")
 
 // Check decides whether the server's side of a connection to port may
 // receive the password: nil, or why not.
-type Check func(port int, server procfs.Socket) error
+type Check func(port int, server nettcp.Socket) error
 
 // OwnUser is the check for every client: the socket that accepted belongs
 // to the user running oca, or to root.
-func OwnUser(port int, server procfs.Socket) error {
+func OwnUser(port int, server nettcp.Socket) error {
 	if TrustedOwner(server.UID) {
 		return nil
 	}
@@ -50,7 +51,7 @@ func TrustedOwner(uid int) bool { return uid == os.Getuid() || uid == 0 }
 // user's, and every socket listening on the port for 127.0.0.1 is one of
 // the process group pgid (its own OpenCode's).
 func OwnGroup(pgid int) Check {
-	return func(port int, server procfs.Socket) error {
+	return func(port int, server nettcp.Socket) error {
 		if err := OwnUser(port, server); err != nil {
 			return err
 		}
@@ -91,14 +92,14 @@ func foreignHolder(port, uid int) *PortInUseError {
 
 // Dial connects to 127.0.0.1:port and returns the connection only when the
 // socket at its other end passes check. Where the owners of sockets cannot
-// be read (procfs.Readable is false) nothing is checked.
+// be read (nettcp.Readable is false) nothing is checked.
 func Dial(ctx context.Context, port int, check Check) (net.Conn, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
 	}
-	if !procfs.Readable() {
+	if !nettcp.Readable() {
 		return conn, nil
 	}
 	local := conn.LocalAddr().(*net.TCPAddr).AddrPort()
@@ -118,17 +119,17 @@ func Dial(ctx context.Context, port int, check Check) (net.Conn, error) {
 // local to remote. The kernel lists it by the time connect returns on the
 // loopback (as SYN_RECV at worst, which carries the listener's owner too);
 // it is looked for a few more times all the same.
-func serverSide(ctx context.Context, local, remote netip.AddrPort) (procfs.Socket, error) {
+func serverSide(ctx context.Context, local, remote netip.AddrPort) (nettcp.Socket, error) {
 	for try := 0; ; try++ {
-		s, ok, err := procfs.Peer(local, remote)
+		s, ok, err := nettcp.Peer(local, remote)
 		if err != nil {
-			return procfs.Socket{}, err
+			return nettcp.Socket{}, err
 		}
 		if ok {
 			return s, nil
 		}
 		if try == 20 || ctx.Err() != nil {
-			return procfs.Socket{}, fmt.Errorf("connection to port %d: the server's side is not in /proc/net/tcp (closed at once?)", remote.Port())
+			return nettcp.Socket{}, fmt.Errorf("connection to port %d: the server's side is not in /proc/net/tcp (closed at once?)", remote.Port())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -143,9 +144,9 @@ func acceptsLoopback(addr netip.Addr) bool {
 
 // loopbackListeners lists the sockets listening on port that take
 // connections to 127.0.0.1.
-func loopbackListeners(port int) ([]procfs.Socket, error) {
-	return procfs.Sockets(func(s procfs.Socket) bool {
-		return s.State == procfs.Listen && int(s.Local.Port()) == port && acceptsLoopback(s.Local.Addr())
+func loopbackListeners(port int) ([]nettcp.Socket, error) {
+	return nettcp.Sockets(func(s nettcp.Socket) bool {
+		return s.State == nettcp.Listen && int(s.Local.Port()) == port && acceptsLoopback(s.Local.Addr())
 	})
 }
 
@@ -156,7 +157,7 @@ func loopbackListeners(port int) ([]procfs.Socket, error) {
 // of another user listens there. Where the owner cannot be read (no
 // /proc/net/tcp) it returns nil.
 func VerifyListener(port int) error {
-	if !procfs.Readable() {
+	if !nettcp.Readable() {
 		return nil
 	}
 	ls, err := loopbackListeners(port)
@@ -198,7 +199,7 @@ func PeerUID(ctx context.Context, conn net.Conn) (uid int, known bool, err error
 	la, ok1 := conn.LocalAddr().(*net.TCPAddr)
 	ra, ok2 := conn.RemoteAddr().(*net.TCPAddr)
 	switch {
-	case !procfs.Readable():
+	case !nettcp.Readable():
 		return -1, false, nil
 	case !ok1 || !ok2:
 		return -1, true, errors.New("not a TCP connection")

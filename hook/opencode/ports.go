@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 )
 
 // Holder is the process found holding a port's listening socket.
@@ -39,12 +40,12 @@ func (h Holder) String() string {
 // listener first: it is the one worth naming), and the owner of its
 // socket. Listening is false, and UID -1, when nothing listens.
 func PortHolder(port int) (h Holder, listening bool) {
-	ls, err := procfs.Listeners(port)
+	ls, err := nettcp.Listeners(port)
 	if err != nil || len(ls) == 0 {
 		return Holder{UID: -1}, false
 	}
 	me := os.Getuid()
-	slices.SortStableFunc(ls, func(a, b procfs.Socket) int {
+	slices.SortStableFunc(ls, func(a, b nettcp.Socket) int {
 		return cmp.Compare(boolInt(a.UID == me), boolInt(b.UID == me))
 	})
 	h = Holder{UID: ls[0].UID}

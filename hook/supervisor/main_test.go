@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 	"github.com/oca-sh/oca/internal/testsys"
 )
 
@@ -254,7 +255,7 @@ func noProcessLeft(t testing.TB, cfg Config) {
 	t.Helper()
 	testsys.Eventually(t, testsys.OpencodeWait(), "no process of "+cfg.Account+" left", func() bool { return len(accountProcs(cfg.DataHome)) == 0 })
 	testsys.Eventually(t, testsys.OpencodeWait(), fmt.Sprintf("port %d free", cfg.Port), func() bool {
-		ls, err := procfs.Listeners(cfg.Port)
+		ls, err := nettcp.Listeners(cfg.Port)
 		return err == nil && len(ls) == 0
 	})
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/hook/opencode"
-	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/internal/testsys/squatter"
 )
@@ -174,7 +174,7 @@ func TestIdleIgnoresOtherUsersConnections(t *testing.T) {
 	// without one comes.)
 	var established, n int
 	if !testsys.Poll(10*time.Second, func() bool {
-		socks, err := procfs.Sockets(func(s procfs.Socket) bool { return s.State == procfs.Established && int(s.Local.Port()) == cfg.Port })
+		socks, err := nettcp.Sockets(func(s nettcp.Socket) bool { return s.State == nettcp.Established && int(s.Local.Port()) == cfg.Port })
 		if err != nil {
 			return false
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/oca-sh/oca/hook/opencode"
 	"github.com/oca-sh/oca/hook/supervisor/statedir"
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
 )
@@ -182,7 +183,7 @@ func portArg(args []string) int {
 
 // ownsListener reports whether pid holds a socket listening on port.
 func ownsListener(pid, port int) bool {
-	ls, err := procfs.Listeners(port)
+	ls, err := nettcp.Listeners(port)
 	if err != nil {
 		return false
 	}

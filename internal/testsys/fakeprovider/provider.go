@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 	"github.com/oca-sh/oca/internal/testsys"
 )
 
@@ -492,7 +493,7 @@ func (c *connPeer) lookup(serverPort int) Peer {
 // it). The connection must still be open.
 func Lookup(clientPort, serverPort int) Peer {
 	peer := Peer{Port: clientPort}
-	socks, err := procfs.Sockets(func(s procfs.Socket) bool {
+	socks, err := nettcp.Sockets(func(s nettcp.Socket) bool {
 		return int(s.Local.Port()) == clientPort && int(s.Remote.Port()) == serverPort && s.Inode != "0"
 	})
 	if err != nil || len(socks) == 0 {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/oca-sh/oca/internal/procfs"
+	"github.com/oca-sh/oca/internal/procfs/nettcp"
 	"github.com/oca-sh/oca/internal/testsys"
 )
 
@@ -258,7 +258,7 @@ func HasHome(environ []byte, home string) bool {
 // machine too busy to complete one in time does not read as nothing
 // listening.
 func Listening(port int) bool {
-	socks, err := procfs.Listeners(port)
+	socks, err := nettcp.Listeners(port)
 	if err != nil {
 		panic(err) // a Linux without /proc: no test of this package runs there
 	}

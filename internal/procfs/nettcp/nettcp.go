@@ -1,4 +1,11 @@
-package procfs
+// Package nettcp reads Linux's table of TCP sockets, /proc/net/tcp and
+// tcp6: each socket's addresses, state, owner and inode (which process
+// holds an inode is procfs.Holders). It is procfs's, apart so that what
+// links procfs for processes (the hook's oca-export, through statedir)
+// does not link net/netip, whose initialisation each start would pay.
+// Where /proc is missing (not Linux), Readable is false and the functions
+// find nothing.
+package nettcp
 
 import (
 	"bufio"
