@@ -142,22 +142,24 @@ func (s *Shell) await(want string, from int, within time.Duration) int {
 	defer deadline.Stop()
 	exited := false
 	for {
+		// Searched in place: a copy of all the shell has shown, at each
+		// read of the terminal, costs a long test seconds of CPU.
 		s.mu.Lock()
-		data, grew := s.out.String(), s.grew
+		from = min(from, s.out.Len())
+		i, grew := bytes.Index(s.out.Bytes()[from:], []byte(want)), s.grew
 		s.mu.Unlock()
-		from = min(from, len(data))
-		if i := strings.Index(data[from:], want); i >= 0 {
+		if i >= 0 {
 			return from + i + len(want)
 		}
 		if exited {
-			s.t.Fatalf("%s exited while waiting for %q; output:\n%s", s.Name, want, data)
+			s.t.Fatalf("%s exited while waiting for %q; output:\n%s", s.Name, want, s.Raw())
 		}
 		select {
 		case <-grew:
 		case <-s.done:
 			exited = true // look once more: its last words came before
 		case <-deadline.C:
-			s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, data[from:])
+			s.t.Fatalf("%s: no %q after %s; output:\n%s", s.Name, want, within, s.Raw()[from:])
 		}
 	}
 }
@@ -185,7 +187,7 @@ func (s *Shell) RunWithin(line string, within time.Duration) string {
 	end := s.await(marker, s.pos, within)
 	s.await(Prompt, end, wait())
 	s.mu.Lock()
-	seg := s.out.String()[s.pos : end-len(marker)]
+	seg := string(s.out.Bytes()[s.pos : end-len(marker)])
 	s.mu.Unlock()
 	s.pos = end
 	return clean(seg)
