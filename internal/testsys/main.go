@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,17 +99,21 @@ func Main(m M) int {
 			code = 1
 		}
 	}
-	runtime.KeepAlive(w.alive)
 	return code
 }
 
 // world is the test process's side of its world.
 type world struct {
 	id     string
-	dir    string   // the world's directory
-	cgroup string   // the world's cgroup; "" when the fallback reaps it
-	reaper int      // the reaper's pid (0: none)
-	alive  *os.File // the pipe's end the reaper waits on: open as long as this process runs
+	dir    string // the world's directory
+	cgroup string // the world's cgroup; "" when the fallback reaps it
+	reaper int    // the reaper's pid (0: none)
+	// alive is the pipe's end the reaper waits on, open as long as this
+	// process runs: a bare descriptor, not an *os.File, whose finalizer
+	// would close it once Main has returned and the collector runs, while
+	// the process (its TestMain's own cleanup) still ran; the reaper would
+	// then kill it. Close-on-exec: no child holds it.
+	alive int
 }
 
 // startWorld starts the reaper and waits until it has made the world.
@@ -133,10 +136,11 @@ func startWorld() (*world, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the reaper: %w", err)
 	}
-	stdin, alive, err := os.Pipe()
-	if err != nil {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("starting the reaper: %w", err)
 	}
+	stdin, alive := os.NewFile(uintptr(fds[0]), "reaper-stdin"), fds[1]
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("starting the reaper: %w", err)
@@ -154,6 +158,7 @@ func startWorld() (*world, error) {
 	stdin.Close()
 	readyW.Close()
 	if err != nil {
+		syscall.Close(alive)
 		return nil, fmt.Errorf("starting the reaper: %w", err)
 	}
 	w.alive, w.reaper = alive, cmd.Process.Pid

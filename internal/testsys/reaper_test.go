@@ -153,6 +153,19 @@ func TestReaper(t *testing.T) {
 		})
 	}
 
+	t.Run("a TestMain that works on after Main", func(t *testing.T) {
+		dir := t.TempDir()
+		cmd := exec.Command(bin, "-test.run", "^$")
+		cmd.Env = append(os.Environ(), "FIXTURE_AFTER="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("the run: %v, want success\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "after")); err != nil {
+			t.Errorf("what TestMain did after Main did not happen: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("a passing run that leaves a process", func(t *testing.T) {
 		dir := t.TempDir()
 		cmd := exec.Command(bin, "-test.run", "^TestLeave$")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -16,7 +17,19 @@ import (
 	"github.com/oca-sh/oca/internal/testsys"
 )
 
-func TestMain(m *testing.M) { os.Exit(testsys.Main(m)) }
+func TestMain(m *testing.M) {
+	code := testsys.Main(m)
+	if dir := os.Getenv("FIXTURE_AFTER"); dir != "" {
+		// What a TestMain may do once Main has returned (cmd/oca's removes
+		// its builds), with a collection in between: the reaper must not
+		// take it for the test process's end.
+		runtime.GC()
+		runtime.GC()
+		time.Sleep(time.Second)
+		os.WriteFile(filepath.Join(dir, "after"), nil, 0o644)
+	}
+	os.Exit(code)
+}
 
 // TestTree starts, into $FIXTURE_DIR, a process tree as a supervisor's
 // (each process writes its pid to a file named after it), prints "ready"
