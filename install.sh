@@ -53,10 +53,12 @@ else
 fi
 # A static binary (no cgo) starts faster. Beside oca goes oca-export, the
 # small binary the hook starts when a shell enters a project: it links only
-# what entering needs (`oca hook` runs it when it finds it there).
-# Both in one go install into oca's build cache, which links them again only
+# what entering needs (`oca hook` runs it when it finds it there), and,
+# built with the tag oca_notoml, no TOML parser: it reads the records oca
+# leaves of the files it parsed, and hands oca what needs a parse.
+# Each is a go install into oca's build cache, which links it again only
 # when the source changed (go install keeps an up-to-date binary), then
-# copied beside where they go and moved into place.
+# copied beside where it goes and moved into place.
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/oca/build
 mkdir -p "$cache"
 # With Go's classic garbage collector where this Go still offers it (Go
@@ -66,7 +68,8 @@ mkdir -p "$cache"
 # a start). A Go without that choice builds with its own.
 experiment=${GOEXPERIMENT:+$GOEXPERIMENT,}nogreenteagc
 GOEXPERIMENT=$experiment go env GOEXPERIMENT >/dev/null 2>&1 || experiment=${GOEXPERIMENT:-}
-GOEXPERIMENT=$experiment GOBIN=$cache CGO_ENABLED=0 go install -trimpath -ldflags "-s -w -X main.version=$version" ./cmd/oca ./cmd/oca-export
+GOEXPERIMENT=$experiment GOBIN=$cache CGO_ENABLED=0 go install -trimpath -ldflags "-s -w -X main.version=$version" ./cmd/oca
+GOEXPERIMENT=$experiment GOBIN=$cache CGO_ENABLED=0 go install -trimpath -tags oca_notoml -ldflags "-s -w -X main.version=$version" ./cmd/oca-export
 tmp=$(mktemp -d "$bindir/.oca-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp "$cache/oca" "$cache/oca-export" "$tmp/"

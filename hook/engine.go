@@ -153,7 +153,10 @@ func Export(in Input) (*Output, error) {
 	}
 	out.Watch = append(out.Watch, aw)
 
-	b, keep := bind(dirs, path, out)
+	b, keep, err := bind(dirs, path, out)
+	if err != nil {
+		return nil, err
+	}
 	entering := false
 	if b != nil && !keep {
 		entering = st == nil || st.Account != b.account.Name || !st.ours(in.Env, "XDG_DATA_HOME")
@@ -302,12 +305,17 @@ func (b *binding) values() []Change {
 // bind decides whether the project file at path applies. keep is true when
 // something is broken and the shell must stay as it is. The decision is
 // projectfile's Trust.Judge, fast path and all: nothing in the shell's
-// __OCA_STATE counts for it.
-func bind(dirs account.Dirs, path string, out *Output) (b *binding, keep bool) {
+// __OCA_STATE counts for it. Its one error is projectfile.ErrNoTOML, in a
+// build that parses no TOML where a file must be parsed: the caller hands
+// the run to oca; every other problem is a message.
+func bind(dirs account.Dirs, path string, out *Output) (b *binding, keep bool, err error) {
 	reg, err := account.Load(dirs)
+	if errors.Is(err, projectfile.ErrNoTOML) {
+		return nil, true, err
+	}
 	if err != nil {
 		out.say("%v", err)
-		return nil, true
+		return nil, true, nil
 	}
 	trust := projectfile.Trust{Dir: dirs.TrustDir()}
 	out.Watch = append(out.Watch, presence(trust.DenyRecord(path)))
@@ -318,36 +326,39 @@ func bind(dirs account.Dirs, path string, out *Output) (b *binding, keep bool) {
 		}
 		return a.TrustedPaths, nil
 	})
+	if errors.Is(err, projectfile.ErrNoTOML) {
+		return nil, true, err
+	}
 	if err != nil {
 		var nf *account.NotFoundError
 		if errors.As(err, &nf) {
 			out.say("%s names account %q, which you do not have; create it with: oca account add %s", path, nf.Name, nf.Name)
-			return nil, false
+			return nil, false, nil
 		}
 		out.say("%v", err)
-		return nil, true
+		return nil, true, nil
 	}
 	a, err := reg.Get(j.File.Account)
 	if err != nil {
 		out.say("%v", err)
-		return nil, true
+		return nil, true, nil
 	}
 	switch j.Verdict {
 	case projectfile.Denied:
 		out.say("%s is denied; to use account %s here, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
-		return nil, false
+		return nil, false, nil
 	case projectfile.Untrusted:
 		out.Watch = append(out.Watch, presence(j.Allow))
 		if j.LinkAllowedBefore {
 			out.say("%s leads to %s, which an earlier oca allowed wherever it was found; links are now allowed on their own: if you trust this one, run: oca allow %s", path, j.Real, out.quoted(filepath.Dir(path)))
-			return nil, false
+			return nil, false, nil
 		}
 		out.say("%s wants account %s; if you trust it, run: oca allow %s", path, a.Name, out.quoted(filepath.Dir(path)))
-		return nil, false
+		return nil, false, nil
 	case projectfile.Allowed:
 		out.Watch = append(out.Watch, presence(j.Allow))
 	}
-	return &binding{account: a, file: j.File, path: path}, false
+	return &binding{account: a, file: j.File, path: path}, false, nil
 }
 
 // apply computes the changes that take the shell from its state st to the

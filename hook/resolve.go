@@ -7,7 +7,8 @@ import (
 
 // Which is the account that applies at in.PWD, as Export would bind it, and
 // the messages that say why none does; "" when none does. Unlike Export it
-// changes nothing: no stamps, no data home, no password, no leases.
+// changes nothing: no stamps, no data home, no password, no leases (a
+// cache aside: the parsed record of the accounts file, see account.Load).
 func Which(in Input) (name string, messages []string, err error) {
 	out := &Output{}
 	// oca's directories come from the environment before oca, as Export
@@ -22,7 +23,10 @@ func Which(in Input) (name string, messages []string, err error) {
 	if path == "" {
 		return "", nil, nil
 	}
-	b, _ := bind(dirs, path, out)
+	b, _, err := bind(dirs, path, out)
+	if err != nil {
+		return "", nil, err
+	}
 	if b == nil {
 		return "", out.Messages, nil
 	}

@@ -9,14 +9,19 @@ package projectfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/BurntSushi/toml"
 	"github.com/oca-sh/oca/internal/regularfile"
 )
+
+// ErrNoTOML is what a build that parses no TOML (oca-export's, see
+// notoml.go) returns where a file must be parsed: its caller hands the
+// run to oca, which does.
+var ErrNoTOML = errors.New("this binary parses no TOML (built with the tag oca_notoml): oca does")
 
 // Name is the file name searched for.
 const Name = ".opencode-account.toml"
@@ -108,11 +113,7 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, err
 	}
 	var raw fileTOML
-	md, err := toml.Decode(string(data), &raw)
-	if err != nil {
-		return nil, DecodeError(path, data, err)
-	}
-	if err := Unknown(path, data, md, nil); err != nil {
+	if err := DecodeTOML(path, data, &raw, nil); err != nil {
 		return nil, err
 	}
 	f := &File{Path: path, Autostart: true}

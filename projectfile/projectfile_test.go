@@ -220,61 +220,6 @@ func TestReadSizeLimit(t *testing.T) {
 	}
 }
 
-func TestKeyLine(t *testing.T) {
-	doc := []byte(`opencode = "x"
-
-[accounts.work]
-port = 10001
-data_home = "~/w"
-
-[accounts.b]
-env = { A = "1" }
-trusted_paths = [
-  "~/a",
-]
-
-[accounts.c.env]
-X = "2"
-`)
-	for _, tc := range []struct {
-		key  []string
-		line int
-	}{
-		{[]string{"opencode"}, 1},
-		{[]string{"accounts", "work"}, 3},
-		{[]string{"accounts", "work", "port"}, 4},
-		{[]string{"accounts", "work", "data_home"}, 5},
-		{[]string{"accounts", "b", "env"}, 8},
-		{[]string{"accounts", "b", "trusted_paths"}, 9},
-		{[]string{"accounts", "c", "env"}, 13},
-		{[]string{"accounts", "c", "env", "X"}, 14},
-		{[]string{"accounts", "nope"}, 0},
-		{[]string{"accounts", "work", "nope"}, 0},
-		{[]string{"opencode", "deeper"}, 0},
-		{nil, 0},
-	} {
-		if got := KeyLine(doc, tc.key...); got != tc.line {
-			t.Errorf("KeyLine(%v) = %d, want %d", tc.key, got, tc.line)
-		}
-	}
-	if got := KeyLine([]byte("a = "), "a"); got != 0 {
-		t.Errorf("KeyLine of a broken document = %d, want 0", got)
-	}
-}
-
-func TestDecodeError(t *testing.T) {
-	// Not an error of the toml package at all: kept as the message.
-	err := DecodeError("/f", nil, errors.New("toml: something odd"))
-	var pe *Error
-	if !errors.As(err, &pe) || pe.Path != "/f" || pe.Line != 0 || pe.Msg != "something odd" {
-		t.Fatalf("DecodeError = %#v", err)
-	}
-	err = DecodeError("/f", nil, errors.New(`toml: line 7 (last key "a.b"): incompatible types: TOML value has type int64; destination has type string`))
-	if !errors.As(err, &pe) || pe.Line != 7 || pe.Key != "a.b" || !strings.HasPrefix(pe.Msg, "wrong type: TOML value") {
-		t.Fatalf("DecodeError = %#v", err)
-	}
-}
-
 func TestAccountName(t *testing.T) {
 	good := []string{"a", "0", "work", "a.b", "a_b", "a-b", "9lives", strings.Repeat("z", 64)}
 	bad := []string{"", "A", "Work", "../x", "..", ".", "a/b", "-a", "_a", ".a", "a b", "é", strings.Repeat("z", 65), "a\n", "a\x00"}

@@ -7,8 +7,13 @@
 //
 // It takes oca's words, `oca-export export SHELL [--pid PID]`, and hands
 // anything else to the oca beside it, by exec with the same words: help, a
-// bad flag, another command, and a run that must start the entered
-// account's server, which oca does whole.
+// bad flag, another command, a run that must start the entered account's
+// server, which oca does whole, and a run that must parse a file. Built as
+// install.sh builds it (the tag oca_notoml), it links no TOML parser: it
+// reads the accounts file through the record oca left of its last parse
+// (account.Load) and a project file through its trust record; a file that
+// has changed since, or one with a mistake to report, is oca's to parse,
+// and oca leaves the records for the next prompt.
 package main
 
 import (
@@ -20,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/oca-sh/oca/hook/export"
+	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 )
 
@@ -42,7 +48,7 @@ func main() {
 	}
 	err = export.Run(export.Options{Format: format, PID: pid, Env: os.Environ(), WD: export.WorkDir(os.Getenv("PWD")), Self: oca,
 		Stdout: os.Stdout, Stderr: os.Stderr})
-	if errors.Is(err, export.ErrStart) {
+	if errors.Is(err, export.ErrStart) || errors.Is(err, projectfile.ErrNoTOML) {
 		handOff(oca, args)
 	}
 	if err != nil {

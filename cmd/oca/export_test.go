@@ -7,8 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
+	"github.com/oca-sh/oca/projectfile"
+	"github.com/oca-sh/oca/shells"
 )
 
 // heavy are packages the hook's exporting binary must not link: each runs
@@ -19,15 +22,20 @@ var heavy = []string{
 	"github.com/spf13/cobra", "github.com/spf13/pflag", "github.com/fsnotify/fsnotify", "mvdan.cc/sh/v3/syntax",
 	"github.com/oca-sh/oca/hook/supervisor", "github.com/oca-sh/oca/hook/opencode",
 	"github.com/oca-sh/oca/hook/shim/proxy", "github.com/oca-sh/oca/hook/doctor",
+	// Its package initialisation reads the local time zone, and decoding
+	// a file costs more than a millisecond of a start (docs/benchmarks.md):
+	// oca-export, built with shelltest.ExportTags, reads oca's records.
+	"github.com/BurntSushi/toml",
 }
 
 // TestExportLinksOnlyEntering: cmd/oca-export, the binary the hook runs
-// to enter a project, links none of the heavy packages (go list -deps),
+// to enter a project, built as install.sh builds it (with
+// shelltest.ExportTags), links none of the heavy packages (go list -deps),
 // and oca does (so that the list names real packages).
 func TestExportLinksOnlyEntering(t *testing.T) {
 	t.Parallel()
-	deps := func(pkg string) map[string]bool {
-		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	deps := func(pkg string, tags string) map[string]bool {
+		out, err := exec.Command("go", "list", "-tags", tags, "-deps", pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)
 		}
@@ -37,7 +45,7 @@ func TestExportLinksOnlyEntering(t *testing.T) {
 		}
 		return m
 	}
-	lean, full := deps("github.com/oca-sh/oca/cmd/oca-export"), deps("github.com/oca-sh/oca/cmd/oca")
+	lean, full := deps("github.com/oca-sh/oca/cmd/oca-export", shelltest.ExportTags), deps("github.com/oca-sh/oca/cmd/oca", "")
 	for _, p := range heavy {
 		if lean[p] {
 			t.Errorf("cmd/oca-export links %s: the hook pays its initialisation at every entry into a project", p)
@@ -141,5 +149,114 @@ func TestExportBinaryHandsOff(t *testing.T) {
 	}
 	if out, errOut, code := run(h.home, h.env, h.bin, "server", "wait", "work", "--timeout", "2m"); code != 0 {
 		t.Errorf("no server after entering with autostart: %s%s", out, errOut)
+	}
+}
+
+// TestExportBinaryParsesNothing: oca-export, built as install.sh builds it
+// (no TOML parser), reads the accounts file and a project file through the
+// records oca left of them, and hands a run to oca only when a file must
+// be parsed: an accounts file changed since oca parsed it, one with a
+// mistake to report (with its line, as oca reports it), a project file it
+// has no trust record of. Whichever answers, the hook gets oca's answer;
+// once oca has parsed, the next run is oca-export's own.
+func TestExportBinaryParsesNothing(t *testing.T) {
+	t.Parallel()
+	h := newCLIHome(t)
+	// oca-export beside an `oca` that logs each run it is handed.
+	dir := t.TempDir()
+	lean := filepath.Join(dir, "oca-export")
+	if err := os.Link(filepath.Join(filepath.Dir(h.bin), "oca-export"), lean); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "handed")
+	wrapper := "#!/bin/sh\necho \"$*\" >> " + shells.Quote(log) + "\nexec " + shells.Quote(h.bin) + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "oca"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	handed := func() int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "\n")
+	}
+	run := func(bin, proj string) (string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, "export", "bash")
+		cmd.Env, cmd.Dir = append(h.env, "PWD="+proj), proj
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s export bash: %v\n%s", bin, err, stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	// lean runs oca-export in proj, and says whether it handed the run to
+	// oca; its output is oca's, as oca answers just after.
+	lean1 := func(proj string) (handedOff bool, stderr string) {
+		t.Helper()
+		before := handed()
+		lo, le := run(lean, proj)
+		handedOff = handed() > before
+		wo, we := run(h.bin, proj)
+		if lo != wo || le != we {
+			t.Errorf("in %s, oca-export said:\n%s%s\noca says:\n%s%s", proj, lo, le, wo, we)
+		}
+		return handedOff, le
+	}
+
+	h.oca("account", "add", "work")
+	proj := filepath.Join(h.home, "proj")
+	if err := os.Mkdir(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(h.bin, "init", "work")
+	cmd.Env, cmd.Dir = append(h.env, "PWD="+proj), proj
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oca init: %v\n%s", err, out)
+	}
+	// The trust record of a project file is kept once the file is older
+	// than projectfile.RacyWindow (a change within it could leave its
+	// stat as it was).
+	fi, err := os.Stat(filepath.Join(proj, projectfile.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(fi.ModTime().Add(projectfile.RacyWindow + 100*time.Millisecond)))
+	lean1(proj) // oca's first judgement, or oca-export's
+	if off, _ := lean1(proj); off {
+		t.Errorf("oca-export handed an unchanged project and accounts file to oca")
+	}
+
+	accounts := filepath.Join(h.home, ".config", "oca", "accounts.toml")
+	orig, err := os.ReadFile(accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(accounts, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(string(orig) + "# a comment: other content, the same accounts\n")
+	if off, _ := lean1(proj); !off {
+		t.Errorf("oca-export did not hand a changed accounts file to oca")
+	}
+	if off, _ := lean1(proj); off {
+		t.Errorf("oca-export handed the accounts file to oca again, after oca parsed it")
+	}
+	write(strings.Replace(string(orig), "port = ", "port = 9", 1))
+	if off, errOut := lean1(proj); !off || !strings.Contains(errOut, "accounts.toml:") || !strings.Contains(errOut, "key accounts.work.port: port 9") {
+		t.Errorf("an accounts file with a bad port: handed to oca %v, said %q; want oca's error, with the line", off, errOut)
+	}
+	write(string(orig))
+
+	cloned := filepath.Join(h.home, "cloned")
+	if err := os.Mkdir(cloned, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cloned, projectfile.Name), []byte("account = \"work\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if off, errOut := lean1(cloned); !off || !strings.Contains(errOut, "if you trust it, run: oca allow") {
+		t.Errorf("an untrusted project file: handed to oca %v, said %q; want oca's question", off, errOut)
 	}
 }

@@ -51,6 +51,11 @@ func TestInstallScript(t *testing.T) {
 		if got := strings.Contains(string(info), "\tGOEXPERIMENT="+experiment+"\n"); experiment != "" && !got {
 			t.Errorf("install.sh built %s without GOEXPERIMENT=%s:\n%s", bin, experiment, info)
 		}
+		// oca-export with the tags that keep TOML out of it, and oca
+		// without: oca parses.
+		if tagged := strings.Contains(string(info), "\t-tags="+shelltest.ExportTags+"\n"); tagged != (bin == "oca-export") {
+			t.Errorf("install.sh built %s with -tags=%s: %v, want %v:\n%s", bin, shelltest.ExportTags, tagged, bin == "oca-export", info)
+		}
 	}
 	for _, shell := range []struct{ name, rc, line string }{
 		{"bash", ".bashrc", `eval "$('PREFIX/bin/oca' hook bash)"`},

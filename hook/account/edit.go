@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/oca-sh/oca/projectfile"
 )
 
 // The accounts file is the user's: `oca account` edits it in place, line by
@@ -352,7 +352,7 @@ func (r *Registry) edit(old []byte, before map[string]accountTOML) (out []byte, 
 // registry's accounts as they are now.
 func (r *Registry) says(data []byte) bool {
 	var f fileTOML
-	if _, err := toml.Decode(string(data), &f); err != nil || len(f.Accounts) != len(r.Accounts) {
+	if err := projectfile.DecodeTOML(r.Path, data, &f, []string{envKeys}); err != nil || len(f.Accounts) != len(r.Accounts) {
 		return false
 	}
 	for name, a := range r.Accounts {
@@ -372,14 +372,12 @@ func (r *Registry) says(data []byte) bool {
 // keyValues renders each key of an account's table (env aside) as TOML.
 func keyValues(raw accountTOML) map[string]string {
 	raw.Env = nil
-	var buf bytes.Buffer
-	e := toml.NewEncoder(&buf)
-	e.Indent = ""
-	if err := e.Encode(raw); err != nil {
+	b, err := projectfile.EncodeTOML(raw)
+	if err != nil {
 		return nil
 	}
 	kv := map[string]string{}
-	for _, l := range strings.Split(buf.String(), "\n") {
+	for _, l := range strings.Split(string(b), "\n") {
 		if k, v, ok := strings.Cut(l, " = "); ok {
 			kv[k] = v
 		}
@@ -438,11 +436,11 @@ const fileHeader = "# OpenCode accounts for oca: yours to edit; `oca account` ch
 func (r *Registry) accountTable(name string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := func(v any) error {
-		e := toml.NewEncoder(&buf)
-		e.Indent = ""
-		if err := e.Encode(v); err != nil {
+		b, err := projectfile.EncodeTOML(v)
+		if err != nil {
 			return fmt.Errorf("encoding accounts: %w", err)
 		}
+		buf.Write(b)
 		return nil
 	}
 	raw := r.Accounts[name].raw

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/oca-sh/oca/projectfile"
 	"github.com/oca-sh/oca/shells"
 
@@ -132,17 +131,20 @@ func readAccounts(path string) ([]byte, error) {
 	return data, nil
 }
 
+// envKeys are the accounts file's free-form keys: an account's env.
+const envKeys = "accounts.*.env"
+
 func (r *Registry) parse(data []byte) error {
-	var f fileTOML
-	md, err := toml.Decode(string(data), &f)
+	f, err := r.decode(data)
 	if err != nil {
-		return projectfile.DecodeError(r.Path, data, err)
-	}
-	if err := projectfile.Unknown(r.Path, data, md, []string{"accounts.*.env"}); err != nil {
 		return err
 	}
 	bad := func(e *fieldError) error {
-		return &projectfile.Error{Path: r.Path, Line: projectfile.KeyLine(data, e.key...), Key: toml.Key(e.key).String(), Msg: e.msg}
+		if !projectfile.HasTOML {
+			// Its line is the parser's to find: oca says it.
+			return fmt.Errorf("%s: %s: %w", r.Path, e.msg, projectfile.ErrNoTOML)
+		}
+		return &projectfile.Error{Path: r.Path, Line: projectfile.KeyLine(data, e.key...), Key: projectfile.KeyString(e.key...), Msg: e.msg}
 	}
 	if f.Opencode != "" {
 		p, err := r.dirs.Expand(f.Opencode)
@@ -390,10 +392,11 @@ func (r *Registry) encode() ([]byte, error) {
 	buf.WriteString(fileHeader)
 	if r.Opencode != "" {
 		buf.WriteString("\n")
-		e := toml.NewEncoder(&buf)
-		if err := e.Encode(map[string]string{"opencode": r.dirs.Abbrev(r.Opencode)}); err != nil {
+		b, err := projectfile.EncodeTOML(map[string]string{"opencode": r.dirs.Abbrev(r.Opencode)})
+		if err != nil {
 			return nil, fmt.Errorf("encoding accounts: %w", err)
 		}
+		buf.Write(b)
 	}
 	for _, name := range r.Names() {
 		tb, err := r.accountTable(name)

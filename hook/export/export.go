@@ -10,7 +10,9 @@
 // (hook/supervisor/statedir): every package a binary links runs its
 // initialisation at every start, and the hook starts this one each time a
 // shell enters a project. Starting a server is the caller's (Options.Start):
-// oca-export hands such a run to oca whole (ErrStart).
+// oca-export hands such a run to oca whole (ErrStart), as it does one that
+// must parse a file in a build that parses no TOML: Run has written
+// nothing then either.
 package export
 
 import (

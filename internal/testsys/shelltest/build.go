@@ -1,10 +1,12 @@
 package shelltest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,13 +24,16 @@ type builds struct {
 var built builds
 
 // Oca builds oca once per test process, as install.sh builds it (static,
-// stripped), and oca-export beside it, as install.sh installs it, so that
-// tests and benchmarks run what users run: the hook oca writes runs
-// oca-export.
+// stripped), and oca-export beside it, as install.sh builds and installs
+// it (with the tag oca_notoml: it links no TOML parser), so that tests and
+// benchmarks run what users run: the hook oca writes runs oca-export.
 func Oca(t testing.TB) string {
 	t.Helper()
 	return build(t, "github.com/oca-sh/oca/cmd/oca", "oca", "github.com/oca-sh/oca/cmd/oca-export")
 }
+
+// ExportTags are the build tags install.sh builds oca-export with.
+const ExportTags = "oca_notoml"
 
 // FakeOpencode builds the supervisor's fake OpenCode once per test process:
 // it serves /global/health as OpenCode does, and prints any other command it
@@ -40,7 +45,7 @@ func FakeOpencode(t testing.TB) string {
 }
 
 // build builds pkg as dir/name, and the commands also beside it (named as
-// their directories), in one go build.
+// their directories) with ExportTags, the two go builds at once.
 func build(t testing.TB, pkg, name string, also ...string) string {
 	built.mu.Lock()
 	defer built.mu.Unlock()
@@ -59,13 +64,22 @@ func build(t testing.TB, pkg, name string, also ...string) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)
+	cmds := []*exec.Cmd{exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)}
 	if len(also) > 0 {
-		cmd = exec.Command("go", append([]string{"build", "-trimpath", "-ldflags", "-s -w", "-o", dir + "/", pkg}, also...)...)
+		cmds = append(cmds, exec.Command("go", append([]string{"build", "-trimpath", "-tags", ExportTags, "-ldflags", "-s -w", "-o", dir + "/"}, also...)...))
 	}
-	cmd.Env = append(os.Environ(), buildEnv(t)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s: %v\n%s", pkg, err, out)
+	outs := make([]bytes.Buffer, len(cmds))
+	for i, cmd := range cmds {
+		cmd.Env = append(os.Environ(), buildEnv(t)...)
+		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("building %s: %v", strings.Join(cmd.Args[len(cmd.Args)-1:], " "), err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, outs[i].String())
+		}
 	}
 	built.bins[pkg] = bin
 	return bin

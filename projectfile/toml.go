@@ -1,6 +1,9 @@
+//go:build !oca_notoml
+
 package projectfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -8,6 +11,34 @@ import (
 
 	"github.com/BurntSushi/toml"
 )
+
+// HasTOML tells whether this build parses TOML: every build but
+// oca-export's (the build tag oca_notoml, see notoml.go).
+const HasTOML = true
+
+// DecodeTOML decodes data, the TOML document at path, into v strictly: a
+// key that v has no field for, or one in another case than oca's, is an
+// error; open lists keys (dotted) whose sub-keys are free-form, a "*" in
+// one standing for a name. Every error is an *Error with the line and key
+// where it can tell.
+func DecodeTOML(path string, data []byte, v any, open []string) error {
+	md, err := toml.Decode(string(data), v)
+	if err != nil {
+		return decodeError(path, data, err)
+	}
+	return unknown(path, data, md, open)
+}
+
+// EncodeTOML encodes v as TOML, its tables unindented.
+func EncodeTOML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	e := toml.NewEncoder(&buf)
+	e.Indent = ""
+	if err := e.Encode(v); err != nil {
+		return nil, fmt.Errorf("encoding TOML: %w", err)
+	}
+	return buf.Bytes(), nil
+}
 
 // typeErr reads the errors BurntSushi/toml returns for a value of the
 // wrong type, which carry the position in their text only:
@@ -34,9 +65,12 @@ func typeErr(s string) (line int, key, msg string, ok bool) {
 	return line, key, msg, true
 }
 
-// DecodeError turns an error from toml.Decode of the file at path into an
+// KeyString writes key (one string per level) as TOML writes a dotted key.
+func KeyString(key ...string) string { return toml.Key(key).String() }
+
+// decodeError turns an error from toml.Decode of the file at path into an
 // *Error with the line and key it names.
-func DecodeError(path string, data []byte, err error) error {
+func decodeError(path string, data []byte, err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		return &Error{Path: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
@@ -48,13 +82,13 @@ func DecodeError(path string, data []byte, err error) error {
 	return &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 }
 
-// Unknown returns an *Error for the first key of the document that decoding
+// unknown returns an *Error for the first key of the document that decoding
 // left undecoded, or written in another case than oca's, or nil. known
 // lists keys (dotted) whose sub-keys are free-form and so never unknown; a
 // "*" in one stands for a name (an account's), whose case its own check
 // judges. (The decoder matches keys whatever their case: with `port` and
 // `Port` both in a table, which one won changed from run to run.)
-func Unknown(path string, data []byte, md toml.MetaData, known []string) error {
+func unknown(path string, data []byte, md toml.MetaData, known []string) error {
 	// under tells whether k is a free-form key: below one of known.
 	under := func(k toml.Key) bool {
 		for _, prefix := range known {
