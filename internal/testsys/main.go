@@ -261,7 +261,11 @@ func init() {
 // the world, says how on fd 3, waits for its test process to end (EOF on
 // stdin), and kills what is left of the world.
 func reap(v string) int {
-	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
+	// SIGPIPE too: its stderr is the test process's, read by go test,
+	// which may be gone by the time there is something to say (go test
+	// killed, or interrupted): a write then fails, and the reaper goes on
+	// killing, where the signal ended it with the world alive.
+	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
 	f := strings.SplitN(v, ":", 4)
 	if len(f) != 4 {
 		fmt.Fprintf(os.Stderr, "testsys: reaper: bad %s=%q\n", reapEnv, v)

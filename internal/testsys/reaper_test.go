@@ -37,16 +37,24 @@ func TestReaper(t *testing.T) {
 		mode     string
 		left     []string // what must be left 10 s after the kill
 		mayLeave string   // and what may be
+		// nobodyReads: the fixture's stderr, which the reaper shares, has
+		// no reader by the time of the kill, as when go test itself was
+		// killed or interrupted first.
+		nobodyReads bool
 	}{
-		{"", nil, ""},
+		{"", nil, "", false},
+		{"", nil, "", true},
 		// The fallback sees bare only if it looks in the moment before
 		// bare leaves the tree.
-		{"fallback", nil, "bare"},
-		{"off", all, ""},
+		{"fallback", nil, "bare", false},
+		{"off", all, "", false},
 	} {
 		name := tc.mode
 		if name == "" {
 			name = "cgroup"
+			if tc.nobodyReads {
+				name = "cgroup, stderr unread"
+			}
 			RequireRoot(t)
 			if unifiedRoot() == "" {
 				skipOrFail(t, "no cgroup2 hierarchy")
@@ -62,8 +70,18 @@ func TestReaper(t *testing.T) {
 			}
 			var stderr Buffer
 			cmd.Stderr = &stderr
+			var unread, stderrW *os.File
+			if tc.nobodyReads {
+				if unread, stderrW, err = os.Pipe(); err != nil {
+					t.Fatal(err)
+				}
+				cmd.Stderr = stderrW
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
+			}
+			if stderrW != nil {
+				stderrW.Close()
 			}
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 			sc := bufio.NewScanner(stdout)
@@ -98,6 +116,9 @@ func TestReaper(t *testing.T) {
 			if tc.mode == "" && cg == "" {
 				t.Fatalf("the fixture (%d) runs in no world's cgroup", cmd.Process.Pid)
 			}
+			if unread != nil {
+				unread.Close()
+			}
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -129,6 +150,14 @@ func TestReaper(t *testing.T) {
 				}
 			}
 			tmpdir, tmpfs := readFile(t, filepath.Join(dir, "tmpdir")), readFile(t, filepath.Join(dir, "tmpfs"))
+			if tc.nobodyReads {
+				// Wait returned with the fixture's end, not the reaper's
+				// (which held no pipe of Wait's): give it its 10 s.
+				Poll(10*time.Second, func() bool {
+					_, err := os.Stat(filepath.Dir(tmpdir))
+					return os.IsNotExist(err)
+				})
+			}
 			_, err = os.Stat(filepath.Join(dir, "onkill"))
 			if reaped := tc.mode != "off"; reaped {
 				if err != nil {
