@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,29 +94,10 @@ func TestExportBinaryHandsOff(t *testing.T) {
 	lean := filepath.Join(filepath.Dir(h.bin), "oca-export")
 	run := func(dir string, env []string, bin string, args ...string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Dir = append(env, "PWD="+dir), dir
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return stdout.String(), stderr.String(), code
+		return runIn(t, dir, env, bin, args...)
 	}
 	h.oca("account", "add", "work")
-	proj := filepath.Join(h.home, "proj")
-	if err := os.Mkdir(proj, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(h.bin, "init", "work")
-	cmd.Env, cmd.Dir = append(h.env, "PWD="+proj), proj
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("oca init: %v\n%s", err, out)
-	}
+	proj := h.initProject("proj", "work")
 	pid := strconv.Itoa(os.Getpid())
 	for _, args := range [][]string{
 		{"export", "bash", "--pid", pid},
@@ -179,14 +161,11 @@ func TestExportBinaryParsesNothing(t *testing.T) {
 	}
 	run := func(bin, proj string) (string, string) {
 		t.Helper()
-		cmd := exec.Command(bin, "export", "bash")
-		cmd.Env, cmd.Dir = append(h.env, "PWD="+proj), proj
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s export bash: %v\n%s", bin, err, stderr.String())
+		stdout, stderr, code := runIn(t, proj, h.env, bin, "export", "bash")
+		if code != 0 {
+			t.Fatalf("%s export bash: exit %d\n%s", bin, code, stderr)
 		}
-		return stdout.String(), stderr.String()
+		return stdout, stderr
 	}
 	// lean runs oca-export in proj, and says whether it handed the run to
 	// oca; its output is oca's, as oca answers just after.
@@ -203,15 +182,7 @@ func TestExportBinaryParsesNothing(t *testing.T) {
 	}
 
 	h.oca("account", "add", "work")
-	proj := filepath.Join(h.home, "proj")
-	if err := os.Mkdir(proj, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(h.bin, "init", "work")
-	cmd.Env, cmd.Dir = append(h.env, "PWD="+proj), proj
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("oca init: %v\n%s", err, out)
-	}
+	proj := h.initProject("proj", "work")
 	// The trust record of a project file is kept once the file is older
 	// than projectfile.RacyWindow (a change within it could leave its
 	// stat as it was).
@@ -259,4 +230,35 @@ func TestExportBinaryParsesNothing(t *testing.T) {
 	if off, errOut := lean1(cloned); !off || !strings.Contains(errOut, "if you trust it, run: oca allow") {
 		t.Errorf("an untrusted project file: handed to oca %v, said %q; want oca's question", off, errOut)
 	}
+}
+
+// runIn runs bin with args in dir (its PWD too) under env, and returns
+// what it wrote and its exit status.
+func runIn(t *testing.T, dir string, env []string, bin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Dir = append(slices.Clip(env), "PWD="+dir), dir
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// initProject makes the directory rel in the home, and runs `oca init
+// account` there: a project of account's that the user allowed.
+func (h *cliHome) initProject(rel, account string) string {
+	h.t.Helper()
+	proj := filepath.Join(h.home, rel)
+	if err := os.Mkdir(proj, 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, errOut, code := runIn(h.t, proj, h.env, h.bin, "init", account); code != 0 {
+		h.t.Fatalf("oca init %s: exit %d\n%s", account, code, errOut)
+	}
+	return proj
 }
