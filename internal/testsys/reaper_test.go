@@ -131,6 +131,21 @@ func TestReaper(t *testing.T) {
 			case <-time.After(Loaded(60 * time.Second)):
 				t.Fatalf("the reaper did not end:\n%s", stderr.String())
 			}
+			if tc.nobodyReads {
+				// Wait returned with the fixture's end, not the reaper's,
+				// which held no pipe of Wait's: wait for what the checks
+				// below look for (the reaper's last steps).
+				gone := []string{filepath.Join(unifiedRoot(), cg), readFile(t, filepath.Join(dir, "tmpdir")), readFile(t, filepath.Join(dir, "tmpfs"))}
+				Poll(Loaded(60*time.Second), func() bool {
+					for _, p := range gone {
+						if _, err := os.Stat(p); !os.IsNotExist(err) {
+							return false
+						}
+					}
+					_, err := os.Stat(filepath.Join(dir, "onkill"))
+					return err == nil
+				})
+			}
 			var left []string
 			ok := Poll(10*time.Second, func() bool {
 				left = nil
@@ -150,14 +165,6 @@ func TestReaper(t *testing.T) {
 				}
 			}
 			tmpdir, tmpfs := readFile(t, filepath.Join(dir, "tmpdir")), readFile(t, filepath.Join(dir, "tmpfs"))
-			if tc.nobodyReads {
-				// Wait returned with the fixture's end, not the reaper's
-				// (which held no pipe of Wait's): give it its 10 s.
-				Poll(10*time.Second, func() bool {
-					_, err := os.Stat(filepath.Dir(tmpdir))
-					return os.IsNotExist(err)
-				})
-			}
 			_, err = os.Stat(filepath.Join(dir, "onkill"))
 			if reaped := tc.mode != "off"; reaped {
 				if err != nil {
