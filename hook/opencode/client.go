@@ -128,6 +128,9 @@ func Health(ctx context.Context, port int, password string) (bool, error) {
 	return Client{Port: port, Password: password}.Health(ctx)
 }
 
+// disposeTimeout bounds Dispose's wait for the server's answer.
+const disposeTimeout = 30 * time.Second
+
 // Dispose makes the server drop the state of every instance (every
 // project directory a client used), so that each reads auth.json and the
 // config anew: POST /global/dispose. (POST /instance/dispose reaches only
@@ -137,7 +140,9 @@ func (c Client) Dispose(ctx context.Context) error {
 	if c.Version.V2() {
 		return ErrNoReload
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// OpenCode answers once every instance is disposed: on a loaded
+	// machine that took more than 5 s.
+	ctx, cancel := context.WithTimeout(ctx, disposeTimeout)
 	defer cancel()
 	resp, err := c.do(ctx, http.MethodPost, "/global/dispose", 0)
 	if err != nil {

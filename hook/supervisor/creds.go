@@ -32,6 +32,10 @@ const (
 	// the changes of a storm make one reload, not one each.
 	reloadQuiet = time.Second
 	reloadBatch = 10 * time.Second
+	// reloadRetry is how long after a failed reload the next is tried,
+	// doubling with each failure in a row up to reloadRetryMax.
+	reloadRetry    = 2 * time.Second
+	reloadRetryMax = time.Minute
 )
 
 // opencodesOwn are the files OpenCode itself writes into a config dir when
@@ -250,8 +254,11 @@ func onlyRefreshed(old, new []byte) bool {
 
 // reloader runs until ctx is done: for each request, it waits until no
 // session of the server is busy (at most wait), then tells the server to
-// read its credentials and config again. It never logs their content.
+// read its credentials and config again; a reload that fails (a loaded
+// machine's OpenCode that does not answer in time) is tried again after
+// reloadRetry, doubling up to reloadRetryMax. It never logs their content.
 func (c *credsWatch) reloader(ctx context.Context, wait time.Duration) {
+	failures := 0 // reloads that failed in a row
 	for {
 		select {
 		case <-ctx.Done():
@@ -307,9 +314,20 @@ func (c *credsWatch) reloader(ctx context.Context, wait time.Duration) {
 			continue
 		}
 		if err != nil {
-			c.logf("credentials or config changed, but reloading them failed: %v", err)
+			// The change stands until the server reads it: try again, as
+			// one more request (a restart meanwhile makes it needless).
+			failures++
+			delay := min(reloadRetry<<min(failures-1, 8), reloadRetryMax)
+			c.logf("credentials or config changed, but reloading them failed: %v; trying again in %s", err, delay)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			c.request(*c.client.Load())
 			continue
 		}
+		failures = 0
 		c.logf("credentials or config changed on disk: the server reloaded them (POST /global/dispose)")
 	}
 }

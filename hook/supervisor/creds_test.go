@@ -230,3 +230,31 @@ func TestServeReloadDroppedOnRestart(t *testing.T) {
 	waitPhase(t, cfg.StateDir, PhaseReady, testsys.OpencodeWait())
 	quiet(t, disposes, 0, "after the restart")
 }
+
+// TestServeReloadRetriesAFailedDispose: a reload that fails (the server
+// answers the dispose with an error, as a loaded machine's OpenCode timed
+// out once) is tried again until the server takes it: the change on disk
+// is not left unread.
+func TestServeReloadRetriesAFailedDispose(t *testing.T) {
+	t.Parallel()
+	failing := filepath.Join(t.TempDir(), "failing")
+	if err := os.WriteFile(failing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, s, disposes := reloadAccount(t, map[string]string{"FAKE_DISPOSE_FAIL": failing})
+	if err := os.WriteFile(account.AuthFile(cfg.DataHome), []byte(`{"openai":{"type":"api","key":"sk-a"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testsys.Eventually(t, testsys.OpencodeWait(), "a failed reload", func() bool {
+		return strings.Contains(s.log.String(), "reloading them failed")
+	})
+	if err := os.Remove(failing); err != nil {
+		t.Fatal(err)
+	}
+	testsys.Eventually(t, testsys.OpencodeWait(), "the reload tried again", func() bool {
+		return disposes() == 1 && strings.Contains(s.log.String(), "the server reloaded them")
+	})
+	if !strings.Contains(s.log.String(), "trying again in 2s") {
+		t.Errorf("the log does not say when it tries again:\n%s", s.log.String())
+	}
+}

@@ -12,6 +12,8 @@
 // FAKE_CRASH_TIMES=N with FAKE_COUNTER=FILE: crash the first N starts, then ok.
 // FAKE_ENV_FILE=FILE: write the environment there at start.
 // FAKE_RECORD=FILE: append "dispose" for each POST /global/dispose.
+// FAKE_DISPOSE_FAIL=FILE: while FILE exists, POST /global/dispose fails
+// (status 500, and nothing recorded).
 // FAKE_INSTANCES=FILE: append "METHOD PATH FROM DIR" for each request to an
 // instance route (any but /global/...), FROM being where OpenCode takes its
 // directory from: "query" (?directory=), "header" (x-opencode-directory) or
@@ -132,6 +134,12 @@ func main() {
 		fmt.Fprint(w, `{"healthy":true,"version":"fake"}`)
 	})
 	mux.HandleFunc("POST /global/dispose", func(w http.ResponseWriter, r *http.Request) {
+		if f := os.Getenv("FAKE_DISPOSE_FAIL"); f != "" {
+			if _, err := os.Stat(f); err == nil {
+				http.Error(w, "dispose failed", http.StatusInternalServerError)
+				return
+			}
+		}
 		if f := os.Getenv("FAKE_RECORD"); f != "" {
 			af, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 			if err == nil {
