@@ -147,11 +147,27 @@ func DetectWithin(bin, cacheFile string, env []string, limit time.Duration) (Ver
 	}
 	id, ok := fileID(fi)
 	cache := map[string]cacheEntry{}
-	if b, err := os.ReadFile(cacheFile); err == nil {
-		_ = json.Unmarshal(b, &cache)
+	cached := func() (Version, bool) {
+		clear(cache)
+		if b, err := os.ReadFile(cacheFile); err == nil {
+			_ = json.Unmarshal(b, &cache)
+		}
+		e, hit := cache[bin]
+		return e.Version, ok && hit && e.Ino == id.Ino && e.Size == id.Size && e.Mtime == id.Mtime && e.Ctime == id.Ctime
 	}
-	if e, hit := cache[bin]; ok && hit && e.Ino == id.Ino && e.Size == id.Size && e.Mtime == id.Mtime && e.Ctime == id.Ctime {
-		return e.Version, nil
+	if v, hit := cached(); hit {
+		return v, nil
+	}
+	// Asked under a lock: shims started at once (an editor opening its
+	// projects, a script) ask the binary once, and the others read the
+	// answer, where each asking at once made every answer slower (on a
+	// loaded machine, past the limit). The lock's own trouble (no state
+	// directory yet) only costs the sharing.
+	if unlock, err := lockFile(cacheFile + ".lock"); err == nil {
+		defer unlock()
+		if v, hit := cached(); hit {
+			return v, nil
+		}
 	}
 	out, err := ask(bin, env, limit, "--version")
 	if err != nil {
@@ -178,4 +194,18 @@ func DetectWithin(bin, cacheFile string, env []string, limit time.Duration) (Ver
 		}
 	}
 	return v, nil
+}
+
+// lockFile takes an exclusive flock on path (made 0600 if absent), waiting
+// for it.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
 }

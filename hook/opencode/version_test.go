@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/oca-sh/oca/internal/testsys"
@@ -66,6 +67,30 @@ func TestDetectCaches(t *testing.T) {
 	}
 	if _, err := Detect(filepath.Join(dir, "missing"), cache, env); err == nil {
 		t.Errorf("Detect of a missing binary: no error")
+	}
+}
+
+// TestDetectAsksOnceForMany: Detects of one binary at once (shims started
+// together) ask it once between them, the others reading its answer.
+func TestDetectAsksOnceForMany(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "opencode")
+	count := filepath.Join(dir, "count")
+	// A slow answer: the others come while it is asked.
+	testsys.WriteExecutable(t, bin, []byte("#!/bin/sh\necho \"$1\" >> "+count+"\nsleep 0.5\necho 1.18.33\n"))
+	cache := filepath.Join(dir, "cache.json")
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if v, err := Detect(bin, cache, env); err != nil || v.Text != "1.18.33" {
+				t.Errorf("Detect = %+v, %v", v, err)
+			}
+		})
+	}
+	wg.Wait()
+	if b, _ := os.ReadFile(count); strings.Count(string(b), "\n") != 1 {
+		t.Errorf("five Detects at once asked the binary %q, want once", b)
 	}
 }
 
