@@ -82,11 +82,14 @@ func TestHealth(t *testing.T) {
 // TestPortHolder: this process's listener is named, with its command.
 func TestPortHolder(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port of the test's own, below the kernel's ephemeral range: one
+	// from :0 was, once closed, sometimes another process's by the next
+	// line (another test suite on the machine), and "still held".
+	port := testsys.Ports(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
 	h, listening := PortHolder(port)
 	if !listening || h.PID != os.Getpid() || h.UID != os.Getuid() || h.Cmd == "" {
 		t.Errorf("PortHolder = %+v, %v; want this process %d", h, listening, os.Getpid())
