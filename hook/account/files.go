@@ -43,19 +43,6 @@ func private(path string, fi os.FileInfo) error {
 	return nil
 }
 
-// lockFile takes an exclusive flock on path, waiting for it.
-func lockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
-}
-
 // portFree reports whether nothing listens on 127.0.0.1:port now: a
 // listener can be made there, as net.Listen makes one (SO_REUSEADDR, so a
 // connection in TIME_WAIT does not count). Written with syscall, not net:

@@ -17,6 +17,7 @@ import (
 	"github.com/oca-sh/oca/shells"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/internal/filelock"
 	"github.com/oca-sh/oca/internal/regularfile"
 )
 
@@ -424,7 +425,7 @@ func Update(dirs Dirs, change func(*Registry) error) error {
 	if err := EnsurePrivateDir(dirs.Config); err != nil {
 		return err
 	}
-	unlock, err := lockFile(dirs.AccountsFile() + ".lock")
+	unlock, err := filelock.Lock(dirs.AccountsFile() + ".lock")
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oca-sh/oca/internal/atomicfile"
+	"github.com/oca-sh/oca/internal/filelock"
 )
 
 // Version is which OpenCode a binary is, as oca tells them apart: the
@@ -163,7 +164,7 @@ func DetectWithin(bin, cacheFile string, env []string, limit time.Duration) (Ver
 	// answer, where each asking at once made every answer slower (on a
 	// loaded machine, past the limit). The lock's own trouble (no state
 	// directory yet) only costs the sharing.
-	if unlock, err := lockFile(cacheFile + ".lock"); err == nil {
+	if unlock, err := filelock.Lock(cacheFile + ".lock"); err == nil {
 		defer unlock()
 		if v, hit := cached(); hit {
 			return v, nil
@@ -194,18 +195,4 @@ func DetectWithin(bin, cacheFile string, env []string, limit time.Duration) (Ver
 		}
 	}
 	return v, nil
-}
-
-// lockFile takes an exclusive flock on path (made 0600 if absent), waiting
-// for it.
-func lockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
 }
