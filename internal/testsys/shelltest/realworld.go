@@ -162,16 +162,36 @@ func (w *RealWorld) IsOca(pid int) bool {
 	return err == nil && exe == bin
 }
 
-// serverPid waits for the one `opencode serve` of account name, and
-// returns its pid.
+// ServerPid waits until account name's server is ready (`oca server
+// wait`) and is the one `opencode serve` on its port, and returns its pid.
+// Ready, not just started: an OpenCode seen before it is ready may not be
+// the one that serves (its supervisor kills one not healthy in time, and
+// starts another), and a test that runs another OpenCode of the account
+// meanwhile would race the server's first start on a fresh data home.
 func (w *RealWorld) ServerPid(t testing.TB, name string) int {
 	t.Helper()
 	port := strconv.Itoa(w.Ports[name])
-	pids := testsys.Await(t, testsys.OpencodeWait(), "account "+name+": one opencode server on port "+port, func() ([]int, bool) {
+	wait := testsys.BeforeDeadline(t, testsys.OpencodeWait())
+	cmd := exec.Command(w.Bin, "server", "wait", name, "--timeout", wait.String())
+	cmd.Env = w.Env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oca server wait %s: %v\n%s\n%s", name, err, out, w.ServeLog(name))
+	}
+	pids := testsys.Await(t, wait, "account "+name+": one opencode server on port "+port, func() ([]int, bool) {
 		pids := Procs("opencode", "serve", "--port", port)
 		return pids, len(pids) == 1
 	})
 	return pids[0]
+}
+
+// ServeLog is account name's supervisor log (serve.log), for a failing
+// test's report: what its supervisor did and why.
+func (w *RealWorld) ServeLog(name string) string {
+	data, err := os.ReadFile(w.Path(".local/state/oca/accounts/" + name + "/serve.log"))
+	if err != nil {
+		return fmt.Sprintf("(serve.log of %s: %v)", name, err)
+	}
+	return "serve.log of " + name + ":\n" + string(data)
 }
 
 // started is the wrapper's log: every OpenCode started in the world.

@@ -152,7 +152,7 @@ func TestShimRealOpencode(t *testing.T) {
 				}
 			}
 			if pids := shelltest.Procs("opencode", "serve", "--port", strconv.Itoa(w.Ports["a"])); len(pids) != 1 || pids[0] != pid {
-				t.Errorf("A's server changed: %v, was %d", pids, pid)
+				t.Errorf("A's server changed: %v, was %d\n%s", pids, pid, w.ServeLog("a"))
 			}
 		})
 
