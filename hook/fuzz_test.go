@@ -2,6 +2,7 @@ package hook
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -48,4 +49,38 @@ func FuzzDecodeState(f *testing.F) {
 			t.Fatalf("Original touched a variable oca does not manage: %v", o)
 		}
 	})
+}
+
+// FuzzStateJSON: the record's JSON, written without reflection, is
+// encoding/json's to the byte, for any strings (control characters, HTML's
+// <>&, U+2028, invalid UTF-8 among them), any PID, nil or empty maps and
+// nil previous values.
+func FuzzStateJSON(f *testing.F) {
+	f.Add(1, "work", "/p/.opencode-account.toml", 42, "XDG_DATA_HOME", "a 'b' $c\n", true, "/s/shim")
+	f.Add(0, "", "", 0, "", "", false, "")
+	f.Add(-7, "<a&b>", "\u2028\u2029\x00\x1f\x7f", -1, "\xff\xfe", "\"\\\b\f\r\t", true, "é\xc3")
+	f.Fuzz(func(t *testing.T, v int, account, file string, pid int, key, value string, set bool, shim string) {
+		for _, s := range []*State{
+			{V: v, Account: account, File: file, PID: pid, Shim: shim},
+			{V: v, Account: account, Prev: map[string]*string{}, Applied: map[string]string{}},
+			{V: v, File: file, PID: pid,
+				Prev:    map[string]*string{key: ptrIf(set, value), "OPENCODE_PORT": nil, value: &account},
+				Applied: map[string]string{key: value, "XDG_DATA_HOME": fingerprint(value), file: shim}},
+		} {
+			want, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := marshalState(s); string(got) != string(want) {
+				t.Fatalf("marshalState(%+v)\n = %s\nwant %s", s, got, want)
+			}
+		}
+	})
+}
+
+func ptrIf(set bool, v string) *string {
+	if !set {
+		return nil
+	}
+	return &v
 }

@@ -54,11 +54,7 @@ type State struct {
 
 // EncodeState renders s for the environment.
 func EncodeState(s *State) string {
-	data, err := json.Marshal(s)
-	if err != nil {
-		panic(err) // State holds only strings and maps of strings
-	}
-	return base64.RawURLEncoding.EncodeToString(data)
+	return base64.RawURLEncoding.EncodeToString(marshalState(s))
 }
 
 // DecodeState parses __OCA_STATE. Anything it does not recognise, corrupt

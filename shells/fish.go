@@ -23,15 +23,16 @@ func (fish) Hook(self string) (string, error) {
 
 func (fish) Spell(e Export) (string, error) {
 	var b strings.Builder
+	b.Grow(spellSize(e))
 	for _, v := range e.Vars {
 		if !ValidName(v.Name) {
 			return "", fmt.Errorf("bad variable name %q", v.Name)
 		}
 		if v.Unset {
-			fmt.Fprintf(&b, "set -e -g %s\n", v.Name)
+			b.WriteString("set -e -g " + v.Name + "\n")
 			continue
 		}
-		fmt.Fprintf(&b, "set -gx %s %s\n", v.Name, quoteFish(v.Value))
+		b.WriteString("set -gx " + v.Name + " " + quoteFish(v.Value) + "\n")
 	}
 	b.WriteString("set -g __oca_file " + quoteFish(e.File) + "\n")
 	b.WriteString("set -g __oca_shim " + quoteFish(e.Shim) + "\n")

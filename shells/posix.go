@@ -157,6 +157,7 @@ func fill(script, self string) (string, error) {
 // anonymous function (assignments in it are global, as outside).
 func spellPOSIX(e Export, zsh bool) (string, error) {
 	var b strings.Builder
+	b.Grow(spellSize(e))
 	run := `\command builtin `
 	if zsh {
 		run = `\command `
@@ -167,14 +168,14 @@ func spellPOSIX(e Export, zsh bool) (string, error) {
 			return "", fmt.Errorf("bad variable name %q", v.Name)
 		}
 		if v.Unset {
-			fmt.Fprintf(&b, "%sunset %s\n", run, v.Name)
+			b.WriteString(run + "unset " + v.Name + "\n")
 			continue
 		}
 		q, err := quote(v.Value)
 		if err != nil {
 			return "", fmt.Errorf("quoting %s: %w", v.Name, err)
 		}
-		fmt.Fprintf(&b, "%sexport %s=%s\n", run, v.Name, q)
+		b.WriteString(run + "export " + v.Name + "=" + q + "\n")
 	}
 	q, err := quote(e.File)
 	if err != nil {

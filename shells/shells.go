@@ -80,3 +80,20 @@ func ValidName(name string) bool {
 	}
 	return true
 }
+
+// spellSize is about the length of e spelt for a shell, so that the code
+// is written into one buffer: the hook spells at every prompt that enters
+// or leaves, where growing a buffer by doubling touches twice the memory.
+func spellSize(e Export) int {
+	n := 128 + len(e.File) + len(e.Shim)
+	for _, v := range e.Vars {
+		n += 32 + len(v.Name) + len(v.Value)
+	}
+	for _, w := range e.Undo {
+		n += 4 + len(w)
+	}
+	for _, w := range e.Watch {
+		n += 4 + len(w)
+	}
+	return n + n/8
+}

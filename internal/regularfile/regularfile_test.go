@@ -19,6 +19,11 @@ func TestRead(t *testing.T) {
 	if err := os.WriteFile(file, []byte("0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	big := filepath.Join(dir, "big")
+	bigContent := strings.Repeat("0123456789", 500)
+	if err := os.WriteFile(big, []byte(bigContent), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
@@ -39,6 +44,9 @@ func TestRead(t *testing.T) {
 	}{
 		{file, 10, NoLinks, "0123456789"},
 		{file, 9, NoLinks, file + " is larger than 9 bytes"},
+		{big, 5000, NoLinks, bigContent},
+		{big, 4999, NoLinks, big + " is larger than 4999 bytes"},
+		{big, 700, NoLinks, big + " is larger than 700 bytes"},
 		{link, 10, FollowLinks, "0123456789"},
 		{link, 10, NoLinks, link + " is a symbolic link, not a regular file"},
 		{fifo, 10, NoLinks, fifo + " is a FIFO, not a regular file"},
@@ -71,6 +79,15 @@ func TestRead(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("Read(%s, %d, %v) = %q, want %q", tc.path, tc.limit, tc.follow, got, tc.want)
 		}
+	}
+	// A file longer than its size says (the kernel's files say 0) is read
+	// whole all the same, and still bounded by the limit.
+	if data, _, err := Read("/proc/self/status", 1<<20, FollowLinks); err != nil || !strings.HasPrefix(string(data), "Name:") || !strings.Contains(string(data), "\nPid:") {
+		t.Errorf("/proc/self/status: %v, %q", err, data)
+	}
+	var tl *TooLargeError
+	if _, _, err := Read("/proc/self/status", 100, FollowLinks); !errors.As(err, &tl) {
+		t.Errorf("/proc/self/status with a limit of 100: %v, want a *TooLargeError", err)
 	}
 	if _, _, err := Read(filepath.Join(dir, "missing"), 10, NoLinks); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a missing file: %v, want an error that is fs.ErrNotExist", err)

@@ -1,0 +1,133 @@
+package hook
+
+import (
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The record's JSON, written without reflection: encoding/json's first
+// Marshal of a type builds its encoder through reflect, which on the
+// entering path cost more than the rest of the encoding (oca-export runs
+// once a prompt, so there is no second Marshal to amortise it). The bytes
+// are encoding/json's own for a State (FuzzStateJSON holds them equal), so
+// DecodeState still reads them with encoding/json, and a record written by
+// an older oca reads the same.
+
+// marshalState is json.Marshal(s).
+func marshalState(s *State) []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, int64(s.V), 10)
+	b = append(b, `,"account":`...)
+	b = appendJSONString(b, s.Account)
+	b = append(b, `,"file":`...)
+	b = appendJSONString(b, s.File)
+	if s.PID != 0 {
+		b = append(b, `,"pid":`...)
+		b = strconv.AppendInt(b, int64(s.PID), 10)
+	}
+	b = append(b, `,"prev":`...)
+	if s.Prev == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, k := range sortedKeys(s.Prev) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			if v := s.Prev[k]; v == nil {
+				b = append(b, "null"...)
+			} else {
+				b = appendJSONString(b, *v)
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"applied":`...)
+	if s.Applied == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, k := range sortedKeys(s.Applied) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, s.Applied[k])
+		}
+		b = append(b, '}')
+	}
+	if s.Shim != "" {
+		b = append(b, `,"shim":`...)
+		b = appendJSONString(b, s.Shim)
+	}
+	return append(b, '}')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendJSONString appends s as encoding/json writes a string: HTML's <, >
+// and & escaped, as are U+2028 and U+2029, and invalid UTF-8 replaced by
+// U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
