@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -28,39 +29,14 @@ func marshalState(s *State) []byte {
 		b = strconv.AppendInt(b, int64(s.PID), 10)
 	}
 	b = append(b, `,"prev":`...)
-	if s.Prev == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for i, k := range sortedKeys(s.Prev) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			if v := s.Prev[k]; v == nil {
-				b = append(b, "null"...)
-			} else {
-				b = appendJSONString(b, *v)
-			}
+	b = appendMap(b, s.Prev, func(b []byte, v *string) []byte {
+		if v == nil {
+			return append(b, "null"...)
 		}
-		b = append(b, '}')
-	}
+		return appendJSONString(b, *v)
+	})
 	b = append(b, `,"applied":`...)
-	if s.Applied == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for i, k := range sortedKeys(s.Applied) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = appendJSONString(b, s.Applied[k])
-		}
-		b = append(b, '}')
-	}
+	b = appendMap(b, s.Applied, appendJSONString)
 	if s.Shim != "" {
 		b = append(b, `,"shim":`...)
 		b = appendJSONString(b, s.Shim)
@@ -68,13 +44,22 @@ func marshalState(s *State) []byte {
 	return append(b, '}')
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// appendMap appends m as encoding/json writes a map: null when nil, else
+// its keys in order, each value by value.
+func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
+	if m == nil {
+		return append(b, "null"...)
 	}
-	slices.Sort(keys)
-	return keys
+	b = append(b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = value(b, m[k])
+	}
+	return append(b, '}')
 }
 
 // appendJSONString appends s as encoding/json writes a string: HTML's <, >
