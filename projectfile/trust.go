@@ -318,17 +318,10 @@ func (t Trust) readMemo(found string) (memo, bool) {
 	if err != nil {
 		return memo{}, false
 	}
-	defer syscall.Close(fd)
-	// A buffer of the record's size, not of the largest one: read at
-	// every prompt that enters, and the entering path's cost is mostly
-	// fresh memory first touched.
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size > maxMemo {
-		return memo{}, false
-	}
-	buf := make([]byte, st.Size+1)
+	buf := make([]byte, maxMemo+1)
 	n, err := syscall.Read(fd, buf)
-	if err != nil || n > int(st.Size) {
+	syscall.Close(fd)
+	if err != nil || n > maxMemo {
 		return memo{}, false
 	}
 	return decodeMemo(buf[:n])

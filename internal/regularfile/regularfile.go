@@ -7,12 +7,12 @@
 package regularfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"syscall"
 )
 
@@ -81,28 +81,20 @@ func Read(path string, limit int64, follow Follow) ([]byte, fs.FileInfo, error) 
 	if !fi.Mode().IsRegular() {
 		return nil, nil, &NotRegularError{Path: path, Mode: fi.Mode()}
 	}
-	// Into a buffer of the size fstat said (one byte more, to see the end
-	// of the file or that it grew past limit), grown only for a file that
-	// grows while it is read: the hook reads files at every prompt that
-	// enters, where fresh memory first touched is most of what it costs.
-	buf := make([]byte, 0, min(fi.Size(), limit)+1)
-	for int64(len(buf)) <= limit {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, min(max(cap(buf), 512), int(limit+1)-len(buf)))
-		}
-		n, err := f.Read(buf[len(buf):min(cap(buf), int(limit+1))])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s: %w", path, err)
-		}
+	// Into a buffer of the size fstat said, with room for ReadFrom to see
+	// the end (it grows one only for a file that grows while it is read):
+	// the hook reads files at every prompt that enters, where fresh memory
+	// first touched is most of what it costs.
+	var buf bytes.Buffer
+	buf.Grow(int(min(fi.Size(), limit)) + bytes.MinRead)
+	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	if int64(len(buf)) > limit {
+	if n > limit {
 		return nil, nil, &TooLargeError{Path: path, Limit: limit}
 	}
-	return buf, fi, nil
+	return buf.Bytes(), fi, nil
 }
 
 // Kind says what a file that is not a regular file is, for a message.

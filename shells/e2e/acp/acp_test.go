@@ -14,20 +14,14 @@ import (
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
-// TestZedACPRecipe: Zed's agent server, `opencode acp`, started from the
-// Dock (no hook), in a world of its own (a login profile's shims first on
-// PATH, as shells/e2e/editors has it).
-func TestZedACPRecipe(t *testing.T) {
-	w, shims := shelltest.LoginWorld(t)
-	testZedACPRecipe(t, w, shims)
-}
-
-// testZedACPRecipe: the README's Zed entry (agent_servers: the shim's
+// TestZedACPRecipe: the README's Zed entry (agent_servers: the shim's
 // `opencode acp`), started as Zed starts an agent server: in the project
 // directory, with the environment of an app started from the Dock (no
-// hook), spoken to in ACP over stdin and stdout. The same with `oca exec --
+// hook: a login profile's shims first on PATH, as shells/e2e/editors has
+// it), spoken to in ACP over stdin and stdout. The same with `oca exec --
 // opencode acp`, the other recipe.
-func testZedACPRecipe(t *testing.T, w *shelltest.RealWorld, shims string) {
+func TestZedACPRecipe(t *testing.T) {
+	w, shims := shelltest.LoginWorld(t)
 	for _, recipe := range []struct {
 		name string
 		argv []string
