@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -69,8 +68,8 @@ func runMain(m *testing.M) int {
 	errs := make(chan error, 3)
 	for pkg, out := range map[string]string{"github.com/oca-sh/oca/internal/testsys/testdata/fakeopencode": bins.fake, "./testdata/ocaserve": bins.ocaserve, "github.com/oca-sh/oca/internal/testsys/squatter/testdata/squatter": bins.squatter} {
 		wg.Go(func() {
-			if b, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", out, pkg).CombinedOutput(); err != nil {
-				errs <- fmt.Errorf("build %s: %w\n%s", pkg, err, b)
+			if err := testsys.GoBuild(nil, pkg, out, "-ldflags=-s -w"); err != nil {
+				errs <- err
 			}
 		})
 	}

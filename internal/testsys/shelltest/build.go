@@ -1,12 +1,11 @@
 package shelltest
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -45,7 +44,8 @@ func FakeOpencode(t testing.TB) string {
 }
 
 // build builds pkg as dir/name, and the commands also beside it (named as
-// their directories) with ExportTags, the two go builds at once.
+// their directories) with ExportTags, the go builds at once (each linked
+// once per source for all test binaries: testsys.GoBuild).
 func build(t testing.TB, pkg, name string, also ...string) string {
 	built.mu.Lock()
 	defer built.mu.Unlock()
@@ -64,21 +64,20 @@ func build(t testing.TB, pkg, name string, also ...string) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, name)
-	cmds := []*exec.Cmd{exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, pkg)}
-	if len(also) > 0 {
-		cmds = append(cmds, exec.Command("go", append([]string{"build", "-trimpath", "-tags", ExportTags, "-ldflags", "-s -w", "-o", dir + "/"}, also...)...))
+	env := buildEnv(t)
+	flags := []string{"-trimpath", "-ldflags", "-s -w"}
+	errs := make([]error, 1+len(also))
+	var wg sync.WaitGroup
+	wg.Go(func() { errs[0] = testsys.GoBuild(env, pkg, bin, flags...) })
+	for i, p := range also {
+		wg.Go(func() {
+			errs[1+i] = testsys.GoBuild(env, p, filepath.Join(dir, path.Base(p)), append([]string{"-tags", ExportTags}, flags...)...)
+		})
 	}
-	outs := make([]bytes.Buffer, len(cmds))
-	for i, cmd := range cmds {
-		cmd.Env = append(os.Environ(), buildEnv(t)...)
-		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("building %s: %v", strings.Join(cmd.Args[len(cmd.Args)-1:], " "), err)
-		}
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, outs[i].String())
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	built.bins[pkg] = bin

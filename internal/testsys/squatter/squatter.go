@@ -31,10 +31,8 @@ func Build(t testing.TB) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "squatter")
-	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "github.com/oca-sh/oca/internal/testsys/squatter/testdata/squatter")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the squatter: %v\n%s", err, out)
+	if err := testsys.GoBuild([]string{"CGO_ENABLED=0"}, "github.com/oca-sh/oca/internal/testsys/squatter/testdata/squatter", bin, "-ldflags=-s -w"); err != nil {
+		t.Fatalf("building the squatter: %v", err)
 	}
 	return bin
 }
