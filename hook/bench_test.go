@@ -55,9 +55,9 @@ func BenchmarkExportInProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	// A project file is seldom minutes old, let alone seconds: one changed
-	// within projectfile.RacyWindow is read at every run, an older one is
-	// judged by its signature.
-	time.Sleep(projectfile.RacyWindow)
+	// within its filesystem's racy window is read at every run, an older
+	// one is judged by its signature.
+	time.Sleep(projectfile.RacyWindowOf(path) + 100*time.Millisecond)
 
 	export := func(b *testing.B, env Env, pwd string) *Output {
 		out, err := Export(Input{Env: env, PWD: pwd})

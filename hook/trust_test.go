@@ -121,7 +121,7 @@ func TestRecalledFileKeepsAutostart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(fi.ModTime().Add(projectfile.RacyWindow + 100*time.Millisecond)))
+	time.Sleep(time.Until(fi.ModTime().Add(projectfile.RacyWindowOf(p) + 100*time.Millisecond)))
 
 	var got []bool
 	in := func(env Env, pid int) Input {

@@ -54,13 +54,6 @@ type Trust struct {
 	Now func() time.Time
 }
 
-// RacyWindow is how old a file's last change must be before its stat
-// signature stands for its content. A write within the same tick of the
-// kernel's clock as the one before leaves size and times as they were (the
-// racy-git problem), and FAT keeps times to 2 s: a file changed more
-// recently is read and hashed every time, until it is older.
-const RacyWindow = 2 * time.Second
-
 // RealPath resolves symlinks in path and makes it absolute.
 func RealPath(path string) (string, error) {
 	abs, err := filepath.Abs(path)
@@ -328,15 +321,19 @@ func (t Trust) readMemo(found string) (memo, bool) {
 }
 
 // remember records m for found, if the file read (fi, from fstat before
-// the first byte was read) had not changed within RacyWindow of start: a
-// later change then cannot leave its signature as it was.
+// the first byte was read) had not changed within the racy window of its
+// filesystem (RacyWindowOf) before start: a later change then cannot leave
+// its signature as it was.
 func (t Trust) remember(found string, fi os.FileInfo, start time.Time, m memo) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok || m.Sig == "" {
 		return
 	}
-	edge := start.Add(-RacyWindow)
-	if !time.Unix(st.Ctim.Unix()).Before(edge) || !fi.ModTime().Before(edge) {
+	older := func(window time.Duration) bool {
+		edge := start.Add(-window)
+		return time.Unix(st.Ctim.Unix()).Before(edge) && fi.ModTime().Before(edge)
+	}
+	if !older(RacyWindow) && !older(RacyWindowOf(found)) {
 		return
 	}
 	data := m.encode()

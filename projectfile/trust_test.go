@@ -608,15 +608,26 @@ func TestJudgeRecallsUnchangedFile(t *testing.T) {
 	}
 }
 
-// TestJudgeRereadsRecentFiles: a file changed within RacyWindow is read
-// every time (a write in the same clock tick could leave its signature as
-// it was).
+// TestJudgeRereadsRecentFiles: a file changed within the racy window of
+// its filesystem is read every time (a write in the same clock tick could
+// leave its signature as it was); that window is 2 s but on the local
+// filesystems known to stamp times to the nanosecond, such as ext4 and
+// tmpfs, where it is FineRacyWindow.
 func TestJudgeRereadsRecentFiles(t *testing.T) {
 	fx := newTrustFixture(t)
 	real, c := fx.project(t, "proj", "account = \"work\"\n")
 	if err := fx.trust.Allow(real, real, c); err != nil {
 		t.Fatal(err)
 	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := RacyWindowOf(real)
+	// The clock oca reads before it looks at the file, just within the
+	// window of the file's last change (its change time is no earlier
+	// than its modification time).
+	fx.trust.Now = func() time.Time { return fi.ModTime().Add(window - time.Millisecond) }
 	for range 3 {
 		if j := fx.judge(t, real); j.Verdict != Allowed || j.Recalled {
 			t.Fatalf("recent file: %+v", j)
@@ -625,10 +636,32 @@ func TestJudgeRereadsRecentFiles(t *testing.T) {
 	if _, err := os.Stat(fx.trust.memoPath(real)); !os.IsNotExist(err) {
 		t.Fatalf("a record of a recent file: %v", err)
 	}
-	fx.trust.Now = later
+	// Past the window of this filesystem, the record is kept.
+	ctime := time.Unix(fi.Sys().(*syscall.Stat_t).Ctim.Unix())
+	fx.trust.Now = func() time.Time { return ctime.Add(window + time.Millisecond) }
 	fx.judge(t, real)
 	if j := fx.judge(t, real); !j.Recalled {
-		t.Fatalf("old enough: %+v", j)
+		t.Fatalf("older than %v: %+v", window, j)
+	}
+
+	// The filesystems whose times this kernel's clock stamps to the
+	// nanosecond have the short window (the test's temporary directory is
+	// on ext4 or tmpfs on the machines the suite runs on); any other (FAT,
+	// NFS, FUSE, ...), or a path statfs cannot answer for, the 2 s one.
+	for magic, want := range map[int64]time.Duration{
+		0xEF53: FineRacyWindow, 0x01021994: FineRacyWindow, 0x9123683E: FineRacyWindow, 0x58465342: FineRacyWindow,
+		0x4D44: RacyWindow /* msdos, vfat */, 0x2011BAB0: RacyWindow /* exfat */, 0x6969: RacyWindow, /* nfs */
+		0x65735546: RacyWindow /* fuse */, 0xFE534D42: RacyWindow, /* smb2 */
+	} {
+		if got := racyWindow(magic); got != want {
+			t.Errorf("racyWindow(%#x) = %v, want %v", magic, got, want)
+		}
+	}
+	if got := RacyWindowOf(t.TempDir()); got != FineRacyWindow {
+		t.Errorf("the test's temporary directory: %v, want %v (not ext4 or tmpfs?)", got, FineRacyWindow)
+	}
+	if got := RacyWindowOf(filepath.Join(t.TempDir(), "missing")); got != RacyWindow {
+		t.Errorf("a missing path: %v, want %v", got, RacyWindow)
 	}
 }
 

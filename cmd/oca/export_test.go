@@ -184,13 +184,13 @@ func TestExportBinaryParsesNothing(t *testing.T) {
 	h.oca("account", "add", "work")
 	proj := h.initProject("proj", "work")
 	// The trust record of a project file is kept once the file is older
-	// than projectfile.RacyWindow (a change within it could leave its
-	// stat as it was).
+	// than its filesystem's racy window (a change within it could leave
+	// its stat as it was).
 	fi, err := os.Stat(filepath.Join(proj, projectfile.Name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(fi.ModTime().Add(projectfile.RacyWindow + 100*time.Millisecond)))
+	time.Sleep(time.Until(fi.ModTime().Add(projectfile.RacyWindowOf(proj) + 100*time.Millisecond)))
 	lean1(proj) // oca's first judgement, or oca-export's
 	if off, _ := lean1(proj); off {
 		t.Errorf("oca-export handed an unchanged project and accounts file to oca")
