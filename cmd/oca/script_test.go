@@ -17,9 +17,7 @@ func TestMain(m *testing.M) {
 	if isShim(os.Args[0]) {
 		main() // the test binary as oca's own `opencode`: the shim's link points here
 	}
-	testscript.Main(cleanup{m}, map[string]func(){
-		"oca": func() { main() },
-	})
+	os.Exit(cleanup{m}.Run())
 }
 
 // cleanup removes what the benchmarks built once the tests have run.
@@ -35,6 +33,10 @@ func (c cleanup) Run() int {
 // user's session with the real binary, in a home of its own.
 func TestScripts(t *testing.T) {
 	t.Parallel()
+	// The oca the scripts run is the one install.sh builds, as the
+	// shells' tests run it: not this test binary, whose every start costs
+	// a third more (its size, and the inits of what tests link).
+	oca := shelltest.Oca(t)
 	fake := shelltest.FakeOpencode(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -64,8 +66,9 @@ func TestScripts(t *testing.T) {
 			// at once: the real one takes seconds of CPU, asked by every
 			// command that names an account's OpenCode. Scripts about
 			// the real one take PATH_REAL.
-			env.Setenv("PATH_REAL", env.Getenv("PATH"))
-			env.Setenv("PATH", filepath.Dir(fake)+string(os.PathListSeparator)+env.Getenv("PATH"))
+			path := filepath.Dir(oca) + string(os.PathListSeparator) + env.Getenv("PATH")
+			env.Setenv("PATH_REAL", path)
+			env.Setenv("PATH", filepath.Dir(fake)+string(os.PathListSeparator)+path)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
