@@ -112,6 +112,7 @@ func TestEditCreateDeleteWhileStaying(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		s := w.Start(shell, "plain", shelltest.Options{})
 		base := s.Env()
 
@@ -137,6 +138,7 @@ func TestBinaryGone(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		data, err := os.ReadFile(w.Bin)
 		if err != nil {
 			t.Fatal(err)

@@ -244,6 +244,7 @@ func TestBrokenAccountsFileInside(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
 		work := w.Vars("work")

@@ -20,6 +20,7 @@ func TestStateHomeExportedAndRestored(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		w.Mkdir(".local/state/nvim")
 		set := "export XDG_STATE_HOME=" + w.Path("mine")
 		if shell == "fish" {

@@ -87,6 +87,7 @@ func TestEnterStaySwitchNestedLeave(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		env := append(append([]string{}, w.Env...), "XDG_DATA_HOME="+nasty, "OPENCODE_PORT=keep me")
 		s := w.Start(shell, "", shelltest.Options{Env: env})
 		base := s.Env()
@@ -144,6 +145,7 @@ func TestExitStatusKept(t *testing.T) {
 	forEachShell(t, func(t *testing.T, shell string) {
 		for i, opt := range recorders[shell] {
 			w := shelltest.NewWorld(t)
+			w.AddPlay()
 			s := w.Start(shell, "", opt)
 			base := s.Env()
 			st := "$?"

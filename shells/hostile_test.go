@@ -47,6 +47,7 @@ func TestHostileDirectoryNames(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		env := append([]string{}, w.Env...)
 		for i, name := range hostileNames {
 			// name/c and name/proj (a project below the name); q/name is a
@@ -223,6 +224,7 @@ func TestErrexitNounset(t *testing.T) {
 			t.Parallel()
 			shelltest.Require(t, shell)
 			w := shelltest.NewWorld(t)
+			w.AddPlay()
 			pre := "set -eu"
 			if shell == "zsh" {
 				pre = "setopt ERR_EXIT NO_UNSET"

@@ -25,6 +25,7 @@ func TestInheritedShellPutsItselfRight(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
 		s.Run("cd work")
@@ -126,6 +127,7 @@ func TestPromptStartsNoProcess(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		counter := w.Path("runs")
 		wrapper := w.Path("bin/oca")
 		w.Mkdir("bin")

@@ -19,6 +19,7 @@ func TestExpiredLoginOnEntering(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		w.Mkdir(".local/share/oca/accounts/work/opencode")
 		expired := time.Now().Add(-2*time.Hour - time.Minute).UnixMilli()
 		w.Write(".local/share/oca/accounts/work/opencode/auth.json",
@@ -111,6 +112,7 @@ func TestConfigDirRestoredOnLeaving(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		env := append(append([]string{}, w.Env...), "OPENCODE_CONFIG_DIR="+nasty)
 		s := w.Start(shell, "plain", shelltest.Options{Env: env})
 		base := s.Env()

@@ -25,6 +25,7 @@ func TestShimOnPathInShells(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		s := w.Start(shell, "", shelltest.Options{})
 		base := s.Env()
 		shim := filepath.Join(shelltest.ShimDir(base), "opencode")
@@ -74,6 +75,7 @@ func TestShimWaysOutInShells(t *testing.T) {
 	t.Parallel()
 	forEachShell(t, func(t *testing.T, shell string) {
 		w := shelltest.NewWorld(t)
+		w.AddPlay()
 		// attach = false for one account.
 		accounts := w.Path(".config/oca/accounts.toml")
 		data, err := os.ReadFile(accounts)

@@ -16,14 +16,14 @@ import (
 )
 
 // World is a user's home for the shells' tests (package shells, and
-// shells/e2e's with the real OpenCode), made by NewWorld with two accounts
-// and some projects:
+// shells/e2e's with the real OpenCode), made by NewWorld with an account
+// and some projects, and by AddPlay with a second account:
 //
 //	~/work        account work
 //	~/work/sub
-//	~/play        account play
-//	~/play/inner  account work (nested: the nearest wins)
 //	~/plain       no project file
+//	~/play        account play (AddPlay)
+//	~/play/inner  account work (AddPlay; nested: the nearest wins)
 type World struct {
 	T    testing.TB
 	Home string
@@ -61,15 +61,24 @@ func NewWorld(t testing.TB) *World {
 		// Ports of this world's own, never another test's.
 		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}
-	for _, d := range []string{"work/sub", "play/inner", "plain", ".local/share/direnv"} {
+	for _, d := range []string{"work/sub", "plain", ".local/share/direnv"} {
 		w.Mkdir(d)
 	}
 	// init --new adds the account and binds the directory in one run of
-	// oca (a world is made for each of hundreds of tests).
+	// oca (a world is made for each of hundreds of tests, and most need
+	// no second account: each run of oca is tens of milliseconds of CPU
+	// on a loaded machine).
 	w.Oca("work", "init", "work", "--new")
+	return w
+}
+
+// AddPlay adds the second account, play, with its project ~/play, and
+// ~/play/inner, bound to work.
+func (w *World) AddPlay() {
+	w.T.Helper()
+	w.Mkdir("play/inner")
 	w.Oca("play", "init", "play", "--new")
 	w.Oca("play/inner", "init", "work")
-	return w
 }
 
 // Path is rel within the home.
