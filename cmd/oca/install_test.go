@@ -11,26 +11,53 @@ import (
 	"github.com/oca-sh/oca/internal/testsys/shelltest"
 )
 
-// TestInstallScript runs install.sh as a newcomer would, twice: it builds
-// and installs oca, says that its directory is not on PATH, and --rc adds
-// the hook line and the PATH line once each, so that a new interactive
-// shell finds oca; --shims adds oca's shim directory to PATH in ~/.profile,
-// once.
+// TestInstallScript runs install.sh as a newcomer would: it builds and
+// installs oca, says that its directory is not on PATH, and, run again with
+// --rc, adds the hook line and the PATH line once each (for each shell), so
+// that a new interactive shell finds oca; --shims adds oca's shim directory
+// to PATH in ~/.profile, once. Run again on the same source, it links
+// nothing.
 func TestInstallScript(t *testing.T) {
 	t.Parallel()
 	script, err := filepath.Abs("../../install.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One build cache for the three shells (install.sh's, under
-	// XDG_CACHE_HOME), filled here by a first install: each link of oca
-	// costs seconds of CPU, and the shells' runs find it up to date.
+	// One build cache for all the runs (install.sh's, under
+	// XDG_CACHE_HOME), filled by the newcomer's first install: each link of
+	// oca costs seconds of CPU, and the shells' runs find it up to date.
 	goenv := goEnvs(t)
 	cache := t.TempDir()
-	first := exec.Command("sh", script, "--prefix", filepath.Join(t.TempDir(), "opt"))
-	first.Env = append(installEnv(t.TempDir(), "bash", goenv), "XDG_CACHE_HOME="+cache)
-	if out, err := first.CombinedOutput(); err != nil {
-		t.Fatalf("install.sh: %v\n%s", err, out)
+	install := func(t *testing.T, home, shell string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("sh", append([]string{script, "--prefix", filepath.Join(home, "opt")}, args...)...)
+		cmd.Env = append(installEnv(home, shell, goenv), "XDG_CACHE_HOME="+cache)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("install.sh %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+
+	// A newcomer's first run, without --rc.
+	home := t.TempDir()
+	prefix := filepath.Join(home, "opt")
+	out := install(t, home, "bash")
+	if !strings.Contains(out, "installed "+prefix+"/bin/oca") || !strings.Contains(out, "add this line to") {
+		t.Errorf("without --rc: %s", out)
+	}
+	if !strings.Contains(out, "building oca") || !strings.Contains(out, prefix+"/bin is not on your PATH") {
+		t.Errorf("without --rc, no word on the build or on PATH: %s", out)
+	}
+	if strings.Contains(out, "minute") {
+		t.Errorf("with every Go module here, it promises a download: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".bashrc")); err == nil {
+		t.Errorf("without --rc, .bashrc was written")
+	}
+	v, err := exec.Command(filepath.Join(prefix, "bin/oca"), "version").Output()
+	if err != nil || !strings.HasPrefix(string(v), "oca ") {
+		t.Errorf("installed oca version: %q, %v", v, err)
 	}
 	// Built with Go's classic garbage collector where this Go offers it,
 	// as shelltest builds oca for the other tests.
@@ -57,6 +84,9 @@ func TestInstallScript(t *testing.T) {
 			t.Errorf("install.sh built %s with -tags=%s: %v, want %v:\n%s", bin, shelltest.ExportTags, tagged, bin == "oca-export", info)
 		}
 	}
+	built := filepath.Join(cache, "oca/build/oca")
+	first := inode(t, built)
+
 	for _, shell := range []struct{ name, rc, line string }{
 		{"bash", ".bashrc", `eval "$('PREFIX/bin/oca' hook bash)"`},
 		{"zsh", ".zshrc", `eval "$('PREFIX/bin/oca' hook zsh)"`},
@@ -66,41 +96,15 @@ func TestInstallScript(t *testing.T) {
 			t.Parallel()
 			home := t.TempDir()
 			prefix := filepath.Join(home, "opt")
-			env := append(installEnv(home, shell.name, goenv), "XDG_CACHE_HOME="+cache)
-			run := func(args ...string) string {
-				t.Helper()
-				cmd := exec.Command("sh", append([]string{script}, args...)...)
-				cmd.Env = env
-				out, err := cmd.CombinedOutput()
-				if err != nil {
-					t.Fatalf("install.sh %v: %v\n%s", args, err, out)
-				}
-				return string(out)
-			}
-			out := run("--prefix", prefix)
-			if !strings.Contains(out, "installed "+prefix+"/bin/oca") || !strings.Contains(out, "add this line to") {
-				t.Errorf("without --rc: %s", out)
-			}
-			if !strings.Contains(out, "building oca") || !strings.Contains(out, prefix+"/bin is not on your PATH") {
-				t.Errorf("without --rc, no word on the build or on PATH: %s", out)
-			}
-			if strings.Contains(out, "minute") {
-				t.Errorf("with every Go module here, it promises a download: %s", out)
-			}
-			if _, err := os.Stat(filepath.Join(home, shell.rc)); err == nil {
-				t.Errorf("without --rc, %s was written", shell.rc)
+			install(t, home, shell.name, "--rc")
+			out := install(t, home, shell.name, "--rc")
+			if !strings.Contains(out, "already has the oca hook") {
+				t.Errorf("second --rc: %s", out)
 			}
 			// Run again on the same source, it does not link oca again:
 			// the binary in its build cache is the same file.
-			built := filepath.Join(cache, "oca/build/oca")
-			first := inode(t, built)
-			run("--prefix", prefix, "--rc")
-			out = run("--prefix", prefix, "--rc")
 			if inode(t, built) != first {
 				t.Errorf("run again on the same source, install.sh built %s again", built)
-			}
-			if !strings.Contains(out, "already has the oca hook") {
-				t.Errorf("second --rc: %s", out)
 			}
 			rc, err := os.ReadFile(filepath.Join(home, shell.rc))
 			if err != nil {
@@ -114,14 +118,11 @@ func TestInstallScript(t *testing.T) {
 				t.Errorf("%s has the PATH line %d times, want 1:\n%s", shell.rc, n, rc)
 			}
 			// A new interactive shell of the user's finds oca by name.
+			env := append(installEnv(home, shell.name, goenv), "XDG_CACHE_HOME="+cache)
 			sh := exec.Command(shelltest.Require(t, shell.name), "-i", "-c", "command -v oca")
 			sh.Env = env
 			if got, err := sh.Output(); err != nil || strings.TrimSpace(string(got)) != prefix+"/bin/oca" {
 				t.Errorf("a new %s finds oca at %q (%v), want %s/bin/oca", shell.name, got, err, prefix)
-			}
-			v, err := exec.Command(filepath.Join(prefix, "bin/oca"), "version").Output()
-			if err != nil || !strings.HasPrefix(string(v), "oca ") {
-				t.Errorf("installed oca version: %q, %v", v, err)
 			}
 			// The hook runs oca-export, installed beside oca.
 			hook, err := exec.Command(filepath.Join(prefix, "bin/oca"), "hook", shell.name).Output()
@@ -133,8 +134,8 @@ func TestInstallScript(t *testing.T) {
 			}
 			// --shims: once in ~/.profile, and a login shell's opencode is
 			// oca's shim.
-			run("--prefix", prefix, "--shims")
-			if out := run("--prefix", prefix, "--shims"); !strings.Contains(out, "already has oca's shims") {
+			install(t, home, shell.name, "--shims")
+			if out := install(t, home, shell.name, "--shims"); !strings.Contains(out, "already has oca's shims") {
 				t.Errorf("second --shims: %s", out)
 			}
 			profile, err := os.ReadFile(filepath.Join(home, ".profile"))
