@@ -319,13 +319,7 @@ func bind(dirs account.Dirs, path string, out *Output) (b *binding, keep bool, e
 	}
 	trust := projectfile.Trust{Dir: dirs.TrustDir()}
 	out.Watch = append(out.Watch, presence(trust.DenyRecord(path)))
-	j, err := trust.Judge(path, func(name string) ([]string, error) {
-		a, err := reg.Get(name)
-		if err != nil {
-			return nil, err
-		}
-		return a.TrustedPaths, nil
-	})
+	j, err := trust.Judge(path, reg.TrustedPaths)
 	if errors.Is(err, projectfile.ErrNoTOML) {
 		return nil, true, err
 	}

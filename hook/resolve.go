@@ -7,8 +7,10 @@ import (
 
 // Which is the account that applies at in.PWD, as Export would bind it, and
 // the messages that say why none does; "" when none does. Unlike Export it
-// changes nothing: no stamps, no data home, no password, no leases (a
-// cache aside: the parsed record of the accounts file, see account.Load).
+// changes nothing: no stamps, no data home, no password, no leases (caches
+// aside: the parsed record of the accounts file, see account.Load, and the
+// trust store's record of a project file's last check, see
+// projectfile.Trust.Judge).
 func Which(in Input) (name string, messages []string, err error) {
 	out := &Output{}
 	// oca's directories come from the environment before oca, as Export

@@ -179,12 +179,20 @@ type Judgement struct {
 // record names the account and the allow record that content had, and the
 // deny record, the allow record and the trusted paths are looked at again,
 // as Check looks at them. Nothing the shell's environment says is taken on
-// trust. Otherwise the file is read (ReadStat), parsed and checked, and an
-// Allowed or Trusted verdict is recorded for next time.
+// trust. Otherwise the file is read (ReadStat) and checked, and an Allowed
+// or Trusted verdict is recorded for next time; it is parsed unless it has
+// the content that check parsed, as the record's allow record (a digest of
+// both paths and the content) shows: then what it read stands. (A file
+// changed too recently for its signature to stand is recorded without
+// one, so it is read every time, but parsed once: oca-export, which has no
+// parser, judges it without handing it to oca.)
 func (t Trust) Judge(found string, trustedPaths func(account string) ([]string, error)) (*Judgement, error) {
 	found = filepath.Clean(found)
-	if j := t.recall(found, trustedPaths); j != nil {
-		return j, nil
+	m, remembered := t.readMemo(found)
+	if remembered {
+		if j := t.recall(found, m, trustedPaths); j != nil {
+			return j, nil
+		}
 	}
 	start := t.now()
 	real, err := RealPath(found)
@@ -198,11 +206,14 @@ func (t Trust) Judge(found string, trustedPaths func(account string) ([]string, 
 	if rfi, err := os.Stat(real); err != nil || !os.SameFile(fi, rfi) {
 		return nil, fmt.Errorf("%s changed while oca read it", found)
 	}
-	f, err := Parse(found, data)
-	if err != nil {
+	allow := t.AllowRecord(found, real, data)
+	var f *File
+	if remembered && m.Real == real && m.Allow == filepath.Base(allow) {
+		f = &File{Path: found, Account: m.Account, Autostart: m.Autostart}
+	} else if f, err = Parse(found, data); err != nil {
 		return nil, err
 	}
-	j := &Judgement{File: f, Real: real, Allow: t.AllowRecord(found, real, data)}
+	j := &Judgement{File: f, Real: real, Allow: allow}
 	tps, err := trustedPaths(f.Account)
 	if err != nil {
 		return j, err
@@ -212,7 +223,7 @@ func (t Trust) Judge(found string, trustedPaths func(account string) ([]string, 
 	case Allowed, Trusted:
 		t.remember(found, fi, start, memo{
 			Sig: Signature(fi), Real: real, Account: f.Account, Autostart: f.Autostart,
-			Allow: filepath.Base(j.Allow),
+			Allow: filepath.Base(allow),
 		})
 	case Untrusted:
 		j.LinkAllowedBefore = found != real && exists(t.legacyAllowRecord(real, data))
@@ -232,7 +243,7 @@ func (t Trust) now() time.Time {
 // It is read on the fast path, so it is not JSON: splitting it costs a
 // fraction of decoding that.
 type memo struct {
-	Sig       string
+	Sig       string // empty: the file had changed too recently (remember)
 	Real      string
 	Account   string
 	Autostart bool
@@ -262,23 +273,19 @@ func decodeMemo(data []byte) (memo, bool) {
 	}
 	autostart, err := strconv.ParseBool(string(f[4]))
 	m := memo{Sig: string(f[1]), Real: string(f[2]), Account: string(f[3]), Autostart: autostart, Allow: string(f[5])}
-	if err != nil || m.Sig == "" || !filepath.IsAbs(m.Real) || !ValidAccountName(m.Account) || !isDigest(m.Allow) {
+	if err != nil || !filepath.IsAbs(m.Real) || !ValidAccountName(m.Account) || !isDigest(m.Allow) {
 		return memo{}, false
 	}
 	return m, true
 }
 
-// recall judges the file at found by the record of its last full check,
+// recall judges the file at found by m, the record of its last full check,
 // or returns nil when that record does not stand for it (then the file is
 // read). Only an Allowed or Trusted verdict is recalled: any other is
 // worked out, and said, anew.
-func (t Trust) recall(found string, trustedPaths func(string) ([]string, error)) *Judgement {
+func (t Trust) recall(found string, m memo, trustedPaths func(string) ([]string, error)) *Judgement {
 	fi, err := os.Stat(found)
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	m, ok := t.readMemo(found)
-	if !ok || m.Sig != Signature(fi) {
+	if err != nil || !fi.Mode().IsRegular() || m.Sig == "" || m.Sig != Signature(fi) {
 		return nil
 	}
 	real, err := RealPath(found)
@@ -320,21 +327,22 @@ func (t Trust) readMemo(found string) (memo, bool) {
 	return decodeMemo(buf[:n])
 }
 
-// remember records m for found, if the file read (fi, from fstat before
-// the first byte was read) had not changed within the racy window of its
-// filesystem (RacyWindowOf) before start: a later change then cannot leave
-// its signature as it was.
+// remember records m for found, with the file's signature only if the file
+// read (fi, from fstat before the first byte was read) had not changed
+// within the racy window of its filesystem (RacyWindowOf) before start: a
+// later change then cannot leave its signature as it was. Without it, the
+// record spares the next check the parse of this content, not the read.
 func (t Trust) remember(found string, fi os.FileInfo, start time.Time, m memo) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || m.Sig == "" {
-		return
+	if !ok {
+		m.Sig = ""
 	}
 	older := func(window time.Duration) bool {
 		edge := start.Add(-window)
 		return time.Unix(st.Ctim.Unix()).Before(edge) && fi.ModTime().Before(edge)
 	}
-	if !older(RacyWindow) && !older(RacyWindowOf(found)) {
-		return
+	if ok && !older(RacyWindow) && !older(RacyWindowOf(found)) {
+		m.Sig = ""
 	}
 	data := m.encode()
 	if old, ok := t.readMemo(found); ok && bytes.Equal(old.encode(), data) {

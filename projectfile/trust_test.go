@@ -633,8 +633,33 @@ func TestJudgeRereadsRecentFiles(t *testing.T) {
 			t.Fatalf("recent file: %+v", j)
 		}
 	}
-	if _, err := os.Stat(fx.trust.memoPath(real)); !os.IsNotExist(err) {
-		t.Fatalf("a record of a recent file: %v", err)
+	// Its record has no signature: it spares the parse of this content,
+	// not the read.
+	m, ok := fx.trust.readMemo(real)
+	if !ok || m.Sig != "" || m.Account != "work" || filepath.Join(fx.trust.Dir, "allow", m.Allow) != fx.trust.AllowRecord(real, real, c) {
+		t.Fatalf("the record of a recent file: %+v, %v", m, ok)
+	}
+	// The content it names is not parsed again: a record that says
+	// autostart = false for it (which no check writes) is what is judged.
+	m.Autostart = false
+	if err := writeRecord(fx.trust.memoPath(real), m.encode()); err != nil {
+		t.Fatal(err)
+	}
+	if j := fx.judge(t, real); j.File.Autostart || j.Verdict != Allowed || j.Recalled {
+		t.Fatalf("recent file, recorded content: %+v", j)
+	}
+	// Other content is parsed: the record names the allow record of the
+	// content it was of.
+	c = []byte("account = \"work\"\nautostart = true\n")
+	write(t, real, string(c))
+	if err := fx.trust.Allow(real, real, c); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err = os.Stat(real); err != nil {
+		t.Fatal(err)
+	}
+	if j := fx.judge(t, real); !j.File.Autostart || j.Verdict != Allowed || j.Recalled {
+		t.Fatalf("recent file, new content: %+v", j)
 	}
 	// Past the window of this filesystem, the record is kept.
 	ctime := time.Unix(fi.Sys().(*syscall.Stat_t).Ctim.Unix())

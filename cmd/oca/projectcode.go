@@ -48,13 +48,7 @@ func (a *app) checkProjectCode(reg *account.Registry, dir string) error {
 	if err != nil {
 		return err
 	}
-	j, err := trust.Judge(found, func(name string) ([]string, error) {
-		acc, err := reg.Get(name)
-		if err != nil {
-			return nil, err
-		}
-		return acc.TrustedPaths, nil
-	})
+	j, err := trust.Judge(found, reg.TrustedPaths)
 	if err != nil || j.Verdict != projectfile.Allowed {
 		return nil
 	}

@@ -143,5 +143,16 @@ func (a *app) allow(path string) (*projectfile.File, error) {
 	if err := trust.Allow(path, real, data); err != nil {
 		return nil, err
 	}
-	return f, trust.RecordCode(path, dirs, items)
+	if err := trust.RecordCode(path, dirs, items); err != nil {
+		return nil, err
+	}
+	// Judged once now, so that the record of that check is there at the
+	// hook's next prompt: oca-export, which parses no TOML, then judges
+	// this content without handing it to oca (a file this new is read
+	// again, but not parsed). A judgement that cannot be made here costs
+	// that prompt the hand-off, nothing more.
+	if reg, err := a.registry(); err == nil {
+		_, _ = trust.Judge(path, reg.TrustedPaths)
+	}
+	return f, nil
 }

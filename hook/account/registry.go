@@ -379,6 +379,16 @@ func (r *Registry) Get(name string) (*Account, error) {
 	return nil, &NotFoundError{Name: name}
 }
 
+// TrustedPaths are account name's trusted paths (Get's error for an
+// account the registry does not have): what projectfile.Trust.Judge asks.
+func (r *Registry) TrustedPaths(name string) ([]string, error) {
+	a, err := r.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	return a.TrustedPaths, nil
+}
+
 // NotFoundError is an account name that the registry does not have.
 type NotFoundError struct{ Name string }
 
