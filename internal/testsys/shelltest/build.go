@@ -14,10 +14,11 @@ import (
 
 // builds caches the binaries built in this test process, by import path.
 type builds struct {
-	mu   sync.Mutex
-	dir  string
-	bins map[string]string
-	env  []string // BuildEnv's, once asked
+	mu    sync.Mutex
+	dir   string
+	bins  map[string]string
+	hooks map[string]string // HookFile's, by shell and binary
+	env   []string          // BuildEnv's, once asked
 }
 
 var built builds
@@ -84,6 +85,39 @@ func build(t testing.TB, pkg, name string, also ...string) string {
 	return bin
 }
 
+// HookFile is a file that holds what `bin hook shell` prints, run once per
+// test process for each: the script depends on bin's path alone (and on
+// whether oca-export is beside it), and each run of oca costs tens of
+// milliseconds of CPU on a loaded machine, for each of hundreds of shells.
+func HookFile(t testing.TB, shell, bin string) string {
+	t.Helper()
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	key := shell + "\x00" + bin
+	if f, ok := built.hooks[key]; ok {
+		return f
+	}
+	out, err := exec.Command(bin, "hook", shell).Output()
+	if err != nil {
+		t.Fatalf("%s hook %s: %v", bin, shell, err)
+	}
+	f, err := os.CreateTemp(built.dir, "hook-*."+shell)
+	if err == nil {
+		_, err = f.Write(out)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built.hooks == nil {
+		built.hooks = map[string]string{}
+	}
+	built.hooks[key] = f.Name()
+	return f.Name()
+}
+
 // BuildEnv is the environment install.sh builds oca with, for a go build
 // of the tests' own that must build as it does: static (CGO_ENABLED=0), and
 // with Go's classic garbage collector where the go on PATH still offers it
@@ -121,7 +155,7 @@ func RemoveBuilds() {
 	defer built.mu.Unlock()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
-		built.dir, built.bins = "", nil
+		built.dir, built.bins, built.hooks = "", nil, nil
 	}
 }
 

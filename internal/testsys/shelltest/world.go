@@ -13,6 +13,7 @@ import (
 
 	"github.com/oca-sh/oca/internal/procfs/nettcp"
 	"github.com/oca-sh/oca/internal/testsys"
+	"github.com/oca-sh/oca/shells"
 )
 
 // World is a user's home for the shells' tests (package shells, and
@@ -198,7 +199,9 @@ func HookLine(shell, bin string) string {
 }
 
 // Start starts shell in ~/dir with the world's environment (opt.Env, when
-// given, in its place) and oca's hook (opt.Hook, when given, in its place).
+// given, in its place) and oca's hook (opt.Hook, when given, in its place):
+// the script `oca hook SHELL` prints, sourced from the file HookFile wrote
+// (the tests of the rc line itself give HookLine).
 func (w *World) Start(shell, dir string, opt Options) *Shell {
 	w.T.Helper()
 	if opt.Env == nil {
@@ -207,7 +210,7 @@ func (w *World) Start(shell, dir string, opt Options) *Shell {
 	opt.Dir = w.Path(dir)
 	opt.Env = append(append([]string{}, opt.Env...), "PWD="+opt.Dir)
 	if opt.Hook == "" {
-		opt.Hook = HookLine(shell, w.Bin)
+		opt.Hook = "source " + shells.Quote(HookFile(w.T, shell, w.Bin))
 	}
 	return Start(w.T, shell, opt)
 }
