@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/oca-sh/oca/hook/account"
 	"github.com/oca-sh/oca/internal/procfs/nettcp"
 	"github.com/oca-sh/oca/internal/testsys"
 	"github.com/oca-sh/oca/shells"
@@ -30,16 +30,6 @@ type World struct {
 	Home string
 	Bin  string   // oca (Oca), oca-export beside it
 	Env  []string // the user's environment
-
-	listed accountsListed // what Account last read, for as long as it holds
-}
-
-// accountsListed is `oca account list --json` as read when accounts.toml
-// held file.
-type accountsListed struct {
-	mu   sync.Mutex
-	file []byte
-	list []AccountJSON
 }
 
 // NewWorld makes the world above, in t's temporary directory.
@@ -137,35 +127,31 @@ type AccountJSON struct {
 	ConfigDir string `json:"config_dir"`
 }
 
-// Account reads account name back from oca: from `oca account list
-// --json`, which, unlike `account show`, does not ask which OpenCode the
-// accounts run (the real one takes seconds). It asks again only once
-// accounts.toml has changed (Vars asks for every prompt a test checks).
+// Account is account name as oca's accounts file gives it, read with
+// oca's own code (hook/account, as `oca account list --json` reads it) in
+// this process: Vars asks for every prompt a test checks, and a run of oca
+// costs tens of milliseconds of CPU on a loaded machine.
 func (w *World) Account(name string) AccountJSON {
 	w.T.Helper()
-	w.listed.mu.Lock()
-	defer w.listed.mu.Unlock()
-	config := w.Path(".config")
+	env := map[string]string{}
 	for _, kv := range w.Env {
-		if v, ok := strings.CutPrefix(kv, "XDG_CONFIG_HOME="); ok && v != "" {
-			config = v
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
 		}
 	}
-	file, err := os.ReadFile(filepath.Join(config, "oca", "accounts.toml"))
-	if err != nil || w.listed.list == nil || !bytes.Equal(file, w.listed.file) {
-		var list []AccountJSON
-		if err := json.Unmarshal([]byte(w.Oca("", "account", "list", "--json")), &list); err != nil {
-			w.T.Fatal(err)
-		}
-		w.listed.file, w.listed.list = file, list
+	dirs, err := account.DirsFrom(func(k string) string { return env[k] })
+	if err != nil {
+		w.T.Fatal(err)
 	}
-	for _, a := range w.listed.list {
-		if a.Name == name {
-			return a
-		}
+	reg, err := account.Load(dirs)
+	if err != nil {
+		w.T.Fatal(err)
 	}
-	w.T.Fatalf("no account %s in oca account list --json", name)
-	return AccountJSON{}
+	acc, err := reg.Get(name)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return AccountJSON{Name: acc.Name, Port: acc.Port, DataHome: acc.DataHome, StateHome: acc.StateHome, ConfigDir: acc.ConfigDir}
 }
 
 // Vars are the variables oca sets for account name.
