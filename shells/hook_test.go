@@ -15,15 +15,15 @@ import (
 // the hook installed as a user installs it, and assert the environment a
 // command gets after each step.
 
-// world is shelltest.World: a user's home with two accounts and some
-// projects.
+// world is shelltest.World: a user's home with an account (two after
+// AddPlay) and some projects.
 type world = shelltest.World
 
 // TestMain runs the tests in a world of their own (testsys.Main), more of
 // them at once than go test's default of one per CPU where -parallel is
 // not given: they spend their time waiting for shells, not computing.
 func TestMain(m *testing.M) {
-	testsys.MoreParallel(2)
+	testsys.MoreParallel(4)
 	os.Exit(shelltest.Main(m))
 }
 
