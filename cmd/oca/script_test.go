@@ -17,6 +17,9 @@ func TestMain(m *testing.M) {
 	if isShim(os.Args[0]) {
 		main() // the test binary as oca's own `opencode`: the shim's link points here
 	}
+	// Twice go test's -parallel (where not given): most tests wait on
+	// oca's processes (install.sh's builds, servers, terminals).
+	testsys.MoreParallel(2)
 	os.Exit(cleanup{m}.Run())
 }
 

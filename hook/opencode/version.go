@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,15 +50,18 @@ func (v Version) String() string {
 // Supported says in words which OpenCodes oca runs.
 const Supported = "oca runs OpenCode 1.x, 2.x and the 2.0 preview"
 
-// number finds a version number: 1.18.33, v2.1.0.
-var number = regexp.MustCompile(`\bv?([0-9]+)\.([0-9]+)(?:\.[0-9]+)?(?:[-+][0-9A-Za-z.-]+)?\b`)
+// number finds a version number: 1.18.33, v2.1.0 (compiled when first
+// used, not at every start of oca).
+var number = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\bv?([0-9]+)\.([0-9]+)(?:\.[0-9]+)?(?:[-+][0-9A-Za-z.-]+)?\b`)
+})
 
 // parse reads what `BIN --version` and, when that did not tell, `BIN
 // --help` printed.
 func parse(version, help []byte) Version {
 	first, _, _ := bytes.Cut(bytes.TrimSpace(version), []byte("\n"))
 	v := Version{Text: string(bytes.TrimSpace(first))}
-	if m := number.FindSubmatch(first); m != nil {
+	if m := number().FindSubmatch(first); m != nil {
 		v.Major, _ = strconv.Atoi(string(m[1]))
 		if v.Major != 1 && v.Major != 2 {
 			v.Major = 0
@@ -178,7 +182,7 @@ func DetectWithin(bin, cacheFile string, env []string, limit time.Duration) (Ver
 		}
 	}
 	var help []byte
-	if !number.Match(bytes.SplitN(bytes.TrimSpace(out), []byte("\n"), 2)[0]) {
+	if !number().Match(bytes.SplitN(bytes.TrimSpace(out), []byte("\n"), 2)[0]) {
 		var err error
 		help, err = ask(bin, env, limit, "--help")
 		if slow := (*SlowError)(nil); errors.As(err, &slow) {

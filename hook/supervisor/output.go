@@ -17,8 +17,11 @@ const (
 )
 
 // keyPattern matches provider keys and bearer tokens that OpenCode might
-// print (sk-..., sk-ant-..., Bearer ...).
-var keyPattern = regexp.MustCompile(`(sk-[A-Za-z0-9_\-]{6,}|[Bb]earer\s+[A-Za-z0-9._~+/=\-]{8,})`)
+// print (sk-..., sk-ant-..., Bearer ...); compiled when first used, not at
+// every start of oca.
+var keyPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(sk-[A-Za-z0-9_\-]{6,}|[Bb]earer\s+[A-Za-z0-9._~+/=\-]{8,})`)
+})
 
 // redactor removes secrets from text: the server password, the values of
 // secret-looking variables of the account's env table, and anything shaped
@@ -61,7 +64,7 @@ func (r redactor) redact(s string) string {
 	for _, sec := range r.secrets {
 		s = strings.ReplaceAll(s, sec, redacted)
 	}
-	return keyPattern.ReplaceAllString(s, redacted)
+	return keyPattern().ReplaceAllString(s, redacted)
 }
 
 // outputRing keeps the last lines of OpenCode's output, redacted.

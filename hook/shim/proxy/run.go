@@ -67,12 +67,13 @@ const promptHold = 10 * time.Second
 // print what the stream brought it before it sees the prompt answered.
 const printGrace = time.Second
 
-// promptPath is the route of a prompt: POST /session/ID/message.
-var promptPath = regexp.MustCompile(`^/session/([^/]+)/message$`)
+// promptPath is the route of a prompt: POST /session/ID/message (compiled
+// when first used, not at every start of oca).
+var promptPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/session/([^/]+)/message$`) })
 
 // rewrite holds a prompt until run's event stream flows.
 func (o *runOrder) rewrite(r *httputil.ProxyRequest) {
-	if m := promptPath.FindStringSubmatch(r.In.URL.Path); m != nil && r.In.Method == http.MethodPost {
+	if m := promptPath().FindStringSubmatch(r.In.URL.Path); m != nil && r.In.Method == http.MethodPost {
 		o.waitStream(r.In.Context())
 		o.sawStatus(m[1], "prompt")
 	}
@@ -89,7 +90,7 @@ func (o *runOrder) modify(resp *http.Response) {
 	if req.Method != http.MethodPost {
 		return
 	}
-	if m := promptPath.FindStringSubmatch(req.URL.Path); m != nil {
+	if m := promptPath().FindStringSubmatch(req.URL.Path); m != nil {
 		o.waitAnswered(req.Context(), m[1])
 	}
 }
