@@ -14,11 +14,12 @@ import (
 // each time, so a `go test ./...` whose test binaries each build oca links
 // it once, and the runs after it, until the source changes, not at all
 // (linking oca is seconds of CPU). go run does not run the program here: its
-// -exec puts it at out, by a hard link where the cache is on out's
-// filesystem, else a copy; nothing runs from the cache, which go may trim.
+// -exec copies it to out. A copy, not a link: nothing runs from the cache,
+// which go may trim, and a test that changed its program in place would
+// change the cache's.
 func GoBuild(env []string, pkg, out string, flags ...string) error {
 	args := append([]string{"run"}, flags...)
-	args = append(args, "-exec", `sh -c 'ln -f "$1" "$2" 2>/dev/null || cp "$1" "$2"' gobuild`, pkg, out)
+	args = append(args, "-exec", "cp", pkg, out)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
