@@ -24,7 +24,7 @@ const User = "opencode"
 const probeTimeout = 200 * time.Millisecond
 
 // dialBudget bounds connecting to a server and checking whose socket
-// answered (/proc/net/tcp, and /proc/*/fd to name a stranger): instant on
+// answered (nettcp, and /proc/*/fd to name a stranger): instant on
 // an idle machine, slower on a loaded one.
 const dialBudget = 2 * time.Second
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // as a healthy OpenCode would; oca must not hand it the password. So every
 // request that carries the password is sent over a connection made by
 // Dial, which, once connected and before a byte is sent, finds the server's
-// side of that very connection in /proc/net/tcp{,6} and checks its owner
+// side of that very connection (nettcp.Peer) and checks its owner
 // (and, for the supervisor, that the listener is its own OpenCode's). The
 // check is of the connection the request then uses: a listener that changes
 // between check and send cannot slip in.
@@ -129,7 +130,7 @@ func serverSide(ctx context.Context, local, remote netip.AddrPort) (nettcp.Socke
 			return s, nil
 		}
 		if try == 20 || ctx.Err() != nil {
-			return nettcp.Socket{}, fmt.Errorf("connection to port %d: the server's side is not in /proc/net/tcp (closed at once?)", remote.Port())
+			return nettcp.Socket{}, fmt.Errorf("connection to port %d: the kernel does not list the server's side (closed at once?)", remote.Port())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -145,17 +146,19 @@ func acceptsLoopback(addr netip.Addr) bool {
 // loopbackListeners lists the sockets listening on port that take
 // connections to 127.0.0.1.
 func loopbackListeners(port int) ([]nettcp.Socket, error) {
-	return nettcp.Sockets(func(s nettcp.Socket) bool {
-		return s.State == nettcp.Listen && int(s.Local.Port()) == port && acceptsLoopback(s.Local.Addr())
-	})
+	ls, err := nettcp.Listeners(port)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ls, func(s nettcp.Socket) bool { return !acceptsLoopback(s.Local.Addr()) }), nil
 }
 
 // VerifyListener checks, without connecting, that what listens on
 // 127.0.0.1:port belongs to the user running oca: it returns nil when it
 // does, an error wrapping ErrNotListening when nothing listens, and a
 // *PortInUseError naming the holder's pid, command and user when a socket
-// of another user listens there. Where the owner cannot be read (no
-// /proc/net/tcp) it returns nil.
+// of another user listens there. Where the owner cannot be read
+// (nettcp.Readable is false) it returns nil.
 func VerifyListener(port int) error {
 	if !nettcp.Readable() {
 		return nil
@@ -192,7 +195,7 @@ func OwnListenersGone(port int) bool {
 }
 
 // PeerUID is the owner of the socket at the other end of conn, a TCP
-// connection within this machine (found in /proc/net/tcp{,6}); known is
+// connection within this machine (nettcp.Peer); known is
 // false where the system does not list sockets' owners. oca's local proxy
 // (hook/shim/proxy) refuses a client whose socket is not the user's.
 func PeerUID(ctx context.Context, conn net.Conn) (uid int, known bool, err error) {

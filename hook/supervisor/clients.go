@@ -16,8 +16,8 @@ import (
 // connections. The connections of supervisor (the server's own supervisor,
 // whose health probes and reloads are no client; 0: none) are not counted.
 func Clients(port, supervisor int) (procs, conns int, err error) {
-	socks, err := nettcp.Sockets(func(s nettcp.Socket) bool {
-		return s.State == nettcp.Established && int(s.Remote.Port()) == port && s.Inode != "0"
+	socks, err := nettcp.Connections(func(s nettcp.Socket) bool {
+		return int(s.Remote.Port()) == port && s.Inode != "0"
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("clients of port %d: %w", port, err)
@@ -51,8 +51,8 @@ func Clients(port, supervisor int) (procs, conns int, err error) {
 // its idle stop. A connection whose client side is not found is not
 // counted.
 func establishedClients(port int) (int, error) {
-	socks, err := nettcp.Sockets(func(s nettcp.Socket) bool {
-		return s.State == nettcp.Established && (int(s.Local.Port()) == port || int(s.Remote.Port()) == port)
+	socks, err := nettcp.Connections(func(s nettcp.Socket) bool {
+		return int(s.Local.Port()) == port || int(s.Remote.Port()) == port
 	})
 	if err != nil {
 		return 0, err

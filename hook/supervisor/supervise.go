@@ -214,8 +214,8 @@ const portSettle = 2 * time.Second
 
 // checkPort fails with a PortInUseError when the port cannot be bound on
 // 127.0.0.1 for portSettle. Binding is the test OpenCode will meet, and
-// costs microseconds where reading /proc/net/tcp can cost milliseconds;
-// /proc is read only to name the holder.
+// costs microseconds, and the kernel's list of sockets is asked only to
+// name the holder.
 func (s *supervisor) checkPort() error {
 	free := func() bool {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.Port)))

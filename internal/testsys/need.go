@@ -27,7 +27,7 @@ func NeedOpencode(t testing.TB) string {
 	}
 	p, err := opencodePath()
 	if err != nil {
-		skipOrFail(t, err.Error())
+		SkipOrFail(t, err.Error())
 	}
 	return p
 }
@@ -43,11 +43,11 @@ func NeedOpencode2Preview(t testing.TB) string {
 	}
 	root, err := exec.Command("npm", "root", "-g").Output()
 	if err != nil {
-		skipOrFail(t, "the OpenCode 2.0 preview is not installed (npm root -g: "+err.Error()+")")
+		SkipOrFail(t, "the OpenCode 2.0 preview is not installed (npm root -g: "+err.Error()+")")
 	}
 	p := filepath.Join(strings.TrimSpace(string(root)), "@opencode-ai", "cli-linux-x64", "bin", "lildax")
 	if _, err := os.Stat(p); err != nil {
-		skipOrFail(t, "the OpenCode 2.0 preview is not installed ("+p+"); npm install -g @opencode-ai/cli-linux-x64@1.18.18")
+		SkipOrFail(t, "the OpenCode 2.0 preview is not installed ("+p+"); npm install -g @opencode-ai/cli-linux-x64@1.18.18")
 	}
 	return p
 }
@@ -64,7 +64,7 @@ func NeedDocker(t testing.TB) {
 		NeedTool(t, tool)
 	}
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		skipOrFail(t, fmt.Sprintf("no Docker engine answers (docker info: %v: %s)", err, strings.TrimSpace(string(out))))
+		SkipOrFail(t, fmt.Sprintf("no Docker engine answers (docker info: %v: %s)", err, strings.TrimSpace(string(out))))
 	}
 }
 
@@ -78,7 +78,7 @@ func NeedSystemd(t testing.TB) {
 	}
 	RequireRoot(t)
 	if _, err := os.Stat(systemdPath); err != nil {
-		skipOrFail(t, systemdPath+" is not installed")
+		SkipOrFail(t, systemdPath+" is not installed")
 	}
 	NeedTool(t, "unshare")
 	NeedTool(t, "systemctl")
@@ -121,7 +121,7 @@ func NeedTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		skipOrFail(t, name+" is not installed")
+		SkipOrFail(t, name+" is not installed")
 	}
 	return p
 }
@@ -144,11 +144,13 @@ func HaveTool(name string) (bool, error) {
 func RequireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root (mount, useradd, cgroups)")
+		SkipOrFail(t, "needs root (mount, useradd, cgroups)")
 	}
 }
 
-func skipOrFail(t testing.TB, why string) {
+// SkipOrFail skips the test, saying why, or fails it under CI=true (where
+// every test must run).
+func SkipOrFail(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s, and CI must run every test", why)

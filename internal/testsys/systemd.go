@@ -49,7 +49,7 @@ func StartUserManager(t testing.TB, u *User) *UserManager {
 	leaf := filepath.Join(top, "user@"+strconv.Itoa(u.UID)+".service")
 	root := unifiedRoot()
 	if root == "" {
-		skipOrFail(t, "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+		SkipOrFail(t, "no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
 	}
 	roots := []string{root}
 	if root != "/sys/fs/cgroup" {

@@ -81,7 +81,7 @@ func AddUser(t testing.TB) *User {
 	t.Helper()
 	RequireRoot(t)
 	if _, err := exec.LookPath("useradd"); err != nil {
-		skipOrFail(t, "useradd is not installed")
+		SkipOrFail(t, "useradd is not installed")
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)

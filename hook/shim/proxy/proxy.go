@@ -13,7 +13,7 @@
 //
 // What else the proxy does:
 //   - It takes connections only from sockets of the user running it (the
-//     owner of the client's side, in /proc/net/tcp): another local user
+//     owner of the client's side, as the kernel lists it): another local user
 //     cannot use it.
 //   - The client is given a password of the proxy's own (Token), which the
 //     proxy swaps for the account's on the way: the client never holds the

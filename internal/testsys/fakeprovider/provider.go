@@ -4,8 +4,8 @@
 // reply (streamed as server-sent events when the request asks for a stream,
 // optionally chunk by chunk over a while) and GET /v1/models, and records
 // every request: its Authorization header, its prompt, and which local
-// process opened the connection (the client's port looked up in
-// /proc/net/tcp, the socket's inode found among /proc/*/fd).
+// process opened the connection (the client's side found by nettcp.Peer,
+// its inode among /proc/*/fd).
 //
 // A test declares the provider in OpenCode's config with Config (or
 // WriteConfig, in a HOME's ~/.config/opencode/opencode.json) and gives each
@@ -26,6 +26,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -301,7 +302,7 @@ func (p *Provider) record(r *http.Request, body []byte) *Request {
 		Start:         time.Now(),
 	}
 	if cp, ok := r.Context().Value(connKey{}).(*connPeer); ok {
-		req.Peer = cp.lookup(p.port)
+		req.Peer = cp.lookup()
 	}
 	if len(body) > 0 {
 		var chat struct {
@@ -475,32 +476,31 @@ type connPeer struct {
 	peer Peer
 }
 
-func (c *connPeer) lookup(serverPort int) Peer {
+func (c *connPeer) lookup() Peer {
 	c.once.Do(func() {
-		addr, ok := c.conn.RemoteAddr().(*net.TCPAddr)
-		if !ok {
+		local, ok1 := c.conn.LocalAddr().(*net.TCPAddr)
+		remote, ok2 := c.conn.RemoteAddr().(*net.TCPAddr)
+		if !ok1 || !ok2 {
 			c.peer.Err = "not a TCP connection"
 			return
 		}
-		c.peer = Lookup(addr.Port, serverPort)
+		c.peer = Lookup(local.AddrPort(), remote.AddrPort())
 	})
 	return c.peer
 }
 
-// Lookup finds the local processes whose TCP socket goes from port
-// clientPort to port serverPort on this machine (internal/procfs: the
-// socket's inode from /proc/net/tcp or tcp6, then the processes holding
-// it). The connection must still be open.
-func Lookup(clientPort, serverPort int) Peer {
-	peer := Peer{Port: clientPort}
-	socks, err := nettcp.Sockets(func(s nettcp.Socket) bool {
-		return int(s.Local.Port()) == clientPort && int(s.Remote.Port()) == serverPort && s.Inode != "0"
-	})
-	if err != nil || len(socks) == 0 {
-		peer.Err = fmt.Sprintf("no socket from port %d to port %d in /proc/net/tcp or tcp6 (%v)", clientPort, serverPort, err)
+// Lookup finds the local processes that hold the client's side of a TCP
+// connection on this machine, from client to server (internal/procfs: the
+// socket's inode from nettcp.Peer, then the processes holding it). The
+// connection must still be open.
+func Lookup(server, client netip.AddrPort) Peer {
+	peer := Peer{Port: int(client.Port())}
+	sock, found, err := nettcp.Peer(server, client)
+	if err != nil || !found || sock.Inode == "0" {
+		peer.Err = fmt.Sprintf("no socket from %s to %s (%v)", client, server, err)
 		return peer
 	}
-	inode := socks[0].Inode
+	inode := sock.Inode
 	for _, pid := range procfs.Holders(inode)[inode] {
 		peer.Pids = append(peer.Pids, pid)
 		peer.Cmdlines = append(peer.Cmdlines, procfs.Cmdline(pid))
