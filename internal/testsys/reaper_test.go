@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +58,7 @@ func TestReaper(t *testing.T) {
 			}
 			RequireRoot(t)
 			if unifiedRoot() == "" {
-				skipOrFail(t, "no cgroup2 hierarchy")
+				SkipOrFail(t, "no cgroup2 hierarchy")
 			}
 		}
 		t.Run(name, func(t *testing.T) {
@@ -243,4 +244,21 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWorldTmpIsTmpfs: as root, the tests' TMPDIR is a tmpfs of the
+// world's own, gone with the world (TestReaper: its tmpdir is removed).
+func TestWorldTmpIsTmpfs(t *testing.T) {
+	RequireRoot(t)
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(t.TempDir(), &fs); err != nil {
+		t.Fatal(err)
+	}
+	const tmpfsMagic = 0x01021994
+	if fs.Type != tmpfsMagic {
+		t.Errorf("the tests' TMPDIR (%s) is on a filesystem of type %#x, not a tmpfs", os.TempDir(), fs.Type)
+	}
+	if dir := os.Getenv(worldDirEnv); !slices.Contains(mountsUnder(dir), filepath.Join(dir, "tmp")) {
+		t.Errorf("no mount on the world's tmp in %s", dir)
+	}
 }
