@@ -121,6 +121,8 @@ func recordingOpencode(t *testing.T, dir string) string {
 	p := filepath.Join(dir, "opencode")
 	script := "#!/bin/bash\nif [ \"$1\" = serve ] || [ \"$1\" = --version ]; then exec '" + fakeOpencode(t) + "' \"$@\"; fi\n" +
 		"printf '%s\\n' \"$@\" > '" + dir + "/argv'\nenv > '" + dir + "/env'\necho recorded \"$1\"\n" +
+		// Whether the account's server answered on its port then.
+		"if (exec 3<>/dev/tcp/127.0.0.1/$OPENCODE_PORT) 2>/dev/null; then echo up; else echo down; fi > '" + dir + "/server'\n" +
 		"if [ \"$1\" = attach ] && [ -n \"$HOLD\" ]; then echo $$ >> '" + dir + "/holders'; fi\n" +
 		"if [ \"$1\" = attach ] && [ \"$HOLD\" = 1 ]; then exec 3<>/dev/tcp/127.0.0.1/${2##*:}; " +
 		"printf 'GET /global/event HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Basic %s\\r\\n\\r\\n' \"$(printf opencode:%s \"$OPENCODE_SERVER_PASSWORD\" | base64 -w0)\" >&3; " +
@@ -243,6 +245,44 @@ func TestShimExecsAttach(t *testing.T) {
 	s.Run("OCA_ATTACH=0 opencode")
 	if argv = readLines(t, filepath.Join(rec, "argv")); strings.Join(argv, " ") != "" {
 		t.Errorf("OCA_ATTACH=0 opencode ran %q, want no arguments", argv)
+	}
+}
+
+// TestShimWaitsForAStartingServer: another subcommand, which OpenCode 1.x
+// runs on its own against the account's database, waits while the
+// account's server starts (OpenCode migrates a new database as it starts,
+// and two at once fail), then runs; a server that does not run is not
+// waited for, nor started.
+func TestShimWaitsForAStartingServer(t *testing.T) {
+	t.Parallel()
+	w, rec, port := shimWorld(t)
+	accounts := w.Path(".config/oca/accounts.toml")
+	data, err := os.ReadFile(accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(accounts, append(data, "\n[accounts.sh.env]\nFAKE_MODE = \"slow\"\nFAKE_DELAY = \"2s\"\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// No server started by entering: this test starts it.
+	s := w.Start("bash", "proj", shelltest.Options{Pre: "export OCA_AUTOSTART=0"})
+	out := s.Run("opencode auth list; echo rc=$?")
+	if !strings.Contains(out, "recorded auth") || !strings.Contains(out, "rc=0") {
+		t.Fatalf("opencode auth list printed %q", out)
+	}
+	if got := strings.TrimSpace(string(shelltest.MustRead(t, filepath.Join(rec, "server")))); got != "down" || shelltest.Listening(port) {
+		t.Errorf("with no server running, auth list ran with the server %s, or started one (listening: %t)", got, shelltest.Listening(port))
+	}
+	out = s.RunWithin("oca server start sh >/dev/null && opencode auth list; echo rc=$?", 60*time.Second)
+	if !strings.Contains(out, "recorded auth") || !strings.Contains(out, "rc=0") {
+		t.Fatalf("opencode auth list printed %q", out)
+	}
+	if got := strings.TrimSpace(string(shelltest.MustRead(t, filepath.Join(rec, "server")))); got != "up" {
+		t.Errorf("auth list ran while the server was starting (it answered: %s)", got)
+	}
+	// The shell's terminal showed the wait, and then not.
+	if raw := s.Raw(); !strings.Contains(raw, "oca: waiting for the server of sh to start\r\x1b[Krecorded auth") {
+		t.Errorf("the terminal did not show the wait, then erase it: %q", raw)
 	}
 }
 

@@ -92,6 +92,7 @@ func (a *app) shim(args []string) error {
 		if err := opencode.CanRun(acc.DataHome, v); err != nil {
 			return err
 		}
+		a.awaitStart(reg, acc)
 		if plan.Kind == shim.Standalone {
 			fmt.Fprintf(a.stderr, "oca: %s\n", plan.Note)
 		}

@@ -110,6 +110,34 @@ func (w serverWait) wait(ctx context.Context) error {
 	}
 }
 
+// awaitStart waits, within the account's start timeout, while its server
+// starts (phase starting), whatever it comes to. OpenCode 1.x migrates an
+// account's database as it opens it, and the server's OpenCode does the
+// same as it starts: two at once on a new data home, and one of them
+// fails ("Failed query: CREATE TABLE ..."). A command of the account's run
+// by the shim waits so for a server that starts; it starts none. On a
+// terminal a line says so after half a second, and is erased.
+func (a *app) awaitStart(reg *account.Registry, acc *account.Account) {
+	dir := reg.Dirs().RuntimeDir(acc.Name)
+	begin := time.Now()
+	tty := isTerminal(a.stderr)
+	shown := false
+	for {
+		st, err := supervisor.ReadStatus(dir)
+		if err != nil || st.Phase != supervisor.PhaseStarting || time.Since(begin) > startTimeout(acc, 0) {
+			if shown {
+				fmt.Fprint(a.stderr, "\r\x1b[K")
+			}
+			return
+		}
+		if tty && !shown && time.Since(begin) >= 500*time.Millisecond {
+			fmt.Fprintf(a.stderr, "oca: waiting for the server of %s to start", acc.Name)
+			shown = true
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // discoverable tells whether OpenCode 2's own discovery, in the account's
 // state home, finds the server on the account's port (the 2.0 preview's
 // server registers itself a moment after it first answers, and the
