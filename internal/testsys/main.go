@@ -36,6 +36,10 @@ const (
 	// worldDirEnv is the world's directory: its TMPDIR, and the commands
 	// OnKill leaves the reaper.
 	worldDirEnv = "OCA_TEST_WORLD_DIR"
+	// leftoverWaitEnv, a Go duration, is how long Main waits for the
+	// world's processes to end once the tests are done (unset:
+	// Loaded(2 s)), for the reaper's own test of a run that leaves one.
+	leftoverWaitEnv = "OCA_TEST_LEFTOVER_WAIT"
 	// sharedTmpEnv is the temporary directory of the machine (TMPDIR before
 	// Main changed it), for what worlds share: ClaimPorts's locks.
 	sharedTmpEnv = "OCA_TEST_SHARED_TMPDIR"
@@ -90,7 +94,11 @@ func Main(m M) int {
 		return 1
 	}
 	code := m.Run()
-	if left := w.leftovers(Loaded(2 * time.Second)); len(left) > 0 {
+	within := Loaded(2 * time.Second)
+	if d, err := time.ParseDuration(os.Getenv(leftoverWaitEnv)); err == nil {
+		within = d
+	}
+	if left := w.leftovers(within); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "testsys: %d processes outlived the tests (the reaper kills them):\n", len(left))
 		for _, pid := range left {
 			fmt.Fprintf(os.Stderr, "  %s\n", describe(pid))

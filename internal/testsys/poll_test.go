@@ -11,6 +11,7 @@ import (
 // and gives up after its bound, not long after it; Await returns the value
 // that held; Loaded is never below its base.
 func TestPoll(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	if !Poll(time.Minute, func() bool { calls++; return true }) || calls != 1 {
 		t.Errorf("a condition that holds at once: Poll checked %d times", calls)
@@ -59,6 +60,7 @@ func (d *deadlined) Fatalf(format string, args ...any) {
 // test's deadline gives up deadlineMargin before it, saying what it waited
 // for; one that fits is left alone.
 func TestWaitEndsBeforeDeadline(t *testing.T) {
+	t.Parallel()
 	d := &deadlined{TB: t, at: time.Now().Add(deadlineMargin + 2*time.Second)}
 	begin := time.Now()
 	Eventually(d, time.Hour, "the reload", func() bool { return false })

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) { os.Exit(Main(m)) }
 // that one. A run that passes but leaves a process fails, naming it, and
 // the process is killed.
 func TestReaper(t *testing.T) {
+	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "reapfixture.test")
 	if out, err := exec.Command("go", "test", "-c", "-o", bin, "github.com/oca-sh/oca/internal/testsys/testdata/reapfixture").CombinedOutput(); err != nil {
 		t.Fatalf("building the fixture: %v\n%s", err, out)
@@ -206,7 +207,8 @@ func TestReaper(t *testing.T) {
 	t.Run("a passing run that leaves a process", func(t *testing.T) {
 		dir := t.TempDir()
 		cmd := exec.Command(bin, "-test.run", "^TestLeave$")
-		cmd.Env = append(os.Environ(), "FIXTURE_DIR="+dir)
+		// What it leaves stays: no use waiting for it to end.
+		cmd.Env = append(os.Environ(), "FIXTURE_DIR="+dir, leftoverWaitEnv+"=100ms")
 		out, err := cmd.CombinedOutput()
 		b, rerr := os.ReadFile(filepath.Join(dir, "left"))
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
@@ -249,6 +251,7 @@ func readFile(t *testing.T, path string) string {
 // TestWorldTmpIsTmpfs: as root, the tests' TMPDIR is a tmpfs of the
 // world's own, gone with the world (TestReaper: its tmpdir is removed).
 func TestWorldTmpIsTmpfs(t *testing.T) {
+	t.Parallel()
 	RequireRoot(t)
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(t.TempDir(), &fs); err != nil {
