@@ -45,20 +45,24 @@ func checkQuiet(t *testing.T, step, out string) {
 // that hangs fails the test after Run's deadline (20 s), and is killed.
 func TestHostileDirectoryNames(t *testing.T) {
 	t.Parallel()
+	// One world for the three shells: they only read it (no server starts),
+	// and its 26 projects cost a run of oca each.
+	world := shelltest.NewWorld(t)
+	world.AddPlay()
+	env := append([]string{}, world.Env...)
+	for i, name := range hostileNames {
+		// name/c and name/proj (a project below the name); q/name is a
+		// project whose own directory has the name, entered at q/name/sub.
+		world.Mkdir(name + "/c")
+		world.Mkdir(name + "/proj")
+		world.Mkdir("q/" + name + "/sub")
+		world.Oca(name+"/proj", "init", "work")
+		world.Oca("q/"+name, "init", "play")
+		env = append(env, fmt.Sprintf("D%d=%s", i, world.Path(name)), fmt.Sprintf("Q%d=%s", i, world.Path("q/"+name)))
+	}
 	forEachShell(t, func(t *testing.T, shell string) {
-		w := shelltest.NewWorld(t)
-		w.AddPlay()
-		env := append([]string{}, w.Env...)
-		for i, name := range hostileNames {
-			// name/c and name/proj (a project below the name); q/name is a
-			// project whose own directory has the name, entered at q/name/sub.
-			w.Mkdir(name + "/c")
-			w.Mkdir(name + "/proj")
-			w.Mkdir("q/" + name + "/sub")
-			w.Oca(name+"/proj", "init", "work")
-			w.Oca("q/"+name, "init", "play")
-			env = append(env, fmt.Sprintf("D%d=%s", i, w.Path(name)), fmt.Sprintf("Q%d=%s", i, w.Path("q/"+name)))
-		}
+		w := *world
+		w.T = t
 		s := w.Start(shell, "", shelltest.Options{Env: env})
 		checkQuiet(t, "start", s.Run("true"))
 		base := s.Env()
