@@ -156,6 +156,21 @@ func shimWorld(t *testing.T, addArgs ...string) (w *world, rec string, port int)
 	return w, rec, port
 }
 
+// shimEnv sets, in shimWorld's accounts file, lines of the environment of
+// account sh's server (the fake's modes).
+func shimEnv(t *testing.T, w *world, lines ...string) {
+	t.Helper()
+	accounts := w.Path(".config/oca/accounts.toml")
+	data, err := os.ReadFile(accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, "\n[accounts.sh.env]\n"+strings.Join(lines, "\n")+"\n"...)
+	if err := os.WriteFile(accounts, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func readLines(t *testing.T, p string) []string {
 	t.Helper()
 	data, err := os.ReadFile(p)
@@ -256,14 +271,7 @@ func TestShimExecsAttach(t *testing.T) {
 func TestShimWaitsForAStartingServer(t *testing.T) {
 	t.Parallel()
 	w, rec, port := shimWorld(t)
-	accounts := w.Path(".config/oca/accounts.toml")
-	data, err := os.ReadFile(accounts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(accounts, append(data, "\n[accounts.sh.env]\nFAKE_MODE = \"slow\"\nFAKE_DELAY = \"2s\"\n"...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	shimEnv(t, w, `FAKE_MODE = "slow"`, `FAKE_DELAY = "2s"`)
 	// No server started by entering: this test starts it.
 	s := w.Start("bash", "proj", shelltest.Options{Pre: "export OCA_AUTOSTART=0"})
 	out := s.Run("opencode auth list; echo rc=$?")
@@ -456,14 +464,7 @@ func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
 		t.Run("HOLD="+hold, func(t *testing.T) {
 			t.Parallel()
 			w, rec, _ := shimWorld(t)
-			accounts := w.Path(".config/oca/accounts.toml")
-			data, err := os.ReadFile(accounts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(accounts, append(data, "\n[accounts.sh.env]\nFAKE_MODE = \"crash\"\n"...), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			shimEnv(t, w, `FAKE_MODE = "crash"`)
 			s := w.Start("bash", "", shelltest.Options{Pre: "export HOLD=" + hold})
 			s.Run("cd proj")
 			begin := time.Now()
@@ -472,7 +473,7 @@ func TestShimClientEndsWhenServerCannotRun(t *testing.T) {
 			if !strings.Contains(out, want) || !strings.Contains(out, "rc=1") {
 				t.Errorf("opencode printed %q, want %q and rc=1", out, want)
 			}
-			data, _ = os.ReadFile(filepath.Join(rec, "holders"))
+			data, _ := os.ReadFile(filepath.Join(rec, "holders"))
 			client, _ := strconv.Atoi(strings.TrimSpace(string(data)))
 			if client == 0 {
 				t.Fatalf("no client was started (holders: %q)", data)

@@ -290,3 +290,52 @@ func TestOtherUsersSockets(t *testing.T) {
 		t.Errorf("Peer(%s, %s) = %+v, %v, %v; want the server's side, of uid %d", local, remote, p, ok, err, u.UID)
 	}
 }
+
+// BenchmarkSockets: what oca asks of the kernel's sockets, by sock_diag
+// and by /proc/net/tcp{,6}, in the same run: the listeners on a port (the
+// guard, status, the holder of a port), the other end of one connection
+// (every connection oca makes to a server), and the established
+// connections (a supervisor's idle count, every 5 s).
+func BenchmarkSockets(b *testing.B) {
+	if _, err := diagDump(1<<Listen, nil); err != nil {
+		b.Skip("no sock_diag:", err)
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	local, remote := c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	onPort := func(s Socket) bool { return int(s.Local.Port()) == port }
+	for _, bc := range []struct {
+		name string
+		f    func() (bool, error)
+	}{
+		{"listeners/sock_diag", func() (bool, error) { s, err := diagDump(1<<Listen, onPort); return len(s) == 1, err }},
+		{"listeners/proc", func() (bool, error) {
+			s, err := procSockets(func(s Socket) bool { return s.State == Listen && onPort(s) })
+			return len(s) == 1, err
+		}},
+		{"peer/sock_diag", func() (bool, error) { _, ok, err := diagPeer(local, remote); return ok, err }},
+		{"peer/proc", func() (bool, error) { _, ok, err := procPeer(local, remote); return ok, err }},
+		{"connections/sock_diag", func() (bool, error) { s, err := diagDump(1<<Established, onPort); return len(s) == 1, err }},
+		{"connections/proc", func() (bool, error) {
+			s, err := procSockets(func(s Socket) bool { return s.State == Established && onPort(s) })
+			return len(s) == 1, err
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if ok, err := bc.f(); !ok || err != nil {
+					b.Fatalf("found nothing: %v", err)
+				}
+			}
+		})
+	}
+}
