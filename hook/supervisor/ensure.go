@@ -141,13 +141,27 @@ func Stop(stateDir string, timeout time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("stop server: %w", err)
 	}
-	if pid > 0 {
+	for pid > 0 {
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("stop server: signal supervisor %d: %w", pid, err)
 		}
-		if !waitUntil(func() bool { return !held() }, time.Until(deadline)) {
+		// The lock free, or taken by another supervisor as this one let
+		// go of it (one started beside it a moment before, that was still
+		// trying the lock): that one is stopped in turn.
+		next := 0
+		released := func() bool {
+			if !held() {
+				return true
+			}
+			if h := statedir.LockHolder(stateDir); h > 0 && h != pid {
+				next = h
+				return true
+			}
+			return false
+		}
+		if !waitUntil(released, time.Until(deadline)) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
-			if !waitUntil(func() bool { return !held() }, 2*time.Second) {
+			if !waitUntil(released, 2*time.Second) {
 				return fmt.Errorf("stop server: supervisor %d still holds the lock after SIGKILL", pid)
 			}
 		}
@@ -155,6 +169,7 @@ func Stop(stateDir string, timeout time.Duration) error {
 		if cur, err := readStatusFile(stateDir); err == nil {
 			st = cur
 		}
+		pid = next
 	}
 	// A supervisor that died hard leaves its OpenCode group behind.
 	if pgid := st.OpencodePGID; pgid > 0 && len(procfs.GroupMembers(pgid)) > 0 &&

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,4 +209,51 @@ func probeHolds(dir string) bool {
 	}
 	defer f.Close()
 	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
+}
+
+// TestStopStopsASupervisorThatTakesOver: a process that waits for the lock
+// while the supervisor holds it (here flock(1); before AcquireLock gave up
+// at once on another supervisor's lock, a second supervisor started beside
+// the first, by `oca exec` and the shim it runs, did so for 300 ms) takes
+// the lock the moment the supervisor lets go of it, during the stop: Stop
+// stops it in turn, and is no error. (Stop waited for the lock to be free,
+// then failed with "supervisor N still holds the lock after SIGKILL",
+// naming the first, and the second served on.)
+func TestStopStopsASupervisorThatTakesOver(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := statedir.LockHeld(dir); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "lock")
+	start := func() *exec.Cmd {
+		// -o: the lock is flock's own, not its child's.
+		// A group of its own, for its child's sake, which outlives it.
+		cmd := exec.Command("flock", "-o", "--exclusive", lock, "sleep", "300")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("flock (util-linux): %v", err)
+		}
+		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+		return cmd
+	}
+	first := start()
+	testsys.Eventually(t, 10*time.Second, "the first holding the lock", func() bool { return statedir.LockHolder(dir) == first.Process.Pid })
+	second := start()
+	testsys.Eventually(t, 10*time.Second, "the second waiting for the lock", func() bool {
+		st, err := procfs.ReadStat(second.Process.Pid)
+		return err == nil && st.State == 'S'
+	})
+	if err := Stop(dir, 10*time.Second); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	for _, c := range []*exec.Cmd{first, second} {
+		if procfs.Alive(c.Process.Pid, 0) {
+			if st, _ := procfs.ReadStat(c.Process.Pid); !st.Zombie() {
+				t.Errorf("flock %d still runs after Stop", c.Process.Pid)
+			}
+		}
+	}
+	if held, _ := statedir.LockHeld(dir); held {
+		t.Errorf("the lock is held after Stop (by %d)", statedir.LockHolder(dir))
+	}
 }

@@ -62,8 +62,9 @@ func LockHeld(stateDir string) (bool, error) {
 
 // AcquireLock takes the lock for the supervisor's lifetime and writes the
 // supervisor's pid into the lock file. Probes (Ensure, Stop) hold the lock
-// for microseconds, so a busy lock is tried again for up to wait before
-// ErrLocked.
+// for microseconds, so a lock they hold is tried again for up to wait
+// before ErrLocked; one that another supervisor (or StopAndLock) holds is
+// ErrLocked at once.
 func AcquireLock(stateDir string, wait time.Duration) (*os.File, error) {
 	f, err := openLockFile(stateDir)
 	if err != nil {
@@ -79,7 +80,11 @@ func AcquireLock(stateDir string, wait time.Duration) (*os.File, error) {
 			f.Close()
 			return nil, fmt.Errorf("take lock: %w", err)
 		}
-		if time.Now().After(deadline) {
+		// A probe's shared lock goes within microseconds; another
+		// supervisor's exclusive one stays, and is not waited for: this
+		// one would take over the moment that one stopped, even for a
+		// stop (two started at once, by the hook and the shim, say).
+		if time.Now().After(deadline) || LockHolder(stateDir) > 0 {
 			f.Close()
 			return nil, ErrLocked
 		}

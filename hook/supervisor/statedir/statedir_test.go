@@ -1,6 +1,7 @@
 package statedir
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -193,5 +194,25 @@ func TestAddLeaseConcurrentAnchor(t *testing.T) {
 		if len(ents) != 65 {
 			t.Errorf("round %d: %d entries in leases/, want 65", round, len(ents))
 		}
+	}
+}
+
+// TestAcquireLockHeldBySupervisor: another supervisor's lock (exclusive)
+// is ErrLocked at once, not tried again for the wait: a supervisor that
+// waited would take over the moment the other stopped, even for a stop.
+func TestAcquireLockHeldBySupervisor(t *testing.T) {
+	dir := t.TempDir()
+	f, err := AcquireLock(dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	begin := time.Now()
+	if g, err := AcquireLock(dir, time.Minute); !errors.Is(err, ErrLocked) {
+		g.Close()
+		t.Fatalf("a second AcquireLock: %v, want ErrLocked", err)
+	}
+	if took := time.Since(begin); took > 20*time.Second {
+		t.Errorf("ErrLocked after %s of a minute's wait", took)
 	}
 }
