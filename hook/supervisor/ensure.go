@@ -141,6 +141,7 @@ func Stop(stateDir string, timeout time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("stop server: %w", err)
 	}
+	signalled := map[int]bool{}
 	for pid > 0 {
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("stop server: signal supervisor %d: %w", pid, err)
@@ -169,7 +170,16 @@ func Stop(stateDir string, timeout time.Duration) error {
 		if cur, err := readStatusFile(stateDir); err == nil {
 			st = cur
 		}
+		signalled[pid] = true
 		pid = next
+		if pid == 0 {
+			// One that Ensure started and that has not yet taken the
+			// lock, as it frees (it tried it while the stopped one held
+			// it): stopped before it can take it.
+			if p, _ := startingSupervisor(stateDir); p > 0 && !signalled[p] {
+				pid = p
+			}
+		}
 	}
 	// A supervisor that died hard leaves its OpenCode group behind.
 	if pgid := st.OpencodePGID; pgid > 0 && len(procfs.GroupMembers(pgid)) > 0 &&

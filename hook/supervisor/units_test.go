@@ -211,12 +211,13 @@ func probeHolds(dir string) bool {
 	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
 }
 
-// TestStopStopsASupervisorThatTakesOver: a process that waits for the lock
-// while the supervisor holds it (here flock(1); before AcquireLock gave up
-// at once on another supervisor's lock, a second supervisor started beside
-// the first, by `oca exec` and the shim it runs, did so for 300 ms) takes
-// the lock the moment the supervisor lets go of it, during the stop: Stop
-// stops it in turn, and is no error. (Stop waited for the lock to be free,
+// TestStopStopsASupervisorThatTakesOver: a process Ensure started that
+// waits for the lock while the supervisor holds it (here flock(1); before
+// AcquireLock gave up at once on another supervisor's lock, a second
+// supervisor started beside the first, by `oca exec` and the shim it runs,
+// did so for 300 ms) takes the lock the moment the supervisor lets go of
+// it, during the stop: Stop stops it in turn, whether it took the lock yet
+// or not, and is no error. (Stop waited for the lock to be free,
 // then failed with "supervisor N still holds the lock after SIGKILL",
 // naming the first, and the second served on.)
 func TestStopStopsASupervisorThatTakesOver(t *testing.T) {
@@ -239,6 +240,8 @@ func TestStopStopsASupervisorThatTakesOver(t *testing.T) {
 	first := start()
 	testsys.Eventually(t, 10*time.Second, "the first holding the lock", func() bool { return statedir.LockHolder(dir) == first.Process.Pid })
 	second := start()
+	// As Ensure names what it starts, for Stop to find before it holds the lock.
+	markStarting(dir, second.Process.Pid)
 	testsys.Eventually(t, 10*time.Second, "the second waiting for the lock", func() bool {
 		st, err := procfs.ReadStat(second.Process.Pid)
 		return err == nil && st.State == 'S'
