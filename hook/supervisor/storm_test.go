@@ -28,18 +28,28 @@ func TestReloadStormIsCoalesced(t *testing.T) {
 	const edits = 15
 	tick := time.NewTicker(300 * time.Millisecond) // the storm's own pace, not a wait
 	defer tick.Stop()
+	// A loaded machine may stall this test between two edits for longer
+	// than reloadQuiet: the storm is then two, each coalesced.
+	stalls := 0
+	last := time.Now()
 	for i := range edits {
 		key := fmt.Sprintf(`{"anthropic":{"type":"api","key":"sk-ant-storm-%d"}}`, i)
 		if err := os.WriteFile(auth, []byte(key), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		if i > 0 && time.Since(last) > reloadQuiet*9/10 {
+			stalls++
+		}
+		last = time.Now()
 		<-tick.C
 	}
-	testsys.Eventually(t, testsys.OpencodeWait(), "a reload after the storm", func() bool { return disposes() >= 1 })
-	if n := disposes(); n > 2 {
-		t.Errorf("%d edits made %d disposes; want them coalesced", edits, n)
-	}
-	if !strings.Contains(s.log.String(), "one reload for them all") {
-		t.Errorf("the log does not say the changes were coalesced:\n%s", s.log.String())
+	testsys.Eventually(t, testsys.OpencodeWait(), "a reload for the storm's edits, coalesced", func() bool {
+		return disposes() >= 1 && strings.Contains(s.log.String(), "one reload for them all")
+	})
+	// One reload, two where the storm outlasted a batch or the supervisor
+	// saw it late; one more for each stall of the writer. (Before, each
+	// edit was a reload.)
+	if n := disposes(); n > 2+stalls {
+		t.Errorf("%d edits made %d disposes (the writer stalled %d times); want them coalesced:\n%s", edits, n, stalls, s.log.String())
 	}
 }
