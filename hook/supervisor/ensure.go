@@ -175,9 +175,12 @@ func Stop(stateDir string, timeout time.Duration) error {
 		if pid == 0 {
 			// One that Ensure started and that has not yet taken the
 			// lock, as it frees (it tried it while the stopped one held
-			// it): stopped before it can take it.
+			// it): stopped before it can take it; or, asked in this
+			// order, once it has.
 			if p, _ := startingSupervisor(stateDir); p > 0 && !signalled[p] {
 				pid = p
+			} else if h := statedir.LockHolder(stateDir); h > 0 && !signalled[h] {
+				pid = h
 			}
 		}
 	}
