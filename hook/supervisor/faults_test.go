@@ -114,7 +114,14 @@ func TestKill9Supervisor(t *testing.T) {
 				case PhaseRestarting:
 					return st.OpencodePID == 0
 				default:
-					return st.OpencodePID != 0 && len(procfs.GroupMembers(st.OpencodePGID)) == 2
+					// Named in status.json, not only found among the
+					// supervisor's children (ReadStatus does that while
+					// the file lags, a moment longer on a loaded
+					// machine): the kill below is of a supervisor that
+					// recorded its OpenCode.
+					file, err := readStatusFile(cfg.StateDir)
+					return err == nil && file.OpencodePID == st.OpencodePID &&
+						st.OpencodePID != 0 && len(procfs.GroupMembers(st.OpencodePGID)) == 2
 				}
 			})
 			if err := syscall.Kill(st.SupervisorPID, syscall.SIGKILL); err != nil {
