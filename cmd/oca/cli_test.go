@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,9 @@ func newCLIHome(t *testing.T) *cliHome {
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
 		"OCA_AUTOSTART=0",
+		// Ports of its own: account remove counts the clients connected
+		// to an account's port, another test's server's among them.
+		"OCA_FIRST_PORT=" + strconv.Itoa(testsys.Ports(t)),
 	}}
 }
 
