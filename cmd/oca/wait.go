@@ -67,13 +67,8 @@ func (w serverWait) wait(ctx context.Context) error {
 		defer cancel()
 	}
 	cfg := w.cfg
-	tty := w.progress != nil && isTerminal(w.progress)
-	shown := time.Time{}
-	defer func() {
-		if !shown.IsZero() {
-			fmt.Fprint(w.progress, "\r\x1b[K")
-		}
-	}()
+	line := newProgress(w.progress)
+	defer line.erase()
 	begin := time.Now()
 	poll := 25 * time.Millisecond
 	client, err := cfg.Client()
@@ -95,10 +90,7 @@ func (w serverWait) wait(ctx context.Context) error {
 		if w.starting && st.Phase == supervisor.PhaseStopped && st.UpdatedAt.After(begin) && time.Since(st.UpdatedAt) > time.Second {
 			return errStopped
 		}
-		if waited := time.Since(begin); tty && waited >= 500*time.Millisecond && time.Since(shown) >= 100*time.Millisecond {
-			fmt.Fprintf(w.progress, "\r\x1b[Koca: waiting for the server of %s (%s, %.1fs)", cfg.Account, st.Phase, waited.Seconds())
-			shown = time.Now()
-		}
+		line.show(fmt.Sprintf("oca: waiting for the server of %s (%s, %.1fs)", cfg.Account, st.Phase, time.Since(begin).Seconds()))
 		if time.Since(begin) > 10*time.Second {
 			poll = min(poll*2, time.Second)
 		}
@@ -116,25 +108,48 @@ func (w serverWait) wait(ctx context.Context) error {
 // same as it starts: two at once on a new data home, and one of them
 // fails ("Failed query: CREATE TABLE ..."). A command of the account's run
 // by the shim waits so for a server that starts; it starts none. On a
-// terminal a line says so after half a second, and is erased.
+// terminal a line says so after half a second (progress).
 func (a *app) awaitStart(reg *account.Registry, acc *account.Account) {
 	dir := reg.Dirs().RuntimeDir(acc.Name)
 	begin := time.Now()
-	tty := isTerminal(a.stderr)
-	shown := false
+	line := newProgress(a.stderr)
+	defer line.erase()
 	for {
 		st, err := supervisor.ReadStatus(dir)
 		if err != nil || st.Phase != supervisor.PhaseStarting || time.Since(begin) > startTimeout(acc, 0) {
-			if shown {
-				fmt.Fprint(a.stderr, "\r\x1b[K")
-			}
 			return
 		}
-		if tty && !shown && time.Since(begin) >= 500*time.Millisecond {
-			fmt.Fprintf(a.stderr, "oca: waiting for the server of %s to start", acc.Name)
-			shown = true
-		}
+		line.show("oca: waiting for the server of " + acc.Name + " to start")
 		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// progress is the one line a wait shows on a terminal (nowhere else):
+// once the wait has lasted half a second, redrawn at most every 100 ms,
+// and erased when the wait ends.
+type progress struct {
+	w            io.Writer // nil: not a terminal
+	begin, shown time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	if w == nil || !isTerminal(w) {
+		w = nil
+	}
+	return &progress{w: w, begin: time.Now()}
+}
+
+func (p *progress) show(text string) {
+	if p.w == nil || time.Since(p.begin) < 500*time.Millisecond || time.Since(p.shown) < 100*time.Millisecond {
+		return
+	}
+	fmt.Fprint(p.w, "\r\x1b[K"+text)
+	p.shown = time.Now()
+}
+
+func (p *progress) erase() {
+	if p.w != nil && !p.shown.IsZero() {
+		fmt.Fprint(p.w, "\r\x1b[K")
 	}
 }
 
